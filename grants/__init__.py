@@ -1,0 +1,67 @@
+"""grants: a pluggable workflow engine for grant programmes.
+
+``main`` is the WSGI app factory (``pserve development.ini``); ``make_config`` builds
+the same configuration for the ``grants`` command and for tests.
+"""
+from __future__ import annotations
+
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationConflictError, ConfigurationError, ConfigurationExecutionError
+
+
+class StartupError(Exception):
+    """The app must not start.  ``str()`` is one line saying why."""
+
+
+def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurator:
+    from grants.plugins import PluginError, explain_conflict, include_plugins
+    from grants.workflow import DefinitionError, WorkflowConfigurationError
+
+    config = Configurator(settings=settings)
+    try:
+        config.include("pyramid_chameleon")
+        config.include(".db")
+        config.include(".security")
+        config.include(".i18n")
+        config.include(".mail")
+        config.include(".plugins")  # the plugin directives, before anything may use them
+        config.include(".lifecycle")  # the workflow registry and the shipped definitions
+        config.include(".resources")
+        config.include(".web")  # layout, static files, sessions, CSRF, error pages
+        config.include(".accounts")
+        config.include(".programmes")
+        config.include(".applications")
+        include_plugins(config)  # last: plugins extend what the core registered
+        config.commit()
+        if compile_workflows:
+            config.registry.workflows.freeze()
+    except ConfigurationConflictError as exc:
+        raise StartupError(explain_conflict(config, exc)) from None
+    except ConfigurationExecutionError as exc:
+        cause = exc.etype, exc.evalue
+        if isinstance(exc.evalue, (DefinitionError, WorkflowConfigurationError, PluginError)):
+            raise StartupError(str(exc.evalue)) from None
+        raise StartupError(f"{cause[0].__name__}: {cause[1]}") from None
+    except (DefinitionError, WorkflowConfigurationError, PluginError, ConfigurationError) as exc:
+        raise StartupError(str(exc)) from None
+    return config
+
+
+def make_app(settings: dict):
+    from grants.lifecycle.services import StoredStateError, check_stored_states
+
+    config = make_config(settings)
+    with config.registry.database.transaction() as (_tm, dbsession):
+        try:
+            check_stored_states(dbsession, config.registry.workflows)
+        except StoredStateError as exc:
+            raise StartupError(str(exc)) from None
+    return config.make_wsgi_app()
+
+
+def main(global_config, **settings):
+    """Paste app factory.  Refuses to start with one line on stderr, never a traceback."""
+    try:
+        return make_app(settings)
+    except StartupError as exc:
+        raise SystemExit(f"grants: cannot start: {exc}") from None

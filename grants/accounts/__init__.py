@@ -1,0 +1,27 @@
+"""Accounts: people, organisations and memberships; registration with e-mail
+verification, sign-in and sign-out, password reset."""
+from sqlalchemy.exc import NoResultFound
+
+
+def get_user(request):
+    from .models import User
+
+    userid = request.session.get("auth.userid")
+    if userid is None:
+        return None
+    try:
+        user = request.dbsession.get(User, int(userid))
+    except (ValueError, NoResultFound):
+        return None
+    return user
+
+
+def includeme(config):
+    config.add_request_method(get_user, "user", reify=True)
+    config.add_route("register", "/register")
+    config.add_route("verify", "/verify/{token}")
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.add_route("reset_request", "/reset-password")
+    config.add_route("reset", "/reset-password/{token}")
+    config.scan(".views")

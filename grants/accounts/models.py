@@ -1,0 +1,122 @@
+"""People, organisations, memberships, and the local roles granted on objects."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import Base, UTCDateTime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="en")  # mail goes out in this language
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Organisation(Base):
+    """A civil-society organisation (or any applicant body)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(300))  # Latin or Arabic script
+    registration_number: Mapped[str | None] = mapped_column(String(100))
+    legal_form: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="TN")  # ISO 3166-1 alpha-2
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    # "owner" may manage members; every member applies on the organisation's behalf
+    kind: Mapped[str] = mapped_column(String(20), default="member")
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class LocalRole(Base):
+    """A role granted to a user on one object (Plone's local roles): programme officer on a
+    programme, evaluator on a round, reviewer on an application.  Objects below inherit."""
+
+    __tablename__ = "local_roles"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "object_type", "object_id"),
+        Index("ix_local_roles_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int] = mapped_column(Integer)
+
+
+def granted_roles(dbsession, user, object_type: str, object_id: int) -> set[str]:
+    if user is None or dbsession is None:
+        return set()
+    rows = dbsession.scalars(
+        select(LocalRole.role).where(
+            LocalRole.user_id == user.id, LocalRole.object_type == object_type, LocalRole.object_id == object_id
+        )
+    )
+    return set(rows)
+
+
+def roles_on(object_type: str, user):
+    """A subquery: ids of ``object_type`` rows on which ``user`` holds some local role."""
+    return select(LocalRole.object_id).where(LocalRole.object_type == object_type, LocalRole.user_id == user.id)
+
+
+class EmailToken(Base):
+    """A single-use token mailed to a person: verify an address, or reset a password.
+    Only its hash is stored, so a database leak does not hand out working links."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))  # "verify" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins, per e-mail address, to slow down password guessing."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

@@ -1,0 +1,1 @@
+"""Account pages (registration, sign-in, sign-out, password reset)."""

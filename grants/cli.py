@@ -1,0 +1,217 @@
+"""The ``grants`` command.  Every subcommand takes the deployment's .ini first::
+
+    grants initdb development.ini
+    grants demo development.ini
+    grants tick development.ini
+    grants workflow check development.ini
+    grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
+    grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...]
+    grants db revision development.ini -m "what changed"
+
+A user's mistake gets one line on stderr and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
+
+
+class UsageError(Exception):
+    """One line for the person at the terminal."""
+
+
+def load_settings(ini: str) -> dict:
+    from pyramid.paster import get_appsettings, setup_logging
+
+    path = Path(ini)
+    if not path.is_file():
+        raise UsageError(f"{ini}: no such settings file")
+    try:
+        setup_logging(str(path))
+        return dict(get_appsettings(str(path)))
+    except Exception as exc:  # PasteDeploy's errors are many and unhelpful as tracebacks
+        raise UsageError(f"{ini}: cannot read settings ({exc})") from None
+
+
+def configured(settings: dict, *, compile_workflows: bool = True):
+    from grants import StartupError, make_config
+
+    try:
+        return make_config(settings, compile_workflows=compile_workflows)
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- subcommands ---------------------------------------------------------------------------
+
+
+def cmd_initdb(args) -> int:
+    from alembic import command
+
+    from grants.migrations import alembic_config
+
+    settings = load_settings(args.ini)
+    command.upgrade(alembic_config(settings), "head")
+    print(f"database at {settings['sqlalchemy.url']} is up to date")
+    return 0
+
+
+def cmd_db_revision(args) -> int:
+    from alembic import command
+
+    from grants.migrations import alembic_config
+
+    settings = load_settings(args.ini)
+    command.revision(alembic_config(settings), message=args.message, autogenerate=True)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from grants.demo import load_demo
+
+    config = configured(load_settings(args.ini))
+    load_demo(config.registry, out=sys.stdout)
+    return 0
+
+
+def cmd_tick(args) -> int:
+    from grants.lifecycle.services import tick
+
+    config = configured(load_settings(args.ini))
+    outcomes = tick(config.registry.database, config.registry.workflows, settings=config.registry.settings)
+    for o in outcomes:
+        print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}")
+    if not outcomes:
+        print("nothing is due")
+    return 0
+
+
+def cmd_workflow_check(args) -> int:
+    from grants.workflow import WorkflowConfigurationError, lint
+
+    config = configured(load_settings(args.ini), compile_workflows=False)
+    registry = config.registry.workflows
+    try:
+        definitions = registry.effective_definitions()
+    except WorkflowConfigurationError as exc:
+        raise UsageError(str(exc)) from None
+    errors = 0
+    for d in definitions:
+        problems = [(True, p) for p in registry.check_references(d)]
+        problems += [(p.is_error, str(p)) for p in lint(d)]
+        for is_error, text in problems:
+            print(f"{'error' if is_error else 'warning'}: {text}")
+            errors += is_error
+        status = "ok" if not any(e for e, _ in problems) else "FAILED"
+        extra = f", {len(d.extensions)} plugin change(s)" if d.extensions else ""
+        print(f"{d.id} v{d.version} ({d.source}{extra}): {status}")
+    if errors:
+        print(f"{errors} error(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_workflow_graph(args) -> int:
+    from grants.workflow.diagram import render
+
+    config = configured(load_settings(args.ini))
+    registry = config.registry.workflows
+    if not registry.versions(args.workflow_id):
+        known = ", ".join(sorted({wf.id for wf in registry}))
+        raise UsageError(f"no workflow {args.workflow_id!r} (known: {known})")
+    if args.version is not None and args.version not in registry.versions(args.workflow_id):
+        raise UsageError(f"workflow {args.workflow_id} has no version {args.version}")
+    text = render(registry.get(args.workflow_id, args.version).definition, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_workflow_migrate(args) -> int:
+    from grants.lifecycle.services import MigrationError, migrate
+
+    state_map = {}
+    for item in args.map or []:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise UsageError(f"--map {item}: write it as OLD=NEW")
+        state_map[old] = new
+    config = configured(load_settings(args.ini))
+    try:
+        with config.registry.database.transaction() as (_tm, dbsession):
+            counts = migrate(dbsession, config.registry.workflows, args.workflow_id, args.from_version,
+                             args.to_version, state_map)
+    except MigrationError as exc:
+        raise UsageError(str(exc)) from None
+    total = sum(counts.values())
+    print(f"moved {total} object(s) from {args.workflow_id} v{args.from_version} to v{args.to_version}")
+    for state, n in sorted(counts.items()):
+        print(f"  {state} -> {state_map.get(state, state)}: {n}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grants", description="Run and administer a grants deployment.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("ini", help="the deployment's settings file, e.g. development.ini")
+        p.set_defaults(func=func)
+        return p
+
+    add("initdb", cmd_initdb, "create or upgrade the database (Alembic upgrade to head)")
+    add("demo", cmd_demo, "load demonstration data and print the sign-ins")
+    add("tick", cmd_tick, "fire every time-based transition that is due (safe from cron, safe twice)")
+
+    db = sub.add_parser("db", help="database migrations for developers").add_subparsers(dest="db_command",
+                                                                                        required=True)
+    rev = db.add_parser("revision", help="autogenerate a migration to review by hand")
+    rev.add_argument("ini")
+    rev.add_argument("-m", "--message", required=True)
+    rev.set_defaults(func=cmd_db_revision)
+
+    wf = sub.add_parser("workflow", help="check, draw and migrate workflow definitions")
+    wf_sub = wf.add_subparsers(dest="workflow_command", required=True, metavar="ACTION")
+    check = wf_sub.add_parser("check", help="lint every definition with plugins applied")
+    check.add_argument("ini")
+    check.set_defaults(func=cmd_workflow_check)
+    graph = wf_sub.add_parser("graph", help="draw a definition (plugins applied) as SVG or Mermaid")
+    graph.add_argument("ini")
+    graph.add_argument("workflow_id")
+    graph.add_argument("--version", type=int)
+    graph.add_argument("--format", choices=["svg", "mermaid"], default="svg")
+    graph.add_argument("-o", "--output", help="write to this file instead of standard output")
+    graph.set_defaults(func=cmd_workflow_graph)
+    mig = wf_sub.add_parser("migrate", help="move in-flight objects to another version of their workflow")
+    mig.add_argument("ini")
+    mig.add_argument("workflow_id")
+    mig.add_argument("--from", dest="from_version", type=int, required=True)
+    mig.add_argument("--to", dest="to_version", type=int, required=True)
+    mig.add_argument("--map", action="append", metavar="OLD=NEW", help="where objects in state OLD go")
+    mig.set_defaults(func=cmd_workflow_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"grants: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # unreachable server, wrong credentials, missing tables
+        print(f"grants: database error: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Database: the declarative base, engines, and sessions joined to zope transactions.
+
+Code never calls ``commit()``: web requests commit through pyramid_tm, the CLI and
+services through a ``transaction`` manager (``with tm:``).  That is also what lets mail
+and other effects wait until after commit (see ``grants.mail``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import transaction
+import zope.sqlalchemy
+from sqlalchemy import DateTime, MetaData, engine_from_config, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations name the same thing on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which keeps no zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing a datetime without a time zone")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # Writers wait for each other instead of failing at once (cron tick vs. web).
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    return engine
+
+
+def get_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
+    """A session whose commit and rollback follow ``transaction_manager``."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+class Database:
+    """An engine, its session factory, and a way to run work in one transaction."""
+
+    def __init__(self, settings: dict):
+        self.engine = get_engine(settings)
+        self.session_factory = get_session_factory(self.engine)
+
+    def transaction(self) -> "TransactionScope":
+        return TransactionScope(self.session_factory)
+
+
+class TransactionScope:
+    """``with db.transaction() as (tm, dbsession):`` commits at the end, aborts on error."""
+
+    def __init__(self, session_factory):
+        self.tm = transaction.TransactionManager(explicit=True)
+        self.session_factory = session_factory
+
+    def __enter__(self):
+        self.tm.begin()
+        self.dbsession = get_tm_session(self.session_factory, self.tm)
+        return self.tm, self.dbsession
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.tm.commit()
+            else:
+                self.tm.abort()
+        finally:
+            self.dbsession.close()
+        return False
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    database = config.registry.settings.get("grants.database") or Database(settings)
+    config.registry.database = database
+
+    def dbsession(request):
+        session = get_tm_session(database.session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,82 @@
+"""What every object with a workflow stores, and the append-only history of its moves."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+
+from grants.db import Base, UTCDateTime
+
+
+class WorkflowMixin:
+    """Columns for an object that moves through a workflow.
+
+    ``row_version`` is SQLAlchemy's ``version_id_col``: every UPDATE says
+    ``WHERE row_version = <what we read>``, so of two concurrent fires only one matches.
+    Subclasses name their workflow in ``__workflow__``.
+    """
+
+    __workflow__: str = ""
+
+    workflow_id: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    workflow_digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.row_version}
+
+    @property
+    def object_type(self) -> str:
+        return self.__tablename__
+
+    @property
+    def __acl__(self):
+        """Computed now from the state's permission map; never stored."""
+        from pyramid.threadlocal import get_current_registry
+
+        from grants.security import workflow_acl
+
+        wf = get_current_registry().workflows.for_object(self)
+        return workflow_acl(wf.state_of(self), wf.definition.managed_permissions())
+
+
+def workflow_models() -> list[type]:
+    """Every mapped class that carries a workflow."""
+    return sorted(
+        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, WorkflowMixin)),
+        key=lambda cls: cls.__tablename__,
+    )
+
+
+class HistoryEntry(Base):
+    """One move of one object.  Rows are only ever inserted (see the flush guard below)."""
+
+    __tablename__ = "workflow_history"
+    __table_args__ = (Index("ix_workflow_history_object", "object_type", "object_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    definition_digest: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(128))  # "user:12", "system:tick", "system:migrate"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    data_digest: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(Session, "before_flush")
+def _history_is_append_only(session, _flush_context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, HistoryEntry) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("workflow history is append-only")
+

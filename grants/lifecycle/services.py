@@ -1,0 +1,317 @@
+"""Workflows applied to stored objects: firing inside a database transaction, history,
+time-based transitions (`grants tick`), start-up checks, and migrations between versions.
+
+This is the one place where the engine (``grants.workflow``) meets SQLAlchemy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import transaction
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from grants.security import local_roles
+from grants.workflow import Actor, Conflict, Option, Record, Refused, WorkflowRegistry
+from grants.workflow.engine import utcnow
+
+from .models import HistoryEntry, WorkflowMixin, workflow_models
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Env:
+    """What guards and effects receive as ``ctx.env``."""
+
+    dbsession: Session
+    request: Any = None
+    transaction_manager: Any = None
+    settings: dict = field(default_factory=dict)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` only if the surrounding transaction commits (mail, webhooks)."""
+        tm = self.transaction_manager or transaction.manager
+
+        def hook(success: bool) -> None:
+            if success:
+                try:
+                    fn()
+                except Exception:  # the data is committed; a failed mail must not look like a failed fire
+                    log.exception("after-commit action failed")
+
+        tm.get().addAfterCommitHook(hook)
+
+
+class WorkflowService:
+    """Fire transitions on stored objects.  One per request (or per CLI transaction)."""
+
+    def __init__(self, registry: WorkflowRegistry, dbsession: Session, *, request=None, transaction_manager=None,
+                 settings: dict | None = None):
+        self.registry = registry
+        self.dbsession = dbsession
+        self.env = Env(dbsession, request, transaction_manager, settings or {})
+
+    # -- reading --------------------------------------------------------------------
+
+    def workflow(self, obj: WorkflowMixin):
+        return self.registry.for_object(obj)
+
+    def actor(self, obj: WorkflowMixin, user) -> Actor:
+        return Actor(id=None if user is None else f"user:{user.id}", roles=local_roles(obj, user))
+
+    def options(self, obj: WorkflowMixin, user) -> list[Option]:
+        return self.workflow(obj).options(obj, self.actor(obj, user), env=self.env)
+
+    def allowed(self, obj: WorkflowMixin, user) -> list[Option]:
+        return [o for o in self.options(obj, user) if o.allowed]
+
+    def history(self, obj: WorkflowMixin) -> list[HistoryEntry]:
+        return list(
+            self.dbsession.scalars(
+                select(HistoryEntry)
+                .where(HistoryEntry.object_type == obj.object_type, HistoryEntry.object_id == obj.id)
+                .order_by(HistoryEntry.id)
+            )
+        )
+
+    # -- writing --------------------------------------------------------------------
+
+    def start(self, obj: WorkflowMixin, user=None, *, actor: Actor | None = None, now: dt.datetime | None = None):
+        """Put a new object into the newest version of its workflow and record its creation."""
+        wf = self.registry.get(obj.__workflow__)
+        wf.start(obj)
+        self.dbsession.add(obj)
+        self.dbsession.flush()  # we need its id for history
+        actor = actor or self.actor(obj, user)
+        self._store(obj, Record(wf.id, wf.version, wf.definition.digest, "create", None, obj.state, actor.id, "",
+                                None, now or utcnow()))
+        return obj
+
+    def fire(self, obj: WorkflowMixin, trigger: str, user=None, *, actor: Actor | None = None, data=None,
+             comment: str = "", now: dt.datetime | None = None) -> Record:
+        """Fire ``trigger``; raises :class:`Refused` (nothing changed) or :class:`Conflict`
+        (someone else moved it first; the transaction must be abandoned)."""
+        wf = self.workflow(obj)
+        actor = actor or self.actor(obj, user)
+        record = wf.fire(obj, trigger, actor, data=data, comment=comment, env=self.env, now=now,
+                         record=lambda r: self._store(obj, r))
+        try:
+            self.dbsession.flush()
+        except StaleDataError:
+            raise Conflict(
+                f"This {obj.object_type.rstrip('s')} was changed by someone else while you were working. "
+                "Reload the page to see its current state."
+            ) from None
+        except OperationalError as exc:  # SQLite: the other writer kept the lock too long
+            if "locked" in str(exc):
+                raise Conflict("The database is busy with the same record; try again.") from None
+            raise
+        return record
+
+    def _store(self, obj: WorkflowMixin, r: Record) -> None:
+        self.dbsession.add(
+            HistoryEntry(
+                object_type=obj.object_type,
+                object_id=obj.id,
+                workflow_id=r.workflow_id,
+                workflow_version=r.workflow_version,
+                definition_digest=r.definition_digest,
+                trigger=r.trigger,
+                from_state=r.from_state,
+                to_state=r.to_state,
+                actor=r.actor_id,
+                user_id=int(r.actor_id.split(":", 1)[1]) if r.actor_id and r.actor_id.startswith("user:") else None,
+                comment=r.comment,
+                data_digest=r.data_digest,
+                at=r.at,
+            )
+        )
+
+
+# -- checks at start-up ----------------------------------------------------------------
+
+
+class StoredStateError(Exception):
+    """The database holds workflow states the running definitions do not know."""
+
+
+def check_stored_states(dbsession: Session, registry: WorkflowRegistry) -> None:
+    """Refuse to run if any row is in a workflow, version or state we do not know."""
+    tables = set(inspect(dbsession.get_bind()).get_table_names())
+    problems = []
+    for model in workflow_models():
+        if model.__tablename__ not in tables:
+            raise StoredStateError(
+                f"the database has no table {model.__tablename__!r}: run `grants initdb` with this .ini first"
+            )
+        rows = dbsession.execute(
+            select(model.workflow_id, model.workflow_version, model.state, func.count())
+            .group_by(model.workflow_id, model.workflow_version, model.state)
+        )
+        for wf_id, version, state, count in rows:
+            if (wf_id, version) not in registry:
+                problems.append(f"{count} {model.__tablename__} row(s) run workflow {wf_id} v{version}, which is not installed")
+            elif state not in registry.get(wf_id, version).definition.states:
+                problems.append(
+                    f"{count} {model.__tablename__} row(s) are in state {state!r}, which workflow {wf_id} v{version} does not know"
+                )
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise StoredStateError(problems[0] + more + "; use `grants workflow migrate` or restore the definition")
+
+
+# -- time ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickOutcome:
+    object_type: str
+    object_id: int
+    trigger: str
+    result: str  # "fired", "refused: ...", "conflict"
+
+
+def tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None, settings: dict | None = None
+         ) -> list[TickOutcome]:
+    """Fire every time-based transition that is due.  Each object moves in its own
+    transaction, so one refusal or conflict does not hold up the rest.  Running it again,
+    or twice at once, does nothing more: a moved object is no longer in the source state,
+    and a concurrent tick loses the optimistic-lock race and skips it."""
+    now = now or utcnow()
+    outcomes: list[TickOutcome] = []
+    system = Actor.system_actor("system:tick")
+    for model in workflow_models():
+        for version in registry.versions(model.__workflow__):
+            wf = registry.get(model.__workflow__, version)
+            for t in wf.definition.transitions:
+                if t.at is None:
+                    continue
+                moment = getattr(model, t.at)
+                with database.transaction() as (_tm, dbsession):
+                    due_ids = list(dbsession.scalars(
+                        select(model.id).where(
+                            model.workflow_id == wf.id,
+                            model.workflow_version == version,
+                            model.state.in_(t.sources),
+                            moment.is_not(None),
+                            moment <= now,
+                        ).order_by(model.id)
+                    ))
+                for obj_id in due_ids:
+                    outcomes.append(_tick_one(database, registry, model, obj_id, t.trigger, system, now, settings))
+    return outcomes
+
+
+def _tick_one(database, registry, model, obj_id, trigger, system, now, settings) -> TickOutcome:
+    try:
+        with database.transaction() as (tm, dbsession):
+            obj = dbsession.get(model, obj_id)
+            service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
+            wf = service.workflow(obj)
+            if wf.due(obj, now) is None or wf.due(obj, now).trigger != trigger:
+                return TickOutcome(model.__tablename__, obj_id, trigger, "skipped: no longer due")
+            service.fire(obj, trigger, actor=system, now=now)
+        return TickOutcome(model.__tablename__, obj_id, trigger, "fired")
+    except Refused as exc:
+        return TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
+    except (Conflict, StaleDataError):
+        return TickOutcome(model.__tablename__, obj_id, trigger, "conflict: another process moved it first")
+
+
+# -- migrations between definition versions ------------------------------------------
+
+
+class MigrationError(Exception):
+    pass
+
+
+def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int, to_version: int,
+            state_map: dict[str, str], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Move every object on ``workflow_id`` v``from_version`` to v``to_version``.  States
+    named in ``state_map`` become the mapped state; others must exist in the new version.
+    Each move is recorded in history.  Returns how many objects left each old state."""
+    now = now or utcnow()
+    if (workflow_id, from_version) not in registry:
+        raise MigrationError(f"workflow {workflow_id} has no version {from_version}")
+    if (workflow_id, to_version) not in registry:
+        raise MigrationError(f"workflow {workflow_id} has no version {to_version}")
+    old = registry.get(workflow_id, from_version).definition
+    new = registry.get(workflow_id, to_version).definition
+    for source, target in state_map.items():
+        if source not in old.states:
+            raise MigrationError(f"--map {source}={target}: v{from_version} has no state {source!r}")
+        if target not in new.states:
+            raise MigrationError(f"--map {source}={target}: v{to_version} has no state {target!r}")
+    models = [m for m in workflow_models() if m.__workflow__ == workflow_id]
+    objects = [
+        obj
+        for model in models
+        for obj in dbsession.scalars(
+            select(model).where(model.workflow_id == workflow_id, model.workflow_version == from_version)
+        )
+    ]
+    unmapped = sorted({o.state for o in objects if o.state not in state_map and o.state not in new.states})
+    if unmapped:
+        raise MigrationError(
+            f"v{to_version} has no state {', '.join(repr(s) for s in unmapped)}: map it with --map OLD=NEW"
+        )
+    counts: dict[str, int] = {}
+    actor = Actor.system_actor("system:migrate")
+    for obj in objects:
+        source = obj.state
+        target = state_map.get(source, source)
+        obj.state = target
+        obj.workflow_version = to_version
+        obj.workflow_digest = new.digest
+        counts[source] = counts.get(source, 0) + 1
+        WorkflowService(registry, dbsession)._store(
+            obj,
+            Record(workflow_id, to_version, new.digest, "migrate", source, target, actor.id,
+                   f"migrated from v{from_version} to v{to_version}: {source} -> {target}", None, now),
+        )
+    dbsession.flush()
+    return counts
+
+
+# -- worklists ("my tasks") -----------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    obj: Any
+    state: Any
+    options: list[Option]
+
+
+def worklist(service: WorkflowService, user) -> list[Task]:
+    """Objects on which ``user`` can fire at least one transition now (Plone's worklists).
+
+    Each workflow model narrows the candidates with ``worklist_filter(user)`` (rows where
+    the user may hold a local role); only non-final states with a transition a person may
+    fire are queried; then the engine decides, guards included."""
+    registry, dbsession = service.registry, service.dbsession
+    tasks: list[Task] = []
+    for model in workflow_models():
+        for version in registry.versions(model.__workflow__):
+            wf = registry.get(model.__workflow__, version)
+            states = [s for s in wf.definition.states.values() if not s.final and wf.definition.transitions_from(s.id)]
+            if not states:
+                continue
+            query = select(model).where(
+                model.workflow_id == wf.id,
+                model.workflow_version == version,
+                model.state.in_([s.id for s in states]),
+            ).order_by(model.id)
+            if not getattr(user, "is_admin", False):
+                query = query.where(model.worklist_filter(user))
+            for obj in dbsession.scalars(query):
+                allowed = [o for o in service.options(obj, user) if o.allowed]
+                if allowed:
+                    tasks.append(Task(obj, wf.state_of(obj), allowed))
+    return tasks

@@ -1,0 +1,85 @@
+"""Outgoing mail: a local maildir or the console in development, SMTP when configured.
+
+Mail is only ever sent after the database transaction commits (``send_after_commit``),
+so a refused or rolled-back action never tells anyone it happened.
+
+Settings: ``mail.backend`` = ``maildir`` (``mail.maildir`` = folder), ``console`` or
+``smtp`` (``mail.smtp_host``, ``mail.smtp_port``, ``mail.smtp_user``,
+``mail.smtp_password``, ``mail.smtp_starttls``); ``mail.sender``.
+"""
+from __future__ import annotations
+
+import logging
+import mailbox
+import smtplib
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import transaction
+
+log = logging.getLogger(__name__)
+
+
+class Mailer:
+    def __init__(self, settings: dict):
+        self.backend = settings.get("mail.backend", "console")
+        self.sender = settings.get("mail.sender", "grants@localhost")
+        self.maildir = settings.get("mail.maildir", "var/mail")
+        self.smtp = {
+            "host": settings.get("mail.smtp_host", "localhost"),
+            "port": int(settings.get("mail.smtp_port", 25)),
+            "user": settings.get("mail.smtp_user"),
+            "password": settings.get("mail.smtp_password"),
+            "starttls": settings.get("mail.smtp_starttls", "false").lower() in ("1", "true", "yes"),
+        }
+        if self.backend not in ("maildir", "console", "smtp"):
+            raise ValueError(f"mail.backend must be maildir, console or smtp, not {self.backend!r}")
+
+    def message(self, to: str, subject: str, body: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg.set_content(body)
+        return msg
+
+    def send_now(self, msg: EmailMessage) -> None:
+        if self.backend == "maildir":
+            Path(self.maildir).mkdir(parents=True, exist_ok=True)
+            mailbox.Maildir(self.maildir, create=True).add(msg)
+        elif self.backend == "console":
+            print(f"--- mail ---\n{msg}", file=sys.stderr)
+        else:
+            with smtplib.SMTP(self.smtp["host"], self.smtp["port"], timeout=30) as smtp:
+                if self.smtp["starttls"]:
+                    smtp.starttls()
+                if self.smtp["user"]:
+                    smtp.login(self.smtp["user"], self.smtp["password"] or "")
+                smtp.send_message(msg)
+
+    def send_after_commit(self, msg: EmailMessage, transaction_manager=None) -> None:
+        tm = transaction_manager or transaction.manager
+
+        def hook(success: bool) -> None:
+            if not success:
+                return
+            try:
+                self.send_now(msg)
+            except Exception:  # the data is committed; report, do not undo
+                log.exception("could not send mail to %s", msg["To"])
+
+        tm.get().addAfterCommitHook(hook)
+
+    def sent(self) -> list[EmailMessage]:
+        """What a maildir holds (development and tests)."""
+        if self.backend != "maildir" or not Path(self.maildir).exists():
+            return []
+        box = mailbox.Maildir(self.maildir, create=False)
+        return sorted((m for m in box), key=lambda m: m.get_date() or 0)
+
+
+def includeme(config):
+    mailer = Mailer(config.get_settings())
+    config.registry.mailer = mailer
+    config.add_request_method(lambda request: request.registry.mailer, "mailer", reify=True)

@@ -1,0 +1,8 @@
+"""Every model module, imported so that metadata (and Alembic) sees every table."""
+
+
+def import_all_models() -> None:
+    import grants.accounts.models  # noqa: F401
+    import grants.applications.models  # noqa: F401
+    import grants.lifecycle.models  # noqa: F401
+    import grants.programmes.models  # noqa: F401

@@ -1,0 +1,365 @@
+"""The set of workflows an application runs: definitions, plugin extensions, compiled
+:class:`~grants.workflow.engine.Workflow` objects (one Machine each).
+
+Used in two phases.  While configuring, definitions, extensions, callables and forms are
+added in any order.  :meth:`WorkflowRegistry.freeze` then applies the extensions,
+validates every reference, lints, and compiles each (id, version) exactly once.  After
+that the registry only answers questions.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .definition import Definition, DefinitionError, State, Transition
+from .engine import Workflow
+
+
+class WorkflowConfigurationError(Exception):
+    """Start-up must stop: ``str()`` is one line saying why."""
+
+
+# -- extensions: what plugins may change ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extension:
+    workflow_id: str
+    origin: str  # the plugin (package) that asked for it
+    version: int | None = None  # None: every version of the workflow
+
+    def describe(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def apply(self, d: Definition) -> Definition:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _fail(d: Definition, ext: Extension, problem: str):
+    return WorkflowConfigurationError(
+        f"plugin {ext.origin}: cannot {ext.describe()} in workflow {d.id} v{d.version}: {problem}"
+    )
+
+
+@dataclass(frozen=True)
+class InsertStep(Extension):
+    """Put a new state between ``after`` and ``before``: every transition ``after -> before``
+    now leads to the new state, and a new transition ``trigger`` leads on to ``before``."""
+
+    after: str = ""
+    before: str = ""
+    state: State | None = None
+    transition: Transition | None = None  # new-state -> before
+
+    def describe(self) -> str:
+        return f"insert step {self.state.id!r} between {self.after!r} and {self.before!r}"
+
+    def apply(self, d: Definition) -> Definition:
+        if self.state.id in d.states:
+            raise _fail(d, self, f"state {self.state.id!r} already exists")
+        redirected = [t for t in d.transitions if self.after in t.sources and t.dest == self.before]
+        if not redirected:
+            raise _fail(d, self, f"no transition leads from {self.after!r} to {self.before!r}")
+        transitions = []
+        for t in d.transitions:
+            if t in redirected:
+                if len(t.sources) > 1:
+                    # Only the after -> before path moves; the same trigger elsewhere keeps its target.
+                    others = tuple(s for s in t.sources if s != self.after)
+                    transitions.append(dataclasses.replace(t, sources=others))
+                    t = dataclasses.replace(t, sources=(self.after,))
+                t = dataclasses.replace(t, dest=self.state.id)
+            transitions.append(t)
+        transitions.append(dataclasses.replace(self.transition, sources=(self.state.id,), dest=self.before))
+        return dataclasses.replace(d, states={**d.states, self.state.id: self.state}, transitions=tuple(transitions))
+
+
+@dataclass(frozen=True)
+class AddState(Extension):
+    state: State | None = None
+
+    def describe(self) -> str:
+        return f"add state {self.state.id!r}"
+
+    def apply(self, d: Definition) -> Definition:
+        if self.state.id in d.states:
+            raise _fail(d, self, "that state already exists")
+        return dataclasses.replace(d, states={**d.states, self.state.id: self.state})
+
+
+@dataclass(frozen=True)
+class AddTransition(Extension):
+    transition: Transition | None = None
+
+    def describe(self) -> str:
+        return f"add transition {self.transition.trigger!r}"
+
+    def apply(self, d: Definition) -> Definition:
+        t = self.transition
+        for s in (*t.sources, t.dest):
+            if s not in d.states:
+                raise _fail(d, self, f"unknown state {s!r}")
+        for s in t.sources:
+            if d.transition(t.trigger, s):
+                raise _fail(d, self, f"trigger {t.trigger!r} already leaves {s!r}")
+        return dataclasses.replace(d, transitions=(*d.transitions, t))
+
+
+@dataclass(frozen=True)
+class _ChangeTransitions(Extension):
+    trigger: str = ""
+
+    def _change(self, t: Transition) -> Transition:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def apply(self, d: Definition) -> Definition:
+        if not d.transition(self.trigger):
+            raise _fail(d, self, f"there is no transition {self.trigger!r}")
+        return dataclasses.replace(
+            d, transitions=tuple(self._change(t) if t.trigger == self.trigger else t for t in d.transitions)
+        )
+
+
+@dataclass(frozen=True)
+class AddGuard(_ChangeTransitions):
+    guard: str = ""
+
+    def describe(self) -> str:
+        return f"add guard {self.guard!r} to {self.trigger!r}"
+
+    def _change(self, t: Transition) -> Transition:
+        return dataclasses.replace(t, guards=(*t.guards, self.guard))
+
+
+@dataclass(frozen=True)
+class AddEffect(_ChangeTransitions):
+    effect: str = ""
+
+    def describe(self) -> str:
+        return f"add effect {self.effect!r} to {self.trigger!r}"
+
+    def _change(self, t: Transition) -> Transition:
+        return dataclasses.replace(t, effects=(*t.effects, self.effect))
+
+
+@dataclass(frozen=True)
+class SetTransitionForm(_ChangeTransitions):
+    form: str = ""
+
+    def describe(self) -> str:
+        return f"set the form of {self.trigger!r} to {self.form!r}"
+
+    def _change(self, t: Transition) -> Transition:
+        return dataclasses.replace(t, form=self.form)
+
+
+@dataclass(frozen=True)
+class SetStateForm(Extension):
+    state_id: str = ""
+    form: str = ""
+
+    def describe(self) -> str:
+        return f"set the form of state {self.state_id!r} to {self.form!r}"
+
+    def apply(self, d: Definition) -> Definition:
+        if self.state_id not in d.states:
+            raise _fail(d, self, f"there is no state {self.state_id!r}")
+        state = dataclasses.replace(d.states[self.state_id], form=self.form)
+        return dataclasses.replace(d, states={**d.states, self.state_id: state})
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+def resolve_dotted(name: str) -> Any:
+    """``package.module:attribute`` (or ``package.module.attribute``) -> the object."""
+    module_name, _, attr = name.partition(":") if ":" in name else name.rpartition(".")
+    if not module_name or not attr:
+        raise LookupError(f"{name!r} is neither a registered name nor a dotted name")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise LookupError(f"{name!r}: cannot import {module_name} ({exc})") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise LookupError(f"{name!r}: {module_name} has no {attr}") from None
+    return obj
+
+
+class WorkflowRegistry:
+    machines_built = 0  # how many transitions.Machine objects were ever built (tests count them)
+
+    def __init__(self, permissions: Iterable[str] = (), roles: Iterable[str] = ()):
+        self.permissions = frozenset(permissions)  # empty: any permission name is accepted
+        self.roles = frozenset(roles)
+        self._definitions: dict[tuple[str, int], Definition] = {}
+        self._extensions: list[Extension] = []
+        self._callables: dict[str, Callable] = {}
+        self._forms: dict[str, Callable] = {}
+        self._workflows: dict[tuple[str, int], Workflow] = {}
+        self.frozen = False
+
+    # -- configuring --------------------------------------------------------------
+
+    def _mutable(self):
+        if self.frozen:
+            raise WorkflowConfigurationError("workflows are already compiled; configure before the app starts")
+
+    def add_definition(self, definition: Definition) -> None:
+        self._mutable()
+        if definition.key in self._definitions:
+            other = self._definitions[definition.key]
+            raise WorkflowConfigurationError(
+                f"workflow {definition.id} v{definition.version} is defined twice: {other.source} and {definition.source}"
+            )
+        self._definitions[definition.key] = definition
+
+    def add_extension(self, extension: Extension) -> None:
+        self._mutable()
+        self._extensions.append(extension)
+
+    def add_callable(self, name: str, fn: Callable) -> None:
+        self._mutable()
+        self._callables[name] = fn
+
+    def add_form(self, name: str, schema_factory: Callable) -> None:
+        self._mutable()
+        self._forms[name] = schema_factory
+
+    # -- compiling ---------------------------------------------------------------
+
+    def resolve(self, name: str) -> Callable:
+        if name in self._callables:
+            return self._callables[name]
+        return resolve_dotted(name)
+
+    def resolve_form(self, name: str) -> Callable:
+        if name in self._forms:
+            return self._forms[name]
+        return resolve_dotted(name)
+
+    def effective_definitions(self) -> list[Definition]:
+        """Every definition with the plugin extensions that target it applied, in order."""
+        result = []
+        ids = {key[0] for key in self._definitions}
+        for ext in self._extensions:
+            if ext.workflow_id not in ids:
+                raise WorkflowConfigurationError(
+                    f"plugin {ext.origin}: cannot {ext.describe()}: there is no workflow {ext.workflow_id!r}"
+                )
+            if ext.version is not None and (ext.workflow_id, ext.version) not in self._definitions:
+                raise WorkflowConfigurationError(
+                    f"plugin {ext.origin}: cannot {ext.describe()}: workflow {ext.workflow_id!r} has no version {ext.version}"
+                )
+        for key in sorted(self._definitions):
+            d = self._definitions[key]
+            for ext in self._extensions:
+                if ext.workflow_id == d.id and ext.version in (None, d.version):
+                    d = ext.apply(d)
+                    d = dataclasses.replace(d, extensions=(*d.extensions, f"{ext.origin}: {ext.describe()}"))
+            result.append(d)
+        return result
+
+    def check_references(self, d: Definition) -> list[str]:
+        """Problems with names the definition uses: permissions, roles, callables, forms."""
+        problems = []
+        where = f"{d.source}: workflow {d.id} v{d.version}"
+        for state in d.states.values():
+            for perm, roles in state.permissions.items():
+                if self.permissions and perm not in self.permissions:
+                    problems.append(f"{where}: states.{state.id}.permissions: unknown permission {perm!r}")
+                for role in sorted(roles - self.roles if self.roles else set()):
+                    problems.append(f"{where}: states.{state.id}.permissions.{perm}: unknown role {role!r}")
+            if state.form:
+                try:
+                    self.resolve_form(state.form)
+                except LookupError as exc:
+                    problems.append(f"{where}: states.{state.id}.form: {exc}")
+        for t in d.transitions:
+            place = f"{where}: transition {t.trigger}"
+            if self.permissions and t.permission not in self.permissions:
+                problems.append(f"{place}: unknown permission {t.permission!r}")
+            for kind, names in (("guard", t.guards), ("effect", t.effects)):
+                for name in names:
+                    try:
+                        fn = self.resolve(name)
+                    except LookupError as exc:
+                        problems.append(f"{place}: {kind} {exc}")
+                        continue
+                    if not callable(fn):
+                        problems.append(f"{place}: {kind} {name!r} is not callable")
+            if t.form:
+                try:
+                    self.resolve_form(t.form)
+                except LookupError as exc:
+                    problems.append(f"{place}: form {exc}")
+        return problems
+
+    def freeze(self) -> None:
+        """Apply extensions, check, lint and compile.  Raises WorkflowConfigurationError."""
+        from .lint import lint  # lint imports this module's types
+
+        if self.frozen:
+            return
+        definitions = self.effective_definitions()
+        for d in definitions:
+            problems = self.check_references(d) + [str(p) for p in lint(d) if p.is_error]
+            if problems:
+                more = f" (and {len(problems) - 1} more; run `grants workflow check`)" if len(problems) > 1 else ""
+                raise WorkflowConfigurationError(problems[0] + more)
+        for d in definitions:
+            guards = {t.trigger: [(g, self.resolve(g)) for g in t.guards] for t in d.transitions}
+            effects = {t.trigger: [(e, self.resolve(e)) for e in t.effects] for t in d.transitions}
+            forms = {name: self.resolve_form(name) for name in _form_names(d)}
+            self._workflows[d.key] = Workflow(d, guards, effects, forms)
+            WorkflowRegistry.machines_built += 1
+        self.frozen = True
+
+    # -- asking ------------------------------------------------------------------
+
+    def get(self, workflow_id: str, version: int | None = None) -> Workflow:
+        if not self.frozen:
+            raise WorkflowConfigurationError("workflows are not compiled yet")
+        if version is None:
+            versions = self.versions(workflow_id)
+            if not versions:
+                raise KeyError(workflow_id)
+            version = versions[-1]
+        return self._workflows[(workflow_id, version)]
+
+    def for_object(self, obj: Any) -> Workflow:
+        return self.get(obj.workflow_id, obj.workflow_version)
+
+    def versions(self, workflow_id: str) -> list[int]:
+        return sorted(v for (i, v) in self._workflows if i == workflow_id)
+
+    def __iter__(self):
+        return iter(self._workflows[k] for k in sorted(self._workflows))
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._workflows
+
+
+def _form_names(d: Definition) -> set[str]:
+    names = {s.form for s in d.states.values() if s.form}
+    names.update(t.form for t in d.transitions if t.form)
+    return names
+
+
+__all__ = [
+    "AddEffect",
+    "AddGuard",
+    "AddState",
+    "AddTransition",
+    "DefinitionError",
+    "Extension",
+    "InsertStep",
+    "SetStateForm",
+    "SetTransitionForm",
+    "WorkflowConfigurationError",
+    "WorkflowRegistry",
+]

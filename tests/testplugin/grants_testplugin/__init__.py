@@ -1,0 +1,50 @@
+"""Uses every directive of the grants plugin API once, in ways the tests can observe."""
+import colander
+
+from grants.security import Permission
+
+SUBMIT_EFFECT_CALLS = []
+
+
+def refuse_placeholder_titles(ctx):
+    if "PLACEHOLDER" in ctx.obj.title:
+        return "Replace the placeholder title before submitting."
+    return None
+
+
+def remember_submission(ctx):
+    SUBMIT_EFFECT_CALLS.append(ctx.obj.id)
+    mailer = ctx.env.request.registry.mailer if ctx.env.request else None
+    if mailer is not None:
+        msg = mailer.message("officer@example.org", f"Submitted: {ctx.obj.title}", "A new application arrived.")
+        mailer.send_after_commit(msg, transaction_manager=ctx.env.transaction_manager)
+
+
+class WithdrawalForm(colander.MappingSchema):
+    why = colander.SchemaNode(colander.String(), title="Why are you withdrawing?",
+                              validator=colander.Length(min=3))
+
+
+def includeme(config):
+    config.add_workflow("grants_testplugin:workflows/referral.toml")
+    config.insert_workflow_step(
+        "application", after="submitted", before="eligible",
+        state={"id": "due_diligence", "title": "Due diligence", "public": "Being checked",
+               "permissions": {
+                   "applications:application:view": ["applicant", "programme_officer", "admin"],
+                   "applications:application:screen": ["programme_officer"],
+                   "applications:application:withdraw": ["applicant"],
+               }},
+        trigger="pass_due_diligence", title="Pass due diligence",
+        permission=Permission.ApplicationsApplicationScreen,
+    )
+    config.add_workflow_transition("round", "reopen", from_="closed", to="open",
+                                   permission=Permission.ProgrammesRoundManage, title="Reopen the round")
+    config.add_workflow_guard("application", "submit", refuse_placeholder_titles)
+    config.add_workflow_effect("application", "submit", remember_submission)
+    config.add_workflow_transition("application", "withdraw", from_="due_diligence", to="withdrawn",
+                                   permission=Permission.ApplicationsApplicationWithdraw,
+                                   title="Withdraw the application", form=None)
+    config.add_workflow_form("application", WithdrawalForm, transition="withdraw")
+    config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt")
+    config.add_translations("grants_testplugin:locale")

@@ -1,0 +1,1 @@
+"""Workflow definitions shipped with grants (installed as the package ``grants.workflows``)."""
