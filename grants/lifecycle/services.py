@@ -126,12 +126,17 @@ class WorkflowService:
                 from_state=r.from_state,
                 to_state=r.to_state,
                 actor=r.actor_id,
-                user_id=int(r.actor_id.split(":", 1)[1]) if r.actor_id and r.actor_id.startswith("user:") else None,
+                user_id=_user_id(r.actor_id),
                 comment=r.comment,
                 data_digest=r.data_digest,
                 at=r.at,
             )
         )
+
+
+def _user_id(actor_id: str | None) -> int | None:
+    kind, _, number = (actor_id or "").partition(":")
+    return int(number) if kind == "user" and number.isdigit() else None
 
 
 # -- checks at start-up ----------------------------------------------------------------
