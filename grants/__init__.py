@@ -5,7 +5,13 @@ the same configuration for the ``grants`` command and for tests.
 """
 from __future__ import annotations
 
-from pyramid.config import Configurator
+import warnings
+
+# pyramid 2.1 imports pkg_resources; the deprecation is not ours to act on, and it would put
+# a second line on the stderr of every `grants` command.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+from pyramid.config import Configurator  # noqa: E402
 from pyramid.exceptions import ConfigurationConflictError, ConfigurationError, ConfigurationExecutionError
 
 

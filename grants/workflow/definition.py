@@ -9,6 +9,7 @@ callables and forms) are made by :class:`grants.workflow.registry.WorkflowRegist
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -103,9 +104,9 @@ class Definition:
         ]
         return data
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """Hash of the definition as it runs (plugin extensions included)."""
+        """Hash of the definition as it runs (plugin extensions included); computed once."""
         text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, default=list)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
