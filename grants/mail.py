@@ -9,6 +9,9 @@ Settings: ``mail.backend`` = ``maildir`` (``mail.maildir`` = folder), ``console`
 """
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
 import logging
 import mailbox
 import smtplib
@@ -41,12 +44,15 @@ class Mailer:
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
+        msg["Date"] = email.utils.formatdate(localtime=False)
+        msg["Message-ID"] = email.utils.make_msgid(domain=self.sender.rpartition("@")[2] or None)
         msg.set_content(body)
         return msg
 
     def send_now(self, msg: EmailMessage) -> None:
         if self.backend == "maildir":
-            Path(self.maildir).mkdir(parents=True, exist_ok=True)
+            Path(self.maildir).parent.mkdir(parents=True, exist_ok=True)
+            # Maildir makes tmp/new/cur only when it creates the folder itself.
             mailbox.Maildir(self.maildir, create=True).add(msg)
         elif self.backend == "console":
             print(f"--- mail ---\n{msg}", file=sys.stderr)
@@ -75,8 +81,12 @@ class Mailer:
         """What a maildir holds (development and tests)."""
         if self.backend != "maildir" or not Path(self.maildir).exists():
             return []
-        box = mailbox.Maildir(self.maildir, create=False)
-        return sorted((m for m in box), key=lambda m: m.get_date() or 0)
+        box = mailbox.Maildir(self.maildir, factory=_read_message, create=False)
+        return [box[key] for key in sorted(box.keys())]  # keys begin with the delivery time
+
+
+def _read_message(fp) -> EmailMessage:
+    return email.message_from_binary_file(fp, policy=email.policy.default)
 
 
 def includeme(config):

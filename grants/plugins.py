@@ -53,7 +53,8 @@ class PluginError(Exception):
 
 
 def _origin(config) -> str:
-    return config.package_name or "<app>"
+    """The plugin making a change: its entry-point name while it is being included."""
+    return config.registry.get("grants.including_plugin") or config.package_name or "<app>"
 
 
 def _claim(config, discriminator, description: str) -> None:
@@ -208,7 +209,11 @@ def include_plugins(config) -> None:
             includeme = available[name].load()
         except Exception as exc:
             raise PluginError(f"plugin {name!r} failed to import: {exc}") from None
-        config.include(includeme)
+        config.registry["grants.including_plugin"] = name
+        try:
+            config.include(includeme)
+        finally:
+            config.registry["grants.including_plugin"] = None
 
 
 def explain_conflict(config, exc: ConfigurationConflictError) -> str:

@@ -18,6 +18,7 @@ from grants.security import Permission
 from grants.workflow import Conflict, Refused
 
 LAYOUT = "grants.templates:layout.pt"
+MACROS = "grants.templates:macros.pt"  # the error summary, shared by every form page
 
 
 @subscriber(BeforeRender)
@@ -26,6 +27,7 @@ def add_layout_globals(event):
     if request is None:
         return
     event["layout"] = get_renderer(LAYOUT).implementation()
+    event["macros"] = get_renderer(MACROS).implementation().macros
     event["csrf_token"] = get_csrf_token(request)
     event["languages"] = LANGUAGES
     event["t"] = lambda message: translate(request, message)

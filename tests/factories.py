@@ -72,3 +72,19 @@ def application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", stat
     if state == "eligible":
         service.fire(a, "confirm_eligible", actor=SYSTEM)
     return a
+
+
+def main_form(page):
+    """The page's own form (every page also has the language switcher and sign-out forms)."""
+    forms = [form for key, form in page.forms.items()
+             if isinstance(key, int) and form.id not in ("language-form", "logout-form")]
+    assert len(forms) == 1, [form.id for form in forms]
+    return forms[0]
+
+
+def sign_in(testapp, email, password=PASSWORD):
+    page = testapp.get("/login")
+    form = main_form(page)
+    form["email"] = email
+    form["password"] = password
+    return form.submit().follow()

@@ -11,11 +11,7 @@ import factories as f
 from grants.applications.models import Application
 
 
-def sign_in(testapp, email, password=f.PASSWORD):
-    page = testapp.get("/login")
-    page.form["email"] = email
-    page.form["password"] = password
-    return page.form.submit().follow()
+sign_in = f.sign_in
 
 
 def csrf_of(page) -> str:
@@ -74,10 +70,10 @@ def test_post_with_a_wrong_csrf_token_is_refused(testapp):
 def test_session_cookie_is_signed_httponly_and_samesite(testapp, registry):
     with registry.database.transaction() as (_tm, db):
         f.user(db, email="leila@example.org")
-    page = testapp.get("/login")
-    page.form["email"] = "leila@example.org"
-    page.form["password"] = f.PASSWORD
-    response = page.form.submit()
+    form = f.main_form(testapp.get("/login"))
+    form["email"] = "leila@example.org"
+    form["password"] = f.PASSWORD
+    response = form.submit()
     cookie = next(v for k, v in response.headerlist if k == "Set-Cookie" and v.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     value = cookie.split(";")[0].split("=", 1)[1]
@@ -130,12 +126,12 @@ def test_firing_from_a_page_and_a_refusal_that_says_why(testapp, registry):
         from grants.programmes.models import Round
 
         db.get(Round, rnd_id).closes_at = f.now() - dt.timedelta(minutes=1)
-    refused = form_page.form.submit("fire", status=409)
+    refused = f.main_form(form_page).submit("fire", status=409)
     assert "The round closed on" in refused.text
     with registry.database.transaction() as (_tm, db):
         assert db.get(Application, app_id).state == "draft"
         db.get(Round, rnd_id).closes_at = f.now() + dt.timedelta(days=1)
-    done = testapp.get(app_url + "/transition?trigger=submit").form.submit("fire").follow()
+    done = f.main_form(testapp.get(app_url + "/transition?trigger=submit")).submit("fire").follow()
     assert "Done: Submit the application." in done.text
     assert re.search(r"State:\s*</span>\s*<strong>Submitted", done.text)
 

@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from grants.forms import field_errors, make_form
 from grants.i18n import _, translate
 from grants.workflow import Refused
 
@@ -28,14 +29,14 @@ def transition_form(request, context, transition):
     wf = request.workflows.workflow(context)
     factory = wf.form_for_transition(transition.trigger)
     schema = factory() if factory is not None else colander.MappingSchema()
-    schema = schema.bind(request=request, context=context)
     comment = CommentSchema()["comment"].clone()
     if transition.comment_required:
         comment.missing = colander.required
+        comment.missing_msg = _("Give a reason for this step: it is kept in the history")
         comment.title = _("Reason")
     schema.add(comment)
-    button = deform.Button("fire", translate(request, transition.title), css_class="btn-primary")
-    return deform.Form(schema, buttons=(button,), formid="transition")
+    return make_form(request, schema, "transition", transition.title, button_name="fire",
+                     bind={"context": context})
 
 
 def object_page(context, request):
@@ -61,20 +62,23 @@ def fire_transition(context, request):
         raise HTTPNotFound()
     option = next(o for o in service.options(context, request.user) if o.transition.trigger == trigger)
     form = transition_form(request, context, transition)
-    page = {"obj": context, "transition": transition, "option": option, "form_html": None, "errors": False}
+    page = {"obj": context, "transition": transition, "option": option, "form_html": None, "errors": [],
+            "refusal": None}
     if request.method == "POST":
         try:
-            appstruct = form.validate(request.POST.items())
+            appstruct = form.validate(list(request.POST.items()))
         except deform.ValidationFailure as failure:
             request.response.status = 400
-            page.update(form_html=failure.render(), errors=True)
+            errors = field_errors(request, failure.field)
+            page.update(form_html=failure.render(), errors=errors)
             return page
-        comment = appstruct.pop("comment", "")
+        data = {k: v for k, v in appstruct.items() if k not in ("comment", "csrf_token")}
         try:
-            service.fire(context, trigger, request.user, data=appstruct if transition.form else None, comment=comment)
+            service.fire(context, trigger, request.user, data=data if transition.form else None,
+                         comment=appstruct.get("comment", ""))
         except Refused as refusal:
             request.response.status = 409
-            page.update(form_html=form.render(request.POST.items()), option=option, refusal=refusal)
+            page.update(form_html=form.render(appstruct), refusal=refusal)  # nothing typed is lost
             return page
         request.session.flash(
             translate(request, _("Done: ${action}.", mapping={"action": translate(request, transition.title)})),

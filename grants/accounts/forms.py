@@ -1,0 +1,124 @@
+"""The account forms, with the autocomplete hints that let browsers and password
+managers fill them in."""
+from __future__ import annotations
+
+import colander
+import deform
+
+from grants.forms import FormSchema
+from grants.i18n import LANGUAGES, _
+
+from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _normalise_email(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+@colander.deferred
+def _current_language(node, kw):
+    locale = kw["request"].locale_name
+    return locale if locale in LANGUAGES else "en"
+
+
+def email_node(**kw) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        name="email",
+        title=_("E-mail address"),
+        preparer=_normalise_email,
+        validator=colander.All(
+            colander.Length(max=254, max_err=_("Enter an e-mail address of 254 characters or fewer")),
+            colander.Email(msg=_("Enter an e-mail address in the right format, like name@example.org")),
+        ),
+        missing_msg=_("Enter your e-mail address"),
+        widget=deform.widget.TextInputWidget(attributes={
+            "type": "email", "autocomplete": "email", "spellcheck": "false", "autocapitalize": "none",
+            "dir": "ltr",
+        }),
+        **kw,
+    )
+
+
+def new_password_node(title=None) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        name="password",
+        title=title or _("Password"),
+        description=_("At least ${min} characters. A few unrelated words make a strong password that is easy to "
+                      "remember.", mapping={"min": MIN_PASSWORD_LENGTH}),
+        validator=colander.Length(
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+            min_err=_("Enter a password of at least ${min} characters", mapping={"min": MIN_PASSWORD_LENGTH}),
+            max_err=_("Enter a password of ${max} characters or fewer", mapping={"max": MAX_PASSWORD_LENGTH}),
+        ),
+        missing_msg=_("Enter a password of at least ${min} characters", mapping={"min": MIN_PASSWORD_LENGTH}),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password"}),
+    )
+
+
+class RegisterSchema(FormSchema):
+    name = colander.SchemaNode(
+        colander.String(),
+        title=_("Full name"),
+        preparer=_strip,
+        validator=colander.Length(min=1, max=200, min_err=_("Enter your full name"),
+                                  max_err=_("Enter a name of 200 characters or fewer")),
+        missing_msg=_("Enter your full name"),
+        widget=deform.widget.TextInputWidget(attributes={"autocomplete": "name", "dir": "auto",
+                                                         "spellcheck": "false"}),
+    )
+    email = email_node(description=_("We will send a link to this address to confirm it is yours."))
+    password = new_password_node()
+    locale = colander.SchemaNode(
+        colander.String(),
+        title=_("Language"),
+        description=_("For the pages you see and the e-mails we send you."),
+        default=_current_language,
+        validator=colander.OneOf(list(LANGUAGES), msg_err=_("Choose one of the languages offered")),
+        missing_msg=_("Choose one of the languages offered"),
+        widget=deform.widget.SelectWidget(values=list(LANGUAGES.items())),
+    )
+
+
+class LoginSchema(FormSchema):
+    email = email_node()
+    password = colander.SchemaNode(
+        colander.String(),
+        title=_("Password"),
+        # No length rule here: sign-in only says whether the password is right.
+        missing_msg=_("Enter your password"),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "current-password"}),
+    )
+    came_from = colander.SchemaNode(colander.String(), widget=deform.widget.HiddenWidget(), missing="")
+
+
+class EmailOnlySchema(FormSchema):
+    """Asking for a reset link, or for a new verification link."""
+
+    email = email_node()
+
+
+def _passwords_match(node, value):
+    if value["password"] != value["confirm"]:
+        error = colander.Invalid(node)
+        error["confirm"] = _("Enter the same password twice: the two do not match")
+        raise error
+
+
+class NewPasswordSchema(FormSchema):
+    password = new_password_node(title=_("New password"))
+    confirm = colander.SchemaNode(
+        colander.String(),
+        title=_("Type the new password again"),
+        missing_msg=_("Type the new password again"),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kw):
+        kw.setdefault("validator", _passwords_match)
+        super().__init__(*args, **kw)

@@ -1,0 +1,79 @@
+"""Forms for every page: colander schemas rendered by deform through our own form
+template (no browser validation, so every message comes from the server in the page's
+language), a CSRF token in each, stable input ids, and the error summary's entries.
+
+Build a page's form with ``make_form(request, SomeSchema(), formid, button_title)``; on a
+failed submit pass ``field_errors(request, form)`` to the template as ``errors`` and use
+``macros['error_summary']`` at the top of the page (see templates/accounts/login.pt).
+"""
+from __future__ import annotations
+
+import copy
+
+import colander
+import deform
+from pyramid.csrf import get_csrf_token
+
+from grants.i18n import translate
+
+FORM_TEMPLATE = "grants.templates:form.pt"
+
+
+def csrf_node(token: str) -> colander.SchemaNode:
+    # Pyramid checks the token before any view runs; the field only carries it.
+    return colander.SchemaNode(colander.String(), name="csrf_token", widget=deform.widget.HiddenWidget(),
+                               default=token, missing="")
+
+
+class FormSchema(colander.MappingSchema):
+    """Every form: our template, and the CSRF token as a hidden field."""
+
+    widget = deform.widget.FormWidget(template=FORM_TEMPLATE)
+
+    def after_bind(self, node, kw):
+        node.add(csrf_node(get_csrf_token(kw["request"])))
+
+
+def make_form(request, schema: colander.Schema, formid: str, button_title, *, button_name: str = "submit",
+              bind: dict | None = None) -> deform.Form:
+    schema = schema.bind(request=request, **(bind or {}))
+    if "csrf_token" not in schema:
+        schema.add(csrf_node(get_csrf_token(request)))
+    schema.widget = deform.widget.FormWidget(template=FORM_TEMPLATE)
+    for node in schema.children:
+        # Stable ids, unique even with two forms on one page (deform counts from 0 per form).
+        node.oid = f"{formid}-{node.name}"
+    button = deform.Button(button_name, translate(request, button_title), css_class="btn-primary")
+    form = deform.Form(schema, buttons=(button,), formid=formid, focus="off")
+    for field in form.children:
+        if field.description:
+            _describe(field, f"help-{field.oid}")
+    return form
+
+
+def _describe(field, *ids: str, invalid: bool = False) -> None:
+    """Point an input at the texts that describe it (its hint, its error message)."""
+    # The schema's widgets are shared between requests: change a copy.
+    widget = copy.copy(field.widget)
+    attributes = dict(getattr(widget, "attributes", None) or {})
+    described_by = [*ids, *attributes.get("aria-describedby", "").split()]
+    attributes["aria-describedby"] = " ".join(dict.fromkeys(described_by))
+    if invalid:
+        attributes["aria-invalid"] = "true"
+    widget.attributes = attributes
+    field.widget = widget
+
+
+def field_errors(request, form: deform.Form) -> list[tuple[str, str]]:
+    """(input id, message) for every error, in form order, for the error summary.  Also
+    points each invalid input at its message, for screen readers."""
+    errors = []
+    if form.error is not None and form.error.msg:
+        errors.extend((form.children[0].oid, translate(request, m)) for m in form.error.messages())
+    for field in form.children:
+        if field.error is None:
+            continue
+        messages = [translate(request, m) for m in field.error.messages()]
+        errors.extend((field.oid, m) for m in messages)
+        _describe(field, f"error-{field.oid}", invalid=True)
+    return errors
