@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender, subscriber
+from pyramid.events import BeforeRender, NewResponse, subscriber
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -31,6 +31,19 @@ def add_layout_globals(event):
     event["csrf_token"] = get_csrf_token(request)
     event["languages"] = LANGUAGES
     event["t"] = lambda message: translate(request, message)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@subscriber(NewResponse)
+def add_security_headers(event):
+    for name, value in SECURITY_HEADERS.items():
+        event.response.headers.setdefault(name, value)
 
 
 def safe_came_from(request, came_from: str | None) -> str:

@@ -163,3 +163,9 @@ def test_workflows_page_draws_every_workflow(testapp, registry):
 def test_unknown_pages_are_404_in_the_users_language(testapp):
     response = testapp.get("/programmes/999", status=404, headers={"Cookie": "grants_lang=fr"})
     assert response.html.find("html")["lang"] == "fr"
+
+
+def test_pages_carry_security_headers(testapp):
+    headers = testapp.get("/").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
