@@ -54,7 +54,7 @@ def cmd_initdb(args) -> int:
     from grants.migrations import alembic_config
 
     settings = load_settings(args.ini)
-    command.upgrade(alembic_config(settings), "head")
+    command.upgrade(alembic_config(settings), "heads")
     print(f"database at {settings['sqlalchemy.url']} is up to date")
     return 0
 

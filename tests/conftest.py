@@ -37,7 +37,7 @@ def database(database_url) -> Database:
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
-    command.upgrade(alembic_config({"sqlalchemy.url": database_url}), "head")
+    command.upgrade(alembic_config({"sqlalchemy.url": database_url}), "heads")
     yield db
     db.engine.dispose()
 
