@@ -85,6 +85,18 @@ class Mailer:
         return [box[key] for key in sorted(box.keys())]  # keys begin with the delivery time
 
 
+def notify(registry, user, subject, body, transaction_manager=None) -> None:
+    """Mail ``user`` in their own language (their account's, not the page's that caused
+    it), once the transaction commits.  ``subject`` and ``body`` are TranslationStrings."""
+    from grants.i18n import translate_for
+
+    def tr(message):
+        return translate_for(registry, user.locale, message)
+
+    mailer = registry.mailer
+    mailer.send_after_commit(mailer.message(user.email, tr(subject), tr(body)), transaction_manager=transaction_manager)
+
+
 def _read_message(fp) -> EmailMessage:
     return email.message_from_binary_file(fp, policy=email.policy.default)
 

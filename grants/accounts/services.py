@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
-from grants.i18n import _, translate_for
+from grants.i18n import _
+from grants.mail import notify
 
 from .models import EmailToken, LoginAttempt, User
 
@@ -257,11 +258,7 @@ def reset_password(dbsession, token: str, new_password: str, *, now: dt.datetime
 
 
 def _send(registry, tm, user: User, subject, body) -> None:
-    def tr(message):
-        return translate_for(registry, user.locale, message)
-
-    mailer = registry.mailer
-    mailer.send_after_commit(mailer.message(user.email, tr(subject), tr(body)), transaction_manager=tm)
+    notify(registry, user, subject, body, transaction_manager=tm)
 
 
 def mail_verification_link(registry, tm, user: User, link: str) -> None:
