@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import deform
 from babel import Locale
-from pyramid.i18n import TranslationStringFactory, get_localizer
+from pyramid.i18n import TranslationString, TranslationStringFactory, get_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
@@ -37,8 +37,19 @@ def negotiate_locale(request) -> str:
     return match if match in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def localize(localizer, message) -> str:
+    """Translate ``message``, and first any TranslationStrings in its mapping (a refusal
+    naming a step: "You are not allowed to do “${action}” here.")."""
+    if not hasattr(message, "interpolate"):
+        return str(message)
+    if message.mapping and any(hasattr(v, "interpolate") for v in message.mapping.values()):
+        mapping = {k: localize(localizer, v) for k, v in message.mapping.items()}
+        message = TranslationString(message, mapping=mapping)
+    return localizer.translate(message)
+
+
 def translate(request, message) -> str:
-    return request.localizer.translate(message) if hasattr(message, "interpolate") else str(message)
+    return localize(request.localizer, message)
 
 
 def translate_for(registry, locale_name: str, message) -> str:
@@ -46,7 +57,7 @@ def translate_for(registry, locale_name: str, message) -> str:
     from pyramid.i18n import make_localizer
 
     dirs = registry.queryUtility(ITranslationDirectories, default=[])
-    return make_localizer(locale_name, dirs).translate(message)
+    return localize(make_localizer(locale_name, dirs), message)
 
 
 def format_datetime(moment: dt.datetime, zone: str = "UTC") -> str:
@@ -64,9 +75,9 @@ def _deform_translator(term):
 
 def includeme(config):
     config.set_locale_negotiator(negotiate_locale)
-    # Later directories win: ours (with Arabic for deform and colander) over theirs.
-    config.add_translation_dirs("colander:locale", "deform:locale")
-    config.add_translation_dirs("grants:locale")
+    # Within one call later directories win: ours (with Arabic for deform and colander) over
+    # theirs.  Plugins' catalogs are added with override=True and win over all of these.
+    config.add_translation_dirs("colander:locale", "deform:locale", "grants:locale")
     renderer = deform.ZPTRendererFactory(
         deform.Form.default_renderer.loader.search_path, translator=_deform_translator
     )

@@ -172,7 +172,7 @@ def override_template(config, template: str, replacement: str):
 
 
 def add_translations(config, spec: str):
-    config.add_translation_dirs(spec)
+    config.add_translation_dirs(spec, override=True)  # a plugin's wording wins over ours
 
 
 def _asset_path(spec: str) -> str:

@@ -75,25 +75,31 @@ def test_wheel_installed_in_a_fresh_virtualenv_serves_the_app(wheel, tmp_path):
         f"[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\n"
     )
     run(bin_ / "grants", "initdb", ini, cwd=tmp_path)
-    server = subprocess.Popen([str(bin_ / "pserve"), str(ini)], cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    log = (tmp_path / "pserve.log").open("wb")
+    server = subprocess.Popen([str(bin_ / "pserve"), str(ini)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/", timeout=2)
+                fetch(base + "/")
                 break
             except OSError:
                 time.sleep(0.2)
-        request = urllib.request.Request(base + "/", headers={"Cookie": "grants_lang=ar"})
-        html = urllib.request.urlopen(request, timeout=10).read().decode()
+        html = fetch(urllib.request.Request(base + "/", headers={"Cookie": "grants_lang=ar"}))
         assert 'lang="ar"' in html and 'dir="rtl"' in html
         assert "تسجيل الدخول" in html  # "Sign in", from the compiled Arabic catalog
         assert "bootstrap.rtl.min.css" in html
-        css = urllib.request.urlopen(base + "/static/vendor/bootstrap/bootstrap.rtl.min.css", timeout=10)
-        assert css.status == 200
-        workflows = urllib.request.urlopen(base + "/workflows", timeout=10).read().decode()
+        assert "Bootstrap" in fetch(base + "/static/vendor/bootstrap/bootstrap.rtl.min.css")
+        workflows = fetch(base + "/workflows")
         assert "<svg" in workflows and "Open the round" in workflows
     finally:
         server.terminate()
         server.wait(10)
+        log.close()
+
+
+def fetch(url_or_request) -> str:
+    with urllib.request.urlopen(url_or_request, timeout=10) as response:
+        assert response.status == 200
+        return response.read().decode()

@@ -81,7 +81,7 @@ def fire_transition(context, request):
             page.update(form_html=form.render(appstruct), refusal=refusal)  # nothing typed is lost
             return page
         request.session.flash(
-            translate(request, _("Done: ${action}.", mapping={"action": translate(request, transition.title)})),
+            translate(request, _("Done: ${action}.", mapping={"action": _(transition.title)})),
             "success",
         )
         return HTTPFound(location=request.resource_url(context))

@@ -46,7 +46,16 @@ class Refused(Exception):
 
     def __init__(self, reasons: list[Any]):
         self.reasons = list(reasons)
-        super().__init__("; ".join(str(r) for r in self.reasons))
+        super().__init__("; ".join(plain(r) for r in self.reasons))
+
+
+def plain(message: Any) -> str:
+    """A message in its source language, placeholders filled (for logs and the CLI)."""
+    if not hasattr(message, "interpolate"):
+        return str(message)
+    if message.mapping:
+        message = type(message)(message, mapping={k: plain(v) for k, v in message.mapping.items()})
+    return message.interpolate()
 
 
 class Conflict(Exception):
@@ -197,10 +206,7 @@ class Workflow:
             return None
         if self.state_of(obj).roles_for(t.permission) & actor.roles:
             return None
-        return _(
-            "You are not allowed to ${action} here.",
-            mapping={"action": t.title.lower()},
-        )
+        return _("You are not allowed to do “${action}” here.", mapping={"action": _(t.title)})
 
     def _guard_refusals(self, ctx: FireContext) -> list[Any]:
         reasons = []
@@ -256,7 +262,7 @@ class Workflow:
                 [
                     _(
                         "“${action}” is not possible while this is “${state}”.",
-                        mapping={"action": known.title, "state": self.state_of(obj).title},
+                        mapping={"action": _(known.title), "state": _(self.state_of(obj).title)},
                     )
                 ]
             )
@@ -264,14 +270,14 @@ class Workflow:
         if refusal is not None:
             raise Refused([refusal])
         if t.form and data is None:
-            raise Refused([_("“${action}” needs its form filled in.", mapping={"action": t.title})])
+            raise Refused([_("“${action}” needs its form filled in.", mapping={"action": _(t.title)})])
         comment = (comment or "").strip()
         if t.comment_required and not comment:
-            raise Refused([_("Give a reason for “${action}”.", mapping={"action": t.title})])
+            raise Refused([_("Give a reason for “${action}”.", mapping={"action": _(t.title)})])
 
         ctx = FireContext(obj, self, t, actor, data, comment, now, env)
         if not self.machine.events[trigger].trigger(obj, ctx=ctx):
-            raise Refused(ctx.refusals or [_("“${action}” is not possible now.", mapping={"action": t.title})])
+            raise Refused(ctx.refusals or [_("“${action}” is not possible now.", mapping={"action": _(t.title)})])
 
         entry = Record(
             workflow_id=self.definition.id,
