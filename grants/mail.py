@@ -82,7 +82,7 @@ class Mailer:
         if self.backend != "maildir" or not Path(self.maildir).exists():
             return []
         box = mailbox.Maildir(self.maildir, factory=_read_message, create=False)
-        return [box[key] for key in sorted(box.keys())]  # keys begin with the delivery time
+        return [box[key] for key in sorted(box.keys(), key=_delivery_order)]
 
 
 def notify(registry, user, subject, body, transaction_manager=None) -> None:
@@ -95,6 +95,13 @@ def notify(registry, user, subject, body, transaction_manager=None) -> None:
 
     mailer = registry.mailer
     mailer.send_after_commit(mailer.message(user.email, tr(subject), tr(body)), transaction_manager=transaction_manager)
+
+
+def _delivery_order(key: str) -> tuple[int, int]:
+    # Maildir keys begin "<seconds>.M<microseconds>P…"; the microseconds are not zero-padded.
+    seconds, _, rest = key.partition(".M")
+    micro = rest.split("P", 1)[0]
+    return (int(seconds), int(micro)) if seconds.isdigit() and micro.isdigit() else (0, 0)
 
 
 def _read_message(fp) -> EmailMessage:

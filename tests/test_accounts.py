@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import mailbox
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from grants.accounts import services
 from grants.accounts.models import EmailToken, LoginAttempt, User
+from grants.mail import Mailer
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -22,15 +21,12 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 
-def sent_mail(settings) -> list[mailbox.MaildirMessage]:
-    folder = Path(settings["mail.maildir"])
-    if not folder.exists():
-        return []
-    return sorted(mailbox.Maildir(folder, create=False), key=lambda m: m.get_date())
+def sent_mail(settings) -> list:
+    return Mailer(settings).sent()  # in delivery order
 
 
 def body_of(message) -> str:
-    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return message.get_content()
 
 
 def link_in(message) -> str:
