@@ -69,6 +69,8 @@ def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None) -> None:
 
         afek = Organisation(legal_name="جمعية أفق — AFEK", registration_number="2011-0457", legal_form="association",
                             country="TN")
+        afek.created_by_id = users["applicant@example.org"].id
+        afek.regions = ["TN-73"]  # Kebili
         db.add(afek)
         db.flush()
         db.add(Membership(user_id=users["applicant@example.org"].id, organisation_id=afek.id, kind="owner"))

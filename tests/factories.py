@@ -88,3 +88,63 @@ def sign_in(testapp, email, password=PASSWORD):
     form["email"] = email
     form["password"] = password
     return form.submit().follow()
+
+
+# --- organisations (appended) ---------------------------------------------------------
+
+
+def organisation_data(**overrides) -> dict:
+    """Valid details for ``organisations.register_organisation``: AFEK in Kebili."""
+    data = {"legal_name": "جمعية أفق — AFEK", "alternative_name": "Association Afek",
+            "registration_number": "2011-0457", "legal_form": "association", "country": "TN",
+            "regions": ["TN-73"], "contact_email": "", "contact_phone": ""}
+    data.update(overrides)
+    return data
+
+
+def registered_organisation(db, owner: User, **overrides) -> Organisation:
+    """An organisation registered through the service, with ``owner`` as its owner."""
+    from grants.accounts.organisations import register_organisation
+
+    return register_organisation(db, owner, organisation_data(**overrides))
+
+
+# --- programmes, funders and money (appended) ----------------------------------------------
+
+
+def money(amount, currency="GBP"):
+    """``money("800000")`` → £800,000.00 exactly (strings and ints only, never floats)."""
+    from decimal import Decimal
+
+    from grants.money import Money
+
+    if isinstance(amount, float):
+        raise TypeError("never floats for money")
+    return Money(Decimal(amount), currency)
+
+
+def sef(db, registry):
+    """The Shared Endeavour Fund's first two calls: MOPAC leads, Google.org matched City
+    Hall pound for pound in Call 1 (£800,000 of which £400,000 match), Groundwork London
+    manages the fund.  Returns (programme, call1, call2, funders by short name)."""
+    from grants.programmes import services
+
+    prog = services.create_programme(db, title="Shared Endeavour Fund", currency="GBP",
+                                     description="Mayor of London / MOPAC")
+    funders = {
+        "mopac": services.get_or_create_funder(db, name="Mayor's Office for Policing and Crime",
+                                               identifier="GB-GOV-MOPAC", kind="government"),
+        "google": services.get_or_create_funder(db, name="Google.org", identifier="US-EIN-000000000",
+                                                kind="corporate"),
+        "groundwork": services.get_or_create_funder(db, name="Groundwork London", kind="ngo"),
+    }
+    call1 = services.create_round(db, registry, prog, title="Call 1", timezone="Europe/London",
+                                  budget=money(800_000), actor=SYSTEM)
+    call2 = services.create_round(db, registry, prog, title="Call 2", timezone="Europe/London",
+                                  budget=money(600_000), actor=SYSTEM)
+    services.add_funder_contribution(db, prog, funders["mopac"], role="lead", amount=money(400_000), round=call1)
+    services.add_funder_contribution(db, prog, funders["google"], role="co_funder", amount=money(400_000),
+                                     round=call1, matches=funders["mopac"])
+    services.add_funder_contribution(db, prog, funders["mopac"], role="lead", amount=money(600_000), round=call2)
+    services.add_funder_contribution(db, prog, funders["groundwork"], role="implementer")
+    return prog, call1, call2, funders

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, UTCDateTime
@@ -32,20 +33,50 @@ class User(Base):
 
 
 class Organisation(Base):
-    """A civil-society organisation (or any applicant body)."""
+    """A civil-society organisation (or any applicant body).  Registered, edited and given
+    members through ``grants.accounts.organisations``."""
 
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    legal_name: Mapped[str] = mapped_column(String(300))  # Latin or Arabic script
-    registration_number: Mapped[str | None] = mapped_column(String(100))
-    legal_form: Mapped[str | None] = mapped_column(String(100))
+    legal_name: Mapped[str] = mapped_column(String(300))  # Latin or Arabic script, NFC
+    # The same name in another script ("Association Afek" beside "جمعية أفق"), if it has one.
+    alternative_name: Mapped[str | None] = mapped_column(String(300))
+    registration_number: Mapped[str | None] = mapped_column(String(100))  # Western digits
+    legal_form: Mapped[str | None] = mapped_column(String(100))  # a key of organisations.LEGAL_FORMS
     country: Mapped[str] = mapped_column(String(2), default="TN")  # ISO 3166-1 alpha-2
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    region_links: Mapped[list["OrganisationRegion"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="OrganisationRegion.region_code"
+    )
+    # ISO 3166-2 codes of the regions it works in (``grants.regions``): ["TN-73", "TN-81"]
+    regions = association_proxy("region_links", "region_code",
+                                creator=lambda code: OrganisationRegion(region_code=code))
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.legal_name!r}>"
+
+
+class OrganisationRegion(Base):
+    """A region an organisation works in.  The catalogue of regions is code
+    (``grants.regions``), so the code is kept without a foreign key."""
+
+    __tablename__ = "organisation_regions"
+    __table_args__ = (Index("ix_organisation_regions_region_code", "region_code"),)
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)  # "TN-73", "GB-LND"
+
+    organisation: Mapped[Organisation] = relationship(back_populates="region_links")
 
 
 class Membership(Base):

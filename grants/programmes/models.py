@@ -1,15 +1,58 @@
-"""Programmes (a funder's scheme) and their rounds (calls for applications)."""
+"""Programmes (a funder's scheme) and their rounds (calls for applications).
+
+Money is stored as two columns, integer minor units and the ISO 4217 code, and read
+back through a property as :class:`grants.money.Money` (``Round.budget``,
+``ProgrammeFunder.contribution``, ``RoundTier.minimum``/``maximum``).
+
+A round's eligibility rules are data, a JSON list the application side evaluates::
+
+    [{"kind": "registered_organisation"},
+     {"kind": "region_in", "regions": ["TN-11", "TN-12"]},
+     {"kind": "amount_within_max"},                      # the largest tier's maximum
+     {"kind": "amount_within_max", "max_minor": 5000000},  # or an explicit maximum
+     {"kind": "required_attachments", "attachments": ["registration_certificate", "budget"]}]
+
+``grants.programmes.services.normalise_eligibility_rules`` is the one place that checks
+that shape.
+"""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text, or_
+from pyramid.authorization import Allow, Everyone
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import granted_roles, roles_on
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
+from grants.money import Money, money_or_none
 from grants.resources import ApplicationsContainer, ProgrammesContainer, Root, RoundsContainer, parent_container
+from grants.security import Permission, Role, role_principal
+
+#: What kind of body a funder is (for reporting and the 360Giving export).
+FUNDER_KINDS = ("government", "multilateral", "foundation", "corporate", "philanthropist", "ngo", "other")
+#: A funder's part in a programme.
+LEAD, CO_FUNDER, IMPLEMENTER = "lead", "co_funder", "implementer"
+FUNDER_ROLES = (LEAD, CO_FUNDER, IMPLEMENTER)
+#: Eligibility rule kinds a round may declare (evaluated by the application side).
+RULE_KINDS = ("registered_organisation", "region_in", "amount_within_max", "required_attachments")
+
+
+class Funder(Base):
+    """A body that funds or implements programmes: a government department, a
+    foundation, a company.  ``identifier`` is an org-id (``GB-GOV-…``, ``US-EIN-…``) or a
+    360Giving fallback (``360G-…``)."""
+
+    __tablename__ = "funders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    identifier: Mapped[str | None] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+
+    def __repr__(self) -> str:
+        return f"<Funder {self.id} {self.name}>"
 
 
 class Programme(Base):
@@ -19,8 +62,42 @@ class Programme(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     currency: Mapped[str] = mapped_column(String(3), default="USD")  # ISO 4217
+    # entry-point names (group grants.plugins) this programme uses
+    plugins: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     rounds: Mapped[list["Round"]] = relationship(back_populates="programme", order_by="Round.id")
+    contributions: Mapped[list["ProgrammeFunder"]] = relationship(
+        back_populates="programme", order_by="ProgrammeFunder.id", cascade="all, delete-orphan")
+
+    def funders_in_role(self, role: str) -> list[Funder]:
+        seen: dict[int, Funder] = {}
+        for c in self.contributions:
+            if c.role == role:
+                seen.setdefault(c.funder_id, c.funder)
+        return list(seen.values())
+
+    @property
+    def lead_funders(self) -> list[Funder]:
+        return self.funders_in_role(LEAD)
+
+    @property
+    def co_funders(self) -> list[Funder]:
+        return self.funders_in_role(CO_FUNDER)
+
+    @property
+    def implementers(self) -> list[Funder]:
+        return self.funders_in_role(IMPLEMENTER)
+
+    @property
+    def __acl__(self):
+        """Programmes have no workflow: they are public; their officers manage them and
+        create rounds in them (admins may do anything, from the root)."""
+        officer = role_principal(Role.ProgrammeOfficer)
+        return [
+            (Allow, Everyone, Permission.ProgrammesProgrammeView),
+            (Allow, officer, Permission.ProgrammesProgrammeManage),
+            (Allow, officer, Permission.ProgrammesRoundManage),
+        ]
 
     @property
     def __name__(self) -> str:
@@ -51,9 +128,28 @@ class Round(WorkflowMixin, Base):
     opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # how dates are shown and entered
+    budget_minor: Mapped[int | None] = mapped_column(BigInteger)  # in the programme's currency
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    application_form_version: Mapped[str | None] = mapped_column(String(40))  # pinned when the round opens
+    rubric_id: Mapped[int | None] = mapped_column(Integer)  # the review rubric (no table yet)
+    blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    eligibility_rules: Mapped[list[dict]] = mapped_column(JSON, default=list)  # see the module docstring
 
     programme: Mapped[Programme] = relationship(back_populates="rounds")
     applications: Mapped[list["Application"]] = relationship(back_populates="round", order_by="Application.id")
+    tiers: Mapped[list["RoundTier"]] = relationship(
+        back_populates="round", order_by=lambda: [RoundTier.min_minor, RoundTier.id], cascade="all, delete-orphan")
+    contributions: Mapped[list["ProgrammeFunder"]] = relationship(
+        back_populates="round", order_by="ProgrammeFunder.id", passive_deletes=True)
+
+    @property
+    def budget(self) -> Money | None:
+        return money_or_none(self.budget_minor, self.budget_currency)
+
+    @budget.setter
+    def budget(self, value: Money | None) -> None:
+        self.budget_minor = None if value is None else value.minor_units
+        self.budget_currency = None if value is None else value.currency
 
     @property
     def __name__(self) -> str:
@@ -78,6 +174,63 @@ class Round(WorkflowMixin, Base):
             cls.id.in_(roles_on("rounds", user)),
             cls.programme_id.in_(roles_on("programmes", user)),
         )
+
+
+class RoundTier(Base):
+    """A grant-size band in a round: "£50,001–£100,000, with 50% match funding"."""
+
+    __tablename__ = "round_tiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    min_minor: Mapped[int] = mapped_column(BigInteger)
+    max_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    match_funding_percent: Mapped[int | None] = mapped_column(Integer)  # 50: half must come from elsewhere
+
+    round: Mapped[Round] = relationship(back_populates="tiers")
+
+    @property
+    def minimum(self) -> Money:
+        return Money.from_minor(self.min_minor, self.currency)
+
+    @property
+    def maximum(self) -> Money:
+        return Money.from_minor(self.max_minor, self.currency)
+
+
+class ProgrammeFunder(Base):
+    """A funder's part in a programme: its role, and what it puts in (for the whole
+    programme, or for one round).  ``matches`` names the funder whose money this matches:
+    Google.org matching City Hall pound for pound in the Shared Endeavour Fund."""
+
+    __tablename__ = "programme_funders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"))
+    role: Mapped[str] = mapped_column(String(20))  # lead, co_funder, implementer
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    matches_funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    programme: Mapped[Programme] = relationship(back_populates="contributions")
+    funder: Mapped[Funder] = relationship(foreign_keys=[funder_id])
+    matches: Mapped[Funder | None] = relationship(foreign_keys=[matches_funder_id])
+    round: Mapped[Round | None] = relationship(back_populates="contributions")
+
+    @property
+    def contribution(self) -> Money | None:
+        return money_or_none(self.amount_minor, self.currency)
+
+    @contribution.setter
+    def contribution(self, value: Money | None) -> None:
+        self.amount_minor = None if value is None else value.minor_units
+        self.currency = None if value is None else value.currency
 
 
 from grants.applications.models import Application  # noqa: E402  (relationship target)

@@ -1,0 +1,670 @@
+"""Programmes and rounds: the Python API used by the pages, the demo, the CLI and plugins.
+
+Every function takes the SQLAlchemy session first (and the registry where a workflow is
+involved: the Pyramid registry or its ``workflows``), flushes but never commits, and
+refuses bad input with :class:`ProgrammeRefused`, whose ``reasons`` are sentences a person
+can read (TranslationStrings, domain ``grants``) and whose ``problems`` say which field
+each is about.
+
+Programmes and funders::
+
+    prog = create_programme(db, title="Shared Endeavour Fund", currency="GBP")
+    mopac = get_or_create_funder(db, name="MOPAC", identifier="GB-GOV-MOPAC", kind="government")
+    google = get_or_create_funder(db, name="Google.org", kind="corporate")
+    add_funder_contribution(db, prog, mopac, role="lead", amount=Money(Decimal(400_000), "GBP"), round=r1)
+    add_funder_contribution(db, prog, google, role="co_funder", amount=Money(Decimal(400_000), "GBP"),
+                            round=r1, matches=mopac)
+    programme_totals(db, prog)   # per funder, per round, across rounds, matched — exact, per currency
+
+Rounds::
+
+    rnd = create_round(db, registry, prog, title="Call 4", timezone="Europe/London",
+                       opens_at=..., closes_at=..., budget=Money(Decimal(875_000), "GBP"),
+                       tiers=[TierSpec("Small", Money(...), Money(...)), ...],
+                       eligibility_rules=[{"kind": "registered_organisation"}])
+    update_round(db, rnd, closes_at=...)   # dates, budget, tiers, rules, form version: only in draft
+    round_funnel(db, rnd, registry)        # applications per state and per region
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from grants.i18n import _
+from grants.money import MINOR_UNITS, Money, MoneyBag
+from grants.plugins import ENTRY_POINT_GROUP
+from grants.workflow import Refused
+
+from .models import (
+    CO_FUNDER,
+    FUNDER_KINDS,
+    FUNDER_ROLES,
+    IMPLEMENTER,
+    LEAD,
+    RULE_KINDS,
+    Funder,
+    Programme,
+    ProgrammeFunder,
+    Round,
+    RoundTier,
+)
+
+#: What may no longer change once a round has left draft.
+LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers", "eligibility_rules",
+                      "application_form_version")
+EDITABLE = LOCKED_AFTER_DRAFT + ("title", "rubric_id", "blind_review")
+
+
+class ProgrammeRefused(Refused):
+    """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
+
+    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
+        self.problems = list(problems)
+        super().__init__([reason for _field, reason in self.problems])
+
+
+def _refuse_if(problems):
+    if problems:
+        raise ProgrammeRefused(problems)
+
+
+def _workflows(registry):
+    """The WorkflowRegistry, given it or the Pyramid registry that carries it."""
+    return getattr(registry, "workflows", registry)
+
+
+# -- plugins ----------------------------------------------------------------------------------
+
+
+def installed_plugins() -> list[str]:
+    """Entry-point names in the ``grants.plugins`` group, sorted."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def validate_plugins(names: Iterable[str], available: Iterable[str] | None = None) -> list[str]:
+    """``names`` deduplicated in order, or ProgrammeRefused naming the ones not installed."""
+    known = set(installed_plugins() if available is None else available)
+    chosen = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    unknown = [n for n in chosen if n not in known]
+    if unknown:
+        raise ProgrammeRefused([("plugins", _(
+            "${names} is not an installed plugin: choose from ${known}",
+            mapping={"names": ", ".join(unknown), "known": ", ".join(sorted(known)) or "—"}))])
+    return chosen
+
+
+# -- programmes and funders --------------------------------------------------------------------
+
+
+def _check_currency(currency: str, field_name: str = "currency"):
+    if currency not in MINOR_UNITS:
+        return [(field_name, _("Choose the currency from the list: ${currency} is not an ISO 4217 code we know",
+                               mapping={"currency": currency or "—"}))]
+    return []
+
+
+def create_programme(dbsession: Session, *, title: str, currency: str, description: str = "",
+                     plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None) -> Programme:
+    """A new programme.  ``plugins`` are entry-point names checked against what is installed."""
+    title = (title or "").strip()
+    problems = []
+    if not title:
+        problems.append(("title", _("Enter the programme's name")))
+    problems += _check_currency(currency)
+    _refuse_if(problems)
+    programme = Programme(title=title, description=description or "", currency=currency,
+                          plugins=validate_plugins(plugins, available_plugins))
+    dbsession.add(programme)
+    dbsession.flush()
+    return programme
+
+
+def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, **changes) -> Programme:
+    """Change ``title``, ``description`` or ``plugins``.  The currency is fixed once the
+    programme has rounds or contributions (their amounts are in it)."""
+    if "title" in changes:
+        if not (changes["title"] or "").strip():
+            raise ProgrammeRefused([("title", _("Enter the programme's name"))])
+        programme.title = changes["title"].strip()
+    if "description" in changes:
+        programme.description = changes["description"] or ""
+    if "plugins" in changes:
+        programme.plugins = validate_plugins(changes["plugins"], available_plugins)
+    if "currency" in changes and changes["currency"] != programme.currency:
+        _refuse_if(_check_currency(changes["currency"]))
+        if programme.rounds or programme.contributions:
+            raise ProgrammeRefused([("currency", _(
+                "The currency cannot change once the programme has rounds or contributions in ${currency}",
+                mapping={"currency": programme.currency}))])
+        programme.currency = changes["currency"]
+    dbsession.flush()
+    return programme
+
+
+def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | None = None,
+                         kind: str = "other") -> Funder:
+    """The funder with this ``identifier`` (org-id), else the one with exactly this name and
+    no identifier, else a new one."""
+    name = (name or "").strip()
+    identifier = (identifier or "").strip() or None
+    problems = []
+    if not name:
+        problems.append(("funder_name", _("Enter the funder's name")))
+    if kind not in FUNDER_KINDS:
+        problems.append(("funder_kind", _("Choose what kind of body the funder is")))
+    if identifier and (" " in identifier or "-" not in identifier):
+        problems.append(("funder_identifier", _(
+            "Enter an org-id such as GB-GOV-23 or US-EIN-123456789, or leave it blank")))
+    _refuse_if(problems)
+    if identifier:
+        funder = dbsession.scalar(select(Funder).where(Funder.identifier == identifier))
+    else:
+        funder = dbsession.scalar(select(Funder).where(Funder.name == name, Funder.identifier.is_(None)))
+    if funder is None:
+        funder = Funder(name=name, identifier=identifier, kind=kind)
+        dbsession.add(funder)
+        dbsession.flush()
+    return funder
+
+
+def add_funder_contribution(dbsession: Session, programme: Programme, funder: Funder, *, role: str,
+                            amount: Money | None = None, round: Round | None = None,
+                            matches: Funder | None = None, note: str = "") -> ProgrammeFunder:
+    """Record ``funder``'s part in ``programme`` (or in one of its rounds): its role and,
+    for funders, the money it puts in.  ``matches`` is the funder whose money this one
+    matches.  Contributions may be in another currency than the programme's (a USD match
+    to a GBP fund): totals keep currencies apart."""
+    problems = []
+    if role not in FUNDER_ROLES:
+        problems.append(("role", _("Choose the funder's role: lead funder, co-funder or implementer")))
+    if amount is not None and not isinstance(amount, Money):
+        raise TypeError("amount is a grants.money.Money")
+    if amount is not None and amount.amount < 0:
+        problems.append(("amount", _("Enter a contribution of 0 or more")))
+    if role == CO_FUNDER and amount is None:
+        problems.append(("amount", _("Enter how much the co-funder contributes")))
+    if matches is not None:
+        if amount is None:
+            problems.append(("amount", _("Enter the amount that matches the other funder's money")))
+        if matches.id == funder.id:
+            problems.append(("matches", _("A funder cannot match its own money: choose another funder")))
+    if round is not None and round.programme_id != programme.id:
+        problems.append(("round", _("Choose a round of this programme")))
+    _refuse_if(problems)
+    row = ProgrammeFunder(programme=programme, funder=funder, role=role, round=round, matches=matches,
+                          note=note or "")
+    row.contribution = amount
+    dbsession.add(row)
+    dbsession.flush()
+    return row
+
+
+# -- totals -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FunderTotal:
+    funder: Funder
+    roles: list[str]
+    total: MoneyBag  # everything it puts in
+    matching: MoneyBag  # the part of it that matches another funder's money
+    matched_by_others: MoneyBag  # what others put in to match this funder
+
+
+@dataclass
+class RoundTotal:
+    round: Round
+    budget: Money | None
+    committed: MoneyBag  # contributions earmarked for this round
+    matching: MoneyBag
+    by_funder: list[tuple[Funder, MoneyBag]]
+
+    @property
+    def uncommitted(self) -> Money | None:
+        """Budget not yet covered by contributions in the budget's currency (never negative)."""
+        if self.budget is None:
+            return None
+        gap = self.budget - self.committed.get_or_zero(self.budget.currency)
+        return gap if gap.amount > 0 else Money.zero(self.budget.currency)
+
+
+@dataclass
+class ProgrammeTotals:
+    currency: str
+    by_funder: list[FunderTotal]
+    by_round: list[RoundTotal]
+    programme_wide: MoneyBag  # contributions not earmarked for a round
+    overall: MoneyBag  # every contribution, across rounds
+    matching: MoneyBag  # every contribution that matches another funder's
+    budgets: Money  # the rounds' budgets added up, in the programme currency
+
+
+def programme_totals(dbsession: Session, programme: Programme) -> ProgrammeTotals:
+    """Exact totals, currencies kept apart (``MoneyBag``)."""
+    contributions = list(dbsession.scalars(
+        select(ProgrammeFunder).where(ProgrammeFunder.programme_id == programme.id).order_by(ProgrammeFunder.id)))
+    rounds = list(dbsession.scalars(select(Round).where(Round.programme_id == programme.id).order_by(Round.id)))
+
+    funders: dict[int, FunderTotal] = {}
+    for c in contributions:
+        ft = funders.get(c.funder_id)
+        if ft is None:
+            ft = funders[c.funder_id] = FunderTotal(c.funder, [], MoneyBag(), MoneyBag(), MoneyBag())
+        if c.role not in ft.roles:
+            ft.roles.append(c.role)
+        money = c.contribution
+        if money is None:
+            continue
+        ft.total = ft.total + money
+        if c.matches_funder_id is not None:
+            ft.matching = ft.matching + money
+    for c in contributions:
+        if c.matches_funder_id is not None and c.contribution is not None:
+            target = funders.get(c.matches_funder_id)
+            if target is None:  # matching a funder that has no row of its own in this programme
+                target = funders[c.matches_funder_id] = FunderTotal(c.matches, [], MoneyBag(), MoneyBag(), MoneyBag())
+            target.matched_by_others = target.matched_by_others + c.contribution
+    role_order = {LEAD: 0, CO_FUNDER: 1, IMPLEMENTER: 2}
+    by_funder = sorted(funders.values(),
+                       key=lambda ft: (min((role_order.get(r, 9) for r in ft.roles), default=9), ft.funder.name))
+
+    by_round = []
+    for rnd in rounds:
+        mine = [c for c in contributions if c.round_id == rnd.id and c.contribution is not None]
+        per_funder: dict[int, tuple[Funder, MoneyBag]] = {}
+        for c in mine:
+            funder, bag = per_funder.get(c.funder_id, (c.funder, MoneyBag()))
+            per_funder[c.funder_id] = (funder, bag + c.contribution)
+        by_round.append(RoundTotal(
+            round=rnd, budget=rnd.budget,
+            committed=MoneyBag(c.contribution for c in mine),
+            matching=MoneyBag(c.contribution for c in mine if c.matches_funder_id is not None),
+            by_funder=list(per_funder.values()),
+        ))
+    with_money = [c for c in contributions if c.contribution is not None]
+    budgets = Money.zero(programme.currency)
+    for rnd in rounds:
+        if rnd.budget is not None and rnd.budget.currency == programme.currency:
+            budgets = budgets + rnd.budget
+    return ProgrammeTotals(
+        currency=programme.currency,
+        by_funder=by_funder,
+        by_round=by_round,
+        programme_wide=MoneyBag(c.contribution for c in with_money if c.round_id is None),
+        overall=MoneyBag(c.contribution for c in with_money),
+        matching=MoneyBag(c.contribution for c in with_money if c.matches_funder_id is not None),
+        budgets=budgets,
+    )
+
+
+# -- rounds -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A grant-size tier to create: amounts in the programme's currency."""
+
+    name: str
+    minimum: Money
+    maximum: Money
+    conditions: str = ""
+    match_funding_percent: int | None = None
+
+
+def _tier_spec(t) -> TierSpec:
+    if isinstance(t, TierSpec):
+        return t
+    if isinstance(t, RoundTier):
+        return TierSpec(t.name, t.minimum, t.maximum, t.conditions or "", t.match_funding_percent)
+    if isinstance(t, dict):
+        return TierSpec(**t)
+    raise TypeError(f"a tier is a TierSpec or a dict, not {t!r}")
+
+
+def check_tiers(tiers: Sequence[TierSpec], currency: str) -> list[tuple[str, Any]]:
+    """Problems with a set of tiers: each has a name, min <= max, amounts in ``currency``,
+    a match percentage from 0 to 100, and no two overlap."""
+    problems = []
+    for i, t in enumerate(tiers, start=1):
+        label = t.name.strip() or _("Tier ${n}", mapping={"n": i})
+        if not t.name.strip():
+            problems.append(("tiers", _("Give tier ${n} a name, like “Small grants”", mapping={"n": i})))
+        if t.minimum.currency != currency or t.maximum.currency != currency:
+            problems.append(("tiers", _("Enter the amounts of “${tier}” in ${currency}, the programme's currency",
+                                        mapping={"tier": label, "currency": currency})))
+            continue
+        if t.minimum.amount < 0:
+            problems.append(("tiers", _("The smallest grant in “${tier}” must be 0 or more", mapping={"tier": label})))
+        if t.minimum > t.maximum:
+            problems.append(("tiers", _(
+                "In “${tier}” the smallest grant (${min}) is larger than the largest (${max}): swap them",
+                mapping={"tier": label, "min": t.minimum.amount, "max": t.maximum.amount})))
+        if t.match_funding_percent is not None and not 0 <= t.match_funding_percent <= 100:
+            problems.append(("tiers", _("Enter the match funding of “${tier}” as a percentage from 0 to 100",
+                                        mapping={"tier": label})))
+    valid = [t for t in tiers if t.minimum.currency == currency == t.maximum.currency and t.minimum <= t.maximum]
+    ordered = sorted(valid, key=lambda t: (t.minimum.amount, t.maximum.amount))
+    for a, b in zip(ordered, ordered[1:]):
+        if b.minimum <= a.maximum:
+            problems.append(("tiers", _(
+                "Tiers “${a}” and “${b}” overlap: “${b}” must start above ${max}, where “${a}” ends",
+                mapping={"a": a.name, "b": b.name, "max": a.maximum.amount})))
+    return problems
+
+
+def normalise_eligibility_rules(rules: Iterable[dict]) -> list[dict]:
+    """The stored shape of eligibility rules (see ``grants.programmes.models``), or
+    ProgrammeRefused.  Region codes are upper-cased and checked against ``grants.regions``
+    where that catalogue knows the country; attachment kinds are lower-case slugs."""
+    out: list[dict] = []
+    problems = []
+    seen = set()
+    for rule in rules or ():
+        kind = (rule or {}).get("kind")
+        if kind not in RULE_KINDS:
+            problems.append(("eligibility_rules", _("Unknown eligibility rule “${kind}”: use one of ${kinds}",
+                                                    mapping={"kind": kind, "kinds": ", ".join(RULE_KINDS)})))
+            continue
+        if kind in seen:
+            problems.append(("eligibility_rules", _("Declare the rule “${kind}” once", mapping={"kind": kind})))
+            continue
+        seen.add(kind)
+        if kind == "registered_organisation":
+            out.append({"kind": kind})
+        elif kind == "region_in":
+            typed = list(dict.fromkeys(str(c).strip() for c in rule.get("regions", ()) if str(c).strip()))
+            codes = list(dict.fromkeys(c.upper() for c in typed))
+            if not codes:
+                problems.append(("rule_regions", _("List at least one region code, like TN-73 or GB-LND")))
+                continue
+            unknown = [c for c in typed if not _known_region(c.upper())]
+            if unknown:
+                problems.append(("rule_regions", _(
+                    "${codes}: not a region code we know. Use ISO 3166-2 codes such as TN-73 (Kébili) or GB-HRW",
+                    mapping={"codes": ", ".join(unknown)})))
+                continue
+            out.append({"kind": kind, "regions": codes})
+        elif kind == "amount_within_max":
+            entry = {"kind": kind}
+            if rule.get("max_minor") is not None:
+                maximum = rule["max_minor"]
+                if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 0:
+                    problems.append(("eligibility_rules", _("The maximum amount must be a whole number of minor units")))
+                    continue
+                entry["max_minor"] = maximum
+            out.append(entry)
+        elif kind == "required_attachments":
+            kinds = list(dict.fromkeys(str(k).strip().lower().replace(" ", "_") for k in rule.get("attachments", ())
+                                       if str(k).strip()))
+            if not kinds:
+                problems.append(("rule_attachments", _("List at least one kind of attachment, like budget")))
+                continue
+            bad = [k for k in kinds if not k.replace("_", "").replace("-", "").isalnum() or len(k) > 60]
+            if bad:
+                problems.append(("rule_attachments", _(
+                    "Name attachment kinds with letters, digits and underscores, like registration_certificate "
+                    "(not “${kinds}”)", mapping={"kinds": ", ".join(bad)})))
+                continue
+            out.append({"kind": kind, "attachments": kinds})
+    _refuse_if(problems)
+    return out
+
+
+def _known_region(code: str) -> bool:
+    country, dash, rest = code.partition("-")
+    if not dash or len(country) != 2 or not country.isalpha() or not rest or not rest.isalnum() or len(rest) > 3:
+        return False
+    try:
+        from grants import regions
+    except ImportError:  # the catalogue is optional: the format is all we can check
+        return True
+    if regions.has_regions(country):
+        return regions.is_region(code)
+    return True
+
+
+def _check_zone(zone: str):
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return [("timezone", _("Choose the round's time zone from the list, like Africa/Tunis or Europe/London"))]
+    return []
+
+
+def _check_round_values(programme: Programme, values: dict) -> list[tuple[str, Any]]:
+    problems = []
+    if "title" in values and not (values["title"] or "").strip():
+        problems.append(("title", _("Enter the round's name, like “Call 4”")))
+    if "timezone" in values:
+        problems += _check_zone(values["timezone"])
+    for name in ("opens_at", "closes_at"):
+        moment = values.get(name)
+        if moment is not None and (not isinstance(moment, dt.datetime) or moment.tzinfo is None):
+            raise TypeError(f"{name} must be an aware datetime")
+    opens, closes = values.get("opens_at"), values.get("closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        problems.append(("closes_at", _("The round must close after it opens: enter a closing date after the opening date")))
+    budget = values.get("budget")
+    if budget is not None:
+        if not isinstance(budget, Money):
+            raise TypeError("budget is a grants.money.Money")
+        if budget.currency != programme.currency:
+            problems.append(("budget", _("Enter the budget in ${currency}, the programme's currency",
+                                         mapping={"currency": programme.currency})))
+        elif budget.amount <= 0:
+            problems.append(("budget", _("Enter a budget of more than 0")))
+    if values.get("tiers") is not None:
+        problems += check_tiers(values["tiers"], programme.currency)
+        budget = values.get("budget")
+        if budget is not None and budget.currency == programme.currency:
+            for t in values["tiers"]:
+                if t.minimum.currency == budget.currency and t.minimum > budget:
+                    problems.append(("tiers", _("The smallest grant in “${tier}” is more than the round's budget",
+                                                mapping={"tier": t.name})))
+    version = values.get("application_form_version")
+    if version is not None and len(str(version)) > 40:
+        problems.append(("application_form_version", _("Enter a form version of 40 characters or fewer")))
+    rubric = values.get("rubric_id")
+    if rubric is not None and (isinstance(rubric, bool) or not isinstance(rubric, int) or rubric < 1):
+        problems.append(("rubric_id", _("Enter the rubric's number, a whole number like 3")))
+    return problems
+
+
+def create_round(dbsession: Session, registry, programme: Programme, *, title: str, timezone: str = "UTC",
+                 opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None,
+                 budget: Money | None = None, tiers: Iterable = (), eligibility_rules: Iterable[dict] = (),
+                 application_form_version: str | int | None = None, rubric_id: int | None = None,
+                 blind_review: bool = False, user=None, actor=None) -> Round:
+    """A new round of ``programme``, started on the newest version of the round workflow
+    (in draft: it opens by itself at ``opens_at`` once an officer has opened it or
+    ``grants tick`` finds it due)."""
+    from grants.lifecycle.services import WorkflowService
+
+    tier_specs = [_tier_spec(t) for t in tiers]
+    version = None if application_form_version in (None, "") else str(application_form_version).strip()
+    values = dict(title=title, timezone=timezone, opens_at=opens_at, closes_at=closes_at, budget=budget,
+                  tiers=tier_specs, application_form_version=version, rubric_id=rubric_id)
+    problems = _check_round_values(programme, values)
+    try:
+        rules = normalise_eligibility_rules(eligibility_rules)
+    except ProgrammeRefused as refused:
+        problems += refused.problems
+        rules = []
+    _refuse_if(problems)
+    rnd = Round(programme=programme, title=title.strip(), timezone=timezone, opens_at=opens_at,
+                closes_at=closes_at, application_form_version=version, rubric_id=rubric_id,
+                blind_review=bool(blind_review), eligibility_rules=rules)
+    rnd.budget = budget
+    rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
+    WorkflowService(_workflows(registry), dbsession).start(rnd, user, actor=actor)
+    return rnd
+
+
+def _by_size(tiers: Sequence[TierSpec]) -> list[TierSpec]:
+    return sorted(tiers, key=lambda t: (t.minimum.amount, t.maximum.amount))
+
+
+def _new_tier(t: TierSpec) -> RoundTier:
+    return RoundTier(name=t.name.strip(), min_minor=t.minimum.minor_units, max_minor=t.maximum.minor_units,
+                     currency=t.minimum.currency, conditions=t.conditions or "",
+                     match_funding_percent=t.match_funding_percent)
+
+
+def _same(rnd: Round, name: str, value) -> bool:
+    if name == "tiers":
+        return [_tier_spec(t) for t in rnd.tiers] == list(value)
+    if name == "application_form_version":
+        value = None if value in (None, "") else str(value).strip()
+    return getattr(rnd, name) == value
+
+
+def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
+    """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
+    tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
+    application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules, the
+    time zone and the form version change only while the round is in draft: applicants
+    rely on them once it is open.  Refusals change nothing."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
+    if "tiers" in changes:
+        changes["tiers"] = [_tier_spec(t) for t in changes["tiers"]]
+    problems = []
+    if "eligibility_rules" in changes:
+        try:
+            changes["eligibility_rules"] = normalise_eligibility_rules(changes["eligibility_rules"])
+        except ProgrammeRefused as refused:
+            problems += refused.problems
+            del changes["eligibility_rules"]
+    changed = {k: v for k, v in changes.items() if not _same(rnd, k, v)}
+    if rnd.state != "draft":
+        problems = [(name, _locked(name)) for name in LOCKED_AFTER_DRAFT if name in changed] or problems
+        _refuse_if(problems)
+    merged = {name: changed.get(name, getattr(rnd, name) if name != "tiers" else None) for name in
+              ("title", "timezone", "opens_at", "closes_at", "budget", "application_form_version", "rubric_id")}
+    merged["tiers"] = changed.get("tiers")
+    if "tiers" in changed or "budget" in changed:
+        merged["tiers"] = changed.get("tiers", [_tier_spec(t) for t in rnd.tiers])
+    problems += _check_round_values(rnd.programme, merged)
+    _refuse_if(problems)
+    for name, value in changed.items():
+        if name == "tiers":
+            rnd.tiers = [_new_tier(t) for t in _by_size(value)]
+        elif name == "title":
+            rnd.title = value.strip()
+        elif name == "application_form_version":
+            rnd.application_form_version = None if value in (None, "") else str(value).strip()
+        elif name == "eligibility_rules":
+            rnd.eligibility_rules = list(value)  # a new list, so the JSON column is seen to change
+        else:
+            setattr(rnd, name, value)
+    dbsession.flush()
+    return rnd
+
+
+def _locked(name: str):
+    return {
+        "opens_at": _("The round has left draft, so its opening date can no longer change"),
+        "closes_at": _("The round has left draft, so its closing date can no longer change"),
+        "timezone": _("The round has left draft, so its time zone can no longer change"),
+        "budget": _("The round has left draft, so its budget can no longer change"),
+        "tiers": _("The round has left draft, so its grant-size tiers can no longer change"),
+        "eligibility_rules": _("The round has left draft, so its eligibility rules can no longer change"),
+        "application_form_version": _("The round has left draft, so its application form version can no "
+                                      "longer change"),
+    }[name]
+
+
+def add_round_tier(dbsession: Session, rnd: Round, tier) -> RoundTier:
+    """Add one tier (refused unless the round is in draft, or if it overlaps another)."""
+    update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)])
+    spec = _tier_spec(tier)
+    return next(t for t in rnd.tiers if t.name == spec.name.strip() and t.min_minor == spec.minimum.minor_units)
+
+
+def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int) -> None:
+    """Remove one tier (refused unless the round is in draft)."""
+    keep = [t for t in rnd.tiers if t.id != tier_id]
+    if len(keep) == len(rnd.tiers):
+        raise ProgrammeRefused([("tiers", _("That tier is not part of this round"))])
+    update_round(dbsession, rnd, tiers=keep)
+
+
+# -- the funnel ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Funnel:
+    """Applications to a round at a glance.  ``by_state`` follows the application
+    workflow's order (every state, zeros included, when a registry was given);
+    ``by_region`` is None where organisations have no regions.  An organisation working
+    in two regions counts in both; ``without_region`` counts those with none."""
+
+    total: int
+    by_state: list[tuple[str, int]]
+    by_region: list[tuple[str, int]] | None = None
+    without_region: int = 0
+    state_titles: dict[str, Any] = field(default_factory=dict)
+
+
+def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
+    from grants.accounts.models import Organisation
+    from grants.applications.models import Application
+
+    counts = dict(dbsession.execute(
+        select(Application.state, func.count(Application.id))
+        .where(Application.round_id == rnd.id).group_by(Application.state)).all())
+    total = sum(counts.values())
+    order: list[str] = []
+    titles: dict[str, Any] = {}
+    if registry is not None:
+        workflows = _workflows(registry)
+        for version in workflows.versions(Application.__workflow__):
+            for state in workflows.get(Application.__workflow__, version).definition.states.values():
+                if state.id not in titles:
+                    order.append(state.id)
+                    titles[state.id] = state.title
+    order += sorted(s for s in counts if s not in titles)
+    by_state = [(s, counts.get(s, 0)) for s in order]
+
+    by_region = None
+    without_region = 0
+    link, code = _region_columns(Organisation)
+    if link is not None:
+        rows = dbsession.execute(
+            select(code, func.count(distinct(Application.id)))
+            .select_from(Application).join(Application.organisation).join(link)
+            .where(Application.round_id == rnd.id).group_by(code).order_by(code)).all()
+        by_region = [(c, n) for c, n in rows]
+        with_region = dbsession.scalar(
+            select(func.count(distinct(Application.id)))
+            .select_from(Application).join(Application.organisation).join(link)
+            .where(Application.round_id == rnd.id)) or 0
+        without_region = total - with_region
+    return Funnel(total=total, by_state=by_state, by_region=by_region, without_region=without_region,
+                  state_titles=titles)
+
+
+def _region_columns(organisation_cls):
+    """(the relationship to join, the region code column) if organisations have regions.
+
+    Works with ``Organisation.regions`` as an association proxy over rows with a code
+    (``region_links`` / ``region_code``) or as a relationship to objects with ``.code``."""
+    regions = getattr(organisation_cls, "regions", None)
+    if regions is None:
+        return None, None
+    local = getattr(regions, "local_attr", None)  # an association proxy
+    remote = getattr(regions, "remote_attr", None)
+    if local is not None and remote is not None:
+        return local, remote
+    prop = getattr(regions, "property", None)
+    target = getattr(getattr(prop, "mapper", None), "class_", None)
+    if target is not None and hasattr(target, "code"):
+        return regions, target.code
+    return None, None

@@ -1,0 +1,414 @@
+"""Pages for programmes and rounds.  Views translate between HTTP and ``services``: a
+refusal from a service comes back as errors beside the fields it is about, with
+everything typed kept."""
+from __future__ import annotations
+
+import colander
+import deform
+from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from grants.forms import field_errors, make_form
+from grants.i18n import _, format_datetime, translate
+from grants.lifecycle.views import object_page
+from grants.money import Money, MoneyBag, MoneyError, format_money, parse_money
+from grants.resources import ProgrammesContainer, RoundsContainer
+from grants.security import Permission
+
+from . import services
+from .forms import (
+    CONTRIBUTION_FIELDS,
+    ROUND_FIELDS,
+    ContributionSchema,
+    ProgrammeSchema,
+    TierSchema,
+    local_parts,
+    localise,
+    round_schema,
+    rules_from_form,
+    rules_to_form,
+)
+from .models import FUNDER_ROLES, Funder, Programme, Round
+
+T = "grants.templates:programmes/"
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def money_formatter(request):
+    """For templates: Money, a MoneyBag or None, as the page's locale writes money."""
+    locale = request.locale_name
+
+    def fmt(value, empty="—"):
+        if value is None:
+            return empty
+        if isinstance(value, MoneyBag):
+            return value.format(locale, empty=empty)
+        return format_money(value, locale)
+
+    return fmt
+
+
+def _page(request, form_html: str, errors=(), **extra) -> dict:
+    return {"form_html": form_html, "errors": list(errors), "money": money_formatter(request), **extra}
+
+
+def _errors(request, form) -> list[tuple[str, str]]:
+    """The error summary's entries; a date group's entry links to its first input."""
+    errors = field_errors(request, form)
+    groups = {f.oid: f for f in form.children if f.children}
+    out = []
+    for oid, message in errors:
+        group = groups.get(oid)
+        if group is not None and "day" in [c.name for c in group.children]:
+            oid = group["day"].oid
+        out.append((oid, message))
+    return out
+
+
+def _failed(request, failure: deform.ValidationFailure, **extra) -> dict:
+    errors = _errors(request, failure.field)  # before rendering: marks the inputs
+    request.response.status = 400
+    return _page(request, failure.render(), errors, **extra)
+
+
+def _refused(request, form, problems, field_map, **extra) -> dict:
+    """A service's refusal shown like a validation failure: each reason beside its field
+    (or at the top), the form as it was typed."""
+    error = colander.Invalid(form.schema)
+    per_field: dict[str, list] = {}
+    general = []
+    for field_name, reason in problems:
+        target = field_map.get(field_name) if field_name else None
+        if target is not None and target in form.schema:
+            per_field.setdefault(target, []).append(reason)
+        else:
+            general.append(reason)
+    for name, reasons in per_field.items():
+        error[name] = reasons if len(reasons) > 1 else reasons[0]
+    if general:
+        error.msg = general
+    form.widget.handle_error(form, error)
+    return _failed(request, deform.ValidationFailure(form, form.cstruct, error), **extra)
+
+
+def _stable_ids(form) -> None:
+    """Inputs inside a group get ids named after it (``round-opens-day``)."""
+    for group in form.children:
+        for child in group.children:
+            if child.name:
+                child.oid = f"{group.oid}-{child.name}"
+
+
+def _flash(request, message) -> None:
+    request.session.flash(translate(request, message), "success")
+
+
+# -- programmes -------------------------------------------------------------------------------
+
+
+@view_config(context=ProgrammesContainer, renderer=T + "list.pt", permission=NO_PERMISSION_REQUIRED)
+def programmes_list(context, request):
+    """Every programme (they are public) with the rounds this visitor may see."""
+    programmes = request.dbsession.scalars(select(Programme).order_by(Programme.title)).all()
+    rows = [(p, [r for r in p.rounds if request.has_permission(Permission.ProgrammesRoundView, r)])
+            for p in programmes]
+    return {"programmes": rows, "can_add": bool(request.has_permission(Permission.SiteAdmin, context))}
+
+
+def _programme_form(request):
+    return make_form(request, ProgrammeSchema(), "programme", _("Create the programme"),
+                     bind={"plugins_available": services.installed_plugins()})
+
+
+@view_config(context=ProgrammesContainer, name="new", renderer=T + "programme_form.pt",
+             permission=Permission.SiteAdmin)
+def programme_new(context, request):
+    form = _programme_form(request)
+    if request.method != "POST":
+        return _page(request, form.render({"currency": "GBP"}))
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure)
+    try:
+        programme = services.create_programme(request.dbsession, title=data["title"], currency=data["currency"],
+                                              description=data["description"], plugins=sorted(data["plugins"]))
+        if data["lead_funder"]:
+            funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
+                                                   identifier=data["lead_funder_identifier"],
+                                                   kind=data["lead_funder_kind"])
+            services.add_funder_contribution(request.dbsession, programme, funder, role="lead")
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()  # nothing half-made stays
+        fields = {"title": "title", "currency": "currency", "plugins": "plugins", "funder_name": "lead_funder",
+                  "funder_identifier": "lead_funder_identifier", "funder_kind": "lead_funder_kind"}
+        return _refused(request, form, refused.problems, fields)
+    _flash(request, _("Programme created: ${title}.", mapping={"title": programme.title}))
+    return HTTPFound(location=request.resource_url(programme))
+
+
+@view_config(context=Programme, renderer=T + "programme.pt", permission=Permission.ProgrammesProgrammeView)
+def programme_page(context, request):
+    rounds = [r for r in context.rounds if request.has_permission(Permission.ProgrammesRoundView, r)]
+    totals = services.programme_totals(request.dbsession, context)
+    visible = {r.id for r in rounds}
+    rounds_container = context["rounds"]
+    return {
+        "programme": context,
+        "rounds": rounds,
+        "totals": totals,
+        "round_totals": [rt for rt in totals.by_round if rt.round.id in visible],
+        "contributions": [c for c in context.contributions if c.round_id is None or c.round_id in visible],
+        "roles": dict(_role_titles()),
+        "money": money_formatter(request),
+        "can_manage": bool(request.has_permission(Permission.ProgrammesProgrammeManage, context)),
+        "can_add_round": bool(request.has_permission(Permission.ProgrammesRoundManage, rounds_container)),
+        "new_round_url": request.resource_url(rounds_container, "new"),
+    }
+
+
+def _role_titles():
+    return [("lead", _("Lead funder")), ("co_funder", _("Co-funder")), ("implementer", _("Implementer"))]
+
+
+def _contribution_form(request, programme):
+    funders = request.dbsession.scalars(select(Funder).order_by(Funder.name)).all()
+    return make_form(request, ContributionSchema(), "contribution", _("Add the funder"),
+                     bind={"funders": funders, "rounds": programme.rounds}), funders
+
+
+@view_config(context=Programme, name="add-funder", renderer=T + "contribution_form.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def contribution_new(context, request):
+    form, funders = _contribution_form(request, context)
+    extra = {"programme": context}
+    if request.method != "POST":
+        return _page(request, form.render({"currency": context.currency, "role": "co_funder"}), **extra)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure, **extra)
+    by_id = {str(f.id): f for f in funders}
+    problems = []
+    amount = None
+    if data["amount"]:
+        try:
+            amount = parse_money(data["amount"], data["currency"], request.locale_name)
+        except MoneyError as exc:
+            problems.append(("amount", exc.message))
+    if not data["funder_id"] and not data["funder_name"]:
+        problems.append(("funder_name", _("Choose a funder from the list, or enter the new funder's name")))
+    if problems:
+        return _refused(request, form, problems, CONTRIBUTION_FIELDS, **extra)
+    rnd = next((r for r in context.rounds if str(r.id) == data["round_id"]), None)
+    try:
+        funder = by_id.get(data["funder_id"]) or services.get_or_create_funder(
+            request.dbsession, name=data["funder_name"], identifier=data["funder_identifier"],
+            kind=data["funder_kind"])
+        services.add_funder_contribution(request.dbsession, context, funder, role=data["role"], amount=amount,
+                                         round=rnd, matches=by_id.get(data["matches_funder_id"]))
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        return _refused(request, form, refused.problems, CONTRIBUTION_FIELDS, **extra)
+    _flash(request, _("Added ${funder} to the programme.", mapping={"funder": funder.name}))
+    return HTTPFound(location=request.resource_url(context))
+
+
+# -- rounds ------------------------------------------------------------------------------------
+
+
+def _round_form(request, programme, *, editable_only=False, button=None):
+    form = make_form(request, round_schema(editable_only), "round", button or _("Create the round"),
+                     bind={"currency": programme.currency})
+    _stable_ids(form)
+    return form
+
+
+def _round_values(appstruct: dict) -> tuple[dict, list]:
+    """Service arguments from the form's values, and problems with the dates."""
+    values, problems = {}, []
+    for name in ("title", "timezone", "application_form_version", "rubric_id", "blind_review", "budget"):
+        if name in appstruct:
+            values[name] = appstruct[name]
+    zone = appstruct.get("timezone")
+    for key, name in (("opens_at", "opens"), ("closes_at", "closes")):
+        if name not in appstruct:
+            continue
+        naive = appstruct[name]
+        if naive is None:
+            values[key] = None
+            continue
+        try:
+            values[key] = localise(naive, zone)
+        except ValueError as exc:
+            problems.append((key, exc.args[0]))
+    if "eligibility" in appstruct:
+        values["eligibility_rules"] = rules_from_form(appstruct["eligibility"])
+    return values, problems
+
+
+def _latest_zone(programme) -> str:
+    return programme.rounds[-1].timezone if programme.rounds else "UTC"
+
+
+@view_config(context=RoundsContainer, name="new", renderer=T + "round_form.pt",
+             permission=Permission.ProgrammesRoundManage)
+def round_new(context, request):
+    programme = context.__parent__
+    form = _round_form(request, programme)
+    extra = {"programme": programme, "rnd": None, "editable_only": False}
+    if request.method != "POST":
+        defaults = {"timezone": _latest_zone(programme), "opens": {"time": "09:00"}, "closes": {"time": "17:00"}}
+        return _page(request, form.render(defaults), **extra)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure, **extra)
+    values, problems = _round_values(data)
+    if problems:
+        return _refused(request, form, problems, ROUND_FIELDS, **extra)
+    try:
+        rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
+    _flash(request, _("Round created: ${title}. It is a draft until you open it.", mapping={"title": rnd.title}))
+    return HTTPFound(location=request.resource_url(rnd))
+
+
+@view_config(context=Round, name="edit", renderer=T + "round_form.pt", permission=Permission.ProgrammesRoundManage)
+def round_edit(context, request):
+    draft = context.state == "draft"
+    form = _round_form(request, context.programme, editable_only=not draft, button=_("Save the round"))
+    extra = {"programme": context.programme, "rnd": context, "editable_only": not draft}
+    if request.method != "POST":
+        current = {
+            "title": context.title, "timezone": context.timezone,
+            "opens": local_parts(context.opens_at, context.timezone),
+            "closes": local_parts(context.closes_at, context.timezone),
+            "budget": context.budget, "application_form_version": context.application_form_version,
+            "rubric_id": context.rubric_id, "blind_review": context.blind_review,
+            "eligibility": rules_to_form(context.eligibility_rules),
+        }
+        return _page(request, form.render({k: v for k, v in current.items() if k in form.schema}), **extra)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure, **extra)
+    values, problems = _round_values(data)
+    if problems:
+        return _refused(request, form, problems, ROUND_FIELDS, **extra)
+    try:
+        services.update_round(request.dbsession, context, **values)
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
+    _flash(request, _("Saved the round."))
+    return HTTPFound(location=request.resource_url(context))
+
+
+def _tier_page(request, rnd, form_html, errors=()):
+    return _page(request, form_html, errors, rnd=rnd, programme=rnd.programme, draft=rnd.state == "draft")
+
+
+@view_config(context=Round, name="tiers", renderer=T + "tiers.pt", permission=Permission.ProgrammesRoundManage)
+def round_tiers(context, request):
+    """The round's grant-size tiers: a list, and a form to add one (while in draft)."""
+    form = make_form(request, TierSchema(), "tier", _("Add the tier"), bind={"currency": context.programme.currency})
+    if request.method != "POST":
+        return _tier_page(request, context, form.render() if context.state == "draft" else "")
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        failed = _failed(request, failure)
+        return _tier_page(request, context, failed["form_html"], failed["errors"])
+    spec = services.TierSpec(data["name"], data["minimum"], data["maximum"], data["conditions"],
+                             data["match_funding_percent"])
+    try:
+        services.add_round_tier(request.dbsession, context, spec)
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        failed = _refused(request, form, refused.problems, {})
+        return _tier_page(request, context, failed["form_html"], failed["errors"])
+    _flash(request, _("Added the tier ${name}.", mapping={"name": spec.name}))
+    return HTTPFound(location=request.resource_url(context, "tiers"))
+
+
+@view_config(context=Round, name="remove-tier", request_method="POST", permission=Permission.ProgrammesRoundManage)
+def round_tier_remove(context, request):
+    try:
+        tier_id = int(request.POST.get("tier", ""))
+    except ValueError:
+        raise HTTPNotFound() from None
+    try:
+        services.remove_round_tier(request.dbsession, context, tier_id)
+    except services.ProgrammeRefused as refused:
+        request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
+    else:
+        _flash(request, _("Removed the tier."))
+    return HTTPFound(location=request.resource_url(context, "tiers"))
+
+
+def describe_rules(request, rnd) -> list[str]:
+    """The round's eligibility rules as sentences in the page's language."""
+    locale = request.locale_name
+    out = []
+    for rule in rnd.eligibility_rules or ():
+        kind = rule.get("kind")
+        if kind == "registered_organisation":
+            out.append(_("Only officially registered organisations may apply"))
+        elif kind == "region_in":
+            out.append(_("Applicants must work in: ${regions}",
+                         mapping={"regions": ", ".join(region_label(c, locale) for c in rule.get("regions", ()))}))
+        elif kind == "amount_within_max":
+            maximum = (Money.from_minor(rule["max_minor"], rnd.programme.currency) if rule.get("max_minor") is not None
+                       else max((t.maximum for t in rnd.tiers), default=None))
+            out.append(_("The amount asked must not exceed ${max}", mapping={"max": format_money(maximum, locale)})
+                       if maximum is not None else _("The amount asked must not exceed the largest grant-size tier"))
+        elif kind == "required_attachments":
+            out.append(_("Every application must include: ${kinds}",
+                         mapping={"kinds": ", ".join(rule.get("attachments", ()))}))
+    return [translate(request, m) for m in out]
+
+
+def region_label(code: str, locale: str) -> str:
+    try:
+        from grants import regions
+    except ImportError:
+        return code
+    try:
+        return f"{regions.label(code, locale)} ({code})"
+    except KeyError:
+        return code
+
+
+@view_config(context=Round, renderer=T + "round.pt", permission=Permission.ProgrammesRoundView)
+def round_page(context, request):
+    """The round: its state and what can be done now (``object_page``), its dates in its
+    zone, budget, tiers, eligibility rules, and for its officers the funnel at a glance."""
+    page = object_page(context, request)
+    see_funnel = bool(request.has_permission(Permission.ProgrammesProgrammeManage, context.programme))
+    funnel = services.round_funnel(request.dbsession, context, request.registry) if see_funnel else None
+    locale = request.locale_name
+    page.update(
+        rnd=context,
+        programme=context.programme,
+        opens=format_datetime(context.opens_at, context.timezone) if context.opens_at else None,
+        closes=format_datetime(context.closes_at, context.timezone) if context.closes_at else None,
+        rules=describe_rules(request, context),
+        funnel=funnel,
+        regions=[(region_label(code, locale), n) for code, n in funnel.by_region] if funnel and funnel.by_region
+        is not None else None,
+        money=money_formatter(request),
+        can_manage=bool(request.has_permission(Permission.ProgrammesRoundManage, context)),
+        draft=context.state == "draft",
+        roles=dict(_role_titles()),
+    )
+    return page
+
+
+assert set(dict(_role_titles())) == set(FUNDER_ROLES)
