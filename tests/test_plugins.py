@@ -63,6 +63,18 @@ def test_add_workflow_transition_lets_an_officer_reopen_a_closed_round(plugin_re
         assert rnd.state == "open"
 
 
+def test_add_workflow_state_lets_an_officer_suspend_and_resume_a_round(plugin_registry):
+    d = plugin_registry.workflows.get("round").definition
+    assert d.states["suspended"].public_title == "Temporarily suspended"
+    with plugin_registry.database.transaction() as (_tm, db):
+        rnd = f.round_(db, plugin_registry)
+        service = WorkflowService(plugin_registry.workflows, db)
+        service.fire(rnd, "suspend", actor=OFFICER, comment="fraud investigation")
+        assert rnd.state == "suspended"
+        service.fire(rnd, "resume", actor=OFFICER)
+        assert rnd.state == "open"
+
+
 def test_add_workflow_guard_and_effect_apply_to_submit(plugin_registry):
     grants_testplugin.SUBMIT_EFFECT_CALLS.clear()
     with plugin_registry.database.transaction() as (_tm, db):

@@ -40,6 +40,15 @@ def includeme(config):
     )
     config.add_workflow_transition("round", "reopen", from_="closed", to="open",
                                    permission=Permission.ProgrammesRoundManage, title="Reopen the round")
+    config.add_workflow_state("round", {
+        "id": "suspended", "title": "Suspended", "public": "Temporarily suspended",
+        "permissions": {"programmes:round:view": ["anyone"],
+                        "programmes:round:manage": ["programme_officer", "admin"]}})
+    config.add_workflow_transition("round", "suspend", from_="open", to="suspended",
+                                   permission=Permission.ProgrammesRoundManage, title="Suspend the round",
+                                   comment_required=True)
+    config.add_workflow_transition("round", "resume", from_="suspended", to="open",
+                                   permission=Permission.ProgrammesRoundManage, title="Resume the round")
     config.add_workflow_guard("application", "submit", refuse_placeholder_titles)
     config.add_workflow_effect("application", "submit", remember_submission)
     config.add_workflow_transition("application", "withdraw", from_="due_diligence", to="withdrawn",
