@@ -22,13 +22,13 @@ import sys
 import time
 from decimal import Decimal, localcontext
 
+from grants.money import Money
 from grants.review.scoring import (
     CONTEXT,
     RANK_QUANTUM,
     Application,
     Criterion,
     CriterionScore,
-    Money,
     Review,
     Rubric,
     aggregate,
@@ -53,8 +53,8 @@ def make_round(n_apps: int, panel_size: int, currency: str, seed: int):
     apps, reviews = [], []
     for a in range(n_apps):
         app_id = f"app-{a:05d}"
-        # 10,000 to 100,000 in major units, in minor units (whole hundreds).
-        apps.append(Application(app_id, Money(rnd.randrange(100, 1001) * 10_000, currency)))
+        # 10,000 to 100,000, in whole hundreds.
+        apps.append(Application(app_id, Money.from_minor(rnd.randrange(100, 1001) * 10_000, currency)))
         quality = rnd.randint(1, 5)
         for reviewer in rnd.sample(panel, 3):
             scores = tuple(
@@ -62,8 +62,8 @@ def make_round(n_apps: int, panel_size: int, currency: str, seed: int):
                                "See the notes on the application form.")
                 for c in RUBRIC.criteria)
             reviews.append(Review(app_id, reviewer, scores))
-    total = sum(a.requested.amount for a in apps)
-    budget = Money(total // 12 // 100 * 100, currency)  # roughly 1 in 12 can be funded
+    total = sum(a.requested.minor_units for a in apps)
+    budget = Money.from_minor(total // 12 // 100 * 100, currency)  # roughly 1 in 12 can be funded
     return apps, reviews, budget
 
 
@@ -140,7 +140,7 @@ def run(label: str, n_apps: int, panel_size: int, currency: str, seed: int, repe
     assert naive_order == [r.application.id for r in ranking], "the baseline ranks differently"
     assert naive_selected == list(selection.selected), "the baseline selects differently"
     print(f"{label}: {n_apps} applications × 3 reviews, panel of {panel_size}, budget {budget.amount} "
-          f"{currency} minor units → {len(selection.selected)} selected, "
+          f"{currency} → {len(selection.selected)} selected, "
           f"{len(selection.skipped_for_budget)} skipped (best of {repeat})")
     print(f"  grants.review.scoring (validate, aggregate, normalise, rank, select): {t_ours * 1000:9.1f} ms")
     print(f"  naive baseline (recomputes inside the sort and the loops):          {t_naive * 1000:9.1f} ms")

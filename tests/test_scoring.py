@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grants.money import Money
 from grants.review.scoring import (
     CONTEXT,
     RANK_QUANTUM,
@@ -19,7 +20,6 @@ from grants.review.scoring import (
     Criterion,
     CriterionScore,
     InvalidReview,
-    Money,
     Moderation,
     OverrideAction,
     Refused,
@@ -55,7 +55,7 @@ def review(app, reviewer, impact, feasibility, value, rationale="Because."):
 
 
 def gbp(pounds: int) -> Money:
-    return Money(pounds * 100, "GBP")
+    return Money(pounds, "GBP")
 
 
 # The hand-worked panel: 3 reviewers (R1 middling, R2 harsh, R3 lenient), each scoring all
@@ -342,14 +342,12 @@ def test_ranking_refuses_mixed_currencies_and_unreviewed_applications():
         rank([Application("A", gbp(1)), Application("E", gbp(1))], aggs)
 
 
-def test_money_is_integer_minor_units():
-    with pytest.raises(TypeError):
-        Money(10.5, "GBP")
-    with pytest.raises(ValueError):
-        Money(10, "gbp")
-    with pytest.raises(ValueError):
-        gbp(1) + Money(1, "TND")
-    assert gbp(1) + gbp(2) == Money(300, "GBP")
+def test_scoring_uses_the_shared_exact_money():
+    import grants.money
+
+    assert Money is grants.money.Money
+    selection = suggest_selection([], Money.from_minor(1_000_500, "TND"))
+    assert selection.remaining == Money(D("1000.500"), "TND")  # millimes survive
 
 
 # -- suggested selection ------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The computation core of review: rubric scores, aggregation, normalisation, moderation,
 ranking and a suggested selection within a budget.
 
-Plain dataclasses and functions: no database, no Pyramid, no SQLAlchemy.  Money is an
-integer number of minor units with a currency code (:class:`Money`), never a float.
+Plain dataclasses and functions: no database, no Pyramid, no SQLAlchemy.  Money is
+:class:`grants.money.Money` (exact, never a float); sums are kept in integer minor units.
 Scores are :class:`~decimal.Decimal`.  Sentences a person reads (validation problems,
 refusals) are ``TranslationString``\\ s in the ``grants`` domain.
 
@@ -107,6 +107,8 @@ from typing import Any, TypeAlias
 
 from translationstring import TranslationString, TranslationStringFactory
 
+from grants.money import Money
+
 _ = TranslationStringFactory("grants")
 
 ApplicationId: TypeAlias = str | int
@@ -156,39 +158,6 @@ class Refused(ValueError):
         self.reasons = list(reasons)
         super().__init__("; ".join(r.interpolate() if isinstance(r, TranslationString) else str(r)
                                    for r in self.reasons))
-
-
-# -- money --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in minor units (pence, centimes, millimes: an ``int``) and an ISO 4217
-    currency code.  Adding or subtracting different currencies raises ``ValueError``."""
-
-    amount: int
-    currency: str
-
-    def __post_init__(self):
-        if type(self.amount) is not int:
-            raise TypeError(f"Money.amount is an int of minor units, not {type(self.amount).__name__}")
-        c = self.currency
-        if not (isinstance(c, str) and len(c) == 3 and c.isascii() and c.isalpha() and c.isupper()):
-            raise ValueError(f"Money.currency must be a 3-letter ISO 4217 code, not {c!r}")
-
-    def _check(self, other: "Money") -> None:
-        if not isinstance(other, Money):
-            raise TypeError(f"cannot combine Money with {type(other).__name__}")
-        if other.currency != self.currency:
-            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
-
-    def __add__(self, other: "Money") -> "Money":
-        self._check(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: "Money") -> "Money":
-        self._check(other)
-        return Money(self.amount - other.amount, self.currency)
 
 
 # -- rubric and reviews -------------------------------------------------------------------
@@ -549,7 +518,7 @@ def rank_key(ranked: Ranked) -> tuple:
     """The sort key of a ranking: final score (highest first), more reviews first, lower
     amount requested first, then application id."""
     return (CONTEXT.minus(_rank_value(ranked.final)), -ranked.aggregate.review_count,
-            ranked.application.requested.amount, ranked.application.id)
+            ranked.application.requested.minor_units, ranked.application.id)
 
 
 def rank(applications: Iterable[Application], aggregates: Mapping[ApplicationId, Aggregate], *,
@@ -653,14 +622,14 @@ class Selection:
             else:
                 chosen.discard(o.application_id)
         selected = tuple(a for a in self.order if a.id in chosen)
-        total = sum((a.requested.amount for a in selected), 0)
+        total = sum((a.requested.minor_units for a in selected), 0)
         put = object.__setattr__
         put(self, "suggested", tuple(s.application_id for s in self.steps if s.selected))
         put(self, "skipped_for_budget", tuple(s.application_id for s in self.steps if not s.selected))
         put(self, "selected", tuple(a.id for a in selected))
-        put(self, "total", Money(total, self.budget.currency))
-        put(self, "remaining", Money(self.budget.amount - total, self.budget.currency))
-        put(self, "over_budget", total > self.budget.amount)
+        put(self, "total", Money.from_minor(total, self.budget.currency))
+        put(self, "remaining", Money.from_minor(self.budget.minor_units - total, self.budget.currency))
+        put(self, "over_budget", total > self.budget.minor_units)
 
 
 def suggest_selection(ranking: Sequence[Ranked], budget: Money) -> Selection:
@@ -674,12 +643,12 @@ def suggest_selection(ranking: Sequence[Ranked], budget: Money) -> Selection:
     mixed = [a for a in order if a.requested.currency != budget.currency]
     if mixed:
         raise Refused([_currency_refusal(budget.currency, mixed[0])])
-    remaining = budget.amount
+    remaining = budget.minor_units
     steps = []
     for application in order:
-        amount = application.requested.amount
+        amount = application.requested.minor_units
         fits = amount <= remaining
-        steps.append(SelectionStep(application.id, application.requested, Money(remaining, budget.currency), fits))
+        steps.append(SelectionStep(application.id, application.requested, Money.from_minor(remaining, budget.currency), fits))
         if fits:
             remaining -= amount
     return Selection(budget, order, tuple(steps))
@@ -713,7 +682,7 @@ def override(selection: Selection, application_id: ApplicationId, action: Overri
 __all__ = [
     "CONTEXT", "DISPLAY_QUANTUM", "MAX_SCORE", "MIN_SCORE", "RANK_QUANTUM", "SCORE_VALUES",
     "Adjustment", "Aggregate", "Application", "AppliedModeration", "Basis", "Criterion", "CriterionScore",
-    "InvalidReview", "Money", "Moderation", "Normalisation", "Override", "OverrideAction", "Problem", "Ranked",
+    "InvalidReview", "Moderation", "Normalisation", "Override", "OverrideAction", "Problem", "Ranked",
     "Refused", "Review", "ReviewerProfile", "ReviewerScore", "Rubric", "Selection", "SelectionStep",
     "aggregate", "display", "normalise_scores", "override", "rank", "rank_key", "review_total",
     "suggest_selection", "validate_review", "weighted_score",
