@@ -96,7 +96,7 @@ def my_tasks(request):
 def workflows_page(request):
     from grants.workflow.diagram import to_svg
 
-    return {"workflows": [(wf, to_svg(wf.definition)) for wf in request.registry.workflows]}
+    return {"workflows": [(wf, to_svg(wf.definition, standalone=False)) for wf in request.registry.workflows]}
 
 
 @forbidden_view_config(renderer="grants.templates:error.pt")

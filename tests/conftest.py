@@ -98,8 +98,8 @@ def testapp(app):
 
 @pytest.fixture
 def db(registry):
-    """A session in a transaction committed at the end of the ``with`` block — use
-    ``with db_transaction(registry) as (tm, session):`` for explicit scopes instead."""
+    """A session in one transaction, committed when the test ends.  Tests that need
+    several transactions use ``with registry.database.transaction() as (tm, session):``."""
     scope = registry.database.transaction()
     tm, session = scope.__enter__()
     yield session

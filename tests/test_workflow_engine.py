@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gc
-import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -309,4 +309,6 @@ def test_shipped_definitions_load_and_lint_clean():
     for path in files:
         d = load_definition(path)
         assert [str(p) for p in lint(d) if p.is_error] == [], path.name
-        assert textwrap.dedent(d.title)
+        # Applicants see public labels; one left out would silently show them the staff wording.
+        raw = tomllib.loads(path.read_text())
+        assert [s for s, table in raw["states"].items() if "public" not in table] == [], path.name

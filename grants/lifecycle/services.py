@@ -218,8 +218,8 @@ def _tick_one(database, registry, model, obj_id, trigger, system, now, settings)
         with database.transaction() as (tm, dbsession):
             obj = dbsession.get(model, obj_id)
             service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
-            wf = service.workflow(obj)
-            if wf.due(obj, now) is None or wf.due(obj, now).trigger != trigger:
+            due = service.workflow(obj).due(obj, now)
+            if due is None or due.trigger != trigger:
                 return TickOutcome(model.__tablename__, obj_id, trigger, "skipped: no longer due")
             service.fire(obj, trigger, actor=system, now=now)
         return TickOutcome(model.__tablename__, obj_id, trigger, "fired")

@@ -192,7 +192,8 @@ class _Canvas:
         )
 
 
-def to_svg(d: Definition) -> str:
+def to_svg(d: Definition, *, standalone: bool = True) -> str:
+    """An SVG document; ``standalone=False`` leaves out the XML declaration, for inlining in HTML."""
     rows = layers(d)
     # Transitions that stay in their state are listed inside its box rather than drawn
     # as loops with labels, which would collide with the edges arriving at the box.
@@ -277,7 +278,7 @@ def to_svg(d: Definition) -> str:
     )
     return "\n".join(
         [
-            '<?xml version="1.0" encoding="UTF-8"?>',
+            *(['<?xml version="1.0" encoding="UTF-8"?>'] if standalone else []),
             f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_num(width)}" height="{_num(height)}" '
             f'viewBox="{_num(x0)} {_num(y0)} {_num(width)} {_num(height)}" font-family="sans-serif">',
             f"<title>{_xml(f'{d.title} (version {d.version})')}</title>",
