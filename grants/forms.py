@@ -65,15 +65,32 @@ def _describe(field, *ids: str, invalid: bool = False) -> None:
 
 
 def field_errors(request, form: deform.Form) -> list[tuple[str, str]]:
-    """(input id, message) for every error, in form order, for the error summary.  Also
-    points each invalid input at its message, for screen readers."""
-    errors = []
-    if form.error is not None and form.error.msg:
-        errors.extend((form.children[0].oid, translate(request, m)) for m in form.error.messages())
-    for field in form.children:
-        if field.error is None:
-            continue
-        messages = [translate(request, m) for m in field.error.messages()]
-        errors.extend((field.oid, m) for m in messages)
-        _describe(field, f"error-{field.oid}", invalid=True)
+    """(input id, message) for every error, in form order, for the error summary — nested
+    fields (a day/month/year group) included; a group's own message links to its first
+    input.  Also points each invalid input at its message, for screen readers."""
+    errors: list[tuple[str, str]] = []
+    _collect_errors(request, form, errors)
     return errors
+
+
+def _collect_errors(request, field, errors: list) -> None:
+    if field.error is not None and field.error.msg:
+        target = field.children[0] if field.children else field
+        errors.extend((target.oid, translate(request, m)) for m in field.error.messages())
+        if not field.children:
+            _describe(field, f"error-{field.oid}", invalid=True)
+    for child in field.children:
+        _collect_errors(request, child, errors)
+
+
+def form_failed(request, failure: deform.ValidationFailure) -> dict:
+    """A failed submit's page values: the form again with everything typed, and the error
+    summary's entries.  The response becomes 400."""
+    errors = field_errors(request, failure.field)  # before rendering: it marks the inputs
+    request.response.status = 400
+    return {"form_html": failure.render(), "errors": errors}
+
+
+def flash_done(request, message) -> None:
+    """Say, on the next page, that what was asked is done ("saved" is announced: WCAG 4.1.3)."""
+    request.session.flash(translate(request, message), "success")

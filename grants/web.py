@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewResponse, subscriber
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.session import SignedCookieSessionFactory

@@ -1,14 +1,12 @@
 """The `grants` command, run as a real subprocess against the suite's database."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 import factories as f
 from grants.programmes.models import Round

@@ -2,18 +2,12 @@
 test command): every directive takes effect, and conflicts stop start-up by name."""
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
-import transaction
-from sqlalchemy import select
 
 import factories as f
 from grants import StartupError, make_config
-from grants.applications.models import Application
 from grants.lifecycle.services import WorkflowService
-from grants.programmes.models import Round
 from grants.workflow import Actor, Refused
 
 grants_testplugin = pytest.importorskip(
@@ -103,7 +97,7 @@ def test_add_workflow_form_requires_the_form_to_withdraw(plugin_registry):
         assert app.state == "withdrawn" and record.data_digest is not None
 
 
-def test_plugin_effect_mail_is_sent_after_commit_and_never_on_rollback(plugin_settings):
+def test_plugin_effect_mails_once_the_submit_commits(plugin_settings):
     import webtest
 
     from grants import make_app

@@ -12,7 +12,7 @@ import deform
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
-from grants.forms import field_errors, make_form
+from grants.forms import flash_done, form_failed, make_form
 from grants.i18n import _, translate
 from grants.security import Permission
 
@@ -50,16 +50,6 @@ def _require_manager(request, org: Organisation) -> None:
         raise HTTPForbidden()
 
 
-def _failed(request, failure: deform.ValidationFailure) -> tuple[str, list]:
-    errors = field_errors(request, failure.field)  # before rendering: marks the inputs
-    request.response.status = 400
-    return failure.render(), errors
-
-
-def _flash(request, message) -> None:
-    request.session.flash(translate(request, message), "success")
-
-
 def _details(request, org: Organisation) -> dict:
     summary = services.organisation_summary(org, request.locale_name)
     summary["legal_form_label"] = translate(request, summary["legal_form_label"])
@@ -93,10 +83,9 @@ def register_organisation(request):
     try:
         data = form.validate(request.POST.items())
     except deform.ValidationFailure as failure:
-        form_html, errors = _failed(request, failure)
-        return {**values, "form_html": form_html, "errors": errors}
+        return {**values, **form_failed(request, failure)}
     org = services.register_organisation(request.dbsession, user, data)
-    _flash(request, _("Your organisation is registered. You are its owner."))
+    flash_done(request, _("Your organisation is registered. You are its owner."))
     return HTTPFound(location=request.route_url("organisation", id=org.id))
 
 
@@ -112,10 +101,9 @@ def edit_organisation(request):
     try:
         data = form.validate(request.POST.items())
     except deform.ValidationFailure as failure:
-        form_html, errors = _failed(request, failure)
-        return {**values, "form_html": form_html, "errors": errors}
+        return {**values, **form_failed(request, failure)}
     services.update_organisation(request.dbsession, _user(request), org, data)
-    _flash(request, _("Your changes are saved."))
+    flash_done(request, _("Your changes are saved."))
     return HTTPFound(location=request.route_url("organisation", id=org.id))
 
 
@@ -152,15 +140,14 @@ def add_member(request):
     try:
         data = form.validate(request.POST.items())
     except deform.ValidationFailure as failure:
-        form_html, errors = _failed(request, failure)
-        return {**values, "form_html": form_html, "errors": errors}
+        return {**values, **form_failed(request, failure)}
     try:
         membership = services.add_member(request.dbsession, _user(request), org, data["email"], data["kind"])
     except services.OrganisationError as exc:
         request.response.status = 400
         target = form[exc.field or "email"].oid
         return {**values, "form_html": form.render(data), "errors": [(target, translate(request, exc.message))]}
-    _flash(request, _("${name} is now a member of the organisation.", mapping={"name": membership.user.name}))
+    flash_done(request, _("${name} is now a member of the organisation.", mapping={"name": membership.user.name}))
     return HTTPFound(location=request.route_url("organisation", id=org.id))
 
 
@@ -182,7 +169,7 @@ def remove_member(request):
         request.session.flash(translate(request, exc.message), "error")
         return HTTPFound(location=request.route_url("organisation", id=org.id))
     if member.id == user.id:
-        _flash(request, _("You have left the organisation."))
+        flash_done(request, _("You have left the organisation."))
         return HTTPFound(location=request.route_url("organisations"))
-    _flash(request, _("${name} is no longer a member of the organisation.", mapping={"name": member.name}))
+    flash_done(request, _("${name} is no longer a member of the organisation.", mapping={"name": member.name}))
     return HTTPFound(location=request.route_url("organisation", id=org.id))

@@ -16,7 +16,7 @@ from grants.i18n import _, format_datetime, translate
 from grants.web import safe_came_from
 
 from . import services
-from grants.forms import field_errors, make_form
+from grants.forms import flash_done, form_failed, make_form
 
 from .forms import EmailOnlySchema, LoginSchema, NewPasswordSchema, RegisterSchema
 
@@ -43,9 +43,7 @@ def _render(request, template: str, values: dict, status: int = 200):
 
 
 def _failed(request, failure: deform.ValidationFailure, **extra) -> dict:
-    errors = field_errors(request, failure.field)  # before rendering: marks the inputs
-    request.response.status = 400
-    return _page(request, failure.render(), errors, **extra)
+    return {**form_failed(request, failure), **extra}
 
 
 def _no_referrer(request) -> None:
@@ -96,7 +94,7 @@ def verify(request):
         services.verify_email(request.dbsession, request.matchdict["token"])
     except services.InvalidToken as exc:
         return _token_invalid(request, services.VERIFY, exc.reason)
-    request.session.flash(translate(request, _("Your e-mail address is confirmed. You can sign in now.")), "success")
+    flash_done(request, _("Your e-mail address is confirmed. You can sign in now."))
     return HTTPFound(location=request.route_url("login"))
 
 
@@ -225,6 +223,5 @@ def reset(request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure)
     services.reset_password(request.dbsession, token, data["password"])
-    request.session.flash(translate(request, _("Your password has been changed. Sign in with your new password.")),
-                          "success")
+    flash_done(request, _("Your password has been changed. Sign in with your new password."))
     return HTTPFound(location=request.route_url("login"))

@@ -1,6 +1,8 @@
 """Applications to a round."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 
 from sqlalchemy import ForeignKey, String, or_, select
@@ -11,6 +13,9 @@ from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.resources import ApplicationsContainer, parent_container
 from grants.security import Role
+
+if TYPE_CHECKING:
+    from grants.programmes.models import Round
 
 
 def _now() -> dt.datetime:

@@ -8,8 +8,8 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from grants.forms import field_errors, make_form
-from grants.i18n import _, translate
+from grants.forms import flash_done, form_failed, make_form
+from grants.i18n import _
 from grants.workflow import Refused
 
 from .models import WorkflowMixin
@@ -68,9 +68,7 @@ def fire_transition(context, request):
         try:
             appstruct = form.validate(list(request.POST.items()))
         except deform.ValidationFailure as failure:
-            request.response.status = 400
-            errors = field_errors(request, failure.field)
-            page.update(form_html=failure.render(), errors=errors)
+            page.update(form_failed(request, failure))
             return page
         data = {k: v for k, v in appstruct.items() if k not in ("comment", "csrf_token")}
         try:
@@ -80,10 +78,7 @@ def fire_transition(context, request):
             request.response.status = 409
             page.update(form_html=form.render(appstruct), refusal=refusal)  # nothing typed is lost
             return page
-        request.session.flash(
-            translate(request, _("Done: ${action}.", mapping={"action": _(transition.title)})),
-            "success",
-        )
+        flash_done(request, _("Done: ${action}.", mapping={"action": _(transition.title)}))
         return HTTPFound(location=request.resource_url(context))
     page["form_html"] = form.render()
     return page

@@ -10,7 +10,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from grants.forms import field_errors, make_form
+from grants.forms import flash_done, form_failed, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.views import object_page
 from grants.money import Money, MoneyBag, MoneyError, format_money, parse_money
@@ -56,23 +56,8 @@ def _page(request, form_html: str, errors=(), **extra) -> dict:
     return {"form_html": form_html, "errors": list(errors), "money": money_formatter(request), **extra}
 
 
-def _errors(request, form) -> list[tuple[str, str]]:
-    """The error summary's entries; a date group's entry links to its first input."""
-    errors = field_errors(request, form)
-    groups = {f.oid: f for f in form.children if f.children}
-    out = []
-    for oid, message in errors:
-        group = groups.get(oid)
-        if group is not None and "day" in [c.name for c in group.children]:
-            oid = group["day"].oid
-        out.append((oid, message))
-    return out
-
-
 def _failed(request, failure: deform.ValidationFailure, **extra) -> dict:
-    errors = _errors(request, failure.field)  # before rendering: marks the inputs
-    request.response.status = 400
-    return _page(request, failure.render(), errors, **extra)
+    return {**form_failed(request, failure), "money": money_formatter(request), **extra}
 
 
 def _refused(request, form, problems, field_map, **extra) -> dict:
@@ -101,10 +86,6 @@ def _stable_ids(form) -> None:
         for child in group.children:
             if child.name:
                 child.oid = f"{group.oid}-{child.name}"
-
-
-def _flash(request, message) -> None:
-    request.session.flash(translate(request, message), "success")
 
 
 # -- programmes -------------------------------------------------------------------------------
@@ -147,7 +128,7 @@ def programme_new(context, request):
         fields = {"title": "title", "currency": "currency", "plugins": "plugins", "funder_name": "lead_funder",
                   "funder_identifier": "lead_funder_identifier", "funder_kind": "lead_funder_kind"}
         return _refused(request, form, refused.problems, fields)
-    _flash(request, _("Programme created: ${title}.", mapping={"title": programme.title}))
+    flash_done(request, _("Programme created: ${title}.", mapping={"title": programme.title}))
     return HTTPFound(location=request.resource_url(programme))
 
 
@@ -214,7 +195,7 @@ def contribution_new(context, request):
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, CONTRIBUTION_FIELDS, **extra)
-    _flash(request, _("Added ${funder} to the programme.", mapping={"funder": funder.name}))
+    flash_done(request, _("Added ${funder} to the programme.", mapping={"funder": funder.name}))
     return HTTPFound(location=request.resource_url(context))
 
 
@@ -276,7 +257,7 @@ def round_new(context, request):
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
-    _flash(request, _("Round created: ${title}. It is a draft until you open it.", mapping={"title": rnd.title}))
+    flash_done(request, _("Round created: ${title}. It is a draft until you open it.", mapping={"title": rnd.title}))
     return HTTPFound(location=request.resource_url(rnd))
 
 
@@ -307,7 +288,7 @@ def round_edit(context, request):
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
-    _flash(request, _("Saved the round."))
+    flash_done(request, _("Saved the round."))
     return HTTPFound(location=request.resource_url(context))
 
 
@@ -334,7 +315,7 @@ def round_tiers(context, request):
         request.tm.doom()
         failed = _refused(request, form, refused.problems, {})
         return _tier_page(request, context, failed["form_html"], failed["errors"])
-    _flash(request, _("Added the tier ${name}.", mapping={"name": spec.name}))
+    flash_done(request, _("Added the tier ${name}.", mapping={"name": spec.name}))
     return HTTPFound(location=request.resource_url(context, "tiers"))
 
 
@@ -349,7 +330,7 @@ def round_tier_remove(context, request):
     except services.ProgrammeRefused as refused:
         request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
     else:
-        _flash(request, _("Removed the tier."))
+        flash_done(request, _("Removed the tier."))
     return HTTPFound(location=request.resource_url(context, "tiers"))
 
 
