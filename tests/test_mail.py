@@ -1,0 +1,96 @@
+"""The mail backends: console, maildir (used throughout the suite) and SMTP, the last
+against a minimal SMTP listener on loopback — and nothing leaves before commit."""
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+
+import pytest
+import transaction
+
+from grants.mail import Mailer
+
+
+class SMTPSink:
+    """Just enough of RFC 5321 to accept messages: EHLO, MAIL, RCPT, DATA, QUIT."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.port = self.server.getsockname()[1]
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        conn, _ = self.server.accept()
+        with conn, conn.makefile("rb") as lines:
+            def say(text):
+                conn.sendall(text.encode() + b"\r\n")
+
+            say("220 sink ready")
+            sender, recipients = "", []
+            for raw in lines:
+                command = raw.decode().strip()
+                verb = command[:4].upper()
+                if verb in ("EHLO", "HELO"):
+                    say("250 sink")
+                elif verb == "MAIL":
+                    sender, recipients = command.split(":", 1)[1].strip(" <>"), []
+                    say("250 OK")
+                elif verb == "RCPT":
+                    recipients.append(command.split(":", 1)[1].strip(" <>"))
+                    say("250 OK")
+                elif verb == "DATA":
+                    say("354 end with .")
+                    body = b""
+                    for data in lines:
+                        if data in (b".\r\n", b".\n"):
+                            break
+                        body += data
+                    self.messages.append((sender, recipients, body))
+                    say("250 queued")
+                elif verb == "QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("250 OK")
+
+    def close(self):
+        self.thread.join(10)
+        self.server.close()
+
+
+def test_smtp_backend_delivers_after_commit_only():
+    sink = SMTPSink()
+    mailer = Mailer({"mail.backend": "smtp", "mail.smtp_host": "127.0.0.1", "mail.smtp_port": str(sink.port),
+                     "mail.sender": "grants@example.org"})
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    mailer.send_after_commit(mailer.message("amel@example.org", "Décision", "مرحبا — votre candidature"), tm)
+    tm.abort()
+    tm.begin()
+    mailer.send_after_commit(mailer.message("amel@example.org", "Décision", "مرحبا — votre candidature"), tm)
+    assert sink.messages == []
+    tm.commit()
+    sink.close()
+    ((sender, recipients, body),) = sink.messages
+    assert (sender, recipients) == ("grants@example.org", ["amel@example.org"])
+    message = email.message_from_bytes(body, policy=email.policy.default)
+    assert message["Subject"] == "Décision"
+    assert message.get_content().strip() == "مرحبا — votre candidature"
+
+
+def test_console_backend_prints_the_message(capsys):
+    mailer = Mailer({"mail.backend": "console"})
+    mailer.send_now(mailer.message("leila@example.org", "Report due", "Your quarterly report is due."))
+    err = capsys.readouterr().err
+    assert "To: leila@example.org" in err and "Your quarterly report is due." in err
+
+
+def test_unknown_backend_is_refused_at_start():
+    with pytest.raises(ValueError, match="mail.backend must be maildir, console or smtp"):
+        Mailer({"mail.backend": "pigeon"})
