@@ -41,7 +41,7 @@ class WorkflowMixin:
         from grants.security import workflow_acl
 
         wf = get_current_registry().workflows.for_object(self)
-        return workflow_acl(wf.state_of(self), wf.definition.managed_permissions())
+        return workflow_acl(wf.state_of(self), wf.definition.managed_permissions)
 
 
 def workflow_models() -> list[type]:

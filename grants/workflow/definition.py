@@ -87,8 +87,10 @@ class Definition:
                 return t
         return None
 
+    @functools.cached_property
     def managed_permissions(self) -> frozenset[str]:
-        """Every permission some state's map speaks of: the workflow is authoritative for these."""
+        """Every permission some state's map speaks of: the workflow is authoritative for these.
+        Computed once: every ACL check on a workflow object needs it."""
         perms: set[str] = set()
         for state in self.states.values():
             perms.update(state.permissions)
