@@ -36,7 +36,10 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".web")  # layout, static files, sessions, CSRF, error pages
         config.include(".accounts")
         config.include(".programmes")
+        config.include(".files")
         config.include(".applications")
+        config.include(".review")
+        config.include(".incubation")
         include_plugins(config)  # last: plugins extend what the core registered
         config.commit()
         if compile_workflows:

@@ -111,6 +111,9 @@ class TransactionScope:
 
 
 def includeme(config):
+    from grants.models import import_all_models
+
+    import_all_models()  # every mapper known before the first query configures relationships
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     config.include("pyramid_tm")

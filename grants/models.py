@@ -4,5 +4,8 @@
 def import_all_models() -> None:
     import grants.accounts.models  # noqa: F401
     import grants.applications.models  # noqa: F401
+    import grants.files.models  # noqa: F401
+    import grants.incubation.models  # noqa: F401
     import grants.lifecycle.models  # noqa: F401
     import grants.programmes.models  # noqa: F401
+    import grants.review.models  # noqa: F401

@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     ApplicationsApplicationSubmit = "applications:application:submit"
     ApplicationsApplicationView = "applications:application:view"
     ApplicationsApplicationWithdraw = "applications:application:withdraw"
+    ApplicationsProposalEdit = "applications:proposal:edit"
     ProgrammesProgrammeManage = "programmes:programme:manage"
     ProgrammesProgrammeView = "programmes:programme:view"
     ProgrammesRoundManage = "programmes:round:manage"

@@ -9,3 +9,4 @@ def includeme(config):
 
     config.add_view(object_page, context=Application, renderer="grants.templates:object.pt",
                     permission=Permission.ApplicationsApplicationView)
+    config.include(".eligibility_views")  # screening pages

@@ -1,4 +1,5 @@
-"""Guards on the application workflow.  Each returns None, or a reason a person can read."""
+"""Guards on the application workflow.  Each returns None, or a reason a person can read
+(several reasons may come back as a list, one per problem)."""
 from translationstring import TranslationStringFactory
 
 from grants.i18n import format_datetime
@@ -15,4 +16,48 @@ def round_is_open(ctx):
             "The round closed on ${when}; applications can no longer be submitted.",
             mapping={"when": format_datetime(rnd.closes_at, rnd.timezone)},
         )
+    return None
+
+
+def _first(problems):
+    # The engine takes one reason per guard; the task list and the check-your-answers
+    # page show every problem, so the first one is enough here.
+    return problems[0] if problems else None
+
+
+def answers_complete(ctx):
+    """Every section answered and valid, every required attachment present, the amount
+    within the round's maximum (``grants.applications.services.missing_answers``)."""
+    from grants.applications.services import missing_answers
+
+    return _first(missing_answers(ctx.obj, stage="application"))
+
+
+def proposal_complete(ctx):
+    from grants.applications.services import missing_answers
+
+    return _first(missing_answers(ctx.obj, stage="proposal"))
+
+
+def screened_eligible(ctx):
+    """Eligible only when an officer has confirmed or overridden every rule's result and
+    every rule then passes (``grants.applications.eligibility``)."""
+    from grants.applications.eligibility import screening_outcome
+
+    outcome = screening_outcome(ctx.obj)
+    if outcome is None:
+        return _("Confirm or override the result of every eligibility rule first.")
+    if outcome is False:
+        return _("At least one eligibility rule is not met; mark the application ineligible instead.")
+    return None
+
+
+def screened_ineligible(ctx):
+    from grants.applications.eligibility import screening_outcome
+
+    outcome = screening_outcome(ctx.obj)
+    if outcome is None:
+        return _("Confirm or override the result of every eligibility rule first.")
+    if outcome is True:
+        return _("Every eligibility rule is met; confirm the application as eligible instead.")
     return None

@@ -5,12 +5,13 @@ from typing import TYPE_CHECKING
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, or_, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import Membership, Organisation, granted_roles, roles_on
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
+from grants.money import Money, money_or_none
 from grants.resources import ApplicationsContainer, parent_container
 from grants.security import Role
 
@@ -31,9 +32,38 @@ class Application(WorkflowMixin, Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     title: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    # The form version it was made with (copied from its round when created, never changed).
+    form_version: Mapped[str | None] = mapped_column(String(40))
+    # What the applicant typed, per section: {"organisation": {"mission": "…"}, …}
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    sections_done: Mapped[list[str]] = mapped_column(JSON, default=list)  # sections saved valid
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)  # amount requested
+    amount_currency: Mapped[str | None] = mapped_column(String(3))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The second-stage full proposal (after incubation), same shape as ``answers``.
+    proposal: Mapped[dict] = mapped_column(JSON, default=dict)
+    proposal_submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped["Round"] = relationship(back_populates="applications")
     organisation: Mapped[Organisation] = relationship()
+    attachments: Mapped[list["ApplicationAttachment"]] = relationship(
+        back_populates="application", order_by="ApplicationAttachment.id", cascade="all, delete-orphan")
+    eligibility_checks: Mapped[list["EligibilityCheck"]] = relationship(
+        back_populates="application", order_by="EligibilityCheck.position", cascade="all, delete-orphan")
+
+    @property
+    def amount(self) -> Money | None:
+        return money_or_none(self.amount_minor, self.amount_currency)
+
+    @amount.setter
+    def amount(self, value: Money | None) -> None:
+        self.amount_minor = None if value is None else value.minor_units
+        self.amount_currency = None if value is None else value.currency
+
+    @property
+    def reference(self) -> str:
+        """How the application is named where the applicant must not be (blind review)."""
+        return f"A-{self.id:05d}"
 
     @property
     def __name__(self) -> str:
@@ -47,6 +77,15 @@ class Application(WorkflowMixin, Base):
         session = object_session(self)
         roles = granted_roles(session, user, "applications", self.id)
         if user is not None and session is not None:
+            from grants.review.models import ReviewAssignment
+
+            # A reviewer only once they have declared no conflict of interest.
+            cleared = session.scalar(
+                select(ReviewAssignment.id).where(
+                    ReviewAssignment.application_id == self.id, ReviewAssignment.reviewer_id == user.id,
+                    ReviewAssignment.conflict.is_(False)).limit(1))
+            if cleared is not None:
+                roles.add(Role.Reviewer)
             member = session.scalar(
                 select(Membership.id).where(
                     Membership.user_id == user.id, Membership.organisation_id == self.organisation_id
@@ -60,10 +99,65 @@ class Application(WorkflowMixin, Base):
     def worklist_filter(cls, user):
         """Applications on which ``user`` may hold a local role (for "my tasks")."""
         from grants.programmes.models import Round
+        from grants.review.models import ReviewAssignment
 
         return or_(
+            cls.id.in_(select(ReviewAssignment.application_id).where(ReviewAssignment.reviewer_id == user.id)),
             cls.organisation_id.in_(select(Membership.organisation_id).where(Membership.user_id == user.id)),
             cls.id.in_(roles_on("applications", user)),
             cls.round_id.in_(roles_on("rounds", user)),
             cls.round_id.in_(select(Round.id).where(Round.programme_id.in_(roles_on("programmes", user)))),
         )
+
+
+class ApplicationAttachment(Base):
+    """A document attached to an application: ``kind`` is what it is for
+    ("registration_certificate", "budget"), ``stage`` which form asked for it."""
+
+    __tablename__ = "application_attachments"
+    __table_args__ = (UniqueConstraint("application_id", "stage", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default="application")
+    kind: Mapped[str] = mapped_column(String(60))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    application: Mapped[Application] = relationship(back_populates="attachments")
+    file = relationship("StoredFile")
+
+
+class EligibilityCheck(Base):
+    """One of a round's eligibility rules applied to one application: the automatic
+    result and its reason, then the officer's confirmation or override with theirs.
+
+    ``reason`` is a message and its values (``{"msgid": …, "mapping": {…}}``) so that it
+    can be shown in each reader's language."""
+
+    __tablename__ = "eligibility_checks"
+    __table_args__ = (UniqueConstraint("application_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the rule's place in the round's list
+    kind: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[dict] = mapped_column(JSON)  # the rule as it was when evaluated
+    passed: Mapped[bool] = mapped_column(Boolean)  # the automatic result
+    reason: Mapped[dict | None] = mapped_column(JSON)  # why it failed (None when it passed)
+    evaluated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    officer_decision: Mapped[str | None] = mapped_column(String(20))  # "confirmed" or "overridden"
+    officer_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship(back_populates="eligibility_checks")
+
+    @property
+    def outcome(self) -> bool | None:
+        """Eligible on this rule after the officer's word (None until they give it)."""
+        if self.officer_decision == "confirmed":
+            return self.passed
+        if self.officer_decision == "overridden":
+            return not self.passed
+        return None

@@ -23,6 +23,9 @@ def workflow_service(request):
 def includeme(config):
     registry = WorkflowRegistry(permissions=[str(p) for p in Permission], roles=[str(r) for r in Role])
     config.registry.workflows = registry
+    # Effects reach the mailer and the translations through it (``ctx.env.app``), also
+    # outside a request: `grants tick`, `grants demo`, services called from scripts.
+    registry.app_registry = config.registry
     files = shipped_definition_files()
     for folder in (config.get_settings().get("grants.workflow_dirs") or "").split():
         files += sorted(Path(folder).glob("*.toml"))

@@ -33,6 +33,8 @@ class Env:
     request: Any = None
     transaction_manager: Any = None
     settings: dict = field(default_factory=dict)
+    #: The application's Pyramid registry (mailer, translations) when there is one.
+    app: Any = None
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` only if the surrounding transaction commits (mail, webhooks)."""
@@ -55,7 +57,8 @@ class WorkflowService:
                  settings: dict | None = None):
         self.registry = registry
         self.dbsession = dbsession
-        self.env = Env(dbsession, request, transaction_manager, settings or {})
+        self.env = Env(dbsession, request, transaction_manager, settings or {},
+                       app=getattr(registry, "app_registry", None))
 
     # -- reading --------------------------------------------------------------------
 

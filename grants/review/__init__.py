@@ -1,5 +1,7 @@
-"""Review: rubrics, scores, normalisation, moderation, ranking and suggested selection.
+"""Review: reviewers invited to a round, conflicts of interest, assignment, scoring
+against a rubric, moderation, ranking, selection and decisions."""
 
-The computation core lives in :mod:`grants.review.scoring`; it is plain Python (no
-database, no Pyramid) so it can be tested and benchmarked on its own.
-"""
+
+def includeme(config):
+    config.include(".views")
+    config.include(".decision_views")

@@ -1,0 +1,163 @@
+"""Review as stored: rubrics, the reviewers invited to a round, assignments with their
+conflict-of-interest declarations, reviews (scores and rationales), moderations,
+selection overrides and decisions.  The arithmetic lives in ``grants.review.scoring``.
+
+A reviewer holds the ``reviewer`` role on an application only through an assignment
+whose declaration says "no conflict" (see ``Application.local_roles_for``): before
+declaring, or with a conflict, they can neither see nor score it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import Base, UTCDateTime
+
+from . import scoring
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+#: Review happens in stages: the first application, then (after incubation) the full proposal.
+APPLICATION_STAGE, PROPOSAL_STAGE = "application", "proposal"
+STAGES = (APPLICATION_STAGE, PROPOSAL_STAGE)
+
+
+class Rubric(Base):
+    """Weighted criteria, each scored 1–5 with a label per score.  ``criteria`` is
+    ``[{"id", "title", "weight" (a decimal string), "labels": {"1": …, …, "5": …}}]``."""
+
+    __tablename__ = "rubrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    criteria: Mapped[list[dict]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    def scoring_rubric(self) -> scoring.Rubric:
+        return scoring.Rubric(tuple(
+            scoring.Criterion(c["id"], c["title"], Decimal(str(c["weight"])),
+                              {int(k): v for k, v in c["labels"].items()})
+            for c in self.criteria))
+
+
+class RoundReviewer(Base):
+    """A person invited to review in a round (the pool assignment draws from)."""
+
+    __tablename__ = "round_reviewers"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    invited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+
+
+class ReviewAssignment(Base):
+    """One reviewer on one application at one stage, with their declaration.
+    ``conflict`` is None until declared."""
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    declared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    conflict: Mapped[bool | None] = mapped_column(Boolean)
+    conflict_reason: Mapped[str] = mapped_column(Text, default="")
+
+    application = relationship("Application")
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+    review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False,
+                                                  cascade="all, delete-orphan")
+
+
+class Review(Base):
+    """A reviewer's scores and rationales for one assignment (``{criterion id: …}``).
+    Saved as a draft until ``submitted_at`` is set."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("review_assignments.id", ondelete="CASCADE"),
+                                               unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    rationales: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    assignment: Mapped[ReviewAssignment] = relationship(back_populates="review")
+
+    def scoring_review(self) -> scoring.Review:
+        return scoring.Review(self.application_id, self.reviewer_id, tuple(
+            scoring.CriterionScore(cid, int(score), self.rationales.get(cid, ""))
+            for cid, score in self.scores.items()))
+
+
+class ScoreModeration(Base):
+    """An officer's change to an application's score, keeping before and after.
+    Scores are decimal strings (exact on every database)."""
+
+    __tablename__ = "score_moderations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    score_before: Mapped[str] = mapped_column(String(20))
+    score_after: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    def scoring_moderation(self) -> scoring.Moderation:
+        return scoring.Moderation(self.application_id, self.moderator_id, Decimal(self.score_before),
+                                  Decimal(self.score_after), self.reason)
+
+
+class SelectionOverride(Base):
+    """An officer adding to or removing from the suggested selection, with a reason."""
+
+    __tablename__ = "selection_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))  # scoring.OverrideAction
+    reason: Mapped[str] = mapped_column(Text)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Decision(Base):
+    """A decision on an application: which step (the transition's trigger), why, and the
+    funder's own reference for it (a board minute, a grant committee number)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    outcome: Mapped[str] = mapped_column(String(40))  # the trigger: incubate, select, decline, not_fund, …
+    to_state: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    funder_reference: Mapped[str] = mapped_column(String(100), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
