@@ -22,6 +22,12 @@ Inside ``includeme`` a plugin uses only these configuration directives:
     e.g. ``("grants.templates:home.pt", "my_plugin:templates/home.pt")``.
 ``config.add_translations(spec)``
     a ``locale/`` folder with catalogs that override ours.
+``config.add_application_form(form, default=False)``
+    a version of the application form (or of the second-stage proposal): a
+    ``grants.applications.formdefs.ApplicationForm`` with its sections, questions
+    (colander schemas) and the documents it asks for.  A round names the version its
+    applicants fill in; ``default=True`` makes it the one used when a round names none.
+    Two registrations of the same version, or two defaults for one stage, conflict.
 
 Each takes ``version=`` where it targets a workflow (default: every version).  Two
 plugins changing the same thing stop start-up with a message naming both.
@@ -171,6 +177,20 @@ def override_template(config, template: str, replacement: str):
     config.action(("grants:template", template), None)
 
 
+def add_application_form(config, form, default=False):
+    def register():
+        from grants.applications.formdefs import application_forms
+
+        application_forms(config.registry).add(form, default=default)
+
+    _action(config, ("grants:application-form", form.version),
+            f"add application form {form.version!r} ({form.stage})", register)
+    if default:
+        # claimed on its own, so that two plugins making themselves the default collide
+        _action(config, ("grants:application-form-default", form.stage),
+                f"make {form.version!r} the default {form.stage} form", None)
+
+
 def add_translations(config, spec: str):
     config.add_translation_dirs(spec, override=True)  # a plugin's wording wins over ours
 
@@ -182,6 +202,7 @@ def _asset_path(spec: str) -> str:
 
 
 DIRECTIVES = {
+    "add_application_form": add_application_form,
     "add_workflow": add_workflow,
     "add_workflow_effect": add_workflow_effect,
     "add_workflow_form": add_workflow_form,

@@ -67,6 +67,7 @@ def settings(database, database_url, tmp_path) -> dict:
         "mail.maildir": str(tmp_path / "mail"),
         "mail.sender": "grants@test",
         "pyramid.default_locale_name": "en",
+        "grants.files_dir": str(tmp_path / "files"),  # uploaded files, one folder per test
     }
 
 

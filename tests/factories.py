@@ -63,14 +63,98 @@ def round_(db, registry, prog=None, *, state="open", opens_at=None, closes_at=No
     return r
 
 
-def application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", state="draft") -> Application:
-    a = Application(round=rnd, organisation=org, title=title)
+def application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", state="draft", complete=True,
+                amount=None) -> Application:
+    """An application on its round's form version.  By default every section is answered
+    and every document attached, as a member would through the pages, so that it can be
+    submitted; ``complete=False`` leaves it as just started.  ``amount`` (Money) is the
+    amount asked (default 20,000 in the programme's currency, or the round's maximum)."""
+    from grants.applications.formdefs import forms_of
+
+    forms = forms_of(registry)
+    version = rnd.application_form_version or forms.default("application").version
+    filled = {}
+    if complete:  # made whole before it is stored, so that it is inserted at row_version 1
+        answers, done, attachments, amount = _answers_for(db, registry, forms.get(version), rnd, org, title, amount)
+        filled = dict(answers=answers, sections_done=done, attachments=attachments, amount_minor=amount.minor_units,
+                      amount_currency=amount.currency)
+    a = Application(round=rnd, organisation=org, title=title, proposal={}, form_version=version,
+                    **{"answers": {}, "sections_done": [], **filled})
     service = WorkflowService(registry.workflows, db)
     service.start(a, actor=SYSTEM)
+    if complete:
+        from grants.applications.services import missing_answers
+
+        assert missing_answers(registry, a) == [], missing_answers(registry, a)
     if state in ("submitted", "eligible"):
         service.fire(a, "submit", actor=SYSTEM)
     if state == "eligible":
         service.fire(a, "confirm_eligible", actor=SYSTEM)
+    return a
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+#: An answer for every question of the forms grants ships (each form takes its own).
+SAMPLE_ANSWERS = {
+    "mission": "Give young people in the south a stage: theatre, music and debate against exclusion.",
+    "year_founded": 2011, "staff": 4, "volunteers": 12,
+    "summary": "After-school theatre clubs in four schools of Kebili and Douz.",
+    "objectives": "Two hundred pupils take part; teachers keep the clubs going after the grant.",
+    "beneficiaries": "Pupils aged 12 to 18 and their teachers.", "beneficiaries_count": 200,
+    "problem": "Few places where young people meet outside school.",
+    "theory_of_change": "If pupils perform together, then trust grows, because they work as one troupe.",
+    "activities": "Weekly clubs; two festivals.", "work_plan": "Months 1-3 training; 4-12 clubs.",
+    "duration_months": 12, "sustainability": "Schools adopt the clubs.",
+}
+
+
+def _answers_for(db, registry, form, rnd, org, title, amount):
+    """(answers, sections done, attachments, amount) filling every section of ``form``."""
+    from decimal import Decimal
+
+    from grants.applications import services
+    from grants.applications.formdefs import bind_schema, from_stored, to_stored
+    from grants.applications.models import ApplicationAttachment
+    from grants.files import store
+    from grants.money import Money
+
+    currency = rnd.programme.currency
+    if amount is None:
+        amount = Money(Decimal(20_000), currency)
+        maximum = services.round_maximum(rnd)
+        if maximum is not None and maximum < amount:
+            amount = maximum
+    sample = {**SAMPLE_ANSWERS, "project_title": title, "amount": amount, "total": amount}
+    answers, done = {}, []
+    for section in form.sections:
+        schema = bind_schema(section, currency=currency, country=org.country)
+        if schema is None:
+            continue
+        values = {k: v for k, v in sample.items() if k in schema}
+        if "regions" in schema:
+            values["regions"] = {schema["regions"].widget.values[0][0]}
+        answers[section.name] = to_stored(schema, from_stored(schema, to_stored(schema, values)))
+        done.append(section.name if form.stage == "application" else f"proposal:{section.name}")
+    attachments = [ApplicationAttachment(stage=form.stage, kind=spec.kind,
+                                         file=store(db, registry.settings, filename=f"{spec.kind}.pdf", data=PDF))
+                   for spec in form.attachments]
+    return answers, done, attachments, amount
+
+
+def fill_proposal(db, registry, a, *, amount=None):
+    """Answer every section of ``a``'s full proposal and attach its documents."""
+    from grants.applications import services
+    from grants.applications.formdefs import PROPOSAL_VERSION_KEY, forms_of
+
+    form = forms_of(registry).default("proposal")
+    answers, done, attachments, amount = _answers_for(db, registry, form, a.round, a.organisation, a.title, amount)
+    a.proposal = {**answers, PROPOSAL_VERSION_KEY: form.version}
+    a.sections_done = [*(a.sections_done or ()), *done]
+    a.attachments.extend(attachments)
+    a.amount = amount
+    db.flush()
+    assert services.missing_answers(registry, a, "proposal") == [], services.missing_answers(registry, a, "proposal")
     return a
 
 

@@ -33,18 +33,18 @@ def test_add_workflow_registers_the_plugins_definition(plugin_registry):
     assert set(referral.definition.states) == {"received", "assessed", "closed"}
 
 
-def test_insert_workflow_step_puts_due_diligence_between_submitted_and_eligible(plugin_registry):
+def test_insert_workflow_step_puts_reference_check_between_submitted_and_eligible(plugin_registry):
     d = plugin_registry.workflows.get("application").definition
-    assert d.transition("confirm_eligible", "submitted").dest == "due_diligence"
-    assert d.transition("pass_due_diligence", "due_diligence").dest == "eligible"
-    assert any("testplugin: insert step 'due_diligence'" in e for e in d.extensions)
+    assert d.transition("confirm_eligible", "submitted").dest == "reference_check"
+    assert d.transition("pass_reference_check", "reference_check").dest == "eligible"
+    assert any("testplugin: insert step 'reference_check'" in e for e in d.extensions)
     with plugin_registry.database.transaction() as (_tm, db):
         app = f.application(db, plugin_registry, f.round_(db, plugin_registry), f.organisation(db, f.user(db)),
                             state="submitted")
         service = WorkflowService(plugin_registry.workflows, db)
         service.fire(app, "confirm_eligible", actor=OFFICER)
-        assert app.state == "due_diligence"
-        service.fire(app, "pass_due_diligence", actor=OFFICER)
+        assert app.state == "reference_check"
+        service.fire(app, "pass_reference_check", actor=OFFICER)
         assert app.state == "eligible"
 
 
@@ -131,7 +131,7 @@ def test_override_template_and_add_translations(plugin_settings):
 
 def test_without_the_plugin_nothing_changes(registry):
     d = registry.workflows.get("application").definition
-    assert "due_diligence" not in d.states and d.extensions == ()
+    assert "reference_check" not in d.states and d.extensions == ()
     assert registry.workflows.versions("referral") == []
 
 

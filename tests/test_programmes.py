@@ -205,8 +205,6 @@ def test_a_round_that_has_left_draft_keeps_its_dates_budget_and_rules(registry):
             ({"tiers": sef_tiers()}, "The round has left draft, so its grant-size tiers can no longer change"),
             ({"eligibility_rules": [{"kind": "registered_organisation"}]},
              "The round has left draft, so its eligibility rules can no longer change"),
-            ({"application_form_version": "4"},
-             "The round has left draft, so its application form version can no longer change"),
         ]:
             with pytest.raises(ProgrammeRefused) as refused:
                 services.update_round(db, rnd, title="Call 5 (renamed)", **change)

@@ -1,12 +1,12 @@
-"""Applications to a round."""
-from grants.security import Permission
+"""Applications to a round: the multi-section form (``formdefs``), the services that
+fill, check and submit it (``services``), and the applicant's pages (``views``)."""
 
 
 def includeme(config):
-    from grants.lifecycle.views import object_page
+    from .formdefs import SHIPPED, application_forms
 
-    from .models import Application
-
-    config.add_view(object_page, context=Application, renderer="grants.templates:object.pt",
-                    permission=Permission.ApplicationsApplicationView)
+    application_forms(config.registry)  # there from the start, for plugins and scripts
+    for form in SHIPPED:
+        config.add_application_form(form)
+    config.scan(".views")  # the task list, sections, attachments, check your answers, withdraw
     config.include(".eligibility_views")  # screening pages

@@ -17,8 +17,8 @@ def stamp_proposal_submitted(ctx) -> None:
 
 def notify_applicant(ctx) -> None:
     """Tell every member of the applying organisation where the application now stands,
-    with the reason given, each in their own language — once the decision is committed
-    (nothing is sent if the transaction rolls back)."""
+    and why — the eligibility rules it does not meet, or the reason given — each in their
+    own language, once the decision is committed (nothing is sent if it rolls back)."""
     from grants.accounts.models import Membership, User
     from grants.mail import notify
 
@@ -31,15 +31,30 @@ def notify_applicant(ctx) -> None:
     members = dbsession.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organisation_id == application.organisation_id).order_by(User.id))
-    subject = _("Your application “${title}”: ${status}",
-                mapping={"title": application.title, "status": _(state.public or state.title)})
-    if ctx.comment:
-        body = _("Your application “${title}” to ${round} is now: ${status}.\n\nThe reason given:\n${reason}\n",
-                 mapping={"title": application.title, "round": application.round.title,
-                          "status": _(state.public or state.title), "reason": ctx.comment})
-    else:
-        body = _("Your application “${title}” to ${round} is now: ${status}.\n",
-                 mapping={"title": application.title, "round": application.round.title,
-                          "status": _(state.public or state.title)})
+    status = _(state.public_title or state.title)  # the applicant's word for it
+    subject = _("Your application “${title}”: ${status}", mapping={"title": application.title, "status": status})
     for user in members:
+        body = _applicant_message(ctx, app_registry, user, status)
         notify(app_registry, user, subject, body, transaction_manager=ctx.env.transaction_manager)
+
+
+def _applicant_message(ctx, app_registry, user, status):
+    """The body for one member.  Not eligible: the reasons from the screening, each in the
+    member's language (the comment is the same list in the officer's language, kept in
+    the history).  Otherwise the officer's reason, as they wrote it."""
+    from grants.applications.eligibility import ineligible_reasons
+    from grants.i18n import translate_for
+
+    application = ctx.obj
+    values = {"title": application.title, "round": application.round.title, "status": status}
+    if application.state == "ineligible":
+        reasons = ineligible_reasons(application, locale=user.locale)
+        if reasons:
+            lines = [f"- {translate_for(app_registry, user.locale, reason)}" for reason in reasons]
+            return _("Your application “${title}” to ${round} is now: ${status}.\n\n"
+                     "It does not meet these eligibility rules:\n${reasons}\n",
+                     mapping={**values, "reasons": "\n".join(lines)})
+    if ctx.comment:
+        return _("Your application “${title}” to ${round} is now: ${status}.\n\nThe reason given:\n${reason}\n",
+                 mapping={**values, "reason": ctx.comment})
+    return _("Your application “${title}” to ${round} is now: ${status}.\n", mapping=values)

@@ -1,4 +1,183 @@
-"""(being written)"""
+"""Screening pages: a round's applications awaiting screening, and the page where an
+officer confirms or overrides each automatic eligibility result of one application
+(``grants.applications.eligibility`` does the work)."""
+from __future__ import annotations
+
+import colander
+import deform
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from grants.forms import _describe, flash_done, form_failed, make_form
+from grants.i18n import _, format_datetime, translate
+from grants.money import format_money
+from grants.programmes.models import Round
+from grants.security import Permission
+
+from . import eligibility
+from .models import Application
+
+T = "grants.templates:eligibility/"
+RULE_FIELDSET = T + "rule_fieldset.pt"
+DECISION_RADIOS = T + "decision_radios.pt"
+
+
+class DecisionRadios(deform.widget.RadioChoiceWidget):
+    """The two choices in a fieldset of their own, with its legend and error message."""
+
+    template = DECISION_RADIOS
+    # Drawn whole by our template: deform's item template would add a <label> that labels
+    # no input, and show the error a second time.
+    hidden = True
+
+
+def _rule_node(request, check, description: str | None) -> colander.SchemaNode:
+    node = colander.SchemaNode(
+        colander.Mapping(), name=f"rule-{check.position}", title=eligibility.rule_title(check.kind),
+        widget=deform.widget.MappingWidget(template=RULE_FIELDSET, category="structural"))
+    # What the fieldset shows above the choices, already in the page's language.
+    node.rule_description = description
+    node.passed = check.passed
+    node.reason_text = translate(request, eligibility.reason_text(check, request.locale_name)) if check.reason else ""
+    node.add(colander.SchemaNode(
+        colander.String(), name="decision", title=_("Your decision"), missing="",
+        widget=DecisionRadios(values=[(eligibility.CONFIRMED, translate(request, _("Confirm this result"))),
+                                      (eligibility.OVERRIDDEN, translate(request, _("Override this result")))])))
+    node.add(colander.SchemaNode(
+        colander.String(), name="reason", title=_("Reason"), missing="",
+        description=_("Needed when you override the result; kept with your decision."),
+        validator=colander.Length(max=2000, max_err=_("Keep the reason to 2,000 characters or fewer")),
+        widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": "auto"})))
+    return node
+
+
+def screening_form(request, application: Application) -> deform.Form:
+    from grants.programmes.views import describe_rules
+
+    descriptions = describe_rules(request, application.round)
+    schema = colander.SchemaNode(colander.Mapping())
+    for check in application.eligibility_checks:
+        description = descriptions[check.position] if check.position < len(descriptions) else None
+        schema.add(_rule_node(request, check, description))
+    form = make_form(request, schema, "screen", _("Record the screening decision"))
+    for group in form.children:
+        for child in group.children:
+            child.oid = f"{group.oid}-{child.name}"  # screen-rule-0-decision
+            if child.description:
+                _describe(child, f"help-{child.oid}")
+    return form
+
+
+def _current_values(application: Application) -> dict:
+    return {f"rule-{c.position}": {"decision": c.officer_decision or "", "reason": c.officer_reason or ""}
+            for c in application.eligibility_checks}
+
+
+def _decisions(appstruct: dict, application: Application) -> dict:
+    decisions = {}
+    for check in application.eligibility_checks:
+        values = appstruct.get(f"rule-{check.position}") or {}
+        decisions[check.position] = (values.get("decision") or None, values.get("reason") or "")
+    return decisions
+
+
+def _refused_page(request, form, problems) -> dict:
+    """The service's refusal shown like a validation failure: each reason beside its
+    input (or at the top), everything typed kept."""
+    error = colander.Invalid(form.schema)
+    general = []
+    groups: dict[str, colander.Invalid] = {}
+    names = [child.name for child in form.schema.children]
+    for field_name, reason in problems:
+        group_name, _dot, part = (field_name or "").partition(".")
+        if group_name not in names or part not in form.schema[group_name]:
+            general.append(reason)
+            continue
+        if group_name not in groups:
+            groups[group_name] = colander.Invalid(form.schema[group_name])
+            error.add(groups[group_name], names.index(group_name))
+        groups[group_name][part] = reason
+    if general:
+        error.msg = general
+    form.widget.handle_error(form, error)
+    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+
+
+def _application_summary(request, application: Application) -> dict:
+    amount = application.amount
+    return {
+        "amount": format_money(amount, request.locale_name) if amount is not None else None,
+        "submitted": (format_datetime(application.submitted_at, application.round.timezone)
+                      if application.submitted_at else None),
+    }
+
+
+@view_config(context=Application, name="screen", renderer=T + "screen.pt",
+             permission=Permission.ApplicationsApplicationScreen)
+def screen_application(context, request):
+    """GET: each rule's automatic result, with a choice to confirm or override it.
+    POST: record the decisions and move the application to eligible or ineligible."""
+    if not context.eligibility_checks and context.round.eligibility_rules:
+        eligibility.run_checks(request.dbsession, context)  # submitted before checks were stored
+    form = screening_form(request, context)
+    page = {"application": context, "rnd": context.round, "errors": [], "refusal": None,
+            "has_rules": bool(context.eligibility_checks), **_application_summary(request, context)}
+    if request.method != "POST":
+        page["form_html"] = form.render(_current_values(context))
+        return page
+    try:
+        appstruct = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        page.update(form_failed(request, failure))
+        return page
+    try:
+        eligible = eligibility.screen(request.dbsession, request.registry, context, request.user,
+                                      _decisions(appstruct, context), transaction_manager=request.tm,
+                                      locale=request.locale_name)
+    except eligibility.ScreeningBlocked as blocked:
+        request.tm.doom()  # nothing changes
+        request.response.status = 409
+        page.update(form_html=form.render(appstruct), refusal=blocked.reasons)
+        return page
+    except eligibility.EligibilityRefused as refused:
+        request.tm.doom()
+        page.update(_refused_page(request, form, refused.problems))
+        return page
+    if eligible:
+        flash_done(request, _("Screening recorded: “${title}” is eligible and goes to review.",
+                              mapping={"title": context.title}))
+    else:
+        flash_done(request, _("Screening recorded: “${title}” is not eligible. The applicant is told why.",
+                              mapping={"title": context.title}))
+    rnd = context.round
+    if request.has_permission(Permission.ProgrammesRoundManage, rnd):
+        return HTTPFound(location=request.resource_url(rnd, "@@screening"))
+    return HTTPFound(location=request.resource_url(context))
+
+
+@view_config(context=Round, name="screening", renderer=T + "screening.pt",
+             permission=Permission.ProgrammesRoundManage)
+def round_screening(context, request):
+    """The round's submitted applications that this officer may screen, with how many
+    rules each passed and failed automatically."""
+    submitted = request.dbsession.scalars(
+        select(Application).where(Application.round_id == context.id, Application.state == "submitted")
+        .order_by(Application.submitted_at, Application.id)).all()
+    rows = []
+    for application in submitted:
+        if not request.has_permission(Permission.ApplicationsApplicationScreen, application):
+            continue
+        checks = application.eligibility_checks
+        rows.append({
+            "application": application,
+            "passed": sum(1 for c in checks if c.passed),
+            "failed": sum(1 for c in checks if not c.passed),
+            "url": request.resource_url(application, "@@screen"),
+            **_application_summary(request, application),
+        })
+    return {"rnd": context, "programme": context.programme, "rows": rows,
+            "rule_count": len(context.eligibility_rules or ())}
 
 
 def includeme(config):

@@ -30,13 +30,13 @@ def answers_complete(ctx):
     within the round's maximum (``grants.applications.services.missing_answers``)."""
     from grants.applications.services import missing_answers
 
-    return _first(missing_answers(ctx.obj, stage="application"))
+    return _first(missing_answers(ctx.env.app, ctx.obj, stage="application"))
 
 
 def proposal_complete(ctx):
     from grants.applications.services import missing_answers
 
-    return _first(missing_answers(ctx.obj, stage="proposal"))
+    return _first(missing_answers(ctx.env.app, ctx.obj, stage="proposal"))
 
 
 def screened_eligible(ctx):

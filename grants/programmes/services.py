@@ -22,7 +22,8 @@ Rounds::
                        opens_at=..., closes_at=..., budget=Money(Decimal(875_000), "GBP"),
                        tiers=[TierSpec("Small", Money(...), Money(...)), ...],
                        eligibility_rules=[{"kind": "registered_organisation"}])
-    update_round(db, rnd, closes_at=...)   # dates, budget, tiers, rules, form version: only in draft
+    update_round(db, rnd, closes_at=...)   # dates, budget, tiers, rules: only in draft
+    update_round(db, rnd, application_form_version="bladi-2018-v2")  # also while open: for new applications
     round_funnel(db, rnd, registry)        # applications per state and per region
 """
 from __future__ import annotations
@@ -56,9 +57,11 @@ from .models import (
 )
 
 #: What may no longer change once a round has left draft.
-LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers", "eligibility_rules",
-                      "application_form_version")
-EDITABLE = LOCKED_AFTER_DRAFT + ("title", "rubric_id", "blind_review")
+LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers", "eligibility_rules")
+#: What may still change while a round is open, and no longer after: the form version (a
+#: new version serves new applications; those already made keep theirs).
+LOCKED_AFTER_OPEN = ("application_form_version",)
+EDITABLE = LOCKED_AFTER_DRAFT + LOCKED_AFTER_OPEN + ("title", "rubric_id", "blind_review")
 
 
 class ProgrammeRefused(Refused):
@@ -527,9 +530,11 @@ def _same(rnd: Round, name: str, value) -> bool:
 def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
     """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
     tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
-    application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules, the
-    time zone and the form version change only while the round is in draft: applicants
-    rely on them once it is open.  Refusals change nothing."""
+    application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
+    the time zone change only while the round is in draft: applicants rely on them once it
+    is open.  The form version may also change while the round is open — new applications
+    take the new version, those already made keep theirs (``Application.form_version``) —
+    and no longer once it has closed.  Refusals change nothing."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
@@ -543,9 +548,11 @@ def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
             problems += refused.problems
             del changes["eligibility_rules"]
     changed = {k: v for k, v in changes.items() if not _same(rnd, k, v)}
-    if rnd.state != "draft":
-        problems = [(name, _locked(name)) for name in LOCKED_AFTER_DRAFT if name in changed] or problems
-        _refuse_if(problems)
+    locked = [] if rnd.state == "draft" else [n for n in LOCKED_AFTER_DRAFT if n in changed]
+    if rnd.state not in ("draft", "open"):
+        locked += [n for n in LOCKED_AFTER_OPEN if n in changed]
+    if locked:
+        _refuse_if([(name, _locked(name)) for name in locked])
     merged = {name: changed.get(name, getattr(rnd, name) if name != "tiers" else None) for name in
               ("title", "timezone", "opens_at", "closes_at", "budget", "application_form_version", "rubric_id")}
     merged["tiers"] = changed.get("tiers")
@@ -576,8 +583,8 @@ def _locked(name: str):
         "budget": _("The round has left draft, so its budget can no longer change"),
         "tiers": _("The round has left draft, so its grant-size tiers can no longer change"),
         "eligibility_rules": _("The round has left draft, so its eligibility rules can no longer change"),
-        "application_form_version": _("The round has left draft, so its application form version can no "
-                                      "longer change"),
+        "application_form_version": _("The round no longer takes applications, so its application form "
+                                      "version can no longer change"),
     }[name]
 
 

@@ -1,5 +1,627 @@
-"""(being written)"""
+"""Pages of the reviewer side of review: the round's reviewer pool (``@@reviewers``) and
+assignments (``@@assignments``) for officers; ``/reviews`` for the reviewer (invitations,
+then their applications); an application's ``@@declare`` (conflict of interest) and
+``@@score`` (the answers, read-only, and the rubric).
+
+Views translate between HTTP and ``services``: a refusal comes back beside the field it
+is about, with everything typed kept, and a 400."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import colander
+import deform
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.forms import _describe, flash_done, form_failed, make_form
+from grants.i18n import _, format_datetime, translate
+from grants.money import Money, format_money
+from grants.programmes.models import Round
+from grants.resources import Root
+from grants.security import Permission
+
+from . import scoring, services
+from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES, ReviewAssignment, RoundReviewer
+
+T = "grants.templates:review/"
+ERROR_PAGE = "grants.templates:error.pt"
+CRITERION_TEMPLATE = "grants.templates:review/criterion.pt"
+
+
+class RadiosWidget(deform.widget.RadioChoiceWidget):
+    """Radios in a fieldset whose legend is the question.  The widget draws its own legend,
+    hint and error (``hidden``: deform's item template adds none of them)."""
+
+    template = "grants.templates:review/radios.pt"
+    hidden = True
+
+
+STAGE_TITLES = {APPLICATION_STAGE: _("First-stage applications"), PROPOSAL_STAGE: _("Full proposals")}
+STATUS_TITLES = {services.INVITED: _("Invited — no answer yet"), services.ACCEPTED: _("Accepted"),
+                 services.DECLINED: _("Declined")}
+
+
+def _signed_in(request) -> User:
+    """The signed-in user; anyone else is sent to sign in (the forbidden view does it)."""
+    if request.user is None:
+        raise HTTPForbidden()
+    return request.user
+
+
+def _errors_from(request, problems, field_ids: dict) -> list[tuple[str, str]]:
+    """A refusal's problems as error-summary entries (input id, message)."""
+    return [(field_ids.get(name, field_ids.get(None, "main")), translate(request, reason)) for name, reason in problems]
+
+
+def _refused_form(request, form, problems, nested: dict | None = None) -> dict:
+    """A service's refusal shown like a validation failure: each reason beside its field
+    (``nested`` maps a problem's field to (group, child) inside the form), the rest at the
+    top, the form as it was typed, a 400."""
+    nested = nested or {}
+    error = colander.Invalid(form.schema)
+    per_field: dict[tuple, list] = {}
+    general = []
+    for name, reason in problems:
+        if name in nested:
+            per_field.setdefault(nested[name], []).append(reason)
+        elif name and name in form.schema:
+            per_field.setdefault((name,), []).append(reason)
+        else:
+            general.append(reason)
+    groups: dict[str, colander.Invalid] = {}
+    for path, reasons in per_field.items():
+        message = reasons if len(reasons) > 1 else reasons[0]
+        if len(path) == 1:
+            error[path[0]] = message
+            continue
+        group_name, child_name = path
+        group = groups.get(group_name)
+        if group is None:
+            node = form.schema[group_name]
+            group = groups[group_name] = colander.Invalid(node)
+            error.add(group, form.schema.children.index(node))
+        group[child_name] = message
+    if general:
+        error.msg = general
+    form.widget.handle_error(form, error)
+    # The general reasons are the form's own message: the summary links them to its first field.
+    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+
+
+# -- the round's reviewer pool ---------------------------------------------------------------
+
+
+class InviteSchema(colander.MappingSchema):
+    email = colander.SchemaNode(
+        colander.String(), title=_("E-mail address of the person to invite"),
+        description=_("They need an account: ask them to register first if they have none."),
+        preparer=lambda v: v.strip() if isinstance(v, str) else v,
+        missing_msg=_("Enter the e-mail address of the person to invite."),
+        widget=deform.widget.TextInputWidget(attributes={"dir": "ltr", "autocomplete": "off", "type": "email",
+                                                         "spellcheck": "false"}))
+
+
+def _reviewers_page(request, rnd: Round, form_html: str, errors=()) -> dict:
+    db = request.dbsession
+    loads = {stage: services.reviewer_load(db, rnd, stage) for stage in STAGES}
+    pool = [(inv, services.invitation_status(inv)) for inv in services.reviewer_pool(db, rnd)]
+    return {"rnd": rnd, "programme": rnd.programme, "form_html": form_html, "errors": list(errors), "pool": pool,
+            "loads": loads, "status_titles": STATUS_TITLES, "stages": STAGES, "stage_titles": STAGE_TITLES}
+
+
+@view_config(context=Round, name="reviewers", renderer=T + "reviewers.pt", permission=Permission.ProgrammesRoundManage)
+def round_reviewers(context, request):
+    form = make_form(request, InviteSchema(), "invite", _("Invite to review"))
+    if request.method != "POST":
+        return _reviewers_page(request, context, form.render())
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        page = form_failed(request, failure)
+        return _reviewers_page(request, context, page["form_html"], page["errors"])
+    try:
+        invitation = services.invite_reviewer_by_email(
+            request.dbsession, request.registry, context, data["email"], request.user,
+            transaction_manager=request.tm, reviews_url=request.resource_url(request.root, "reviews"))
+    except services.ReviewRefused as refused:
+        page = _refused_form(request, form, refused.problems)
+        return _reviewers_page(request, context, page["form_html"], page["errors"])
+    flash_done(request, _("Invited ${name} to review in this round. They have been sent an e-mail.",
+                          mapping={"name": invitation.user.name}))
+    return HTTPFound(location=request.resource_url(context, "reviewers"))
+
+
+# -- assignments -----------------------------------------------------------------------------
+
+
+class AutoAssignSchema(colander.MappingSchema):
+    per_application = colander.SchemaNode(
+        colander.Integer(), title=_("Reviewers per application"),
+        description=_("Applications that already have reviewers keep them and get only the ones they lack."),
+        validator=colander.Range(min=1, max=20, min_err=_("Give each application at least 1 reviewer"),
+                                 max_err=_("Give each application 20 reviewers or fewer")),
+        missing_msg=_("Enter how many reviewers each application should have, like 3"),
+        widget=deform.widget.TextInputWidget(css_class="w-auto", attributes={
+            "inputmode": "numeric", "size": "3", "dir": "ltr", "autocomplete": "off"}))
+    stage = colander.SchemaNode(colander.String(), widget=deform.widget.HiddenWidget(),
+                                validator=colander.OneOf(STAGES), missing=APPLICATION_STAGE)
+
+
+def _stage(request) -> str:
+    stage = request.params.get("stage", APPLICATION_STAGE)
+    return stage if stage in STAGES else APPLICATION_STAGE
+
+
+def _assignable(db, row, reviewers, stage) -> list[User]:
+    """Reviewers the officer may add to ``row``'s application (the service checks again)."""
+    blocked = services.unassignable_ids(db, row.application, stage)
+    return [u for u in reviewers if u.id not in blocked]
+
+
+def _wanted(request) -> int | None:
+    """The number of reviewers per application the officer asked for last (carried in the
+    address after an automatic assignment), or None to infer it."""
+    value = _int(request.params.get("per_application"))
+    return value if value is not None and 1 <= value <= 20 else None
+
+
+def _assignments_page(request, rnd: Round, stage: str, auto_html: str, errors=(), chosen=None) -> dict:
+    db = request.dbsession
+    rows = services.assignment_overview(db, rnd, stage, _wanted(request))
+    reviewers = services.accepted_reviewers(db, rnd)
+    return {"rnd": rnd, "programme": rnd.programme, "stage": stage, "stages": STAGES, "stage_titles": STAGE_TITLES,
+            "rows": [(row, _assignable(db, row, reviewers, stage)) for row in rows], "auto_html": auto_html,
+            "errors": list(errors), "load": services.reviewer_load(db, rnd, stage),
+            "reviewers": reviewers, "chosen": chosen or {}, "status": services.assignment_status,
+            "wanted": rows[0].wanted if rows else services.DEFAULT_PER_APPLICATION}
+
+
+def _auto_form(request, stage):
+    return make_form(request, AutoAssignSchema(), "auto", _("Assign reviewers"))
+
+
+@view_config(context=Round, name="assignments", renderer=T + "assignments.pt",
+             permission=Permission.ProgrammesRoundManage)
+def round_assignments(context, request):
+    """One stage at a time (``?stage=proposal``).  Three forms post here: ``auto``
+    (automatic assignment), ``assign`` (one reviewer to one application) and ``unassign``."""
+    stage = _stage(request)
+    db = request.dbsession
+    form = _auto_form(request, stage)
+    query = {"stage": stage}
+    if _wanted(request):
+        query["per_application"] = _wanted(request)
+    here = request.resource_url(context, "assignments", query=query)
+    formid = request.POST.get("__formid__") if request.method == "POST" else None
+    overview = services.assignment_overview(db, context, stage, _wanted(request))
+    wanted = overview[0].wanted if overview else services.DEFAULT_PER_APPLICATION
+    if formid is None:
+        return _assignments_page(request, context, stage, form.render({"per_application": wanted, "stage": stage}))
+
+    if formid == "auto":
+        try:
+            data = form.validate(list(request.POST.items()))
+        except deform.ValidationFailure as failure:
+            page = form_failed(request, failure)
+            return _assignments_page(request, context, stage, page["form_html"], page["errors"])
+        summary = services.auto_assign(db, context, per_application=data["per_application"], stage=data["stage"],
+                                       assigned_by=request.user)
+        flash_done(request, _("Made ${count} assignments.", mapping={"count": summary.assigned_count}))
+        for short in summary.short:
+            request.session.flash(translate(request, _(
+                "${reference} “${title}” has ${have} of ${wanted} reviewers. ${reason}",
+                mapping={"reference": short.application.reference, "title": short.application.title,
+                         "have": short.reviewers, "wanted": short.wanted, "reason": short.reason})), "info")
+        return HTTPFound(location=request.resource_url(context, "assignments", query={
+            "stage": stage, "per_application": data["per_application"]}))
+
+    auto_html = form.render({"per_application": wanted, "stage": stage})
+    if formid == "assign":
+        application = _application_in(db, context, request.POST.get("application"))
+        reviewer = _row(db, User, request.POST.get("reviewer"))
+        select_id = f"assign-{application.id}"
+        if reviewer is None:
+            request.response.status = 400
+            return _assignments_page(request, context, stage, auto_html, [(select_id, translate(
+                request, _("Choose a reviewer for ${reference}.", mapping={"reference": application.reference})))])
+        try:
+            services.assign(db, application, reviewer, request.user, stage)
+        except services.ReviewRefused as refused:
+            request.response.status = 400
+            return _assignments_page(request, context, stage, auto_html,
+                                     _errors_from(request, refused.problems, {None: select_id, "reviewer": select_id,
+                                                                              "application": select_id}),
+                                     chosen={application.id: reviewer.id})
+        flash_done(request, _("${name} will review ${reference}.",
+                              mapping={"name": reviewer.name, "reference": application.reference}))
+        return HTTPFound(location=here)
+
+    if formid == "unassign":
+        assignment = _row(db, ReviewAssignment, request.POST.get("assignment"))
+        if assignment is None or assignment.application.round_id != context.id:
+            raise HTTPNotFound()
+        name, reference = assignment.reviewer.name, assignment.application.reference
+        try:
+            services.unassign(db, assignment, request.user)
+        except services.ReviewRefused as refused:
+            request.response.status = 400
+            row_id = f"row-{assignment.application_id}"
+            return _assignments_page(request, context, stage, auto_html,
+                                     _errors_from(request, refused.problems, {None: row_id}))
+        flash_done(request, _("${name} no longer reviews ${reference}.",
+                              mapping={"name": name, "reference": reference}))
+        return HTTPFound(location=here)
+    raise HTTPNotFound()
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row(db, model, value):
+    """The row whose id was posted, or None (a missing or garbled id included)."""
+    key = _int(value)
+    return db.get(model, key) if key is not None else None
+
+
+def _application_in(db, rnd, value) -> Application:
+    application = _row(db, Application, value)
+    if application is None or application.round_id != rnd.id:
+        raise HTTPNotFound()
+    return application
+
+
+# -- the reviewer's page ---------------------------------------------------------------------
+
+
+@view_config(context=Root, name="reviews", renderer=T + "my_reviews.pt", permission=NO_PERMISSION_REQUIRED)
+def my_reviews(context, request):
+    """Invitations to answer, then the applications: declare first, then score."""
+    user = _signed_in(request)
+    db = request.dbsession
+    errors = []
+    if request.method == "POST":
+        invitation = _row(db, RoundReviewer, request.POST.get("invitation"))
+        if invitation is None or invitation.user_id != user.id:
+            raise HTTPNotFound()
+        if request.POST.get("answer") not in ("accept", "decline"):
+            raise HTTPBadRequest(translate(request, _("Choose to accept or to decline the invitation.")))
+        accept = request.POST.get("answer") == "accept"
+        try:
+            services.respond(db, invitation, user, accept)
+        except services.ReviewRefused as refused:
+            request.response.status = 400
+            errors = _errors_from(request, refused.problems, {None: f"invitation-{invitation.id}"})
+        else:
+            if accept:
+                flash_done(request, _("You accepted to review in ${round}. Applications given to you will appear "
+                                      "here.", mapping={"round": invitation_round(db, invitation).title}))
+            else:
+                flash_done(request, _("You declined to review in ${round}.",
+                                      mapping={"round": invitation_round(db, invitation).title}))
+            return HTTPFound(location=request.resource_url(request.root, "reviews"))
+    groups = {key: [] for key in (services.TO_DECLARE, services.TO_SCORE, services.SUBMITTED, services.CONFLICT,
+                                  services.CLOSED)}
+    for assignment in services.my_assignments(db, user):
+        groups[services.assignment_status(assignment)].append(assignment)
+    invitations = [(inv, invitation_round(db, inv)) for inv in services.pending_invitations(db, user)]
+    return {"invitations": invitations, "groups": groups, "errors": errors, "stage_titles": STAGE_TITLES,
+            "any_assignment": any(groups.values())}
+
+
+def invitation_round(db, invitation: RoundReviewer) -> Round:
+    return db.get(Round, invitation.round_id)
+
+
+# -- declaring a conflict of interest ------------------------------------------------------
+
+
+DECLARATIONS = (("none", _("I have no conflict of interest with this application")),
+                ("conflict", _("I have a conflict of interest with this application")))
+
+
+@colander.deferred
+def _declaration_widget(node, kw):
+    request = kw["request"]
+    return RadiosWidget(values=[(v, translate(request, t)) for v, t in DECLARATIONS])
+
+
+class DeclareSchema(colander.MappingSchema):
+    declaration = colander.SchemaNode(
+        colander.String(), title=_("Do you have a conflict of interest?"), widget=_declaration_widget,
+        validator=colander.OneOf([v for v, _t in DECLARATIONS]),
+        missing_msg=_("Say whether you have a conflict of interest with this application."))
+    reason = colander.SchemaNode(
+        colander.String(), title=_("If you have a conflict, what is it?"), missing="",
+        description=_("For example: you work for the organisation, sit on its board, or are related to someone "
+                      "who does. Required if you have a conflict."),
+        widget=deform.widget.TextAreaWidget(rows=3, attributes={"dir": "auto"}))
+
+
+def _declare_page(request, assignment, form_html, errors=()) -> dict:
+    application = assignment.application
+    # The organisation's name is shown even in a blind round: nobody can say whether they
+    # have a conflict of interest without knowing who applied.  Nothing else identifying is.
+    return {"application": application, "rnd": application.round, "organisation": application.organisation,
+            "assignment": assignment, "form_html": form_html, "errors": list(errors),
+            "stage_titles": STAGE_TITLES}
+
+
+@view_config(context=Application, name="declare", renderer=T + "declare.pt", permission=NO_PERMISSION_REQUIRED)
+def declare(context, request):
+    """Only for a reviewer with an undeclared assignment on this application (else 404:
+    the page does not exist for anyone else)."""
+    user = _signed_in(request)
+    db = request.dbsession
+    assignment = services.undeclared_assignment(db, context, user)
+    if assignment is None:
+        raise HTTPNotFound()
+    form = make_form(request, DeclareSchema(), "declare", _("Send my declaration"))
+    if request.method != "POST":
+        return _declare_page(request, assignment, form.render())
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        page = form_failed(request, failure)
+        return _declare_page(request, assignment, page["form_html"], page["errors"])
+    conflict = data["declaration"] == "conflict"
+    try:
+        services.declare(db, assignment, user, conflict=conflict, reason=data["reason"])
+    except services.ReviewRefused as refused:
+        page = _refused_form(request, form, refused.problems)
+        return _declare_page(request, assignment, page["form_html"], page["errors"])
+    if conflict:
+        flash_done(request, _("Your conflict of interest with ${reference} is recorded. You will not see or score "
+                              "it; the programme team will give it to another reviewer.",
+                              mapping={"reference": context.reference}))
+        return HTTPFound(location=request.resource_url(request.root, "reviews"))
+    flash_done(request, _("Thank you. You can now read and score ${reference}.",
+                          mapping={"reference": context.reference}))
+    if services.stage_of(context) == assignment.stage:
+        return HTTPFound(location=request.resource_url(context, "score"))
+    return HTTPFound(location=request.resource_url(request.root, "reviews"))
+
+
+# -- refusing a reviewer with a conflict, clearly ---------------------------------------------
+
+
+class ConflictRefusedPredicate:
+    """``review_conflict_refused=<permission>``: the signed-in user declared a conflict of
+    interest with this application and lacks ``permission`` on it.  Lets the pages below
+    say why (a bare 403 would leave them guessing)."""
+
+    def __init__(self, permission, config):
+        self.permission = permission
+
+    def text(self):
+        return f"review_conflict_refused = {self.permission}"
+
+    phash = text
+
+    def __call__(self, context, request):
+        if request.user is None or not isinstance(context, Application):
+            return False
+        if not services.has_declared_conflict(request.dbsession, context, request.user):
+            return False
+        return not request.has_permission(self.permission, context)
+
+
+@view_config(context=Application, name="score", renderer=ERROR_PAGE, permission=NO_PERMISSION_REQUIRED,
+             review_conflict_refused=Permission.ReviewApplicationScore)
+@view_config(context=Application, name="", renderer=ERROR_PAGE, permission=NO_PERMISSION_REQUIRED,
+             review_conflict_refused=Permission.ApplicationsApplicationView)
+def conflict_refused(context, request):
+    request.response.status = 403
+    return {"title": _("You cannot open this application"), "detail": services.CONFLICT_REFUSAL}
+
+
+# -- scoring ---------------------------------------------------------------------------------
+
+
+IDENTIFYING_KEYS = {"legal_name", "alternative_name", "organisation_name", "organization_name", "registration_number",
+                    "email", "phone", "address", "website"}
+
+
+def _identifying(key: str) -> bool:
+    key = key.lower()
+    return key in IDENTIFYING_KEYS or key.startswith("contact") or key.endswith(("_email", "_phone", "_address"))
+
+
+def _answer_text(value, locale: str) -> str:
+    if isinstance(value, dict) and "amount" in value and "currency" in value:
+        try:
+            return format_money(Money(Decimal(str(value["amount"])), value["currency"]), locale)
+        except Exception:  # an amount stored by an older form: show it as it is
+            return f"{value['amount']} {value['currency']}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "✓" if value else "—"
+    return str(value)
+
+
+def _form_labels(request, application, stage):
+    """{section: (title, {question: title})} from the application's form, when it is
+    installed; the page falls back to the stored keys."""
+    try:
+        from grants.applications.formdefs import form_for
+    except ImportError:
+        return {}
+    try:
+        form = form_for(request.registry, application, stage)
+    except (LookupError, ValueError):
+        return {}
+    labels = {}
+    for section in form.sections:
+        questions = {}
+        if section.schema_factory is not None:
+            questions = {node.name: node.title for node in section.schema_factory().children}
+        labels[section.name] = (section.title, questions)
+    return labels
+
+
+def _humane(key: str) -> str:
+    return key.replace("_", " ").strip().capitalize()
+
+
+def _masker(request, application: Application):
+    """A function that replaces the organisation's names and registration number, wherever
+    a text quotes them, with "[the applicant]" (for blind review)."""
+    org = application.organisation
+    names = sorted({n.strip() for n in (org.legal_name, org.alternative_name, org.registration_number)
+                    if n and n.strip()}, key=len, reverse=True)  # the longest first: a name may hold another
+    if not names:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
+    placeholder = translate(request, _("[the applicant]"))
+    return lambda text: pattern.sub(placeholder, text)
+
+
+def answer_sections(request, application: Application, stage: str, blind: bool) -> list:
+    """[(section title, [(question, answer text)])] for reading.  In a blind round the
+    identifying questions (names, registration numbers, contacts) are left out, and the
+    organisation's names and registration number are masked wherever an answer quotes them."""
+    answers = application.proposal if stage == PROPOSAL_STAGE else application.answers
+    labels = _form_labels(request, application, stage)
+    mask = _masker(request, application)
+    sections = []
+    order = list(labels) + [k for k in (answers or {}) if k not in labels]
+    for section in order:
+        values = (answers or {}).get(section)
+        if not isinstance(values, dict) or not values:
+            continue
+        title, questions = labels.get(section, (_humane(section), {}))
+        known = list(questions) + [k for k in values if k not in questions]
+        rows = []
+        for key in known:
+            if key not in values or key.startswith("_"):
+                continue
+            if blind and _identifying(key):
+                continue
+            text = _answer_text(values[key], request.locale_name)
+            if blind:
+                text = mask(text)
+            rows.append((translate(request, questions.get(key, _humane(key))), text))
+        if rows:
+            sections.append((translate(request, title), rows))
+    return sections
+
+
+def _score_schema(request, rubric: scoring.Rubric) -> colander.Schema:
+    schema = colander.Schema()
+    for criterion in rubric.criteria:
+        group = colander.MappingSchema(
+            name=criterion.id, title=translate(request, _(criterion.title)),
+            widget=deform.widget.MappingWidget(template=CRITERION_TEMPLATE, category="structural"))
+        group.weight = criterion.weight
+        group.add(colander.SchemaNode(
+            colander.String(), name="score", title=_("Score"), missing="",
+            validator=colander.OneOf([str(v) for v in scoring.SCORE_VALUES], msg_err=_(
+                "Choose a score from ${min} to ${max}", mapping={"min": scoring.MIN_SCORE, "max": scoring.MAX_SCORE})),
+            widget=RadiosWidget(values=[
+                (str(v), f"{v} — {translate(request, _(criterion.label(v)))}") for v in scoring.SCORE_VALUES])))
+        group.add(colander.SchemaNode(
+            colander.String(), name="rationale", title=_("Why this score?"), missing="",
+            description=_("Required: say what in the application led you to this score."),
+            widget=deform.widget.TextAreaWidget(rows=4, attributes={"dir": "auto"})))
+        schema.add(group)
+    return schema
+
+
+def _score_form(request, rubric):
+    form = make_form(request, _score_schema(request, rubric), "score", _("Submit scores"))
+    form.buttons = (deform.Button("save", translate(request, _("Save draft")), css_class="btn-outline-primary"),
+                    deform.Button("submit", translate(request, _("Submit scores")), css_class="btn-primary"))
+    for group in form.children:
+        for child in group.children:
+            child.oid = f"{group.oid}-{child.name}"  # score-relevance-rationale
+            if child.description:
+                _describe(child, f"help-{child.oid}")
+    return form
+
+
+def _scored_rows(request, rubric, review) -> list[tuple[str, int | None, str, str]]:
+    """(criterion, score, its label, rationale) of a review, for reading it back."""
+    if review is None:
+        return []
+    rows = []
+    for c in rubric.criteria:
+        value = review.scores.get(c.id)
+        label = translate(request, _(c.label(value))) if value in scoring.SCORE_VALUES else ""
+        rows.append((translate(request, _(c.title)), value, label, review.rationales.get(c.id, "")))
+    return rows
+
+
+def _score_page(request, assignment, rubric, form_html, errors=()) -> dict:
+    application = assignment.application
+    blind = application.round.blind_review
+    return {"application": application, "rnd": application.round, "blind": blind, "assignment": assignment,
+            "title": _masker(request, application)(application.title) if blind else application.title,
+            "review": assignment.review, "rubric": rubric, "form_html": form_html, "errors": list(errors),
+            "sections": answer_sections(request, application, assignment.stage, blind),
+            # A full proposal is read beside the first application it grew from.
+            "first_sections": (answer_sections(request, application, APPLICATION_STAGE, blind)
+                               if assignment.stage == PROPOSAL_STAGE else []),
+            "amount": format_money(application.amount, request.locale_name) if application.amount else None,
+            "scored": _scored_rows(request, rubric, assignment.review),
+            "stage_titles": STAGE_TITLES, "submitted_at": (format_datetime(assignment.review.submitted_at,
+                                                                            application.round.timezone)
+                                                           if assignment.review and assignment.review.submitted_at
+                                                           else None)}
+
+
+@view_config(context=Application, name="score", renderer=T + "score.pt", permission=Permission.ReviewApplicationScore)
+def score(context, request):
+    db = request.dbsession
+    stage = services.stage_of(context)
+    assignment = services.assignment_for(db, context, request.user, stage) if stage else None
+    if assignment is None:
+        raise HTTPNotFound()
+    rubric = services.rubric_for(db, context.round).scoring_rubric()
+    submitted = assignment.review is not None and assignment.review.submitted_at is not None
+    form = _score_form(request, rubric)
+    if request.method != "POST" or submitted:
+        if request.method == "POST":  # a submitted review is final
+            raise services.ReviewRefused([(None, services.score_refusal(db, request.registry, assignment,
+                                                                         request.user))])
+        review = assignment.review
+        current = {}
+        if review is not None:
+            current = {c.id: {"score": str(review.scores[c.id]) if c.id in review.scores else "",
+                              "rationale": review.rationales.get(c.id, "")} for c in rubric.criteria}
+        return _score_page(request, assignment, rubric, None if submitted else form.render(current))
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        page = form_failed(request, failure)
+        return _score_page(request, assignment, rubric, page["form_html"], page["errors"])
+    submit = "submit" in request.POST
+    scores = {cid: int(values["score"]) if values["score"] else None for cid, values in data.items()
+              if cid != "csrf_token"}
+    rationales = {cid: values["rationale"] for cid, values in data.items() if cid != "csrf_token"}
+    try:
+        services.save_review(db, request.registry, assignment, request.user, scores=scores, rationales=rationales,
+                             submit=submit)
+    except services.ReviewRefused as refused:
+        nested = {f"{c.id}.{part}": (c.id, part) for c in rubric.criteria for part in ("score", "rationale")}
+        page = _refused_form(request, form, refused.problems, nested)
+        return _score_page(request, assignment, rubric, page["form_html"], page["errors"])
+    if submit:
+        flash_done(request, _("Your scores for ${reference} are submitted. Thank you.",
+                              mapping={"reference": context.reference}))
+        return HTTPFound(location=request.resource_url(request.root, "reviews"))
+    flash_done(request, _("Draft saved. You can come back and finish it later."))
+    return HTTPFound(location=request.resource_url(context, "score"))
 
 
 def includeme(config):
+    config.add_view_predicate("review_conflict_refused", ConflictRefusedPredicate)
     config.scan(__name__)

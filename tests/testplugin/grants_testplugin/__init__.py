@@ -29,13 +29,13 @@ def includeme(config):
     config.add_workflow("grants_testplugin:workflows/referral.toml")
     config.insert_workflow_step(
         "application", after="submitted", before="eligible",
-        state={"id": "due_diligence", "title": "Due diligence", "public": "Being checked",
+        state={"id": "reference_check", "title": "Reference check", "public": "Being checked",
                "permissions": {
                    "applications:application:view": ["applicant", "programme_officer", "admin"],
                    "applications:application:screen": ["programme_officer"],
                    "applications:application:withdraw": ["applicant"],
                }},
-        trigger="pass_due_diligence", title="Pass due diligence",
+        trigger="pass_reference_check", title="Pass the reference check",
         permission=Permission.ApplicationsApplicationScreen,
     )
     config.add_workflow_transition("round", "reopen", from_="closed", to="open",
@@ -51,7 +51,7 @@ def includeme(config):
                                    permission=Permission.ProgrammesRoundManage, title="Resume the round")
     config.add_workflow_guard("application", "submit", refuse_placeholder_titles)
     config.add_workflow_effect("application", "submit", remember_submission)
-    config.add_workflow_transition("application", "withdraw", from_="due_diligence", to="withdrawn",
+    config.add_workflow_transition("application", "withdraw", from_="reference_check", to="withdrawn",
                                    permission=Permission.ApplicationsApplicationWithdraw,
                                    title="Withdraw the application", form=None)
     config.add_workflow_form("application", WithdrawalForm, transition="withdraw")

@@ -1,0 +1,580 @@
+"""Application forms as data: versions, sections, questions and the documents they ask for.
+
+A form is an :class:`ApplicationForm`: a version id, a stage (``"application"`` — the
+first form an organisation fills — or ``"proposal"`` — BLADI's second-stage full
+proposal after incubation), and its :class:`Section` s in order.  A section asks its
+questions through a colander schema (``schema_factory()`` makes a fresh, unbound one)
+and may ask for documents (:class:`AttachmentSpec`); a section may be documents only.
+
+Forms live in a registry on the Pyramid registry, ``registry.application_forms``, filled
+by the core (the BLADI forms below) and by plugins::
+
+    from grants.applications.formdefs import ApplicationForm, AttachmentSpec, Section
+
+    def includeme(config):
+        config.add_application_form(ApplicationForm(
+            version="sef-2024", title="Shared Endeavour Fund, Call 5", stage="application",
+            sections=(Section("organisation", "Tell us about your organisation", MySchema),
+                      Section("documents", "Attach your documents", None,
+                              attachments=(AttachmentSpec("safeguarding_policy", "Safeguarding policy"),))),
+            amount_field=("budget", "amount")))
+
+A round names the version its applications use (``Round.application_form_version``);
+an application copies it when it is made (``Application.form_version``) and keeps it:
+a new version never changes applications already made.  ``form_for(registry,
+application, stage)`` is the form an application is filled with.
+
+Schemas are bound with ``currency`` (the round's), ``country`` (the organisation's),
+``locale`` and ``application`` (and ``request`` on pages).  A node marked ``money =
+True`` becomes an exact amount in the round's currency (read with
+``grants.money.parse_money``: Arabic-Indic digits and French separators are fine); a
+node marked ``regions = True`` offers the regions of the organisation's country.
+
+Answers are stored as JSON, per section: strings, whole numbers, lists of codes, and
+money as ``{"amount": "250000.000", "currency": "TND"}`` (``to_stored`` /
+``from_stored``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+
+import colander
+import deform
+
+from grants.i18n import _
+from grants.money import Money
+from grants.programmes.forms import MoneyType, WholeNumber, money_widget
+
+STAGES = ("application", "proposal")
+#: The form used when a round names none, per stage.
+DEFAULT_VERSIONS = {"application": "bladi-2018", "proposal": "bladi-proposal-2019"}
+#: Where an application's proposal keeps the version it was started with.
+PROPOSAL_VERSION_KEY = "_form_version"
+CHECKBOXES = "grants.templates:applications/checkboxes.pt"
+RADIOS = "grants.templates:applications/radios.pt"
+
+
+# -- the shapes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentSpec:
+    """A document a section asks for.  ``kind`` is its stable id (eligibility rules name
+    it: ``required_attachments``); ``identifying`` documents (a registration certificate)
+    name the organisation, so reviewers of a blind round never see them."""
+
+    kind: str
+    title: Any
+    required: bool = True
+    description: Any = None
+    identifying: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """One task of the task list.  ``name`` is a stable id (the URL and the key of the
+    stored answers); ``title`` is verb-led ("Describe your project")."""
+
+    name: str
+    title: Any
+    schema_factory: Callable[[], colander.SchemaNode] | None
+    attachments: tuple[AttachmentSpec, ...] = ()
+    description: Any = None
+
+    def __post_init__(self):
+        if not self.name.replace("_", "").isalnum() or self.name.startswith("_"):
+            raise ValueError(f"section name {self.name!r}: use letters, digits and underscores")
+        if self.schema_factory is None and not self.attachments:
+            raise ValueError(f"section {self.name!r} asks nothing: give it a schema or attachments")
+
+    @property
+    def has_questions(self) -> bool:
+        return self.schema_factory is not None
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    """A version of a form.  ``amount_field`` (section, field) is where the amount asked
+    is typed: it is checked against the round's maximum and kept on the application;
+    ``title_field`` is the question whose answer becomes the application's title."""
+
+    version: str
+    title: Any
+    stage: str
+    sections: tuple[Section, ...]
+    amount_field: tuple[str, str] | None = None
+    title_field: tuple[str, str] | None = None
+    description: Any = None
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"form {self.version!r}: stage is one of {', '.join(STAGES)}, not {self.stage!r}")
+        if not self.version or len(self.version) > 40:
+            raise ValueError(f"form version {self.version!r}: 1 to 40 characters")
+        names = [s.name for s in self.sections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"form {self.version!r} has two sections with the same name")
+        kinds = [a.kind for a in self.attachments]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError(f"form {self.version!r} asks twice for the same kind of attachment")
+
+    def section(self, name: str) -> Section:
+        for s in self.sections:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def attachments(self) -> list[AttachmentSpec]:
+        return [a for s in self.sections for a in s.attachments]
+
+    def attachment(self, kind: str) -> AttachmentSpec:
+        for a in self.attachments:
+            if a.kind == kind:
+                return a
+        raise KeyError(kind)
+
+    def next_section(self, name: str) -> Section | None:
+        names = [s.name for s in self.sections]
+        i = names.index(name)
+        return self.sections[i + 1] if i + 1 < len(names) else None
+
+
+class UnknownFormVersion(LookupError):
+    """An application or round names a form version that is not installed."""
+
+    def __init__(self, version: str):
+        self.version = version
+        super().__init__(f"application form {version!r} is not installed")
+
+
+class FormRegistry:
+    """The installed form versions and the default one per stage."""
+
+    def __init__(self):
+        self._forms: dict[str, ApplicationForm] = {}
+        self._defaults: dict[str, str] = dict(DEFAULT_VERSIONS)
+
+    def add(self, form: ApplicationForm, *, default: bool = False) -> None:
+        if form.version in self._forms and self._forms[form.version] is not form:
+            raise ValueError(f"application form {form.version!r} is already registered")
+        self._forms[form.version] = form
+        if default:
+            self._defaults[form.stage] = form.version
+
+    def get(self, version: str) -> ApplicationForm:
+        try:
+            return self._forms[version]
+        except KeyError:
+            raise UnknownFormVersion(version) from None
+
+    def __contains__(self, version) -> bool:
+        return version in self._forms
+
+    def __iter__(self) -> Iterator[ApplicationForm]:
+        return iter(sorted(self._forms.values(), key=lambda f: (f.stage, f.version)))
+
+    def default(self, stage: str = "application") -> ApplicationForm:
+        return self.get(self._defaults[stage])
+
+
+def shipped_forms() -> FormRegistry:
+    """A registry holding only the forms grants ships (for scripts without a Pyramid registry)."""
+    forms = FormRegistry()
+    for form in SHIPPED:
+        forms.add(form)
+    return forms
+
+
+def application_forms(registry) -> FormRegistry:
+    """The Pyramid registry's form registry, made on first use."""
+    forms = getattr(registry, "application_forms", None)
+    if forms is None:
+        forms = registry.application_forms = FormRegistry()
+    return forms
+
+
+def forms_of(registry) -> FormRegistry:
+    """The form registry, given the Pyramid registry, the WorkflowRegistry (through its
+    ``app_registry``), a FormRegistry, or None (the shipped forms)."""
+    if isinstance(registry, FormRegistry):
+        return registry
+    forms = getattr(registry, "application_forms", None)
+    if forms is None:
+        forms = getattr(getattr(registry, "app_registry", None), "application_forms", None)
+    return forms if forms is not None else _SHIPPED_REGISTRY()
+
+
+def form_for(registry, application, stage: str = "application") -> ApplicationForm:
+    """The form ``application`` is filled with at ``stage``.
+
+    The application stage uses the version the application was made with, else its
+    round's, else the default.  The proposal stage uses the version pinned when its first
+    section was saved, else the default proposal form.  Raises UnknownFormVersion when
+    that version is not installed (a plugin was removed)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage is one of {', '.join(STAGES)}, not {stage!r}")
+    forms = forms_of(registry)
+    if stage == "application":
+        version = application.form_version or getattr(application.round, "application_form_version", None)
+    else:
+        version = (application.proposal or {}).get(PROPOSAL_VERSION_KEY)
+    form = forms.get(version) if version else forms.default(stage)
+    if form.stage != stage:
+        raise UnknownFormVersion(version)
+    return form
+
+
+# -- binding, storing and reading answers ------------------------------------------------------
+
+
+def bind_schema(section: Section, *, currency: str, country: str | None, locale: str = "en", application=None,
+                **kw) -> colander.SchemaNode | None:
+    """A fresh schema for ``section``, bound; None for a section of documents only."""
+    if section.schema_factory is None:
+        return None
+    return section.schema_factory().bind(currency=currency, country=country, locale=locale or "en",
+                                          application=application, **kw)
+
+
+def is_money(node) -> bool:
+    return isinstance(node.typ, MoneyType)
+
+
+def to_stored(schema: colander.SchemaNode, appstruct: dict) -> dict:
+    """Answers as JSON: only the questions answered (a skipped optional question is absent)."""
+    stored = {}
+    for node in schema.children:
+        value = appstruct.get(node.name, colander.null)
+        if value in (colander.null, None, "") or (isinstance(value, (set, list, tuple)) and not value):
+            continue
+        if isinstance(value, Money):
+            value = {"amount": str(value.amount), "currency": value.currency}
+        elif isinstance(value, (set, frozenset, tuple)):
+            value = sorted(value)
+        stored[node.name] = value
+    return stored
+
+
+def from_stored(schema: colander.SchemaNode, stored: dict | None) -> dict:
+    """Stored answers as the schema's appstruct (Money back as Money, lists of codes as sets)."""
+    stored = stored or {}
+    appstruct = {}
+    for node in schema.children:
+        if node.name not in stored:
+            continue
+        value = stored[node.name]
+        if isinstance(value, dict) and "amount" in value:
+            value = Money(Decimal(value["amount"]), value["currency"])
+        elif isinstance(node.typ, colander.Set) and isinstance(value, list):
+            value = set(value)
+        appstruct[node.name] = value
+    return appstruct
+
+
+def as_cstruct(schema: colander.SchemaNode, data: dict) -> dict:
+    """What a form would post for ``data``, which may hold posted strings (a cstruct),
+    values (an appstruct: Money, ints, sets) or a mix: every value ends up as text."""
+    cstruct = {}
+    for node in schema.children:
+        value = data.get(node.name, colander.null)
+        if value is None:
+            value = colander.null
+        if isinstance(value, str) or value is colander.null:
+            cstruct[node.name] = value
+        elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+            cstruct[node.name] = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        else:
+            cstruct[node.name] = node.serialize(value)
+    return cstruct
+
+
+def partial(schema: colander.SchemaNode) -> colander.SchemaNode:
+    """The schema for "Save and come back later": what is typed must be right, but a
+    question left blank may stay blank for now."""
+    schema = schema.clone()
+    for node in schema.children:
+        if node.required:
+            node.missing = colander.drop
+    return schema
+
+
+# -- pieces of the BLADI forms ----------------------------------------------------------------
+
+
+class CheckboxesWidget(deform.widget.CheckboxChoiceWidget):
+    """Checkboxes in a fieldset whose legend is the question (deform's own would label
+    nothing).  The widget draws its own legend, hint and error, like the region lists."""
+
+    template = CHECKBOXES
+    hidden = True
+
+
+class RadiosWidget(deform.widget.RadioChoiceWidget):
+    """Radio buttons in a fieldset whose legend is the question."""
+
+    template = RADIOS
+    hidden = True
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(title, *, missing_msg=None, max_length=300, description=None, required=True, long=False, rows=5):
+    widget = (deform.widget.TextAreaWidget(rows=rows, attributes={"dir": "auto", "spellcheck": "true"}) if long
+              else deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "off"}))
+    return colander.SchemaNode(
+        colander.String(), title=title, description=description, preparer=_strip,
+        missing=colander.required if required else colander.null, missing_msg=missing_msg,
+        validator=colander.Length(max=max_length, max_err=_("Shorten your answer to ${max} characters or fewer")),
+        widget=widget)
+
+
+def _number(title, *, minimum=0, maximum=None, message, missing_msg=None, required=True, description=None,
+            **kw):
+    return colander.SchemaNode(
+        WholeNumber(minimum=minimum, maximum=maximum, message=message), title=title, description=description, **kw,
+        missing=colander.required if required else colander.null, missing_msg=missing_msg,
+        widget=deform.widget.TextInputWidget(css_class="w-auto", attributes={
+            "inputmode": "numeric", "size": "6", "dir": "ltr", "autocomplete": "off"}))
+
+
+def _money(title, *, missing_msg=None, required=True, description=None):
+    node = colander.SchemaNode(
+        colander.String(), title=title, description=description,
+        missing=colander.required if required else colander.null, missing_msg=missing_msg,
+        validator=_positive)
+    node.money = True
+    return node
+
+
+def _positive(node, value):
+    if isinstance(value, Money) and value.amount <= 0:
+        raise colander.Invalid(node, _("Enter an amount of more than 0"))
+
+
+def _not_in_future(node, value):
+    if isinstance(value, int) and value > dt.date.today().year:
+        raise colander.Invalid(node, _("Enter a year that has already begun, like 2011"))
+
+
+class SectionSchema(colander.MappingSchema):
+    """Money nodes take the round's currency and the page's way of writing numbers;
+    region lists offer the organisation's country's regions (and are left out for a
+    country the catalogue has none for)."""
+
+    def after_bind(self, node, kw):
+        currency, locale = kw.get("currency"), kw.get("locale") or "en"
+        for child in list(node.children):
+            if getattr(child, "money", False):
+                child.typ = MoneyType(currency, locale)
+                child.widget = money_widget(currency)
+            elif getattr(child, "regions", False):
+                choices = _region_choices(kw.get("country"), locale)
+                if not choices:
+                    del node[child.name]
+                    continue
+                child.widget = CheckboxesWidget(values=choices)
+                child.validator = _choose_from([code for code, _label in choices], child.missing_msg,
+                                               _region_noun(kw.get("country")))
+
+
+def _choose_from(codes, missing_msg, noun):
+    def validator(node, value):
+        if not value:
+            raise colander.Invalid(node, missing_msg)
+        if not set(value) <= set(codes):
+            raise colander.Invalid(node, _("Choose ${noun} from the list", mapping={"noun": noun}))
+
+    return validator
+
+
+def _region_choices(country: str | None, locale: str) -> list[tuple[str, str]]:
+    from grants import regions
+
+    if not country or not regions.has_regions(country):
+        return []
+    return [(r.code, r.name(locale)) for r in regions.regions_for(country, locale)]
+
+
+def _region_noun(country):
+    from grants.accounts.organisations import region_noun
+
+    return region_noun(country or "", plural=True)
+
+
+def _regions(title, missing_msg, description=None):
+    node = colander.SchemaNode(colander.Set(), title=title, description=description, missing_msg=missing_msg)
+    node.regions = True
+    return node
+
+
+# -- bladi-2018 ---------------------------------------------------------------------------------
+
+
+class OrganisationSection(SectionSchema):
+    mission = _text(
+        _("What is your organisation's mission?"), long=True, max_length=2000,
+        description=_("In a few sentences: why it exists and who it works with."),
+        missing_msg=_("Enter your organisation's mission"))
+    year_founded = _number(
+        _("In what year was it founded?"), minimum=1800,
+        message=_("Enter the year your organisation was founded with 4 digits, like 2011"),
+        missing_msg=_("Enter the year your organisation was founded, like 2011"))
+    year_founded.validator = _not_in_future
+    staff = _number(
+        _("How many paid staff does it have?"), description=_("Count part-time staff too. Enter 0 if none."),
+        message=_("Enter the number of paid staff as a whole number, like 4"),
+        missing_msg=_("Enter the number of paid staff, or 0 if none"))
+    volunteers = _number(
+        _("How many volunteers work with it? (optional)"), required=False,
+        message=_("Enter the number of volunteers as a whole number, like 12"))
+
+
+class ProjectSection(SectionSchema):
+    project_title = _text(
+        _("Project title"), max_length=300, description=_("A short name for your project, like “Theatre clubs in "
+                                                          "Kebili”."),
+        missing_msg=_("Enter your project's title"))
+    summary = _text(
+        _("Summarise your project"), long=True, max_length=1000, rows=4,
+        description=_("What you will do, where, and with whom, in up to 1,000 characters."),
+        missing_msg=_("Enter a summary of your project"))
+    objectives = _text(
+        _("What are the project's objectives?"), long=True, max_length=3000,
+        description=_("What will have changed by the end of the project?"),
+        missing_msg=_("Enter your project's objectives"))
+    beneficiaries = _text(
+        _("Who will take part or benefit?"), long=True, max_length=2000,
+        description=_("For example: young people aged 15 to 25 in two neighbourhoods of Kebili."),
+        missing_msg=_("Tell us who will take part or benefit"))
+    regions = _regions(_("Where will the project take place?"),
+                       missing_msg=_("Choose at least one place where the project will take place"),
+                       description=_("Choose every place your project will work in."))
+
+
+class BudgetSection(SectionSchema):
+    amount = _money(_("How much are you asking for?"),
+                    description=_("In the round's currency. Check the largest grant the round offers."),
+                    missing_msg=_("Enter the amount you are asking for"))
+    co_funding = _money(_("Co-funding from other sources (optional)"), required=False,
+                        description=_("Money or support in kind your project gets from elsewhere."))
+    co_funding_sources = _text(_("Where does the co-funding come from? (optional)"), required=False,
+                               max_length=1000, long=True, rows=3)
+
+
+def project_section_v2() -> colander.SchemaNode:
+    """bladi-2018-v2 asks how many people will take part, as a number, instead of who."""
+    schema = ProjectSection()
+    position = [c.name for c in schema.children].index("beneficiaries")
+    del schema["beneficiaries"]
+    schema.insert(position, _number(
+        _("How many people will take part?"), minimum=1, name="beneficiaries_count",
+        description=_("An estimate is fine."),
+        message=_("Enter the number of people who will take part as a whole number, like 60"),
+        missing_msg=_("Enter how many people will take part")))
+    return schema
+
+
+def _documents(*attachments: AttachmentSpec) -> Section:
+    return Section("documents", _("Attach your documents"), None, attachments=attachments)
+
+
+REGISTRATION_CERTIFICATE = AttachmentSpec(
+    "registration_certificate", _("Registration certificate"), identifying=True,
+    description=_("The certificate (or the Official Journal notice) that shows your organisation is registered."))
+BUDGET_SHEET = AttachmentSpec(
+    "budget", _("Budget sheet"), description=_("A spreadsheet or PDF with your project's costs, line by line."))
+
+BLADI_2018 = ApplicationForm(
+    version="bladi-2018", title=_("BLADI application form (2018)"), stage="application",
+    sections=(
+        Section("organisation", _("Tell us about your organisation"), OrganisationSection),
+        Section("project", _("Describe your project"), ProjectSection),
+        Section("budget", _("Plan your budget"), BudgetSection),
+        _documents(REGISTRATION_CERTIFICATE, BUDGET_SHEET),
+    ),
+    amount_field=("budget", "amount"), title_field=("project", "project_title"),
+)
+
+BLADI_2018_V2 = ApplicationForm(
+    version="bladi-2018-v2", title=_("BLADI application form (2018, second version)"), stage="application",
+    sections=(
+        Section("organisation", _("Tell us about your organisation"), OrganisationSection),
+        Section("project", _("Describe your project"), project_section_v2),
+        Section("budget", _("Plan your budget"), BudgetSection),
+        _documents(REGISTRATION_CERTIFICATE, BUDGET_SHEET),
+    ),
+    amount_field=("budget", "amount"), title_field=("project", "project_title"),
+)
+
+
+# -- bladi-proposal-2019 ------------------------------------------------------------------------
+
+
+class TheoryOfChangeSection(SectionSchema):
+    problem = _text(_("What problem does your project address?"), long=True, max_length=3000,
+                    missing_msg=_("Describe the problem your project addresses"))
+    theory_of_change = _text(
+        _("How will your activities lead to change?"), long=True, max_length=4000, rows=8,
+        description=_("If we do these activities, then these results follow, because… Name the outcomes you expect."),
+        missing_msg=_("Explain how your activities will lead to change"))
+    assumptions = _text(_("What must hold true for this to work? (optional)"), long=True, max_length=2000,
+                        required=False)
+
+
+class ActivitiesSection(SectionSchema):
+    activities = _text(_("What will you do?"), long=True, max_length=4000, rows=8,
+                       description=_("List your main activities, and who will lead each one."),
+                       missing_msg=_("List the activities of your project"))
+    work_plan = _text(_("When will you do it?"), long=True, max_length=4000, rows=8,
+                      description=_("Your work plan, month by month, with its milestones."),
+                      missing_msg=_("Enter your work plan"))
+    duration_months = _number(_("How many months will the project last?"), minimum=1, maximum=36,
+                              message=_("Enter the project's length as a number of months from 1 to 36, like 12"),
+                              missing_msg=_("Enter how many months the project will last"))
+
+
+class DetailedBudgetSection(SectionSchema):
+    total = _money(_("What is the total of your detailed budget?"),
+                   description=_("The amount you ask for, as your detailed budget sheet adds it up."),
+                   missing_msg=_("Enter the total of your detailed budget"))
+    co_funding = _money(_("Co-funding from other sources (optional)"), required=False)
+
+
+class SustainabilitySection(SectionSchema):
+    sustainability = _text(_("What will last after the grant ends?"), long=True, max_length=3000,
+                           description=_("The people, skills, partnerships or funding that will carry the work on."),
+                           missing_msg=_("Explain what will last after the grant ends"))
+
+
+BLADI_PROPOSAL_2019 = ApplicationForm(
+    version="bladi-proposal-2019", title=_("BLADI full proposal (2019)"), stage="proposal",
+    sections=(
+        Section("theory_of_change", _("Explain your theory of change"), TheoryOfChangeSection),
+        Section("activities", _("Plan your activities and work plan"), ActivitiesSection),
+        Section("budget", _("Detail your budget"), DetailedBudgetSection),
+        Section("sustainability", _("Explain how your work will last"), SustainabilitySection),
+        Section("documents", _("Attach your detailed budget"), None, attachments=(
+            AttachmentSpec("detailed_budget", _("Detailed budget sheet"),
+                           description=_("Every cost line, with the months it falls in.")),)),
+    ),
+    amount_field=("budget", "total"),
+)
+
+#: The forms grants ships, registered by ``grants.applications.includeme``.
+SHIPPED = (BLADI_2018, BLADI_2018_V2, BLADI_PROPOSAL_2019)
+
+
+_shipped = None
+
+
+def _SHIPPED_REGISTRY() -> FormRegistry:  # noqa: N802 - a lazily built constant
+    global _shipped
+    if _shipped is None:
+        _shipped = shipped_forms()
+    return _shipped

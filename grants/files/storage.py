@@ -1,0 +1,239 @@
+"""Storing uploaded files: size-limited, type-checked from the bytes, kept once by content.
+
+``store`` is the one way in::
+
+    stored = store(db, settings, filename="C:\\\\Users\\\\amel\\\\budget.xlsx", data=body, uploaded_by=user)
+    stored.filename      # "budget.xlsx": what the person called it, without any path
+    stored.content_type  # decided here from the bytes, never taken from the browser
+    path_for(settings, stored)  # <grants.files_dir>/ab/cd/abcd…: the same bytes twice are kept once
+
+and refuses what we do not accept with :class:`FileRefused`, whose reasons say what to do
+("The file is 14 MB; the largest accepted is 10 MB.").
+
+Accepted: PDF, PNG and JPEG images, Word and Excel (.docx, .xlsx) and OpenDocument
+(.odt, .ods) files, and plain text or CSV in UTF-8.  A file must be what its name says:
+a .pdf that holds a program is refused, and so is a renamed .exe.
+
+Settings: ``grants.files_dir`` (where the bytes live) and ``grants.max_upload_bytes``
+(default 10 MB).  The bytes are written before the transaction commits; if it rolls back
+they stay on disk unreferenced — harmless, and reused if the same file comes again.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy.orm import Session
+
+from grants.i18n import _
+from grants.workflow import Refused
+
+from .models import StoredFile
+
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+#: Extension → the content type we serve it with.
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "txt": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+ACCEPTED_EXTENSIONS = tuple(CONTENT_TYPES)
+
+#: How each kind is named in messages ("is named like a PDF …").
+_KIND_NAMES = {
+    "pdf": _("a PDF"), "png": _("a PNG image"), "jpg": _("a JPEG image"), "jpeg": _("a JPEG image"),
+    "docx": _("a Word document"), "xlsx": _("an Excel spreadsheet"), "odt": _("an OpenDocument text"),
+    "ods": _("an OpenDocument spreadsheet"), "txt": _("a text file"), "csv": _("a CSV file"),
+}
+
+
+class FileRefused(Refused):
+    """The file was not stored.  ``problems`` is a list of (field name or None, reason)."""
+
+    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
+        self.problems = list(problems)
+        super().__init__([reason for _field, reason in self.problems])
+
+
+class FilesNotConfigured(RuntimeError):
+    """The deployment's .ini does not say where uploaded files are kept."""
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def files_dir(settings) -> Path:
+    directory = (settings or {}).get("grants.files_dir")
+    if not directory:
+        raise FilesNotConfigured("grants.files_dir is not set: add e.g. `grants.files_dir = %(here)s/var/files` "
+                                 "to the .ini")
+    return Path(directory)
+
+
+def max_upload_bytes(settings) -> int:
+    value = (settings or {}).get("grants.max_upload_bytes")
+    return int(value) if value not in (None, "") else DEFAULT_MAX_UPLOAD_BYTES
+
+
+def megabytes(size: int) -> str:
+    """Sizes as people read them: "14", "10.4", "0.3" (MB, one decimal at most, rounded up
+    so a file just over the limit never reads as the limit itself)."""
+    tenths = -(-size * 10 // (1024 * 1024))  # ceiling
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
+
+
+# -- names ----------------------------------------------------------------------------------
+
+_CONTROLS = {"Cc", "Cf"}  # control characters and invisible format marks (bidi overrides included)
+
+
+def clean_filename(filename: str | None) -> str:
+    """What the person called the file, with any folder path, control characters and
+    bidi overrides removed (so "invoice\u202efdp.exe" cannot pose as a PDF), NFC, at most
+    255 characters with the extension kept."""
+    name = str(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(c for c in name if unicodedata.category(c) not in _CONTROLS)
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        return "document"
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 254 - len(ext)] + "." + ext) if dot and len(ext) <= 10 else name[:255]
+    return name
+
+
+def extension_of(filename: str) -> str:
+    stem, dot, ext = filename.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+# -- what the bytes are --------------------------------------------------------------------
+
+
+def sniff(data: bytes) -> str | None:
+    """The kind of file the bytes are (an extension from ``ACCEPTED_EXTENSIONS``, with
+    "txt" for any UTF-8 text), or None when they are nothing we accept."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"PK\x03\x04"):
+        return _office_kind(data)
+    return "txt" if _is_text(data) else None
+
+
+def _office_kind(data: bytes) -> str | None:
+    """Office Open XML and OpenDocument files are ZIP archives; what is inside says which."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                return {CONTENT_TYPES["odt"]: "odt", CONTENT_TYPES["ods"]: "ods"}.get(mimetype)
+            if "[Content_Types].xml" in names:
+                if "word/document.xml" in names:
+                    return "docx"
+                if "xl/workbook.xml" in names:
+                    return "xlsx"
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+    return None
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    # Tabs, line ends and form feeds are text; other control characters mean a binary file.
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
+
+
+def check_upload(filename: str, data: bytes, settings=None) -> str:
+    """The content type to store ``data`` with, or FileRefused saying why not."""
+    limit = max_upload_bytes(settings)
+    if len(data) > limit:
+        raise FileRefused([(None, _("The file is ${size} MB; the largest accepted is ${limit} MB.",
+                                    mapping={"size": megabytes(len(data)), "limit": megabytes(limit)}))])
+    if not data:
+        raise FileRefused([(None, _("The file “${name}” is empty: choose the file again.", mapping={"name": filename}))])
+    ext = extension_of(filename)
+    found = sniff(data)
+    not_accepted = _("The file “${name}” is not a PDF, image, spreadsheet or document we accept.",
+                     mapping={"name": filename})
+    if ext not in CONTENT_TYPES or found is None:
+        raise FileRefused([(None, not_accepted)])
+    same = found == ext or (found == "jpg" and ext == "jpeg") or (found == "txt" and ext == "csv")
+    if not same:
+        raise FileRefused([(None, _(
+            "The file “${name}” is named like ${expected} but is not one: save it again as ${expected}, "
+            "or choose another file.", mapping={"name": filename, "expected": _KIND_NAMES[ext]}))])
+    return CONTENT_TYPES[ext]
+
+
+# -- on disk --------------------------------------------------------------------------------
+
+
+def _blob_path(settings, sha256: str) -> Path:
+    return files_dir(settings) / sha256[:2] / sha256[2:4] / sha256
+
+
+def path_for(settings, stored: StoredFile) -> Path:
+    """Where ``stored``'s bytes are."""
+    return _blob_path(settings, stored.sha256)
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Write the bytes under their hash, atomically: a reader never sees half a file, and
+    two uploads of the same bytes at once both end with the one complete file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def store(dbsession: Session, settings, *, filename: str, data: bytes, uploaded_by=None) -> StoredFile:
+    """Check and keep an uploaded file; a new row each time (each upload has its own name
+    and uploader), the bytes on disk once per content."""
+    name = clean_filename(filename)
+    content_type = check_upload(name, data, settings)
+    sha256 = hashlib.sha256(data).hexdigest()
+    _write_once(_blob_path(settings, sha256), data)
+    stored = StoredFile(sha256=sha256, filename=name, content_type=content_type, size=len(data),
+                        uploaded_by_id=None if uploaded_by is None else uploaded_by.id)
+    dbsession.add(stored)
+    dbsession.flush()
+    return stored
+
+
+def read(settings, stored: StoredFile) -> bytes:
+    return path_for(settings, stored).read_bytes()

@@ -1,0 +1,191 @@
+"""Uploaded files: checked for size and type from their bytes, kept once per content on
+disk, and served only to those who may see what they are attached to."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import factories as f
+from grants.files import FileRefused, store
+from grants.files.models import StoredFile
+from grants.files.storage import clean_filename, path_for
+from grants.workflow.engine import plain
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+DOCX = zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+XLSX = zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+ODT = zipped({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office/>"})
+ODS = zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office/>"})
+
+
+def reasons(refused) -> list[str]:
+    return [plain(r) for r in refused.value.reasons]
+
+
+def files_on_disk(settings) -> list[Path]:
+    root = Path(settings["grants.files_dir"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+# -- storing ----------------------------------------------------------------------------------
+
+
+def test_the_same_bytes_uploaded_twice_are_kept_once_on_disk(db, settings):
+    amel, sami = f.user(db), f.user(db)
+    first = store(db, settings, filename="budget.pdf", data=f.PDF, uploaded_by=amel)
+    second = store(db, settings, filename="budget (copy).pdf", data=f.PDF, uploaded_by=sami)
+    assert first.id != second.id and first.sha256 == second.sha256
+    assert (first.filename, second.filename) == ("budget.pdf", "budget (copy).pdf")
+    assert (first.uploaded_by_id, second.uploaded_by_id) == (amel.id, sami.id)
+    assert files_on_disk(settings) == [path_for(settings, first)]  # one blob, no temporary file left behind
+    assert path_for(settings, first).read_bytes() == f.PDF
+    assert path_for(settings, first).name == first.sha256
+
+
+@pytest.mark.parametrize("filename, data, content_type", [
+    ("certificate.pdf", f.PDF, "application/pdf"),
+    ("scan.PNG", PNG, "image/png"),
+    ("photo.jpeg", JPEG, "image/jpeg"),
+    ("photo.jpg", JPEG, "image/jpeg"),
+    ("plan.docx", DOCX, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("budget.xlsx", XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("plan.odt", ODT, "application/vnd.oasis.opendocument.text"),
+    ("budget.ods", ODS, "application/vnd.oasis.opendocument.spreadsheet"),
+    ("budget.csv", "poste;montant\nLoyer;1 200,000\nقاعة;٣٠٠\n".encode(), "text/csv; charset=utf-8"),
+    ("notes.txt", "\ufeffملاحظات\tnotes\r\n".encode("utf-8"), "text/plain; charset=utf-8"),
+])
+def test_accepted_kinds_are_recognised_from_their_bytes(db, settings, filename, data, content_type):
+    assert store(db, settings, filename=filename, data=data).content_type == content_type
+
+
+@pytest.mark.parametrize("filename, data, message", [
+    ("setup.exe", EXE, "The file “setup.exe” is not a PDF, image, spreadsheet or document we accept."),
+    ("invoice.pdf", EXE, "The file “invoice.pdf” is not a PDF, image, spreadsheet or document we accept."),
+    ("budget", f.PDF, "The file “budget” is not a PDF, image, spreadsheet or document we accept."),
+    ("archive.zip", zipped({"a.txt": b"x"}), "The file “archive.zip” is not a PDF, image, spreadsheet or document "
+                                             "we accept."),
+    ("plan.docx", f.PDF, "The file “plan.docx” is named like a Word document but is not one: save it again as a "
+                         "Word document, or choose another file."),
+    ("budget.xlsx", DOCX, "The file “budget.xlsx” is named like an Excel spreadsheet but is not one: save it again "
+                          "as an Excel spreadsheet, or choose another file."),
+    ("budget.csv", "poste;montant\nLoyer;1200\n".encode("cp1256") + b"\xe9\xff", "The file “budget.csv” is not a "
+                                                                                 "PDF, image, spreadsheet or document "
+                                                                                 "we accept."),
+    ("empty.pdf", b"", "The file “empty.pdf” is empty: choose the file again."),
+])
+def test_what_we_do_not_accept_is_refused_with_a_reason_and_nothing_is_kept(db, settings, filename, data, message):
+    with pytest.raises(FileRefused) as refused:
+        store(db, settings, filename=filename, data=data)
+    assert reasons(refused) == [message]
+    assert db.scalar(select(func.count(StoredFile.id))) == 0
+    assert files_on_disk(settings) == []
+
+
+def test_a_file_over_the_limit_is_refused_with_both_sizes(db, settings):
+    with pytest.raises(FileRefused) as refused:
+        store(db, settings, filename="scan.pdf", data=b"%PDF-" + b"0" * (14 * 1024 * 1024 - 5))
+    assert reasons(refused) == ["The file is 14 MB; the largest accepted is 10 MB."]
+    small = {**settings, "grants.max_upload_bytes": str(1024 * 1024)}
+    with pytest.raises(FileRefused) as refused:
+        store(db, small, filename="scan.pdf", data=b"%PDF-" + b"0" * (1024 * 1024 + 100 * 1024))
+    assert reasons(refused) == ["The file is 1.1 MB; the largest accepted is 1 MB."]
+    assert files_on_disk(settings) == []
+
+
+@pytest.mark.parametrize("typed, kept", [
+    ("C:\\Users\\amel\\Desktop\\budget.pdf", "budget.pdf"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("شهادة التسجيل.pdf", "شهادة التسجيل.pdf"),
+    ("invoice\u202efdp.exe", "invoicefdp.exe"),  # a right-to-left override cannot disguise the extension
+    ("  budget  2019 .pdf", "budget 2019 .pdf"),
+    ("", "document"),
+])
+def test_filenames_keep_what_the_person_called_them_without_paths_or_tricks(typed, kept):
+    assert clean_filename(typed) == kept
+
+
+# -- serving -----------------------------------------------------------------------------------
+
+
+def _application_with_documents(db, registry, *, blind=False, state="submitted"):
+    amel = f.user(db, email="amel@example.org")
+    f.user(db, email="stranger@example.org")
+    officer = f.user(db, email="officer@example.org")
+    rnd = f.round_(db, registry)
+    rnd.blind_review = blind
+    f.grant_role(db, officer, "programme_officer", rnd.programme)
+    app = f.application(db, registry, rnd, f.organisation(db, amel), state=state)
+    by_kind = {a.kind: a for a in app.attachments}
+    base = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/applications/{app.id}"
+    return app, base, by_kind
+
+
+def test_the_applicant_and_the_officer_download_a_document_as_an_attachment(testapp, registry):
+    with registry.database.transaction() as (_tm, db):
+        app, base, docs = _application_with_documents(db, registry)
+        budget_url = f"{base}/@@attachment/{docs['budget'].id}"
+    f.sign_in(testapp, "amel@example.org")
+    response = testapp.get(budget_url)
+    assert response.body == f.PDF
+    assert response.content_type == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="budget.pdf"')
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response.headers["Cache-Control"]
+    testapp.reset()
+    f.sign_in(testapp, "officer@example.org")
+    assert testapp.get(budget_url).body == f.PDF
+
+
+def test_a_member_of_another_organisation_cannot_download_it(testapp, registry):
+    with registry.database.transaction() as (_tm, db):
+        app, base, docs = _application_with_documents(db, registry)
+        url = f"{base}/@@attachment/{docs['registration_certificate'].id}"
+    response = testapp.get(url, status=302)  # anonymous: sign in first
+    assert "/login" in response.location
+    f.sign_in(testapp, "stranger@example.org")
+    testapp.get(url, status=403)
+
+
+def test_an_attachment_is_only_found_under_its_own_application(testapp, registry):
+    with registry.database.transaction() as (_tm, db):
+        app, base, docs = _application_with_documents(db, registry)
+        amel = app.organisation.memberships[0].user
+        second = f.application(db, registry, app.round, f.organisation(db, amel), title="Youth centre in Gabès")
+        other_doc = second.attachments[0].id
+    f.sign_in(testapp, "amel@example.org")
+    testapp.get(f"{base}/@@attachment/{other_doc}", status=404)
+    testapp.get(f"{base}/@@attachment/999999", status=404)
+    testapp.get(f"{base}/@@attachment/budget", status=404)
+
+
+def test_a_reviewer_of_a_blind_round_never_gets_the_documents_that_name_the_organisation(testapp, registry):
+    from grants.review.models import ReviewAssignment
+
+    with registry.database.transaction() as (_tm, db):
+        app, base, docs = _application_with_documents(db, registry, blind=True, state="eligible")
+        reviewer = f.user(db, email="reviewer@example.org")
+        db.add(ReviewAssignment(application_id=app.id, reviewer_id=reviewer.id, conflict=False))
+        certificate = f"{base}/@@attachment/{docs['registration_certificate'].id}"
+        budget = f"{base}/@@attachment/{docs['budget'].id}"
+    f.sign_in(testapp, "reviewer@example.org")
+    assert testapp.get(budget).body == f.PDF
+    testapp.get(certificate, status=404)
+    testapp.reset()
+    f.sign_in(testapp, "officer@example.org")  # officers see who applied, blind round or not
+    assert testapp.get(certificate).body == f.PDF
