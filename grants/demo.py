@@ -263,8 +263,8 @@ def _bladi_call(db, registry, tm, programme, people):
     from grants.review import decisions as review
 
     ranking = review.round_ranking(db, call, stage="application", normalise=True)
-    ranked = ranking.ranked
-    moderated = ranked[24].application if len(ranked) > 24 else ranked[-1].application
+    rows = ranking.rows
+    moderated = rows[24].application if len(rows) > 24 else rows[-1].application
     review.moderate(db, moderated, officer, score_after=Decimal("4.10"), stage="application", normalise=True,
                     reason="Two reviewers missed the partnership with the regional youth centre; the third saw it.")
     selection = review.suggested_selection(db, call, stage="application", normalise=True, limit=INCUBATED)

@@ -17,7 +17,7 @@ WORKFLOWS = ROOT / "workflows"
 
 def write_ini(path: Path, url: str, **extra: str) -> Path:
     lines = ["[app:main]", "use = egg:grants", f"sqlalchemy.url = {url}", "grants.secret = test",
-             "mail.backend = console"]
+             "mail.backend = console", f"grants.files_dir = {path.parent / 'files'}"]
     lines += [f"{k} = {v}" for k, v in extra.items()]
     path.write_text("\n".join(lines) + "\n")
     return path

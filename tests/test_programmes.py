@@ -262,7 +262,9 @@ def test_round_funnel_counts_applications_per_state_and_region(registry):
         assert (counts["draft"], counts["submitted"], counts["eligible"]) == (1, 3, 1)
         assert counts["selected"] == 0 and counts["withdrawn"] == 0  # every state is listed
         assert [s for s, _n in funnel.by_state][:3] == ["draft", "submitted", "eligible"]  # workflow order
-        assert str(funnel.state_titles["eligible"]) == "Eligible — awaiting decision"
+        assert str(funnel.state_titles["eligible"]) == "Eligible — in review"
+        reached = dict(funnel.reached)  # from the history: the eligible one was submitted too
+        assert (reached["draft"], reached["submitted"], reached["eligible"], reached["selected"]) == (5, 4, 1, 0)
         # without a registry, only the states that occur
         assert dict(services.round_funnel(db, rnd).by_state) == {"draft": 1, "submitted": 3, "eligible": 1}
         if hasattr(Organisation, "regions"):
@@ -372,7 +374,7 @@ def test_the_round_page_shows_the_funnel_to_officers_only(testapp, registry):
     page = testapp.get(url)
     rows = {tr.th.get_text(strip=True): tr.td.get_text(strip=True) for tr in page.html.find(id="funnel").select("tr")
             if tr.th and tr.td}
-    assert rows["Submitted"] == "2" and rows["Eligible — awaiting decision"] == "1" and rows["Draft"] == "0"
+    assert rows["Submitted — to be screened"] == "2" and rows["Eligible — in review"] == "1" and rows["Draft"] == "0"
     assert rows["All applications"] == "3"
     if hasattr(Organisation, "regions"):
         regions = page.html.find(id="funnel-regions").get_text(" ", strip=True)

@@ -216,13 +216,11 @@ def _region_in(application: Application, rule: dict):
 
 
 def round_maximum(rnd, rule: dict | None = None) -> Money | None:
-    """The most a round gives one application: the rule's own maximum, else the largest
-    tier's, else the round's budget (a round without tiers funds up to its budget)."""
-    if rule and rule.get("max_minor") is not None:
-        return Money.from_minor(int(rule["max_minor"]), rnd.programme.currency)
-    if rnd.tiers:
-        return max((t.maximum for t in rnd.tiers), key=lambda m: m.amount)
-    return rnd.budget
+    """See :func:`grants.applications.services.round_maximum` (one definition for the
+    form and the rules)."""
+    from grants.applications.services import round_maximum as shared
+
+    return shared(rnd, rule)
 
 
 def _amount_within_max(application: Application, rule: dict):

@@ -162,15 +162,20 @@ def _normalise(text) -> str:
 # -- the amount asked ---------------------------------------------------------------------------
 
 
-def round_maximum(rnd) -> Money | None:
-    """The most a round gives one application: the explicit maximum of its
-    ``amount_within_max`` rule, else its largest tier's maximum, else None (no limit)."""
+def round_maximum(rnd, rule: dict | None = None) -> Money | None:
+    """The most a round gives one application: ``rule``'s own maximum (an
+    ``amount_within_max`` rule), else the explicit maximum of the round's such rule, else
+    its largest tier's maximum, else its budget (a round without tiers funds up to its
+    budget), else None (no limit).  The one definition the form and eligibility share."""
     currency = rnd.programme.currency
-    for rule in rnd.eligibility_rules or ():
-        if rule.get("kind") == "amount_within_max" and rule.get("max_minor") is not None:
-            return Money.from_minor(rule["max_minor"], currency)
+    rules = [rule] if rule else [r for r in rnd.eligibility_rules or () if r.get("kind") == "amount_within_max"]
+    for r in rules:
+        if r.get("max_minor") is not None:
+            return Money.from_minor(int(r["max_minor"]), currency)
     maxima = [t.maximum for t in rnd.tiers if t.currency == currency]
-    return max(maxima) if maxima else None
+    if maxima:
+        return max(maxima)
+    return rnd.budget if rnd.budget is not None and rnd.budget.currency == currency else None
 
 
 def amount_problem(rnd, amount: Money | None, locale: str = "en"):
@@ -472,32 +477,38 @@ def missing_answers(registry, application, stage: str = "application", *, locale
 # -- moving on -------------------------------------------------------------------------------------
 
 
-def _fire(dbsession, registry, application, trigger, user, *, transaction_manager=None, comment="", data=None):
+def _fire(dbsession, registry, application, trigger, user, *, transaction_manager=None, comment="", data=None,
+          now=None):
     from grants.lifecycle.services import WorkflowService
 
     service = WorkflowService(_workflows(registry), dbsession, transaction_manager=transaction_manager)
     try:
-        return service.fire(application, trigger, user, comment=comment, data=data)
+        return service.fire(application, trigger, user, comment=comment, data=data, now=now)
     except ApplicationRefused:
         raise
     except Refused as refused:
         raise ApplicationRefused([(None, reason) for reason in refused.reasons]) from None
 
 
-def submit(dbsession: Session, registry, application, user, *, transaction_manager=None):
+def submit(dbsession: Session, registry, application, user, *, transaction_manager=None,
+           now: dt.datetime | None = None):
     """Submit the application (workflow trigger ``submit``): refused unless the round is
     open and every answer and document is there (the workflow's guards say which)."""
-    return _fire(dbsession, registry, application, "submit", user, transaction_manager=transaction_manager)
+    return _fire(dbsession, registry, application, "submit", user, transaction_manager=transaction_manager,
+                 now=now)
 
 
-def submit_proposal(dbsession: Session, registry, application, user, *, transaction_manager=None):
+def submit_proposal(dbsession: Session, registry, application, user, *, transaction_manager=None,
+                    now: dt.datetime | None = None):
     """Submit the second-stage full proposal (trigger ``submit_proposal``) from incubation."""
-    return _fire(dbsession, registry, application, "submit_proposal", user, transaction_manager=transaction_manager)
+    return _fire(dbsession, registry, application, "submit_proposal", user, transaction_manager=transaction_manager,
+                 now=now)
 
 
-def withdraw(dbsession: Session, registry, application, user, *, reason: str = "", transaction_manager=None):
+def withdraw(dbsession: Session, registry, application, user, *, reason: str = "", transaction_manager=None,
+             now: dt.datetime | None = None):
     """Withdraw the application (trigger ``withdraw``), with the reason in its history."""
     transition = _workflows(registry).for_object(application).definition.transition("withdraw", application.state)
     data = {"reason": reason} if transition is not None and transition.form else None
     return _fire(dbsession, registry, application, "withdraw", user, transaction_manager=transaction_manager,
-                 comment=(reason or "").strip(), data=data)
+                 comment=(reason or "").strip(), data=data, now=now)

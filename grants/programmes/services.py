@@ -618,6 +618,9 @@ class Funnel:
     by_region: list[tuple[str, int]] | None = None
     without_region: int = 0
     state_titles: dict[str, Any] = field(default_factory=dict)
+    #: How many applications have ever been in each state (from the history): BLADI's
+    #: "20 incubated" stays 20 after they all move on to a decision.
+    reached: list[tuple[str, int]] = field(default_factory=list)
 
 
 def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
@@ -654,8 +657,16 @@ def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
             .select_from(Application).join(Application.organisation).join(link)
             .where(Application.round_id == rnd.id)) or 0
         without_region = total - with_region
+    from grants.lifecycle.models import HistoryEntry
+
+    ever = dict(dbsession.execute(
+        select(HistoryEntry.to_state, func.count(distinct(HistoryEntry.object_id)))
+        .where(HistoryEntry.object_type == Application.__tablename__,
+               HistoryEntry.object_id.in_(select(Application.id).where(Application.round_id == rnd.id)))
+        .group_by(HistoryEntry.to_state)).all())
+    reached = [(s, ever.get(s, 0)) for s in order]
     return Funnel(total=total, by_state=by_state, by_region=by_region, without_region=without_region,
-                  state_titles=titles)
+                  state_titles=titles, reached=reached)
 
 
 def _region_columns(organisation_cls):

@@ -47,6 +47,7 @@ the funder's reference, and the applicant is told after the transaction commits:
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Sequence
@@ -491,17 +492,18 @@ def _decision_transition(wf, application: Application, trigger: str, reason: str
 
 
 def _fire(service: WorkflowService, application: Application, transition, user, actor, reason: str,
-          funder_reference: str) -> Decision | None:
+          funder_reference: str, now=None) -> Decision | None:
     before = service.dbsession.scalar(select(Decision.id).where(Decision.application_id == application.id)
                                       .order_by(Decision.id.desc()).limit(1))
     data = {"funder_reference": funder_reference.strip()} if transition.form else None
-    service.fire(application, transition.trigger, user, actor=actor, data=data, comment=reason.strip())
+    service.fire(application, transition.trigger, user, actor=actor, data=data, comment=reason.strip(), now=now)
     return service.dbsession.scalar(select(Decision).where(
         Decision.application_id == application.id, Decision.id > (before or 0)).order_by(Decision.id.desc()).limit(1))
 
 
 def decide(db: Session, registry, application: Application, user, *, trigger: str, reason: str = "",
-           funder_reference: str = "", transaction_manager=None, actor: Actor | None = None) -> Decision | None:
+           funder_reference: str = "", transaction_manager=None, actor: Actor | None = None,
+           now: dt.datetime | None = None) -> Decision | None:
     """Fire the decision ``trigger`` on ``application`` (incubate, select, decline,
     not_fund, start_due_diligence, clear_for_award, fail_due_diligence) with ``reason``
     (its comment) and the funder's reference.  Returns the :class:`Decision` the transition
@@ -514,7 +516,7 @@ def decide(db: Session, registry, application: Application, user, *, trigger: st
                                                 funder_reference)
     _refuse_if(problems)
     try:
-        return _fire(service, application, transition, user, actor, reason, funder_reference)
+        return _fire(service, application, transition, user, actor, reason, funder_reference, now)
     except Refused as refused:
         raise DecisionRefused([(None, r) for r in refused.reasons]) from None
 
@@ -534,7 +536,7 @@ def decide_round(db: Session, registry, rnd: Round, user, *, stage: str, selecte
                  declined_trigger: str, reason_selected: str = "", reason_declined: str = "",
                  funder_reference: str = "", normalise: bool = False, budget: Money | None = None,
                  limit: int | None = None, allow_unscored: bool = False, transaction_manager=None,
-                 actor: Actor | None = None) -> RoundDecisions:
+                 actor: Actor | None = None, now: dt.datetime | None = None) -> RoundDecisions:
     """Apply the round's current selection at ``stage`` (:func:`suggested_selection` with
     the same ``normalise``, ``budget`` and ``limit``, overrides included): the selected
     get ``selected_trigger`` (``incubate`` or ``select`` at the application stage,
@@ -598,7 +600,7 @@ def decide_round(db: Session, registry, rnd: Round, user, *, stage: str, selecte
     for application, trigger, reason in plan:
         transition = service.workflow(application).definition.transition(trigger, application.state)
         try:
-            decided.append(_fire(service, application, transition, user, actor, reason, funder_reference))
+            decided.append(_fire(service, application, transition, user, actor, reason, funder_reference, now))
         except Refused as refused:
             raise DecisionRefused([(None, _("${application}: ${reason}", mapping={
                 "application": applicant_label(application), "reason": r})) for r in refused.reasons]) from None
