@@ -82,7 +82,9 @@ def at(year, month, day, hour=10, minute=0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=TUNIS)
 
 
-def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None) -> None:
+def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None) -> None:
+    """Load the demo.  ``on_step(name, db, round)``, if given, is called after each stage of
+    the first call (the tests check the funnel against the applications there)."""
     from grants.programmes.models import Programme
 
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -93,7 +95,7 @@ def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None) -> None:
             return
         people = _people(db)
         programme = _bladi_programme(db, people)
-        call1 = _bladi_call(db, registry, tm, programme, people)
+        call1 = _bladi_call(db, registry, tm, programme, people, on_step or (lambda name, db, call: None))
         _open_call(db, registry, programme, people, now)
         funnel_line = _funnel_line(db, registry, call1)
     print("demo data loaded: BLADI call 1 — " + funnel_line, file=out)
@@ -188,7 +190,7 @@ def _organisations(db, people, rng):
 # -- call 1: the whole funnel ---------------------------------------------------------------------
 
 
-def _bladi_call(db, registry, tm, programme, people):
+def _bladi_call(db, registry, tm, programme, people, step):
     from grants.accounts.models import LocalRole
     from grants.applications import services as applications
     from grants.applications.eligibility import screen
@@ -231,6 +233,7 @@ def _bladi_call(db, registry, tm, programme, people):
 
     closed = at(2019, 2, 15, 17)
     service.fire(call, "close", actor=system, now=closed)
+    step("applied", db, call)
 
     # Four withdraw (one found other funding, ...).
     for app in apps[-WITHDRAWN:]:
@@ -255,6 +258,7 @@ def _bladi_call(db, registry, tm, programme, people):
         screen(db, registry, app, officer, decisions, transaction_manager=tm, locale="en",
                now=closed + dt.timedelta(days=3, minutes=n))
     service.fire(call, "start_review", officer, now=at(2019, 2, 20, 9))
+    step("screened", db, call)
 
     eligible = [a for a in apps if a.state == "eligible"]
     reviewers = _review_stage(db, registry, tm, call, people, eligible, quality, rng, stage="application")
@@ -281,6 +285,7 @@ def _bladi_call(db, registry, tm, programme, people):
                         "we encourage you to apply to the next call.",
         funder_reference="BLADI-SC-2019-03", normalise=True, limit=INCUBATED, transaction_manager=tm,
         now=at(2019, 3, 20, 15))
+    step("incubation", db, call)
 
     incubated = [a for a in apps if a.state == "incubation"]
     _incubation(db, registry, tm, call, people, incubated, quality, rng)
@@ -291,6 +296,7 @@ def _bladi_call(db, registry, tm, programme, people):
         applications.submit_proposal(db, registry, app, app.organisation.memberships[0].user,
                                      transaction_manager=tm, now=at(2019, 7, 10) + dt.timedelta(hours=n))
     proposals = [a for a in apps if a.state == "proposal_submitted"]
+    step("proposals", db, call)
     _review_stage(db, registry, tm, call, people, proposals, quality, rng, stage="proposal", reviewers=reviewers)
     review.decide_round(
         db, registry, call, officer, stage="proposal", selected_trigger="select", declined_trigger="not_fund",
@@ -299,6 +305,7 @@ def _bladi_call(db, registry, tm, programme, people):
                         "did not yet match its activities; the team will help you prepare for the next call.",
         funder_reference="US-DOS-MEPI-2019-117", limit=FUNDED, transaction_manager=tm, now=at(2019, 9, 10, 11))
     service.fire(call, "decide", officer, now=at(2019, 9, 12, 9))
+    step("decided", db, call)
     return call
 
 

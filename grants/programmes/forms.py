@@ -354,7 +354,8 @@ class RoundSchema(FormSchema):
         description=_("The money available for grants in this round, in the programme's currency."))
     application_form_version = colander.SchemaNode(
         colander.String(), title=_("Application form version"), missing=None, preparer=_strip,
-        description=_("The version of the application form applicants fill in. It is fixed once the round opens."),
+        description=_("The version of the application form new applications use. It may change while the round is "
+                      "open; applications already made keep the version they were made with."),
         validator=colander.Length(max=40, max_err=_("Enter a form version of 40 characters or fewer")),
         widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
     rubric_id = colander.SchemaNode(
@@ -377,13 +378,15 @@ class RoundSchema(FormSchema):
 
 #: Round form fields that stay editable once a round has left draft.
 EDITABLE_AFTER_DRAFT = ("title", "rubric_id", "blind_review")
+#: ... and those editable while it is open (a new form version is for new applications only).
+EDITABLE_WHILE_OPEN = EDITABLE_AFTER_DRAFT + ("application_form_version",)
 
 
-def round_schema(editable_only: bool = False) -> RoundSchema:
+def round_schema(editable_only: bool = False, editable: tuple[str, ...] = EDITABLE_AFTER_DRAFT) -> RoundSchema:
     schema = RoundSchema()
     if editable_only:
         for node in list(schema.children):
-            if node.name not in EDITABLE_AFTER_DRAFT:
+            if node.name not in editable:
                 del schema[node.name]
     return schema
 

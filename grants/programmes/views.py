@@ -19,6 +19,8 @@ from grants.security import Permission
 
 from . import services
 from .forms import (
+    EDITABLE_AFTER_DRAFT,
+    EDITABLE_WHILE_OPEN,
     CONTRIBUTION_FIELDS,
     ROUND_FIELDS,
     ContributionSchema,
@@ -202,8 +204,8 @@ def contribution_new(context, request):
 # -- rounds ------------------------------------------------------------------------------------
 
 
-def _round_form(request, programme, *, editable_only=False, button=None):
-    form = make_form(request, round_schema(editable_only), "round", button or _("Create the round"),
+def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AFTER_DRAFT, button=None):
+    form = make_form(request, round_schema(editable_only, editable), "round", button or _("Create the round"),
                      bind={"currency": programme.currency})
     _stable_ids(form)
     return form
@@ -232,6 +234,17 @@ def _round_values(appstruct: dict) -> tuple[dict, list]:
     return values, problems
 
 
+def _unknown_form_version(request, version) -> list:
+    from grants.applications.formdefs import application_forms
+
+    forms = application_forms(request.registry)
+    if not version or version in forms:
+        return []
+    known = ", ".join(f.version for f in forms if f.stage == "application")
+    return [("application_form_version", _("There is no application form “${version}”; choose one of: ${known}",
+                                           mapping={"version": version, "known": known}))]
+
+
 def _latest_zone(programme) -> str:
     return programme.rounds[-1].timezone if programme.rounds else "UTC"
 
@@ -250,6 +263,7 @@ def round_new(context, request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
     values, problems = _round_values(data)
+    problems += _unknown_form_version(request, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     try:
@@ -264,14 +278,16 @@ def round_new(context, request):
 @view_config(context=Round, name="edit", renderer=T + "round_form.pt", permission=Permission.ProgrammesRoundManage)
 def round_edit(context, request):
     draft = context.state == "draft"
-    form = _round_form(request, context.programme, editable_only=not draft, button=_("Save the round"))
+    editable = EDITABLE_WHILE_OPEN if context.state == "open" else EDITABLE_AFTER_DRAFT
+    form = _round_form(request, context.programme, editable_only=not draft, editable=editable,
+                       button=_("Save the round"))
     extra = {"programme": context.programme, "rnd": context, "editable_only": not draft}
     if request.method != "POST":
         current = {
             "title": context.title, "timezone": context.timezone,
             "opens": local_parts(context.opens_at, context.timezone),
             "closes": local_parts(context.closes_at, context.timezone),
-            "budget": context.budget, "application_form_version": context.application_form_version,
+            "budget": context.budget, "application_form_version": context.application_form_version or colander.null,
             "rubric_id": context.rubric_id, "blind_review": context.blind_review,
             "eligibility": rules_to_form(context.eligibility_rules),
         }
@@ -281,6 +297,7 @@ def round_edit(context, request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
     values, problems = _round_values(data)
+    problems += _unknown_form_version(request, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     try:

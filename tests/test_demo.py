@@ -1,0 +1,109 @@
+"""The demo (`grants demo`) is a living BLADI programme, loaded through the services: its
+round's funnel agrees with its applications at every step, and every application that
+did not go on ends in a final state with a reason."""
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from grants.accounts.models import Organisation
+from grants.applications.eligibility import ineligible_reasons
+from grants.applications.models import Application
+from grants.demo import load_demo
+from grants.incubation.models import CapacityScore, Cohort
+from grants.lifecycle.models import HistoryEntry
+from grants.programmes.models import Round
+from grants.programmes.services import round_funnel
+from grants.review.models import Decision, Review, ReviewAssignment, ScoreModeration, SelectionOverride
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+
+def _check_funnel(db, registry, rnd) -> Counter:
+    """The funnel's counts are the applications' states, read another way."""
+    funnel = round_funnel(db, rnd, registry)
+    states = Counter(db.scalars(select(Application.state).where(Application.round_id == rnd.id)))
+    assert funnel.total == sum(states.values())
+    assert {s: n for s, n in funnel.by_state if n} == dict(states)
+    assert sum(n for _s, n in funnel.by_state) == funnel.total
+    return Counter(dict(funnel.reached))
+
+
+def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(registry):
+    seen = {}
+
+    def on_step(name, db, rnd):
+        seen[name] = _check_funnel(db, registry, rnd)
+
+    out = io.StringIO()
+    load_demo(registry, out=out, on_step=on_step)
+    assert list(seen) == ["applied", "screened", "incubation", "proposals", "decided"]
+    assert seen["applied"]["submitted"] >= 250
+    assert seen["incubation"]["incubation"] == 20
+    assert seen["decided"]["incubation"] == 20 and seen["decided"]["selected"] == 11
+
+    with registry.database.transaction() as (_tm, db):
+        call = db.scalars(select(Round).order_by(Round.id)).first()
+        assert call.opens_at.astimezone(call.opens_at.tzinfo).date().isoformat() == "2018-12-25"
+        assert call.state == "decided"
+        states = Counter(db.scalars(select(Application.state).where(Application.round_id == call.id)))
+        assert sum(states.values()) >= 250
+        assert states["selected"] == 11 and states["not_funded"] == 9
+        # everyone else is in a final state
+        workflow = registry.workflows.get("application").definition
+        assert all(workflow.states[s].final or s == "selected" for s in states)
+
+        # from all 24 governorates, with Arabic and French names
+        regions = dict(round_funnel(db, call, registry).by_region)
+        assert len([c for c in regions if c.startswith("TN-")]) == 24
+        names = list(db.scalars(select(Organisation.legal_name)))
+        assert sum(bool(ARABIC.search(n)) for n in names) >= 100
+        assert sum(n.startswith("Association") for n in names) >= 100
+
+        # final states carry their reasons
+        apps = list(db.scalars(select(Application).where(Application.round_id == call.id)))
+        decisions = {}
+        for d in db.scalars(select(Decision)):
+            decisions.setdefault(d.application_id, []).append(d)
+        for app in apps:
+            if app.state in ("declined", "not_funded"):
+                assert decisions[app.id][-1].reason.strip(), app.id
+            if app.state == "ineligible":
+                assert ineligible_reasons(app, "en"), app.id
+            if app.state == "withdrawn":
+                comment = db.scalar(select(HistoryEntry.comment).where(
+                    HistoryEntry.object_id == app.id, HistoryEntry.object_type == "applications",
+                    HistoryEntry.to_state == "withdrawn"))
+                assert comment.strip()
+        references = {d.funder_reference for ds in decisions.values() for d in ds}
+        assert {"BLADI-SC-2019-03", "US-DOS-MEPI-2019-117"} <= references
+
+        # reviews and scores, a declared conflict, a moderation and an override
+        assert db.scalar(select(func.count()).select_from(Review).where(Review.submitted_at.is_not(None))) >= 2 * 200
+        assert db.scalar(select(func.count()).select_from(ReviewAssignment).where(ReviewAssignment.conflict)) >= 1
+        assert db.scalar(select(func.count()).select_from(ScoreModeration)) == 1
+        assert db.scalar(select(func.count()).select_from(SelectionOverride)) == 2
+
+        # the cohort: 20 members, capacity scored in five areas at entry and at exit
+        cohort = db.scalars(select(Cohort)).one()
+        assert len(cohort.members) == 20 and len(cohort.sessions) == 8
+        assert (cohort.ends_on - cohort.starts_on).days in range(119, 124)  # four months
+        per_phase = Counter(db.scalars(select(CapacityScore.phase)))
+        assert per_phase == {"entry": 100, "exit": 100}
+
+        # a second call is open, with the demo applicant's draft
+        second = db.scalars(select(Round).order_by(Round.id.desc())).first()
+        assert second.state == "open"
+        assert [a.state for a in second.applications] == ["draft"]
+
+    text = out.getvalue()
+    assert "demo data loaded" in text
+    for role in ("admin@", "officer@", "reviewer@", "evaluator@", "applicant@"):
+        assert role in text
+
+    again = io.StringIO()
+    load_demo(registry, out=again)
+    assert "already loaded" in again.getvalue()
