@@ -91,6 +91,58 @@ def form_failed(request, failure: deform.ValidationFailure) -> dict:
     return {"form_html": failure.render(), "errors": errors}
 
 
+def refusal_failure(form: deform.Form, problems, field_map: dict | None = None) -> deform.ValidationFailure:
+    """A service's refusal (``problems``: (field name or None, reason) pairs) as a
+    validation failure of ``form``: each reason beside its input, the others at the top of
+    the form, everything typed kept.  ``field_map`` renames a service's field to the form's
+    (a name, ``"group.child"`` or a (group, child) tuple); names with a dot reach inside a
+    group of the form."""
+    field_map = field_map or {}
+    error = colander.Invalid(form.schema)
+    messages: dict[tuple, list] = {}
+    general = []
+    for name, reason in problems:
+        path = _path_in(form.schema, field_map.get(name, name) if name else None)
+        if path is None:
+            general.append(reason)
+        else:
+            messages.setdefault(path, []).append(reason)
+    groups: dict[str, colander.Invalid] = {}
+    for path, reasons in messages.items():
+        message = reasons if len(reasons) > 1 else reasons[0]
+        if len(path) == 1:
+            error[path[0]] = message
+            continue
+        group_name, child_name = path
+        group = groups.get(group_name)
+        if group is None:
+            node = form.schema[group_name]
+            group = groups[group_name] = colander.Invalid(node)
+            error.add(group, form.schema.children.index(node))
+        group[child_name] = message
+    if general:
+        error.msg = general
+    form.widget.handle_error(form, error)
+    return deform.ValidationFailure(form, form.cstruct, error)
+
+
+def _path_in(schema, target) -> tuple | None:
+    if not target:
+        return None
+    parts = tuple(target) if isinstance(target, tuple) else (
+        (target,) if target in schema else tuple(target.split(".", 1)))
+    if len(parts) == 1 and parts[0] in schema:
+        return parts
+    if len(parts) == 2 and parts[0] in schema and parts[1] in schema[parts[0]]:
+        return parts
+    return None
+
+
+def form_refused(request, form: deform.Form, problems, field_map: dict | None = None) -> dict:
+    """:func:`form_failed` for a service's refusal (see :func:`refusal_failure`)."""
+    return form_failed(request, refusal_failure(form, problems, field_map))
+
+
 def flash_done(request, message) -> None:
     """Say, on the next page, that what was asked is done ("saved" is announced: WCAG 4.1.3)."""
     request.session.flash(translate(request, message), "success")

@@ -364,10 +364,15 @@ def test_the_cohort_is_invited_to_the_second_stage_after_commit(registry, settin
         assert len(registry.mailer.sent()) == before  # nothing before the commit
         path = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/applications/{bithret.id}/@@proposal"
         afek_path = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/applications/{afek.id}/@@proposal"
-    invitations = [m for m in Mailer(settings).sent() if m["Subject"].startswith("Submit your full proposal")]
+    invitations = [m for m in Mailer(settings).sent() if "@@proposal" in m.get_content()]
     assert sorted(m["To"] for m in invitations) == ["amel@example.org", "omar@example.org", "sana@example.org"]
+    # each in their own language: Amel French, Omar Arabic, Sana English
     to_amel = next(m for m in invitations if m["To"] == "amel@example.org")
-    assert to_amel["Subject"] == "Submit your full proposal: “Seed of Hope”"
+    assert to_amel["Subject"].replace("\xa0", " ") == "Soumettez votre proposition complète : « Seed of Hope »"
+    to_omar = next(m for m in invitations if m["To"] == "omar@example.org")
+    assert to_omar["Subject"] == "قدّم مقترحك الكامل: «Seed of Hope»"
+    to_sana = next(m for m in invitations if m["To"] == "sana@example.org")
+    assert to_sana["Subject"] == "Submit your full proposal: “Seed of Hope”"
     body = to_amel.get_content()
     assert "https://grants.example.org" + path in body and "Cohort 2019" in body and "2019-06-01" in body
     assert afek_path in next(m for m in invitations if m["To"] == "sana@example.org").get_content()
@@ -381,7 +386,7 @@ def test_no_invitation_leaves_when_the_transaction_rolls_back(registry, settings
             services.enrol_incubated(db, cohort)
             assert services.invite_to_second_stage(db, registry, cohort, transaction_manager=tm) == 1
             raise RuntimeError("something else failed")
-    assert not [m for m in Mailer(settings).sent() if m["Subject"].startswith("Submit your full proposal")]
+    assert not [m for m in Mailer(settings).sent() if "@@proposal" in m.get_content()]
 
 
 def test_inviting_a_cohort_with_nobody_left_in_incubation_is_refused(registry):

@@ -9,7 +9,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from grants.forms import _describe, flash_done, form_failed, make_form
+from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.money import format_money
 from grants.programmes.models import Round
@@ -83,25 +83,7 @@ def _decisions(appstruct: dict, application: Application) -> dict:
 
 
 def _refused_page(request, form, problems) -> dict:
-    """The service's refusal shown like a validation failure: each reason beside its
-    input (or at the top), everything typed kept."""
-    error = colander.Invalid(form.schema)
-    general = []
-    groups: dict[str, colander.Invalid] = {}
-    names = [child.name for child in form.schema.children]
-    for field_name, reason in problems:
-        group_name, _dot, part = (field_name or "").partition(".")
-        if group_name not in names or part not in form.schema[group_name]:
-            general.append(reason)
-            continue
-        if group_name not in groups:
-            groups[group_name] = colander.Invalid(form.schema[group_name])
-            error.add(groups[group_name], names.index(group_name))
-        groups[group_name][part] = reason
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+    return form_refused(request, form, problems)
 
 
 def _application_summary(request, application: Application) -> dict:

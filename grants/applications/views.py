@@ -17,7 +17,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.renderers import get_renderer
 from pyramid.view import view_config
 
-from grants.forms import flash_done, form_failed, make_form
+from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.money import Money, format_money
 from grants.programmes.models import Round
@@ -262,22 +262,7 @@ def apply(context, request):
 
 
 def _refused(request, form, problems) -> dict:
-    """A service's refusal shown like a validation failure: each reason beside its field
-    (or at the top), the form as it was typed.  The page is 400."""
-    error = colander.Invalid(form.schema)
-    per_field: dict[str, list] = {}
-    general = []
-    for name, reason in problems:
-        if name and name in form.schema:
-            per_field.setdefault(name, []).append(reason)
-        else:
-            general.append(reason)
-    for name, reasons in per_field.items():
-        error[name] = reasons if len(reasons) > 1 else reasons[0]
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+    return form_refused(request, form, problems)
 
 
 # -- the application page -------------------------------------------------------------------

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-import colander
 import deform
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from grants.applications.models import Application
-from grants.forms import flash_done, form_failed, make_form
+from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, translate
 from grants.programmes.models import Round
 from grants.security import Permission
@@ -37,23 +36,7 @@ T = "grants.templates:incubation/"
 
 
 def _refused(request, form, problems, field_map) -> dict:
-    """A service's refusal shown like a validation failure: each reason beside its field
-    (or at the top of the form), the form as it was typed."""
-    error = colander.Invalid(form.schema)
-    per_field: dict[str, list] = {}
-    general = []
-    for field_name, reason in problems:
-        target = field_map.get(field_name) if field_name else None
-        if target is not None and target in form.schema:
-            per_field.setdefault(target, []).append(reason)
-        else:
-            general.append(reason)
-    for name, reasons in per_field.items():
-        error[name] = reasons if len(reasons) > 1 else reasons[0]
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+    return form_refused(request, form, problems, field_map)
 
 
 def _flash_refusal(request, refused) -> None:

@@ -10,7 +10,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from grants.forms import flash_done, form_failed, make_form
+from grants.forms import flash_done, form_failed, make_form, refusal_failure
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.views import object_page
 from grants.money import Money, MoneyBag, MoneyError, format_money, parse_money
@@ -63,23 +63,8 @@ def _failed(request, failure: deform.ValidationFailure, **extra) -> dict:
 
 
 def _refused(request, form, problems, field_map, **extra) -> dict:
-    """A service's refusal shown like a validation failure: each reason beside its field
-    (or at the top), the form as it was typed."""
-    error = colander.Invalid(form.schema)
-    per_field: dict[str, list] = {}
-    general = []
-    for field_name, reason in problems:
-        target = field_map.get(field_name) if field_name else None
-        if target is not None and target in form.schema:
-            per_field.setdefault(target, []).append(reason)
-        else:
-            general.append(reason)
-    for name, reasons in per_field.items():
-        error[name] = reasons if len(reasons) > 1 else reasons[0]
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    return _failed(request, deform.ValidationFailure(form, form.cstruct, error), **extra)
+    """A service's refusal shown like a validation failure (see grants.forms.refusal_failure)."""
+    return _failed(request, refusal_failure(form, problems, field_map), **extra)
 
 
 def _stable_ids(form) -> None:

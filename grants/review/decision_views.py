@@ -5,7 +5,6 @@ steps open now (``@@decide``).  Views translate between HTTP and ``decisions``: 
 refusal comes back beside the field it is about, with everything typed kept (400)."""
 from __future__ import annotations
 
-import colander
 import deform
 from babel.numbers import format_decimal
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.forms import flash_done, form_failed, make_form
+from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, translate
 from grants.programmes.models import Round
 from grants.programmes.views import money_formatter
@@ -82,24 +81,7 @@ def _query(stage, normalise, limit_text) -> dict:
 
 
 def refusal_failure(request, form, problems, field_map=None) -> dict:
-    """A service's refusal shown like a validation failure: each reason beside its field
-    (or in the summary), the form as it was typed, status 400."""
-    field_map = field_map or {}
-    error = colander.Invalid(form.schema)
-    per_field: dict[str, list] = {}
-    general = []
-    for name, reason in problems:
-        target = field_map.get(name, name) if name else None
-        if target is not None and target in form.schema:
-            per_field.setdefault(target, []).append(reason)
-        else:
-            general.append(reason)
-    for name, reasons in per_field.items():
-        error[name] = reasons if len(reasons) > 1 else reasons[0]
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+    return form_refused(request, form, problems, field_map)
 
 
 def _trigger_choices(request, rnd, triggers):

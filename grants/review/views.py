@@ -18,7 +18,7 @@ from pyramid.view import view_config
 
 from grants.accounts.models import User
 from grants.applications.models import Application
-from grants.forms import _describe, flash_done, form_failed, make_form
+from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.money import Money, format_money
 from grants.programmes.models import Round
@@ -59,38 +59,8 @@ def _errors_from(request, problems, field_ids: dict) -> list[tuple[str, str]]:
 
 
 def _refused_form(request, form, problems, nested: dict | None = None) -> dict:
-    """A service's refusal shown like a validation failure: each reason beside its field
-    (``nested`` maps a problem's field to (group, child) inside the form), the rest at the
-    top, the form as it was typed, a 400."""
-    nested = nested or {}
-    error = colander.Invalid(form.schema)
-    per_field: dict[tuple, list] = {}
-    general = []
-    for name, reason in problems:
-        if name in nested:
-            per_field.setdefault(nested[name], []).append(reason)
-        elif name and name in form.schema:
-            per_field.setdefault((name,), []).append(reason)
-        else:
-            general.append(reason)
-    groups: dict[str, colander.Invalid] = {}
-    for path, reasons in per_field.items():
-        message = reasons if len(reasons) > 1 else reasons[0]
-        if len(path) == 1:
-            error[path[0]] = message
-            continue
-        group_name, child_name = path
-        group = groups.get(group_name)
-        if group is None:
-            node = form.schema[group_name]
-            group = groups[group_name] = colander.Invalid(node)
-            error.add(group, form.schema.children.index(node))
-        group[child_name] = message
-    if general:
-        error.msg = general
-    form.widget.handle_error(form, error)
-    # The general reasons are the form's own message: the summary links them to its first field.
-    return form_failed(request, deform.ValidationFailure(form, form.cstruct, error))
+    """``nested`` maps a problem's field to (group, child) inside the form."""
+    return form_refused(request, form, problems, nested)
 
 
 # -- the round's reviewer pool ---------------------------------------------------------------
