@@ -372,7 +372,7 @@ def test_the_cohort_is_invited_to_the_second_stage_after_commit(registry, settin
     to_omar = next(m for m in invitations if m["To"] == "omar@example.org")
     assert to_omar["Subject"] == "قدّم مقترحك الكامل: «Seed of Hope»"
     to_sana = next(m for m in invitations if m["To"] == "sana@example.org")
-    assert to_sana["Subject"] == "Submit your full proposal: “Seed of Hope”"
+    assert to_sana["Subject"] == "Submit your full proposal: “Theatre clubs in Kebili”"
     body = to_amel.get_content()
     assert "https://grants.example.org" + path in body and "Cohort 2019" in body and "2019-06-01" in body
     assert afek_path in next(m for m in invitations if m["To"] == "sana@example.org").get_content()
