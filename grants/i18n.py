@@ -41,7 +41,10 @@ def localize(localizer, message) -> str:
     """Translate ``message``, and first any TranslationStrings in its mapping (a refusal
     naming a step: "You are not allowed to do “${action}” here.")."""
     if not hasattr(message, "interpolate"):
-        return str(message)
+        # A plain string here is a label read from data — a workflow's state and step
+        # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
+        # grants.locale.extract); Pyramid would look it up in the "messages" domain.
+        message = TranslationString(str(message), domain="grants")
     if message.mapping and any(hasattr(v, "interpolate") for v in message.mapping.values()):
         mapping = {k: localize(localizer, v) for k, v in message.mapping.items()}
         message = TranslationString(message, mapping=mapping)

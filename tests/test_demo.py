@@ -10,9 +10,10 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from grants.accounts.models import Organisation
+import factories as f
 from grants.applications.eligibility import ineligible_reasons
 from grants.applications.models import Application
-from grants.demo import load_demo
+from grants.demo import DEMO_PASSWORD, load_demo
 from grants.incubation.models import CapacityScore, Cohort
 from grants.lifecycle.models import HistoryEntry
 from grants.programmes.models import Round
@@ -32,7 +33,7 @@ def _check_funnel(db, registry, rnd) -> Counter:
     return Counter(dict(funnel.reached))
 
 
-def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(registry):
+def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(registry, testapp):
     seen = {}
 
     def on_step(name, db, rnd):
@@ -103,6 +104,25 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
     assert "demo data loaded" in text
     for role in ("admin@", "officer@", "reviewer@", "evaluator@", "applicant@"):
         assert role in text
+
+    # the pages of the decided call still show its record to its officer
+    f.sign_in(testapp, "officer@example.org", DEMO_PASSWORD)
+    url = f"/programmes/{call.programme_id}/rounds/{call.id}"
+    page = testapp.get(url)
+    assert "264" in page.html.find(id="funnel").get_text()
+    ranking = testapp.get(url + "/@@ranking?stage=proposal")
+    assert len(ranking.html.find(id="decided").tbody.find_all("tr")) >= 20
+    assert "BLADI cohort 2019" in testapp.get(url + "/@@incubation").text
+    testapp.get(url + "/@@screening")
+    # the applicant sees AFEK's application selected, in Arabic
+    testapp.post("/logout", {"csrf_token": testapp.get("/").html.find("input", {"name": "csrf_token"})["value"]})
+    f.sign_in(testapp, "applicant@example.org", DEMO_PASSWORD)
+    with registry.database.transaction() as (_tm, db):
+        afek = db.scalars(select(Application).where(Application.round_id == call.id,
+                                                    Application.organisation_id == 1)).one()
+        afek_url = f"{url}/applications/{afek.id}"
+    mine = testapp.get(afek_url)
+    assert mine.html.find("html")["dir"] == "rtl" and "تم اختياره للتمويل" in mine.text  # the public label
 
     again = io.StringIO()
     load_demo(registry, out=again)

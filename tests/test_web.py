@@ -170,3 +170,13 @@ def test_pages_carry_security_headers(testapp):
     headers = testapp.get("/").headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_workflow_labels_are_shown_in_the_readers_language(testapp, registry):
+    # State and step titles come from the TOML definitions as plain strings; their msgids
+    # are in the grants catalog, so they are translated like any other label.
+    with registry.database.transaction() as (_tm, db):
+        rnd = f.round_(db, registry)  # open: its state title is "Open"
+        url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
+    page = testapp.get(url, headers={"Cookie": "grants_lang=ar"})
+    assert "مفتوحة" in page.html.find("main").get_text()
