@@ -118,8 +118,8 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
     testapp.post("/logout", {"csrf_token": testapp.get("/").html.find("input", {"name": "csrf_token"})["value"]})
     f.sign_in(testapp, "applicant@example.org", DEMO_PASSWORD)
     with registry.database.transaction() as (_tm, db):
-        afek = db.scalars(select(Application).where(Application.round_id == call.id,
-                                                    Application.organisation_id == 1)).one()
+        afek = db.scalars(select(Application).join(Application.organisation).where(
+            Application.round_id == call.id, Organisation.legal_name == "جمعية أفق")).one()
         afek_url = f"{url}/applications/{afek.id}"
     mine = testapp.get(afek_url)
     assert mine.html.find("html")["dir"] == "rtl" and "تم اختياره للتمويل" in mine.text  # the public label
