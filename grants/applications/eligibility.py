@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from babel.lists import format_list
 from pyramid.i18n import TranslationString
@@ -44,7 +44,8 @@ from sqlalchemy.orm import Session
 
 from grants.i18n import _, translate_for
 from grants.money import Money, format_money
-from grants.workflow import Refused
+from grants.workflow import ProblemsRefused, Refused
+from grants.lifecycle.services import workflows_of
 
 from .models import Application, EligibilityCheck
 
@@ -72,13 +73,9 @@ MISSING_ATTACHMENT = {
 }
 
 
-class EligibilityRefused(Refused):
+class EligibilityRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field, reason): the field is
     ``"rule-<position>.decision"``, ``"rule-<position>.reason"`` or None (the whole)."""
-
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
 
 class ScreeningBlocked(EligibilityRefused):
@@ -342,12 +339,8 @@ def ineligible_reasons(application: Application, locale: str | None = None) -> l
     return reasons
 
 
-def _workflows(registry):
-    return getattr(registry, "workflows", registry)
-
-
 def _app_registry(registry):
-    return getattr(_workflows(registry), "app_registry", None) or registry
+    return getattr(workflows_of(registry), "app_registry", None) or registry
 
 
 def check_decisions(application: Application, decisions: Mapping[int, tuple[str, str]]) -> list[tuple[str | None, Any]]:
@@ -395,7 +388,7 @@ def screen(db: Session, registry, application: Application, user, decisions: Map
     if user is None:
         raise ScreeningBlocked([(None, _("Sign in to screen applications."))])
     if application.state != "submitted":
-        state = _workflows(registry).for_object(application).state_of(application)
+        state = workflows_of(registry).for_object(application).state_of(application)
         raise ScreeningBlocked([(None, _("This application is not waiting for screening: it is “${state}”.",
                                          mapping={"state": _(state.title)}))])
     if not application.eligibility_checks and application.round.eligibility_rules:
@@ -413,7 +406,7 @@ def screen(db: Session, registry, application: Application, user, decisions: Map
         check.decided_by_id = user.id
         check.decided_at = now
     eligible = bool(screening_outcome(application))
-    service = WorkflowService(_workflows(registry), db, transaction_manager=transaction_manager)
+    service = WorkflowService(workflows_of(registry), db, transaction_manager=transaction_manager)
     try:
         if eligible:
             service.fire(application, "confirm_eligible", user, now=now)

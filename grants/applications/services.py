@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import colander
 from sqlalchemy import select
@@ -47,7 +47,8 @@ from sqlalchemy.orm import Session
 from grants.i18n import _, format_datetime
 from grants.money import Money, format_money
 from grants.security import Permission, Role, local_roles
-from grants.workflow import Refused
+from grants.workflow import ProblemsRefused, Refused
+from grants.lifecycle.services import holds_permission, workflows_of
 
 from .formdefs import (
     PROPOSAL_VERSION_KEY,
@@ -71,25 +72,14 @@ _EDIT_PERMISSION = {"application": Permission.ApplicationsApplicationEdit,
                     "proposal": Permission.ApplicationsProposalEdit}
 
 
-class ApplicationRefused(Refused):
+class ApplicationRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
 
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
-
-def _refuse_if(problems):
-    if problems:
-        raise ApplicationRefused(problems)
+_refuse_if = ApplicationRefused.refuse_if
 
 
 # -- the registry and its parts -----------------------------------------------------------------
-
-
-def _workflows(registry):
-    """The WorkflowRegistry, given it or the Pyramid registry that carries it."""
-    return getattr(registry, "workflows", registry)
 
 
 def _settings(registry) -> dict:
@@ -99,15 +89,8 @@ def _settings(registry) -> dict:
     return settings or {}
 
 
-def _holds(registry, obj, user, permission) -> bool:
-    """Does ``user`` hold ``permission`` on ``obj`` in its current workflow state?  (The
-    same answer as ``request.has_permission``, without a request.)"""
-    state = _workflows(registry).for_object(obj).state_of(obj)
-    return bool(state.roles_for(permission) & local_roles(obj, user))
-
-
 def _state_label(registry, obj):
-    state = _workflows(registry).for_object(obj).state_of(obj)
+    state = workflows_of(registry).for_object(obj).state_of(obj)
     return state.public_title or state.title
 
 
@@ -209,7 +192,7 @@ def edit_refusal(registry, application, user, stage: str = "application"):
                      mapping={"state": _state_label(registry, application)})
         return _("This application is “${state}”; its answers can no longer be changed.",
                  mapping={"state": _state_label(registry, application)})
-    if user is None or not _holds(registry, application, user, _EDIT_PERMISSION[stage]):
+    if user is None or not holds_permission(registry, application, user, _EDIT_PERMISSION[stage]):
         return _("Only members of the organisation that applies can change this application.")
     return None
 
@@ -268,7 +251,7 @@ def create_application(dbsession: Session, registry, rnd, organisation, user, *,
     closed = round_open_problem(rnd, now)
     if closed is not None:
         problems.append((None, closed))
-    elif user is None or not _holds(registry, rnd, user, Permission.ApplicationsApplicationCreate):
+    elif user is None or not holds_permission(registry, rnd, user, Permission.ApplicationsApplicationCreate):
         problems.append((None, _("Sign in to apply.")))
     forms = forms_of(registry)
     version = rnd.application_form_version or forms.default("application").version
@@ -277,7 +260,7 @@ def create_application(dbsession: Session, registry, rnd, organisation, user, *,
     _refuse_if(problems)
     application = Application(round=rnd, organisation=organisation, title=title, form_version=version,
                               answers={}, sections_done=[], proposal={})
-    WorkflowService(_workflows(registry), dbsession).start(application, user)
+    WorkflowService(workflows_of(registry), dbsession).start(application, user)
     return application
 
 
@@ -481,7 +464,7 @@ def _fire(dbsession, registry, application, trigger, user, *, transaction_manage
           now=None):
     from grants.lifecycle.services import WorkflowService
 
-    service = WorkflowService(_workflows(registry), dbsession, transaction_manager=transaction_manager)
+    service = WorkflowService(workflows_of(registry), dbsession, transaction_manager=transaction_manager)
     try:
         return service.fire(application, trigger, user, comment=comment, data=data, now=now)
     except ApplicationRefused:
@@ -508,7 +491,7 @@ def submit_proposal(dbsession: Session, registry, application, user, *, transact
 def withdraw(dbsession: Session, registry, application, user, *, reason: str = "", transaction_manager=None,
              now: dt.datetime | None = None):
     """Withdraw the application (trigger ``withdraw``), with the reason in its history."""
-    transition = _workflows(registry).for_object(application).definition.transition("withdraw", application.state)
+    transition = workflows_of(registry).for_object(application).definition.transition("withdraw", application.state)
     data = {"reason": reason} if transition is not None and transition.form else None
     return _fire(dbsession, registry, application, "withdraw", user, transaction_manager=transaction_manager,
                  comment=(reason or "").strip(), data=data, now=now)

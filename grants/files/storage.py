@@ -27,12 +27,10 @@ import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
-from typing import Any, Sequence
-
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
-from grants.workflow import Refused
+from grants.workflow import ProblemsRefused
 
 from .models import StoredFile
 
@@ -61,12 +59,8 @@ _KIND_NAMES = {
 }
 
 
-class FileRefused(Refused):
+class FileRefused(ProblemsRefused):
     """The file was not stored.  ``problems`` is a list of (field name or None, reason)."""
-
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
 
 class FilesNotConfigured(RuntimeError):

@@ -45,14 +45,14 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from pyramid.traversal import resource_path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
-from grants.workflow import Refused
+from grants.workflow import ProblemsRefused
 
 from .models import (
     BLADI_CAPACITY_AREAS,
@@ -102,17 +102,11 @@ CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Di
 DISPLAY_QUANTUM = Decimal("0.01")
 
 
-class IncubationRefused(Refused):
+class IncubationRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
 
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
-
-def _refuse_if(problems) -> None:
-    if problems:
-        raise IncubationRefused(problems)
+_refuse_if = IncubationRefused.refuse_if
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -50,6 +50,19 @@ class Env:
         tm.get().addAfterCommitHook(hook)
 
 
+def workflows_of(registry) -> WorkflowRegistry:
+    """The WorkflowRegistry, given it or the Pyramid registry that carries it (services
+    take either, so scripts and plugins can pass what they have)."""
+    return getattr(registry, "workflows", registry)
+
+
+def holds_permission(registry, obj: WorkflowMixin, user, permission: str) -> bool:
+    """Does ``user`` hold ``permission`` on ``obj`` in its current workflow state?  The
+    answer ``request.has_permission`` gives, for services called without a request."""
+    state = workflows_of(registry).for_object(obj).state_of(obj)
+    return bool(state.roles_for(permission) & local_roles(obj, user))
+
+
 class WorkflowService:
     """Fire transitions on stored objects.  One per request (or per CLI transaction)."""
 

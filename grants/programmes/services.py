@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from grants.i18n import _
 from grants.money import MINOR_UNITS, Money, MoneyBag
 from grants.plugins import ENTRY_POINT_GROUP
-from grants.workflow import Refused
+from grants.workflow import ProblemsRefused
+from grants.lifecycle.services import workflows_of
 
 from .models import (
     CO_FUNDER,
@@ -64,22 +65,11 @@ LOCKED_AFTER_OPEN = ("application_form_version",)
 EDITABLE = LOCKED_AFTER_DRAFT + LOCKED_AFTER_OPEN + ("title", "rubric_id", "blind_review")
 
 
-class ProgrammeRefused(Refused):
+class ProgrammeRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
 
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
-
-def _refuse_if(problems):
-    if problems:
-        raise ProgrammeRefused(problems)
-
-
-def _workflows(registry):
-    """The WorkflowRegistry, given it or the Pyramid registry that carries it."""
-    return getattr(registry, "workflows", registry)
+_refuse_if = ProgrammeRefused.refuse_if
 
 
 # -- plugins ----------------------------------------------------------------------------------
@@ -505,7 +495,7 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
                 blind_review=bool(blind_review), eligibility_rules=rules)
     rnd.budget = budget
     rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
-    WorkflowService(_workflows(registry), dbsession).start(rnd, user, actor=actor)
+    WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     return rnd
 
 
@@ -634,7 +624,7 @@ def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
     order: list[str] = []
     titles: dict[str, Any] = {}
     if registry is not None:
-        workflows = _workflows(registry)
+        workflows = workflows_of(registry)
         for version in workflows.versions(Application.__workflow__):
             for state in workflows.get(Application.__workflow__, version).definition.states.values():
                 if state.id not in titles:

@@ -57,11 +57,11 @@ from sqlalchemy.orm import Session
 
 from grants.applications.models import Application
 from grants.i18n import _
-from grants.lifecycle.services import WorkflowService
+from grants.lifecycle.services import WorkflowService, workflows_of
 from grants.money import Money
 from grants.programmes.models import Round
 from grants.security import Permission
-from grants.workflow import Actor, Refused
+from grants.workflow import Actor, ProblemsRefused, Refused
 
 from . import scoring
 from .models import (
@@ -87,22 +87,11 @@ _MODERATION_QUANTUM = scoring.DISPLAY_QUANTUM  # scores are stored as typed, to 
 _REFERENCE_MAX = 100  # Decision.funder_reference
 
 
-class DecisionRefused(Refused):
+class DecisionRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
 
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
-
-def _refuse_if(problems) -> None:
-    if problems:
-        raise DecisionRefused(problems)
-
-
-def _workflows(registry):
-    """The WorkflowRegistry, given it or the Pyramid registry that carries it."""
-    return getattr(registry, "workflows", registry)
+_refuse_if = DecisionRefused.refuse_if
 
 
 def _check_stage(stage: str) -> None:
@@ -510,7 +499,7 @@ def decide(db: Session, registry, application: Application, user, *, trigger: st
     recorded (None for a step that records none, like starting due diligence).  Refused
     (nothing changed) when the step is not a decision, not possible now or not allowed to
     ``user`` (or ``actor``), and without a reason where the applicant must be given one."""
-    service = WorkflowService(_workflows(registry), db, transaction_manager=transaction_manager)
+    service = WorkflowService(workflows_of(registry), db, transaction_manager=transaction_manager)
     reason, funder_reference = reason or "", funder_reference or ""
     transition, problems = _decision_transition(service.workflow(application), application, trigger, reason,
                                                 funder_reference)
@@ -580,7 +569,7 @@ def decide_round(db: Session, registry, rnd: Round, user, *, stage: str, selecte
             mapping={"count": len(unscored), "names": "; ".join(applicant_label(a) for a in unscored)})))
     _refuse_if(problems)
 
-    service = WorkflowService(_workflows(registry), db, transaction_manager=transaction_manager)
+    service = WorkflowService(workflows_of(registry), db, transaction_manager=transaction_manager)
     plan = [(row.application, selected_trigger, reason_selected) for row in chosen]
     plan += [(row.application, declined_trigger, reason_declined) for row in others]
     # Check every one before moving any, so a refusal changes nothing.

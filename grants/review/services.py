@@ -55,8 +55,9 @@ from grants.accounts.models import Membership, User
 from grants.applications.models import Application
 from grants.i18n import _
 from grants.programmes.models import Round
-from grants.security import Permission, local_roles
-from grants.workflow import Refused
+from grants.security import Permission
+from grants.workflow import ProblemsRefused
+from grants.lifecycle.services import holds_permission
 
 from . import scoring
 from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES, Review, ReviewAssignment, RoundReviewer, Rubric
@@ -72,12 +73,8 @@ RESERVED_IDS = {"csrf_token", "submit", "save"}
 INVITED, ACCEPTED, DECLINED = "invited", "accepted", "declined"
 
 
-class ReviewRefused(Refused):
+class ReviewRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
-
-    def __init__(self, problems: Sequence[tuple[str | None, Any]]):
-        self.problems = list(problems)
-        super().__init__([reason for _field, reason in self.problems])
 
 
 def _refuse(reason, field_name: str | None = None):
@@ -86,11 +83,6 @@ def _refuse(reason, field_name: str | None = None):
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def _workflows(registry):
-    """The WorkflowRegistry, given it or the Pyramid registry that carries it."""
-    return getattr(registry, "workflows", registry)
 
 
 def _check_stage(stage: str) -> None:
@@ -646,8 +638,7 @@ def score_refusal(dbsession: Session, registry, assignment: ReviewAssignment, us
     application = assignment.application
     if application.state != STAGE_STATES[assignment.stage]:
         return _("Scoring for this application has closed.")
-    state = _workflows(registry).for_object(application).state_of(application)
-    if not state.roles_for(Permission.ReviewApplicationScore) & local_roles(application, user):
+    if not holds_permission(registry, application, user, Permission.ReviewApplicationScore):
         return _("You are not allowed to score this application.")
     if assignment.review is not None and assignment.review.submitted_at is not None:
         return _("You have already submitted your scores; they can no longer be changed.")

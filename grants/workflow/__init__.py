@@ -10,7 +10,7 @@ The API that UIs, the CLI, plugins and tests share:
 - :func:`lint` and :mod:`grants.workflow.diagram` check and draw definitions.
 """
 from .definition import Definition, DefinitionError, State, Transition, load_definition, load_directory
-from .engine import Actor, Conflict, FireContext, Option, Record, Refused, Workflow
+from .engine import Actor, Conflict, FireContext, Option, ProblemsRefused, Record, Refused, Workflow
 from .lint import Problem, lint
 from .registry import (
     AddEffect,
@@ -40,6 +40,7 @@ __all__ = [
     "Option",
     "Problem",
     "Record",
+    "ProblemsRefused",
     "Refused",
     "SetStateForm",
     "SetTransitionForm",

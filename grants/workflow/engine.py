@@ -49,6 +49,23 @@ class Refused(Exception):
         super().__init__("; ".join(plain(r) for r in self.reasons))
 
 
+class ProblemsRefused(Refused):
+    """A service refused what it was asked; nothing was changed.  ``problems`` are
+    (field name or None, reason) pairs, so a page can put each reason beside its input
+    (``grants.forms.form_refused``).  Each area names its own subclass
+    (``ApplicationRefused``, ``ReviewRefused``, …) so callers can catch just theirs."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__([reason for _field, reason in self.problems])
+
+    @classmethod
+    def refuse_if(cls, problems) -> None:
+        """Raise with ``problems`` if there are any."""
+        if problems:
+            raise cls(problems)
+
+
 def plain(message: Any) -> str:
     """A message in its source language, placeholders filled (for logs and the CLI)."""
     if not hasattr(message, "interpolate"):
