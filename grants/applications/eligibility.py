@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from grants.i18n import _, translate_for
 from grants.money import Money, format_money
 from grants.workflow import ProblemsRefused, Refused
+from grants.applications.services import round_maximum  # one maximum for the form and the rule
 from grants.lifecycle.services import workflows_of
 
 from .models import Application, EligibilityCheck
@@ -210,14 +211,6 @@ def _region_in(application: Application, rule: dict):
                  mapping={"allowed": {"regions": allowed}})
     return _("The organisation works in ${regions}; this round is open to ${allowed} only.",
              mapping={"regions": {"regions": works_in}, "allowed": {"regions": allowed}})
-
-
-def round_maximum(rnd, rule: dict | None = None) -> Money | None:
-    """See :func:`grants.applications.services.round_maximum` (one definition for the
-    form and the rules)."""
-    from grants.applications.services import round_maximum as shared
-
-    return shared(rnd, rule)
 
 
 def _amount_within_max(application: Application, rule: dict):

@@ -82,10 +82,6 @@ def _decisions(appstruct: dict, application: Application) -> dict:
     return decisions
 
 
-def _refused_page(request, form, problems) -> dict:
-    return form_refused(request, form, problems)
-
-
 def _application_summary(request, application: Application) -> dict:
     amount = application.amount
     return {
@@ -124,7 +120,7 @@ def screen_application(context, request):
         return page
     except eligibility.EligibilityRefused as refused:
         request.tm.doom()
-        page.update(_refused_page(request, form, refused.problems))
+        page.update(form_refused(request, form, refused.problems))
         return page
     if eligible:
         flash_done(request, _("Screening recorded: “${title}” is eligible and goes to review.",

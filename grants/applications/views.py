@@ -253,16 +253,12 @@ def apply(context, request):
     except services.ApplicationRefused as refused:
         request.tm.doom()
         status = 409 if any(f is None for f, _r in refused.problems) else 400
-        failed = _refused(request, form, refused.problems)
+        failed = form_refused(request, form, refused.problems)
         request.response.status = status
         return {**page, **failed}
     flash_done(request, _("Your application is started. Complete each section, in any order, then check your "
                           "answers and submit."))
     return HTTPFound(location=request.resource_url(application))
-
-
-def _refused(request, form, problems) -> dict:
-    return form_refused(request, form, problems)
 
 
 # -- the application page -------------------------------------------------------------------
@@ -423,7 +419,7 @@ def section_page(context, request, stage):
                               stage=stage, finished=not later, locale=request.locale_name)
     except services.ApplicationRefused as refused:
         request.tm.doom()
-        return {**page, **_refused(request, form, refused.problems)}
+        return {**page, **form_refused(request, form, refused.problems)}
     if later:
         flash_done(request, _("Your answers to “${section}” are saved. You can come back to them later.",
                               mapping={"section": sec.title}))

@@ -35,10 +35,6 @@ from .models import ENTRY, EXIT, CohortMember, IncubationSession
 T = "grants.templates:incubation/"
 
 
-def _refused(request, form, problems, field_map) -> dict:
-    return form_refused(request, form, problems, field_map)
-
-
 def _flash_refusal(request, refused) -> None:
     request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
 
@@ -190,7 +186,7 @@ def _create_cohort(context, request):
                                         months=data["months"])
     except services.IncubationRefused as refused:
         request.tm.doom()
-        return _failed_page(context, request, "cohort", _refused(request, form, refused.problems, COHORT_FIELDS))
+        return _failed_page(context, request, "cohort", form_refused(request, form, refused.problems, COHORT_FIELDS))
     flash_done(request, _("Cohort created: ${title}, from ${start} to ${end}.",
                           mapping={"title": cohort.title, "start": cohort.starts_on.isoformat(),
                                    "end": cohort.ends_on.isoformat()}))
@@ -209,7 +205,7 @@ def _add_session(context, request, cohort):
                                        held_on=data["held_on"], facilitator=data["facilitator"], notes=data["notes"])
     except services.IncubationRefused as refused:
         request.tm.doom()
-        return _failed_page(context, request, formid, _refused(request, form, refused.problems, SESSION_FIELDS))
+        return _failed_page(context, request, formid, form_refused(request, form, refused.problems, SESSION_FIELDS))
     flash_done(request, _("Added the session “${title}”.", mapping={"title": session.title}))
     return HTTPFound(location=request.resource_url(context, "incubation"))
 
@@ -225,7 +221,7 @@ def _take_register(context, request, session):
         rows = services.record_attendance(request.dbsession, session, [int(v) for v in data["present"]])
     except services.IncubationRefused as refused:
         request.tm.doom()
-        return _failed_page(context, request, formid, _refused(request, form, refused.problems, {"present": "present"}))
+        return _failed_page(context, request, formid, form_refused(request, form, refused.problems, {"present": "present"}))
     flash_done(request, _("Saved the register of “${title}”: ${present} of ${total} present.",
                           mapping={"title": session.title, "present": sum(1 for r in rows if r.present),
                                    "total": len(rows)}))
@@ -347,7 +343,7 @@ def incubation_member(context, request):
                                  notes={a: data[f"{a}_note"] for a in areas})
     except services.IncubationRefused as refused:
         request.tm.doom()
-        failed = _refused(request, form, refused.problems, {a: a for a in areas})
+        failed = form_refused(request, form, refused.problems, {a: a for a in areas})
         return _member_page(context, request, member, forms={formid: failed["form_html"]}, errors=failed["errors"])
     name = member.application.organisation.legal_name
     flash_done(request, _("Saved the entry assessment of ${name}.", mapping={"name": name}) if phase == ENTRY

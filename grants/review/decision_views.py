@@ -80,10 +80,6 @@ def _query(stage, normalise, limit_text) -> dict:
     return query
 
 
-def refusal_failure(request, form, problems, field_map=None) -> dict:
-    return form_refused(request, form, problems, field_map)
-
-
 def _trigger_choices(request, rnd, triggers):
     definition = request.registry.workflows.get("application").definition
     return [(t, _(definition.transition(t).title)) for t in triggers]
@@ -144,7 +140,7 @@ def ranking_page(context, request):
                                              reason=data["reason"], stage=stage, normalise=normalise, limit=limit)
             except decisions.DecisionRefused as refused:
                 request.tm.doom()
-                failed = refusal_failure(request, override_form, refused.problems, {"action": "change"})
+                failed = form_refused(request, override_form, refused.problems, {"action": "change"})
                 override_html, errors = failed["form_html"], errors + failed["errors"]
             else:
                 flash_done(request, _("Saved the change to the selection: ${application}.",
@@ -166,7 +162,7 @@ def ranking_page(context, request):
                     allow_unscored=data.get("allow_unscored", False), transaction_manager=request.tm)
             except decisions.DecisionRefused as refused:
                 request.tm.doom()  # nothing half-decided stays
-                failed = refusal_failure(request, decisions_form, refused.problems)
+                failed = form_refused(request, decisions_form, refused.problems)
                 decisions_html, errors = failed["form_html"], errors + failed["errors"]
             else:
                 flash_done(request, _("Recorded ${selected} selected and ${declined} not selected. Each applicant "
@@ -258,7 +254,7 @@ def moderate_page(context, request):
                            reason=data["reason"], stage=stage, normalise=normalise)
     except decisions.DecisionRefused as refused:
         request.tm.doom()
-        page.update(refusal_failure(request, form, refused.problems))
+        page.update(form_refused(request, form, refused.problems))
         return page
     flash_done(request, _("Moderated the score of ${application}.",
                           mapping={"application": decisions.applicant_label(context)}))

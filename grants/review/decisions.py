@@ -480,10 +480,18 @@ def _decision_transition(wf, application: Application, trigger: str, reason: str
     return transition, problems
 
 
+#: The effect that stores a Decision (grants/review/effects.py), as workflows name it.
+RECORD_DECISION = "grants.review.effects:record_decision"
+
+
 def _fire(service: WorkflowService, application: Application, transition, user, actor, reason: str,
           funder_reference: str, now=None) -> Decision | None:
-    before = service.dbsession.scalar(select(Decision.id).where(Decision.application_id == application.id)
-                                      .order_by(Decision.id.desc()).limit(1))
+    data = {"funder_reference": funder_reference.strip()} if transition.form else None
+    service.fire(application, transition.trigger, user, actor=actor, data=data, comment=reason.strip(), now=now)
+    if RECORD_DECISION not in transition.effects:
+        return None  # a step such as starting due diligence records no decision
+    return service.dbsession.scalar(select(Decision).where(Decision.application_id == application.id)
+                                    .order_by(Decision.id.desc()).limit(1))
     data = {"funder_reference": funder_reference.strip()} if transition.form else None
     service.fire(application, transition.trigger, user, actor=actor, data=data, comment=reason.strip(), now=now)
     return service.dbsession.scalar(select(Decision).where(

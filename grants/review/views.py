@@ -58,11 +58,6 @@ def _errors_from(request, problems, field_ids: dict) -> list[tuple[str, str]]:
     return [(field_ids.get(name, field_ids.get(None, "main")), translate(request, reason)) for name, reason in problems]
 
 
-def _refused_form(request, form, problems, nested: dict | None = None) -> dict:
-    """``nested`` maps a problem's field to (group, child) inside the form."""
-    return form_refused(request, form, problems, nested)
-
-
 # -- the round's reviewer pool ---------------------------------------------------------------
 
 
@@ -99,7 +94,7 @@ def round_reviewers(context, request):
             request.dbsession, request.registry, context, data["email"], request.user,
             transaction_manager=request.tm, reviews_url=request.resource_url(request.root, "reviews"))
     except services.ReviewRefused as refused:
-        page = _refused_form(request, form, refused.problems)
+        page = form_refused(request, form, refused.problems)
         return _reviewers_page(request, context, page["form_html"], page["errors"])
     flash_done(request, _("Invited ${name} to review in this round. They have been sent an e-mail.",
                           mapping={"name": invitation.user.name}))
@@ -346,7 +341,7 @@ def declare(context, request):
     try:
         services.declare(db, assignment, user, conflict=conflict, reason=data["reason"])
     except services.ReviewRefused as refused:
-        page = _refused_form(request, form, refused.problems)
+        page = form_refused(request, form, refused.problems)
         return _declare_page(request, assignment, page["form_html"], page["errors"])
     if conflict:
         flash_done(request, _("Your conflict of interest with ${reference} is recorded. You will not see or score "
@@ -582,7 +577,7 @@ def score(context, request):
                              submit=submit)
     except services.ReviewRefused as refused:
         nested = {f"{c.id}.{part}": (c.id, part) for c in rubric.criteria for part in ("score", "rationale")}
-        page = _refused_form(request, form, refused.problems, nested)
+        page = form_refused(request, form, refused.problems, nested)
         return _score_page(request, assignment, rubric, page["form_html"], page["errors"])
     if submit:
         flash_done(request, _("Your scores for ${reference} are submitted. Thank you.",
