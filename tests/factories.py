@@ -64,18 +64,24 @@ def round_(db, registry, prog=None, *, state="open", opens_at=None, closes_at=No
 
 
 def application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", state="draft", complete=True,
-                amount=None) -> Application:
+                amount=None, answers=None) -> Application:
     """An application on its round's form version.  By default every section is answered
     and every document attached, as a member would through the pages, so that it can be
     submitted; ``complete=False`` leaves it as just started.  ``amount`` (Money) is the
-    amount asked (default 20,000 in the programme's currency, or the round's maximum)."""
+    amount asked (default 20,000 in the programme's currency, or the round's maximum);
+    ``answers`` replaces some of SAMPLE_ANSWERS ({"summary": …}).
+
+    ``state`` is reached through the real transitions: submitted, eligible (the round
+    must have no eligibility rules, or the screening guard refuses), incubation, or
+    proposal_submitted (with a full proposal filled in)."""
     from grants.applications.formdefs import forms_of
 
     forms = forms_of(registry)
     version = rnd.application_form_version or forms.default("application").version
     filled = {}
     if complete:  # made whole before it is stored, so that it is inserted at row_version 1
-        answers, done, attachments, amount = _answers_for(db, registry, forms.get(version), rnd, org, title, amount)
+        answers, done, attachments, amount = _answers_for(db, registry, forms.get(version), rnd, org, title, amount,
+                                                          answers)
         filled = dict(answers=answers, sections_done=done, attachments=attachments, amount_minor=amount.minor_units,
                       amount_currency=amount.currency)
     a = Application(round=rnd, organisation=org, title=title, proposal={}, form_version=version,
@@ -86,10 +92,18 @@ def application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", stat
         from grants.applications.services import missing_answers
 
         assert missing_answers(registry, a) == [], missing_answers(registry, a)
-    if state in ("submitted", "eligible"):
-        service.fire(a, "submit", actor=SYSTEM)
-    if state == "eligible":
-        service.fire(a, "confirm_eligible", actor=SYSTEM)
+    path = ["submitted", "eligible", "incubation", "proposal_submitted"]
+    reached = path[:path.index(state) + 1] if state in path else []
+    for step in reached:
+        if step == "submitted":
+            service.fire(a, "submit", actor=SYSTEM)
+        elif step == "eligible":
+            service.fire(a, "confirm_eligible", actor=SYSTEM)
+        elif step == "incubation":
+            service.fire(a, "incubate", actor=SYSTEM, data={"funder_reference": ""}, comment="Invited to incubation")
+        else:
+            fill_proposal(db, registry, a, amount=a.amount)
+            service.fire(a, "submit_proposal", actor=SYSTEM)
     return a
 
 
@@ -109,7 +123,7 @@ SAMPLE_ANSWERS = {
 }
 
 
-def _answers_for(db, registry, form, rnd, org, title, amount):
+def _answers_for(db, registry, form, rnd, org, title, amount, overrides=None):
     """(answers, sections done, attachments, amount) filling every section of ``form``."""
     from decimal import Decimal
 
@@ -125,7 +139,7 @@ def _answers_for(db, registry, form, rnd, org, title, amount):
         maximum = services.round_maximum(rnd)
         if maximum is not None and maximum < amount:
             amount = maximum
-    sample = {**SAMPLE_ANSWERS, "project_title": title, "amount": amount, "total": amount}
+    sample = {**SAMPLE_ANSWERS, "project_title": title, "amount": amount, "total": amount, **(overrides or {})}
     answers, done = {}, []
     for section in form.sections:
         schema = bind_schema(section, currency=currency, country=org.country)

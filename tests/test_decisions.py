@@ -57,30 +57,25 @@ def rubric(db) -> Rubric:
 
 
 def review_round(db, registry, *, budget=10_000):
-    """A BLADI round in review, with a rubric and a budget in US dollars."""
+    """A BLADI round, open, with a rubric and a budget in US dollars: add its candidates,
+    then :func:`start_review`."""
     rnd = f.round_(db, registry, title="Nabda b houmti")
     rnd.rubric_id = rubric(db).id
     rnd.budget = usd(budget) if budget is not None else None
-    service = WorkflowService(registry.workflows, db)
-    service.fire(rnd, "close", actor=f.SYSTEM)
-    service.fire(rnd, "start_review", actor=f.SYSTEM)
     return rnd
 
 
+def start_review(db, registry, rnd):
+    service = WorkflowService(registry.workflows, db)
+    service.fire(rnd, "close", actor=f.SYSTEM)
+    service.fire(rnd, "start_review", actor=f.SYSTEM)
+
+
 def candidate(db, registry, rnd, name, amount, *, state="eligible", member=None) -> Application:
-    """An application competing in ``rnd``.  Submitting and screening belong to the
-    application form and eligibility (built elsewhere, with their own guards), so the state
-    is set on the row here — in test setup only."""
+    """An application competing in ``rnd``, submitted, screened (and for the proposal
+    stage incubated and its full proposal submitted) through the real transitions."""
     org = f.organisation(db, *([member] if member else []), name=name)
-    application = Application(round=rnd, organisation=org, title=f"Project of {name}",
-                              amount_minor=usd(amount).minor_units, amount_currency="USD")
-    WorkflowService(registry.workflows, db).start(application, actor=f.SYSTEM)
-    application.state = state
-    application.submitted_at = f.now()
-    if state == "proposal_submitted":
-        application.proposal_submitted_at = f.now()
-    db.flush()
-    return application
+    return f.application(db, registry, rnd, org, title=f"Project of {name}", state=state, amount=usd(amount))
 
 
 def review(db, application, reviewer, relevance, capacity, *, stage="application", submitted=True,
@@ -118,6 +113,7 @@ def three_scored(db, registry, **kw):
     review(db, khatwa, r1, 3, 3)    # total 6, weighted 3
     review(db, afek, r2, 2, 5)      # total 7, weighted (2·2 + 5)/3 = 3
     review(db, mashhad, r1, 5, 5, submitted=False)  # a draft does not count
+    start_review(db, registry, rnd)
     return rnd, {"acec": acec, "khatwa": khatwa, "afek": afek, "mashhad": mashhad}
 
 
@@ -156,6 +152,7 @@ def test_normalisation_corrects_a_lenient_and_a_harsh_reviewer(db, registry):
     review(db, apps["SOUTKOM"], lenient, 4, 4)     # 4: the lenient reviewer's worst
     review(db, apps["Kun Sadiqi"], harsh, 3, 3)    # 3: the harsh reviewer's best
     review(db, apps["Khatwa"], harsh, 1, 1)        # 1
+    start_review(db, registry, rnd)
 
     plain = decisions.round_ranking(db, rnd, stage="application")
     assert [r.label for r in plain.rows] == ["ARA", "SOUTKOM", "Kun Sadiqi", "Khatwa"]
@@ -185,6 +182,7 @@ def test_proposal_stage_ranks_full_proposals_only(db, registry):
     still_eligible = candidate(db, registry, rnd, "Commerçants", 9_000)
     review(db, first, reviewer, 4, 4, stage=PROPOSAL_STAGE)
     review(db, still_eligible, reviewer, 4, 4)  # an application-stage review
+    start_review(db, registry, rnd)
     ranking = decisions.round_ranking(db, rnd, stage="proposal")
     assert [r.label for r in ranking.rows] == ["ATTEJ"] and ranking.unscored == ()
     assert [r.label for r in decisions.round_ranking(db, rnd, stage="application").rows] == ["Commerçants"]
@@ -390,6 +388,7 @@ def test_proposal_stage_selects_and_does_not_fund_the_others(db, registry):
     not_funded = candidate(db, registry, rnd, "Horizon d'Enfance", 15_000, state="proposal_submitted")
     review(db, funded, reviewer, 5, 4, stage=PROPOSAL_STAGE)
     review(db, not_funded, reviewer, 3, 4, stage=PROPOSAL_STAGE)
+    start_review(db, registry, rnd)
     with pytest.raises(DecisionRefused) as refused:
         decisions.decide_round(db, registry, rnd, officer, stage="proposal", selected_trigger="incubate",
                                declined_trigger="not_fund", reason_declined="Feedback.")
@@ -398,7 +397,8 @@ def test_proposal_stage_selects_and_does_not_fund_the_others(db, registry):
                            declined_trigger="not_fund", reason_declined="The budget plan needs more detail.",
                            funder_reference="Board 2019-09")
     assert (funded.state, not_funded.state) == ("selected", "not_funded")
-    (feedback,) = decisions.decisions_for(db, not_funded)
+    invited, feedback = decisions.decisions_for(db, not_funded)  # to incubation, then on the proposal
+    assert (invited.stage, invited.outcome) == ("application", "incubate")
     assert (feedback.stage, feedback.outcome, feedback.reason) == (
         "proposal", "not_fund", "The budget plan needs more detail.")
 

@@ -39,19 +39,12 @@ def count(db, model) -> int:
 
 
 def incubated(db, registry, rnd, org, *, title="Theatre clubs in Kebili", tm=None) -> Application:
-    """An application the `incubate` decision moved to incubation.
-
-    The application is put in `eligible` by setting its state directly: the `submit` guard
-    needs complete answers (grants.applications.services) and `confirm_eligible` needs an
-    officer's screening (grants.applications.eligibility), both built elsewhere.  The move
-    into incubation itself is the real decision, fired through the WorkflowService."""
-    application = Application(round=rnd, organisation=org, title=title)
-    service = WorkflowService(registry.workflows, db, transaction_manager=tm)
-    service.start(application, actor=f.SYSTEM)
-    application.state = "eligible"  # test set-up only: see the docstring
-    db.flush()
-    service.fire(application, "incubate", actor=f.SYSTEM, data={"funder_reference": "BLADI-2019-INC"},
-                 comment="One of the 20 for incubation")
+    """An application submitted, screened and moved to incubation by the `incubate`
+    decision, each through the WorkflowService."""
+    application = f.application(db, registry, rnd, org, title=title, state="eligible")
+    WorkflowService(registry.workflows, db, transaction_manager=tm).fire(
+        application, "incubate", actor=f.SYSTEM, data={"funder_reference": "BLADI-2019-INC"},
+        comment="One of the 20 for incubation")
     return application
 
 

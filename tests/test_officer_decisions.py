@@ -8,7 +8,7 @@ from sqlalchemy import select
 import factories as f
 from grants.applications.models import Application
 from grants.review.models import Decision, ScoreModeration, SelectionOverride
-from test_decisions import candidate, review, review_round
+from test_decisions import candidate, review, review_round, start_review
 
 
 def bladi_round(registry):
@@ -26,6 +26,7 @@ def bladi_round(registry):
         review(db, apps["Khatwa"], r1, 3, 3)
         review(db, apps["AFEK"], r2, 2, 5)
         review(db, apps["ARA"], r1, 1, 1)
+        start_review(db, registry, rnd)
         url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
         return url, {name: a.id for name, a in apps.items()}
 

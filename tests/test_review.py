@@ -25,19 +25,11 @@ def reasons(exc_info) -> list[str]:
     return [r.interpolate() if hasattr(r, "interpolate") else str(r) for r in exc_info.value.reasons]
 
 
-def eligible_application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", amount_minor=25_000_000,
-                         answers=None, state="eligible") -> Application:
-    """An application waiting for review.  Its workflow is started for real; the state is
-    then set directly, in test setup only: ``submit`` and ``confirm_eligible`` have guards
-    (complete answers, an officer's screening) that belong to other parts of the app and
-    are tested there.  Review only needs an application in the stage's state."""
-    application = Application(round=rnd, organisation=org, title=title, amount_minor=amount_minor,
-                              amount_currency="TND", answers=answers or {
-                                  "project": {"project_title": title, "summary": "Weekly theatre clubs for youth."}})
-    WorkflowService(registry.workflows, db).start(application, actor=f.SYSTEM)
-    application.state = state
-    db.flush()
-    return application
+def eligible_application(db, registry, rnd, org, *, title="Theatre clubs in Kebili", answers=None,
+                         state="eligible") -> Application:
+    """An application waiting for review, brought there through the real transitions
+    (its round declares no eligibility rules, so screening confirms it)."""
+    return f.application(db, registry, rnd, org, title=title, state=state, answers=answers)
 
 
 def reviewer(db, registry, rnd, *, email=None, name="Reviewer", locale="en"):
@@ -189,7 +181,10 @@ def test_manual_assignment_refusals_change_nothing(registry):
                 services.assign(db, target, person, None)
             assert reasons(refused) == [message]
         # A conflict at the first stage keeps them off the full proposal too.
-        application.state = "proposal_submitted"
+        WorkflowService(registry.workflows, db).fire(application, "incubate", actor=f.SYSTEM,
+                                                     data={"funder_reference": ""})
+        f.fill_proposal(db, registry, application)
+        WorkflowService(registry.workflows, db).fire(application, "submit_proposal", actor=f.SYSTEM)
         with pytest.raises(ReviewRefused) as refused:
             services.assign(db, application, nour, None, PROPOSAL_STAGE)
         assert reasons(refused) == ["Nour declared a conflict of interest with this application."]
@@ -617,11 +612,8 @@ def _reviewer_with_clearance(registry, *, blind):
         org = f.registered_organisation(db, owner, legal_name="جمعية أفق — AFEK", registration_number="2011-0457",
                                         contact_email="afek@example.org")
         application = eligible_application(db, registry, rnd, org, title="Association Afek: theatre clubs", answers={
-            "organisation": {"mission": "Theatre for the young people of Kebili.", "year_founded": 2011,
-                             "contact_email": "afek@example.org"},
-            "project": {"project_title": "Theatre clubs", "summary": "Association AFEK (reg. 2011-0457) will run "
-                                                                     "weekly clubs."},
-            "budget": {"amount": {"amount": "25000.000", "currency": "TND"}}})
+            "mission": "Theatre for the young people of Kebili.", "year_founded": 2011,
+            "project_title": "Theatre clubs", "summary": "Association AFEK (reg. 2011-0457) will run weekly clubs."})
         assignment = services.assign(db, application, sami, None)
         services.declare(db, assignment, sami, conflict=False)
         return f"{url}/applications/{application.id}", application.reference

@@ -11,23 +11,15 @@ from sqlalchemy import select
 
 import factories as f
 from grants.applications.models import Application
-from grants.lifecycle.services import WorkflowService
 from grants.review.models import Review, ReviewAssignment
 
 CRITERIA = ("relevance", "feasibility", "capacity", "participation", "value")
 
 
 def eligible_application(db, registry, rnd, org, title) -> Application:
-    """An application in review.  Its workflow is started for real; the state is then set
-    directly, in test setup only: reaching ``eligible`` for real needs complete answers and
-    an officer's screening, which other tests cover."""
-    application = Application(round=rnd, organisation=org, title=title, amount_minor=30_000_000,
-                              amount_currency="TND",
-                              answers={"project": {"project_title": title, "summary": f"{title}: a summary."}})
-    WorkflowService(registry.workflows, db).start(application, actor=f.SYSTEM)
-    application.state = "eligible"
-    db.flush()
-    return application
+    """An application in review, brought there through the real transitions."""
+    return f.application(db, registry, rnd, org, title=title, state="eligible",
+                         answers={"summary": f"{title}: a summary."})
 
 
 def by_id(form, oid):
