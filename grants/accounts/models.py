@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from grants.db import Base, UTCDateTime
 
@@ -119,6 +120,39 @@ def granted_roles(dbsession, user, object_type: str, object_id: int) -> set[str]
         )
     )
     return set(rows)
+
+
+ROLE_CACHE = "grants.local_roles"
+
+
+def cached_roles(local_roles_for):
+    """Remember a model's ``local_roles_for(user)`` in its session until the next write.
+
+    A page checks permissions on the same objects many times (a list of applications,
+    each with its round and programme above it), and each check walks the lineage asking
+    every node.  Each answer is kept in ``session.info`` and the cache is emptied whenever
+    the session flushes, commits or rolls back; while it holds unflushed changes it is not
+    used at all, so a role granted a moment ago is never missed."""
+
+    @functools.wraps(local_roles_for)
+    def cached(self, user):
+        session = object_session(self)
+        if user is None or session is None or session.new or session.dirty or session.deleted:
+            return local_roles_for(self, user)
+        cache = session.info.setdefault(ROLE_CACHE, {})
+        key = (type(self).__name__, self.id, user.id)
+        if key not in cache:
+            cache[key] = frozenset(local_roles_for(self, user))
+        return set(cache[key])
+
+    return cached
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_roles(session, *_args) -> None:
+    session.info.pop(ROLE_CACHE, None)
 
 
 def roles_on(object_type: str, user):

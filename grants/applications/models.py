@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from grants.accounts.models import Membership, Organisation, granted_roles, roles_on
+from grants.accounts.models import Membership, Organisation, cached_roles, granted_roles, roles_on
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -73,6 +73,7 @@ class Application(WorkflowMixin, Base):
     def __parent__(self):
         return parent_container(ApplicationsContainer, self.round)
 
+    @cached_roles
     def local_roles_for(self, user) -> set[str]:
         session = object_session(self)
         roles = granted_roles(session, user, "applications", self.id)

@@ -23,7 +23,7 @@ from pyramid.authorization import Allow, Everyone
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from grants.accounts.models import granted_roles, roles_on
+from grants.accounts.models import cached_roles, granted_roles, roles_on
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -112,6 +112,7 @@ class Programme(Base):
             return parent_container(RoundsContainer, self)
         raise KeyError(name)
 
+    @cached_roles
     def local_roles_for(self, user) -> set[str]:
         return granted_roles(object_session(self), user, "programmes", self.id)
 
@@ -164,6 +165,7 @@ class Round(WorkflowMixin, Base):
             return parent_container(ApplicationsContainer, self)
         raise KeyError(name)
 
+    @cached_roles
     def local_roles_for(self, user) -> set[str]:
         return granted_roles(object_session(self), user, "rounds", self.id)
 

@@ -492,10 +492,6 @@ def _fire(service: WorkflowService, application: Application, transition, user, 
         return None  # a step such as starting due diligence records no decision
     return service.dbsession.scalar(select(Decision).where(Decision.application_id == application.id)
                                     .order_by(Decision.id.desc()).limit(1))
-    data = {"funder_reference": funder_reference.strip()} if transition.form else None
-    service.fire(application, transition.trigger, user, actor=actor, data=data, comment=reason.strip(), now=now)
-    return service.dbsession.scalar(select(Decision).where(
-        Decision.application_id == application.id, Decision.id > (before or 0)).order_by(Decision.id.desc()).limit(1))
 
 
 def decide(db: Session, registry, application: Application, user, *, trigger: str, reason: str = "",
