@@ -21,7 +21,7 @@ from grants.security import Permission
 
 from . import decisions, scoring
 from .forms import ModerationSchema, OverrideSchema, RoundDecisionSchema
-from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES
+from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGE_STATES, STAGES
 
 T = "grants.templates:review/"
 
@@ -218,7 +218,7 @@ def _state_titles(request) -> dict:
 
 
 def _stage_of(application) -> str:
-    return PROPOSAL_STAGE if application.state == decisions.CANDIDATE_STATE[PROPOSAL_STAGE] else APPLICATION_STAGE
+    return PROPOSAL_STAGE if application.state == STAGE_STATES[PROPOSAL_STAGE] else APPLICATION_STAGE
 
 
 @view_config(context=Application, name="moderate", renderer=T + "moderate.pt",

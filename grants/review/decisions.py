@@ -64,9 +64,11 @@ from grants.security import Permission
 from grants.workflow import Actor, ProblemsRefused, Refused
 
 from . import scoring
+from .services import stage_applications
 from .models import (
     APPLICATION_STAGE,
     PROPOSAL_STAGE,
+    STAGE_STATES,
     STAGES,
     Decision,
     Review,
@@ -76,8 +78,6 @@ from .models import (
     SelectionOverride,
 )
 
-#: The state an application is in while it competes at each stage.
-CANDIDATE_STATE = {APPLICATION_STAGE: "eligible", PROPOSAL_STAGE: "proposal_submitted"}
 #: What the selected may get at each stage: BLADI invites to incubation, others select for funding.
 SELECT_TRIGGERS = {APPLICATION_STAGE: ("incubate", "select"), PROPOSAL_STAGE: ("select",)}
 #: What the others get: declined, or (after incubation) not funded, with written feedback.
@@ -191,13 +191,6 @@ class RoundRanking:
         return tuple(r.ranked for r in self.rows)
 
 
-def stage_candidates(db: Session, rnd: Round, stage: str) -> list[Application]:
-    """The round's applications competing at ``stage``, by id."""
-    _check_stage(stage)
-    return list(db.scalars(select(Application).where(
-        Application.round_id == rnd.id, Application.state == CANDIDATE_STATE[stage]).order_by(Application.id)))
-
-
 def _submitted_reviews(db: Session, application_ids: list[int], stage: str) -> list[Review]:
     if not application_ids:
         return []
@@ -224,7 +217,8 @@ def round_ranking(db: Session, rnd: Round, *, stage: str = APPLICATION_STAGE, no
     rubric is the one reviewers scored against (the round's, else the default rubric).
     Refused when a stored review does not fit the rubric, or when amounts are asked in
     different currencies."""
-    candidates = stage_candidates(db, rnd, stage)
+    _check_stage(stage)  # a refusal a page can show, before the services' own check
+    candidates = stage_applications(db, rnd, stage)
     reviews = _submitted_reviews(db, [a.id for a in candidates], stage)
     rubric = _rubric(db, rnd) if reviews else None
     try:
@@ -283,7 +277,7 @@ def moderate(db: Session, application: Application, user, *, score_after: Decima
     elif score != score.quantize(_MODERATION_QUANTUM):
         problems.append(("score_after", _("Enter the moderated score with at most 3 decimal places, like 3.25.")))
     row = None
-    if application.state != CANDIDATE_STATE[stage]:
+    if application.state != STAGE_STATES[stage]:
         problems.append((None, _("“${application}” is not being reviewed at this stage, so its score cannot be "
                                  "moderated.", mapping={"application": applicant_label(application)})))
     else:
@@ -617,7 +611,7 @@ def round_decisions(db: Session, rnd: Round, *, stage: str | None = None) -> lis
 
 
 __all__ = [
-    "CANDIDATE_STATE", "DECLINE_TRIGGERS", "SELECT_TRIGGERS", "DecisionRefused", "RankingRow", "RoundDecisions",
+    "STAGE_STATES", "DECLINE_TRIGGERS", "SELECT_TRIGGERS", "DecisionRefused", "RankingRow", "RoundDecisions",
     "RoundRanking", "SuggestedSelection", "applicant_label", "decide", "decide_round", "decisions_for", "moderate",
-    "override_selection", "round_decisions", "round_ranking", "stage_candidates", "suggested_selection",
+    "override_selection", "round_decisions", "round_ranking", "suggested_selection",
 ]

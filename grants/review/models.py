@@ -26,6 +26,8 @@ def _now() -> dt.datetime:
 #: Review happens in stages: the first application, then (after incubation) the full proposal.
 APPLICATION_STAGE, PROPOSAL_STAGE = "application", "proposal"
 STAGES = (APPLICATION_STAGE, PROPOSAL_STAGE)
+#: The application's workflow state while it is reviewed (and competes) at each stage.
+STAGE_STATES = {APPLICATION_STAGE: "eligible", PROPOSAL_STAGE: "proposal_submitted"}
 
 
 class Rubric(Base):

@@ -60,10 +60,9 @@ from grants.workflow import ProblemsRefused
 from grants.lifecycle.services import holds_permission
 
 from . import scoring
-from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES, Review, ReviewAssignment, RoundReviewer, Rubric
+from .models import (APPLICATION_STAGE, STAGE_STATES, STAGES, Review, ReviewAssignment,
+                     RoundReviewer, Rubric)
 
-#: The application state in which each stage is reviewed (workflows/application.toml).
-STAGE_STATES = {APPLICATION_STAGE: "eligible", PROPOSAL_STAGE: "proposal_submitted"}
 #: How many reviewers an application is expected to have when nothing says otherwise.
 DEFAULT_PER_APPLICATION = 2
 #: Criterion ids become form field names: keep them plain.
