@@ -144,7 +144,7 @@ def _bladi_programme(db, people):
     return programme
 
 
-def _organisations(db, people, rng):
+def _organisations(db, people):
     """264 associations, 11 per governorate; half registered under an Arabic name (with a
     French one beside it), half the other way round.  The first is the demo applicant's."""
     from grants.accounts.models import User
@@ -219,7 +219,7 @@ def _bladi_call(db, registry, tm, programme, people, step):
     # Organisations apply between Christmas and mid-February.
     quality = {}
     apps = []
-    for org, owner, gov, i in _organisations(db, people, rng):
+    for org, owner, gov, i in _organisations(db, people):
         day = at(2018, 12, 26) + dt.timedelta(days=rng.randrange(0, 50), hours=rng.randrange(0, 8))
         _theme_ar, _theme_fr, project_fr, project_ar = THEMES[(i // 24) % len(THEMES)]
         title = (project_ar if owner.locale == "ar" else project_fr).format(
@@ -288,11 +288,11 @@ def _bladi_call(db, registry, tm, programme, people, step):
     step("incubation", db, call)
 
     incubated = [a for a in apps if a.state == "incubation"]
-    _incubation(db, registry, tm, call, people, incubated, quality, rng)
+    _incubation(db, registry, tm, call, people, rng)
 
     # Second stage: full proposals, reviewed in turn; 11 funded.
     for n, app in enumerate(incubated):
-        _fill_proposal(db, registry, app, app.organisation.memberships[0].user, rng)
+        _fill_proposal(db, registry, app, app.organisation.memberships[0].user)
         applications.submit_proposal(db, registry, app, app.organisation.memberships[0].user,
                                      transaction_manager=tm, now=at(2019, 7, 10) + dt.timedelta(hours=n))
     proposals = [a for a in apps if a.state == "proposal_submitted"]
@@ -335,7 +335,7 @@ def _fill_application(db, registry, app, owner, title, gov, amount):
     applications.attach(db, registry, app, owner, kind="budget", filename="budget.csv", data=_budget_csv(amount))
 
 
-def _fill_proposal(db, registry, app, owner, rng):
+def _fill_proposal(db, registry, app, owner):
     from grants.applications import services as applications
 
     amount = app.amount
@@ -413,7 +413,7 @@ def _rationale(locale: str, score: int) -> str:
     return "A solid proposal grounded in local needs." if good else "The proposal needs more detail."
 
 
-def _incubation(db, registry, tm, call, people, incubated, quality, rng):
+def _incubation(db, registry, tm, call, people, rng):
     from grants.incubation import services as incubation
 
     cohort = incubation.create_cohort(db, call, title="BLADI cohort 2019", starts_on=dt.date(2019, 4, 1), months=4)
@@ -477,10 +477,8 @@ def _funnel_line(db, registry, call) -> str:
     from grants.programmes.services import round_funnel
 
     funnel = round_funnel(db, call, registry)
-    counts = dict(funnel.by_state)
-    reached = dict(getattr(funnel, "reached", None) or {})
-    return (f"{funnel.total} applied, {reached.get('incubation', counts.get('incubation', 0))} incubated, "
-            f"{reached.get('selected', counts.get('selected', 0))} selected")
+    reached = dict(funnel.reached)
+    return f"{funnel.total} applied, {reached['incubation']} incubated, {reached['selected']} selected"
 
 
 def _print_signins(out) -> None:
