@@ -40,6 +40,10 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".applications")
         config.include(".review")
         config.include(".incubation")
+        config.include(".awards")
+        config.include(".mel")
+        config.include(".evaluation")
+        config.include(".reporting")
         include_plugins(config)  # last: plugins extend what the core registered
         config.commit()
         if compile_workflows:

@@ -7,10 +7,11 @@ and other effects wait until after commit (see ``grants.mail``).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import transaction
 import zope.sqlalchemy
-from sqlalchemy import DateTime, MetaData, engine_from_config, event
+from sqlalchemy import DateTime, MetaData, String, engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,24 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+class DecimalText(TypeDecorator):
+    """An exact decimal kept as its text ("12.50", "0.333"): SQLite has no decimal type
+    and floats would round indicator values and means.  ``Decimal`` in, ``Decimal`` out."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("refusing a float: pass a Decimal or a string")
+        return str(Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
 
 
 def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:

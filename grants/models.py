@@ -4,8 +4,11 @@
 def import_all_models() -> None:
     import grants.accounts.models  # noqa: F401
     import grants.applications.models  # noqa: F401
+    import grants.awards.models  # noqa: F401
+    import grants.evaluation.models  # noqa: F401
     import grants.files.models  # noqa: F401
     import grants.incubation.models  # noqa: F401
     import grants.lifecycle.models  # noqa: F401
+    import grants.mel.models  # noqa: F401
     import grants.programmes.models  # noqa: F401
     import grants.review.models  # noqa: F401

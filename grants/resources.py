@@ -110,6 +110,60 @@ class ApplicationsContainer(_Container):
         return self._get(name)
 
 
+class AwardsContainer(_Container):
+    """``/programmes/{id}/rounds/{id}/awards/{id}``"""
+
+    __name__ = "awards"
+
+    @property
+    def model(self):
+        from grants.awards.models import Award
+
+        return Award
+
+    def _owns(self, obj):
+        return obj.round_id == self.__parent__.id
+
+    def __getitem__(self, name):
+        return self._get(name)
+
+
+class ReportsContainer(_Container):
+    """``…/awards/{id}/reports/{id}``"""
+
+    __name__ = "reports"
+
+    @property
+    def model(self):
+        from grants.mel.models import Report
+
+        return Report
+
+    def _owns(self, obj):
+        return obj.award_id == self.__parent__.id
+
+    def __getitem__(self, name):
+        return self._get(name)
+
+
+class TranchesContainer(_Container):
+    """``…/awards/{id}/tranches/{id}``"""
+
+    __name__ = "tranches"
+
+    @property
+    def model(self):
+        from grants.awards.models import Tranche
+
+        return Tranche
+
+    def _owns(self, obj):
+        return obj.award_id == self.__parent__.id
+
+    def __getitem__(self, name):
+        return self._get(name)
+
+
 def parent_container(container_class, parent_obj):
     """The container holding a child of ``parent_obj`` (used by models' ``__parent__``)."""
     return container_class(parent_obj, object_session(parent_obj))

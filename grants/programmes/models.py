@@ -27,7 +27,7 @@ from grants.accounts.models import cached_roles, granted_roles, roles_on
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
-from grants.resources import ApplicationsContainer, ProgrammesContainer, Root, RoundsContainer, parent_container
+from grants.resources import ApplicationsContainer, AwardsContainer, ProgrammesContainer, Root, RoundsContainer, parent_container
 from grants.security import Permission, Role, role_principal
 
 #: What kind of body a funder is (for reporting and the 360Giving export).
@@ -64,6 +64,10 @@ class Programme(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")  # ISO 4217
     # entry-point names (group grants.plugins) this programme uses
     plugins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The theory-of-change levels its grantees use (grants.mel.models.DEFAULT_LEVELS if empty).
+    results_levels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The 360Giving identifier prefix registered for the publisher ("360G-mopac").
+    grant_id_prefix: Mapped[str] = mapped_column(String(60), default="360G-grants", server_default="360G-grants")
 
     rounds: Mapped[list["Round"]] = relationship(back_populates="programme", order_by="Round.id")
     contributions: Mapped[list["ProgrammeFunder"]] = relationship(
@@ -135,6 +139,11 @@ class Round(WorkflowMixin, Base):
     rubric_id: Mapped[int | None] = mapped_column(Integer)  # the review rubric (no table yet)
     blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
     eligibility_rules: Mapped[list[dict]] = mapped_column(JSON, default=list)  # see the module docstring
+    # The public round report: published when, cells below this many are suppressed,
+    # and funders (ids) whose names public pages must not show (donor-perception risk).
+    report_published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    small_cell_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    hidden_funder_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
 
     programme: Mapped[Programme] = relationship(back_populates="rounds")
     applications: Mapped[list["Application"]] = relationship(back_populates="round", order_by="Application.id")
@@ -163,6 +172,8 @@ class Round(WorkflowMixin, Base):
     def __getitem__(self, name):
         if name == "applications":
             return parent_container(ApplicationsContainer, self)
+        if name == "awards":
+            return parent_container(AwardsContainer, self)
         raise KeyError(name)
 
     @cached_roles

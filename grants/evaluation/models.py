@@ -1,0 +1,65 @@
+"""Independent evaluation: an evaluator assigned to a round (the local role
+``evaluator`` on the round) assesses each grantee, and writes the round's findings
+that the public report carries, shortcomings included."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.db import Base, UTCDateTime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+#: What an evaluator scores each grantee on, 1–5 (OECD-DAC-style criteria).
+ASSESSMENT_CRITERIA = ("relevance", "effectiveness", "efficiency", "sustainability", "fidelity", "mel_quality")
+
+
+class Assessment(Base):
+    """An evaluator's assessment of one award: scores, a summary, files.  The grantee
+    reads it; only its evaluator changes it."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("award_id", "evaluator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)  # {criterion: 1..5}
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+    evaluator = relationship("User")
+    files: Mapped[list["AssessmentFile"]] = relationship(
+        back_populates="assessment", order_by="AssessmentFile.id", cascade="all, delete-orphan")
+
+
+class AssessmentFile(Base):
+    __tablename__ = "assessment_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+
+    assessment: Mapped[Assessment] = relationship(back_populates="files")
+    file = relationship("StoredFile")
+
+
+class RoundEvaluation(Base):
+    """The evaluation's findings for a round, for its public report."""
+
+    __tablename__ = "round_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
+    evaluator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    findings: Mapped[str] = mapped_column(Text, default="")
+    shortcomings: Mapped[str] = mapped_column(Text, default="")  # published too: what did not work
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

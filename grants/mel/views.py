@@ -1,0 +1,5 @@
+"""Pages (filled in by the mel work)."""
+
+
+def includeme(config):
+    config.scan(__name__)
