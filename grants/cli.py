@@ -81,11 +81,38 @@ def cmd_tick(args) -> int:
     from grants.lifecycle.services import tick
 
     config = configured(load_settings(args.ini))
+    from grants.mel.services import send_reminders
+
     outcomes = tick(config.registry.database, config.registry.workflows, settings=config.registry.settings)
     for o in outcomes:
         print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}")
-    if not outcomes:
+    # Reminders before a report's due date: each report is reminded once (reminded_at).
+    reminded = send_reminders(config.registry)
+    for report_id in reminded:
+        print(f"reports {report_id}: reminder sent")
+    if not outcomes and not reminded:
         print("nothing is due")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Open data: 360Giving (JSON package or CSV) or IATI 2.03 activity XML."""
+    from grants.reporting import exports
+
+    config = configured(load_settings(args.ini))
+    if args.standard == "iati" and args.format != "json":
+        raise UsageError("IATI is written as XML only; leave out --format")
+    with config.registry.database.transaction() as (_tm, dbsession):
+        if args.standard == "360giving":
+            data = exports.threesixty_giving(dbsession, config.registry, fmt=args.format)
+        else:
+            data = exports.iati_activities(dbsession, config.registry)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+        print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -169,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("initdb", cmd_initdb, "create or upgrade the database (Alembic upgrade to head)")
     add("demo", cmd_demo, "load demonstration data and print the sign-ins")
     add("tick", cmd_tick, "fire every time-based transition that is due (safe from cron, safe twice)")
+    export = sub.add_parser("export", help="write open data about awarded grants (360Giving, IATI)",
+                            description="write open data about awarded grants (360Giving, IATI)")
+    export.add_argument("standard", choices=["360giving", "iati"])
+    export.add_argument("ini", help="the deployment's settings file, e.g. development.ini")
+    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export.add_argument("--format", choices=["json", "csv"], default="json",
+                        help="360Giving only: the JSON package (default) or the spreadsheet form as CSV")
+    export.set_defaults(func=cmd_export)
 
     db = sub.add_parser("db", help="database migrations for developers").add_subparsers(dest="db_command",
                                                                                         required=True)

@@ -246,3 +246,22 @@ def sef(db, registry):
     services.add_funder_contribution(db, prog, funders["mopac"], role="lead", amount=money(600_000), round=call2)
     services.add_funder_contribution(db, prog, funders["groundwork"], role="implementer")
     return prog, call1, call2, funders
+
+
+def award(db, registry, *, rnd=None, org=None, amount=None, starts_on=dt.date(2019, 7, 1), months=12,
+          cadence="quarterly", title="Theatre clubs in Kebili"):
+    """An active award on a selected application, with its reporting periods (reports in
+    state ``due``).  ``amount`` is Money (default 45,000.000 TND); the round is new and
+    open unless given, with no eligibility rules.  Made with the awards service."""
+    from grants.awards.services import make_award
+    from grants.mel.services import add_months
+
+    rnd = rnd or round_(db, registry)
+    org = org or organisation(db)
+    amount = amount or money("45000.000", "TND")
+    a = application(db, registry, rnd, org, title=title, state="eligible")
+    WorkflowService(registry.workflows, db).fire(a, "select", actor=SYSTEM, data={"funder_reference": ""},
+                                                 comment="Selected")
+    ends_on = add_months(starts_on, months) - dt.timedelta(days=1)
+    return make_award(db, registry, a, amount=amount, starts_on=starts_on, ends_on=ends_on, cadence=cadence,
+                      actor=SYSTEM)

@@ -18,7 +18,7 @@ def apply_no_cost_extension(ctx) -> None:
         after={"ends_on": new_end.isoformat()}, reason=ctx.comment, made_by_id=_user_id(ctx.actor.id),
         made_at=ctx.now))
     award.ends_on = new_end
-    extend_reporting_periods(ctx.env.dbsession, award)
+    extend_reporting_periods(ctx.env.dbsession, award, ctx.env.app, now=ctx.now)
 
 
 def record_early_end(ctx) -> None:

@@ -4,3 +4,4 @@ reports, survey instruments and their waves, and triangulation evidence."""
 
 def includeme(config):
     config.include(".views")
+    config.include(".survey_views")

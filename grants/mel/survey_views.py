@@ -1,0 +1,5 @@
+"""Pages for survey instruments, uploads and triangulation evidence."""
+
+
+def includeme(config):
+    config.scan(__name__)
