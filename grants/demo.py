@@ -40,7 +40,10 @@ DEMO_PEOPLE = [
     ("reviewer4@example.org", "Ines Reviewer", "en", "reviewer"),
     ("reviewer5@example.org", "Hatem Reviewer", "fr", "reviewer"),
     ("evaluator@example.org", "Evelyn Evaluator", "en", "evaluator (BLADI call 1)"),
-    ("applicant@example.org", "Amel Ben Salah", "ar", "applicant (جمعية أفق / AFEK, Kébili)"),
+    ("applicant@example.org", "Amel Ben Salah", "ar", "applicant and grantee (جمعية أفق / AFEK, Kébili)"),
+    ("fundmanager@example.org", "Grace Fund Manager", "en", "programme officer (Shared Endeavour Fund)"),
+    ("sef-evaluator@example.org", "Sam Evaluator", "en", "evaluator (Shared Endeavour Fund, every call)"),
+    ("grantee@example.org", "Priya Grantee", "en", "grantee (Lewisham Young Voices CIC, Shared Endeavour call 4)"),
 ]
 
 TUNIS = ZoneInfo("Africa/Tunis")
@@ -85,6 +88,8 @@ def at(year, month, day, hour=10, minute=0) -> dt.datetime:
 def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None) -> None:
     """Load the demo.  ``on_step(name, db, round)``, if given, is called after each stage of
     the first call (the tests check the funnel against the applications there)."""
+    from grants.demo_post_award import bladi_after_decisions, shared_endeavour
+    from grants.lifecycle.services import tick
     from grants.programmes.models import Programme
 
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -96,10 +101,28 @@ def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=
         people = _people(db)
         programme = _bladi_programme(db, people)
         call1 = _bladi_call(db, registry, tm, programme, people, on_step or (lambda name, db, call: None))
+        bladi_after_decisions(db, registry, tm, call1, people)
+        (on_step or (lambda name, db, call: None))("awarded", db, call1)
         _open_call(db, registry, programme, people, now)
         funnel_line = _funnel_line(db, registry, call1)
+        _sef, sef_calls = shared_endeavour(db, registry, tm, people)
+        sef_line = _sef_line(db, sef_calls)
+    # Reports whose due date has passed become overdue, as the nightly `grants tick` does.
+    tick(registry.database, registry.workflows, now=now, settings=registry.settings)
     print("demo data loaded: BLADI call 1 — " + funnel_line, file=out)
+    print("Shared Endeavour Fund — " + sef_line, file=out)
     _print_signins(out)
+
+
+def _sef_line(db, calls) -> str:
+    from sqlalchemy import select
+
+    from grants.awards.models import Award
+    from grants.money import sum_money
+
+    awards = db.scalars(select(Award).where(Award.round_id.in_([c.id for c in calls]))).all()
+    total = sum_money([a.amount for a in awards], "GBP")
+    return f"{len(calls)} calls, {len(awards)} awards, {total.format('en')} in all"
 
 
 # -- people and the programme -----------------------------------------------------------------
@@ -309,7 +332,7 @@ def _bladi_call(db, registry, tm, programme, people, step):
     return call
 
 
-def _fill_application(db, registry, app, owner, title, gov, amount):
+def _fill_application(db, registry, app, owner, title, gov, amount, currency="TND"):
     from grants.applications import services as applications
     from grants.money import Money
 
@@ -329,7 +352,7 @@ def _fill_application(db, registry, app, owner, title, gov, amount):
         "beneficiaries": "200 شاب وشابة." if arabic else "200 jeunes de 15 à 25 ans.",
         "regions": {gov.code},
     })
-    applications.save_section(db, registry, app, owner, "budget", {"amount": Money(amount, "TND")})
+    applications.save_section(db, registry, app, owner, "budget", {"amount": Money(amount, currency)})
     applications.attach(db, registry, app, owner, kind="registration_certificate",
                         filename="certificat-enregistrement.pdf", data=CERTIFICATE_PDF)
     applications.attach(db, registry, app, owner, kind="budget", filename="budget.csv", data=_budget_csv(amount))
