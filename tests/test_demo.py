@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -41,7 +42,7 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
 
     out = io.StringIO()
     load_demo(registry, out=out, on_step=on_step)
-    assert list(seen) == ["applied", "screened", "incubation", "proposals", "decided"]
+    assert list(seen) == ["applied", "screened", "incubation", "proposals", "decided", "awarded"]
     assert seen["applied"]["submitted"] >= 250
     assert seen["incubation"]["incubation"] == 20
     assert seen["decided"]["incubation"] == 20 and seen["decided"]["selected"] == 11
@@ -96,7 +97,8 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
         assert per_phase == {"entry": 100, "exit": 100}
 
         # a second call is open, with the demo applicant's draft
-        second = db.scalars(select(Round).order_by(Round.id.desc())).first()
+        second = db.scalars(select(Round).where(Round.programme_id == call.programme_id)
+                            .order_by(Round.id.desc())).first()
         assert second.state == "open"
         assert [a.state for a in second.applications] == ["draft"]
 
@@ -124,6 +126,78 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
     mine = testapp.get(afek_url)
     assert mine.html.find("html")["dir"] == "rtl" and "تم اختياره للتمويل" in mine.text  # the public label
 
+    _check_post_award(registry, testapp, call.id)
+
     again = io.StringIO()
     load_demo(registry, out=again)
     assert "already loaded" in again.getvalue()
+
+
+def _check_post_award(registry, testapp, bladi_call_id):
+    """BLADI's awards and their year of MEL, the Shared Endeavour programme, the public
+    reports and both exports of the demo data."""
+    import json
+
+    import standards_checks
+    from grants.accounts.models import User
+    from grants.awards.models import Award, Disbursement
+    from grants.evaluation.models import Assessment, RoundEvaluation
+    from grants.mel.models import Evidence, IndicatorValue, Report, SurveyUpload
+    from grants.money import Money, sum_money
+    from grants.programmes.models import Programme, ProgrammeFunder
+    from grants.reporting import exports
+
+    with registry.database.transaction() as (_tm, db):
+        bladi = db.get(Round, bladi_call_id)
+        awards = db.scalars(select(Award).where(Award.round_id == bladi.id)).all()
+        assert len(awards) == 11
+        for award in awards:
+            assert award.currency == "TND" and award.source_currency == "USD"
+            # the dinar amount is the dollar budget at the recorded rate, to the millime
+            assert award.amount.amount == (award.source_amount.amount * award.fx_rate).quantize(Decimal("0.001"))
+            assert award.agreement_file_id is not None
+            states = Counter(r.state for r in db.scalars(select(Report).where(Report.award_id == award.id)))
+            assert sum(states.values()) == 4  # quarterly over twelve months
+        report_states = Counter(db.scalars(select(Report.state).join(Award).where(Award.round_id == bladi.id)))
+        assert report_states["accepted"] >= 40 and report_states["overdue"] == 1 and report_states["returned"] == 1
+        assert db.scalar(select(func.count()).select_from(IndicatorValue)) > 0
+        assert db.scalar(select(func.count()).select_from(SurveyUpload)) > 0
+        assert db.scalar(select(func.count()).select_from(Evidence)) >= 1
+        assert db.scalar(select(func.count()).select_from(Assessment).join(Award)
+                         .where(Award.round_id == bladi.id)) == 11
+        assert db.scalar(select(RoundEvaluation).where(RoundEvaluation.round_id == bladi.id)).shortcomings
+        assert bladi.report_published_at is not None
+        paid = db.scalars(select(Disbursement).join(Award).where(Award.round_id == bladi.id)).all()
+        assert paid and all(d.currency == "TND" for d in paid)
+
+        sef = db.scalars(select(Programme).where(Programme.title == "Shared Endeavour Fund")).one()
+        calls = sef.rounds
+        assert len(calls) == 4 and all(c.state == "decided" and c.report_published_at for c in calls)
+        sef_awards = db.scalars(select(Award).where(Award.round_id.in_([c.id for c in calls]))).all()
+        total = sum_money([a.amount for a in sef_awards], "GBP")
+        assert total == Money(Decimal("2998925"), "GBP")  # "nearly £3 million", to the penny
+        per_call = [sum_money([a.amount for a in sef_awards if a.round_id == c.id], "GBP") for c in calls]
+        assert per_call == [Money(Decimal(v), "GBP") for v in ("800000", "600000", "725000", "873925")]
+        match = db.scalars(select(ProgrammeFunder).where(ProgrammeFunder.round_id == calls[0].id,
+                                                         ProgrammeFunder.matches_funder_id.is_not(None))).one()
+        assert match.contribution == Money(Decimal(400_000), "GBP")
+
+        forbidden = [u.email for u in db.scalars(select(User))] + [u.name for u in db.scalars(select(User))]
+        forbidden += [o.contact_email for o in db.scalars(select(Organisation)) if o.contact_email]
+        package = json.loads(exports.threesixty_giving(db, registry, fmt="json"))
+        standards_checks.check_360giving_package(package, forbidden)
+        assert len(package["grants"]) == 11 + len(sef_awards)
+        standards_checks.check_360giving_csv(exports.threesixty_giving(db, registry, fmt="csv").decode("utf-8"),
+                                             forbidden)
+        standards_checks.check_iati(exports.iati_activities(db, registry), forbidden)
+        sef_call1 = calls[0]
+        report_urls = {c.id: f"/programmes/{c.programme_id}/rounds/{c.id}/@@public-report" for c in (bladi, sef_call1)}
+
+    # the public reports, for anyone, in three languages
+    testapp.post("/logout", {"csrf_token": testapp.get("/").html.find("input", {"name": "csrf_token"})["value"]})
+    for url in report_urls.values():
+        for lang in ("en", "fr", "ar"):
+            testapp.set_cookie("grants_lang", lang)
+            page = testapp.get(url)
+            assert page.html.find("html")["lang"] == lang
+            assert page.html.find("svg", attrs={"role": "img"}) is not None
