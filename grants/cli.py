@@ -95,6 +95,23 @@ def cmd_tick(args) -> int:
     return 0
 
 
+def cmd_library_load(args) -> int:
+    """Load (or reload) an indicator library CSV; loading the same file twice changes nothing."""
+    from grants.mel.framework import FrameworkRefused, load_library
+    from grants.workflow.engine import plain
+
+    config = configured(load_settings(args.ini))
+    try:
+        with config.registry.database.transaction() as (_tm, dbsession):
+            done = load_library(dbsession, args.file, library=args.library)
+    except FrameworkRefused as exc:
+        raise UsageError("; ".join(plain(r) for r in exc.reasons)) from None
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {args.file}") from None
+    print(f"{len(done.created)} added, {len(done.updated)} changed, {len(done.unchanged)} unchanged")
+    return 0
+
+
 def cmd_export(args) -> int:
     """Open data: 360Giving (JSON package or CSV) or IATI 2.03 activity XML."""
     from grants.reporting import exports
@@ -196,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("initdb", cmd_initdb, "create or upgrade the database (Alembic upgrade to head)")
     add("demo", cmd_demo, "load demonstration data and print the sign-ins")
     add("tick", cmd_tick, "fire every time-based transition that is due (safe from cron, safe twice)")
+    lib = sub.add_parser("library", help="indicator libraries").add_subparsers(dest="library_command",
+                                                                            required=True, metavar="ACTION")
+    load = lib.add_parser("load", help="load an indicator library from a CSV file (code, title, level, measure, "
+                                       "unit, method, disaggregation, description)")
+    load.add_argument("ini")
+    load.add_argument("file")
+    load.add_argument("--library", default="pve-bank", help="the library's name (default pve-bank)")
+    load.set_defaults(func=cmd_library_load)
     export = sub.add_parser("export", help="write open data about awarded grants (360Giving, IATI)",
                             description="write open data about awarded grants (360Giving, IATI)")
     export.add_argument("standard", choices=["360giving", "iati"])

@@ -22,6 +22,11 @@ def apply_no_cost_extension(ctx) -> None:
 
 
 def record_early_end(ctx) -> None:
+    """Keep the exit plan, the rationale and the last day beside the history, and remove
+    the reports still due for periods after the last day (their creation stays in the
+    history); the report covering the last day becomes the final one."""
+    from .services import drop_reports_after
+
     award = ctx.obj
     data = ctx.data
     ctx.env.dbsession.add(AwardAmendment(
@@ -31,6 +36,7 @@ def record_early_end(ctx) -> None:
     award.exit_plan = data["exit_plan"]
     award.end_rationale = data["rationale"]
     award.ended_on = data["ended_on"]
+    drop_reports_after(ctx.env.dbsession, award, data["ended_on"])
 
 
 def stamp_release(ctx) -> None:

@@ -1,10 +1,20 @@
-"""Guards on the award and tranche workflows: each returns None or a reason to show."""
+"""Guards on the award and tranche workflows: each returns None or a reason to show.
+
+Guards on a transition with a form are also asked, without data, which steps a person
+may take (``Workflow.options``); they then hold, so that the form is offered, and decide
+once it is filled in (the engine refuses to fire such a step without its data)."""
 from __future__ import annotations
 
 from grants.i18n import _
 
 
+def _not_filled_in(ctx) -> bool:
+    return ctx.data is None
+
+
 def extension_is_later(ctx):
+    if _not_filled_in(ctx):
+        return None
     new_end = (ctx.data or {}).get("new_end_date")
     if new_end is None:
         return _("Give the new end date.")
@@ -15,7 +25,9 @@ def extension_is_later(ctx):
 
 
 def exit_plan_given(ctx):
-    data = ctx.data or {}
+    if _not_filled_in(ctx):
+        return None
+    data = ctx.data
     if not (data.get("exit_plan") or "").strip():
         return _("Ending a grant early needs an exit plan.")
     if not (data.get("rationale") or "").strip():
@@ -44,6 +56,8 @@ def tranche_condition_holds(ctx):
 
 
 def disbursement_matches(ctx):
+    if _not_filled_in(ctx):
+        return None
     amount = (ctx.data or {}).get("amount")
     tranche = ctx.obj
     if amount is None:
@@ -53,5 +67,8 @@ def disbursement_matches(ctx):
     if amount.minor_units <= 0:
         return _("The amount paid must be more than zero.")
     if amount.minor_units > tranche.amount_minor:
-        return _("The amount paid is more than the tranche (${amount}).", mapping={"amount": str(tranche.amount)})
+        from grants.awards.services import money_text
+
+        return _("The amount paid is more than the tranche (${amount}).",
+                 mapping={"amount": money_text(tranche.amount)})
     return None

@@ -1,4 +1,290 @@
-"""Pages (filled in by the evaluation work)."""
+"""Evaluation pages.
+
+* Round ``@@evaluation``: officers (``programmes:round:manage``) assign and unassign
+  evaluators; evaluators (``mel:data:view`` on the round, which it grants them once it is
+  in review or decided) see the round's awards with links to each one's MEL pages and
+  the state of their assessment, and write the round's findings.
+* Award ``@@assessment`` (``evaluation:assessment:edit``, evaluators only): scores,
+  summary and files.
+* Award ``@@assessments`` (``awards:award:view``): every assessment of the award, read
+  only — the grantee reads theirs here; files through ``@@assessment-file``.
+"""
+from __future__ import annotations
+
+import deform
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from grants.awards.models import Award
+from grants.forms import flash_done, form_failed, form_refused, make_form
+from grants.i18n import _, format_datetime, translate
+from grants.programmes.models import Round
+from grants.security import Permission
+
+from . import services
+from .forms import EvaluatorSchema, RoundEvaluationSchema
+from .models import ASSESSMENT_CRITERIA, AssessmentFile
+
+T = "grants.templates:evaluation/"
+
+#: File slots on the assessment form.
+FILE_SLOTS = 3
+
+
+def _when(moment) -> str:
+    return "" if moment is None else format_datetime(moment)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _has_award_view(request, name: str) -> bool:
+    """Whether a page ``name`` is registered for awards (``@@reports`` comes with the
+    MEL reporting work)."""
+    for intr in request.registry.introspector.get_category("views") or ():
+        view = intr["introspectable"]
+        context = view.get("context")
+        if view.get("name") == name and isinstance(context, type) and issubclass(Award, context):
+            return True
+    return False
+
+
+# -- the round's evaluation ----------------------------------------------------------------------
+
+
+def _assign_form(request):
+    return make_form(request, EvaluatorSchema(), "assign", _("Assign the evaluator"))
+
+
+def _findings_form(request):
+    return make_form(request, RoundEvaluationSchema(), "findings", _("Save the evaluation"))
+
+
+def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) -> dict:
+    db = request.dbsession
+    forms = dict(forms or {})
+    user = request.user
+    can_manage = request.has_permission(Permission.ProgrammesRoundManage, context)
+    can_view = request.has_permission(Permission.MelDataView, context)
+    is_evaluator = can_view and services.is_evaluator(db, context, user)
+    evaluators = services.evaluators_of(db, context)
+    with_reports = _has_award_view(request, "reports")
+    awards = []
+    for award in db.scalars(select(Award).where(Award.round_id == context.id).order_by(Award.id)):
+        assessments = services.assessments_of(db, award)
+        mine = next((a for a in assessments if user is not None and a.evaluator_id == user.id), None)
+        links = []
+        if with_reports:
+            links.append((_("Reports"), request.resource_url(award, "@@reports")))
+        links += [(_("Surveys"), request.resource_url(award, "surveys")),
+                  (_("Stories and testimonials"), request.resource_url(award, "evidence")),
+                  (_("Assessments"), request.resource_url(award, "assessments"))]
+        awards.append({"award": award, "organisation": award.application.organisation, "links": links,
+                       "assessments": assessments, "mine": mine,
+                       "assess_url": request.resource_url(award, "assessment") if is_evaluator else None,
+                       "state": request.workflows.workflow(award).state_of(award).title})
+    evaluation = services.round_evaluation(db, context)
+    findings_html = None
+    if is_evaluator:
+        findings_html = forms.get("findings") or _findings_form(request).render(
+            {} if evaluation is None else {"findings": evaluation.findings, "shortcomings": evaluation.shortcomings,
+                                           "lessons": evaluation.lessons})
+    return {
+        "rnd": context,
+        "programme": context.programme,
+        "can_manage": can_manage,
+        "is_evaluator": is_evaluator,
+        "evaluators": evaluators,
+        "assign_html": (forms.get("assign") or _assign_form(request).render()) if can_manage else None,
+        "awards": awards,
+        "evaluation": evaluation,
+        "evaluation_author": None if evaluation is None or evaluation.evaluator_id is None
+        else db.get(_user_model(), evaluation.evaluator_id),
+        "findings_html": findings_html,
+        "errors": list(errors),
+        "when": _when,
+    }
+
+
+def _user_model():
+    from grants.accounts.models import User
+
+    return User
+
+
+@view_config(context=Round, name="evaluation", renderer=T + "round.pt", permission=NO_PERMISSION_REQUIRED)
+def round_evaluation(context, request):
+    """Officers manage the evaluators; evaluators read the awards and write the findings.
+    POST by ``__formid__``: ``assign``, ``unassign`` (officers), ``findings`` (evaluators)."""
+    can_manage = request.has_permission(Permission.ProgrammesRoundManage, context)
+    can_view = request.has_permission(Permission.MelDataView, context)
+    if not (can_manage or can_view):
+        raise HTTPForbidden()
+    if request.method != "POST":
+        return _evaluation_page(context, request)
+    formid = request.POST.get("__formid__", "")
+    if formid in ("assign", "unassign") and not can_manage:
+        raise HTTPForbidden()
+    if formid == "assign":
+        return _assign(context, request)
+    if formid == "unassign":
+        return _unassign(context, request)
+    if formid == "findings":
+        if not (can_view and services.is_evaluator(request.dbsession, context, request.user)):
+            raise HTTPForbidden()
+        return _save_findings(context, request)
+    raise HTTPNotFound()
+
+
+def _assign(context, request):
+    from grants.accounts.services import find_user_by_email
+
+    form = _assign_form(request)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        failed = form_failed(request, failure)
+        return _evaluation_page(context, request, forms={"assign": failed["form_html"]}, errors=failed["errors"])
+    user = find_user_by_email(request.dbsession, data["email"])
+    try:
+        services.assign_evaluator(request.dbsession, context, user)
+    except services.EvaluationRefused as refused:
+        request.tm.doom()
+        failed = form_refused(request, form, refused.problems)
+        return _evaluation_page(context, request, forms={"assign": failed["form_html"]}, errors=failed["errors"])
+    flash_done(request, _("${name} now evaluates this round.", mapping={"name": user.name}))
+    return HTTPFound(location=request.resource_url(context, "evaluation"))
+
+
+def _unassign(context, request):
+    user = request.dbsession.get(_user_model(), _int(request.POST.get("user")) or 0)
+    try:
+        services.unassign_evaluator(request.dbsession, context, user)
+    except services.EvaluationRefused as refused:
+        request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
+    else:
+        flash_done(request, _("${name} no longer evaluates this round. Their assessments are kept.",
+                              mapping={"name": user.name}))
+    return HTTPFound(location=request.resource_url(context, "evaluation"))
+
+
+def _save_findings(context, request):
+    form = _findings_form(request)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        failed = form_failed(request, failure)
+        return _evaluation_page(context, request, forms={"findings": failed["form_html"]}, errors=failed["errors"])
+    try:
+        services.save_round_evaluation(request.dbsession, context, findings=data["findings"],
+                                       shortcomings=data["shortcomings"], lessons=data["lessons"], user=request.user)
+    except services.EvaluationRefused as refused:
+        request.tm.doom()
+        failed = form_refused(request, form, refused.problems)
+        return _evaluation_page(context, request, forms={"findings": failed["form_html"]}, errors=failed["errors"])
+    flash_done(request, _("The round's evaluation is saved. Its findings, shortcomings and lessons go into the "
+                          "round's public report."))
+    return HTTPFound(location=request.resource_url(context, "evaluation", anchor="findings-section"))
+
+
+# -- one award's assessment -----------------------------------------------------------------------------
+
+
+def _award_page(request, award) -> dict:
+    rnd = award.round
+    return {"award": award, "rnd": rnd, "programme": rnd.programme, "organisation": award.application.organisation,
+            "criteria": ASSESSMENT_CRITERIA, "criterion_titles": services.CRITERION_TITLES,
+            "criterion_hints": services.CRITERION_HINTS, "score_titles": services.SCORE_TITLES,
+            "when": _when, "file_url": lambda row: request.resource_url(award, "assessment-file",
+                                                                         query={"file": row.id})}
+
+
+def _assessment_form_page(context, request, *, typed=None, errors=()) -> dict:
+    assessment = services.assessment_by(request.dbsession, context, request.user)
+    if typed is None:
+        typed = {"summary": "", "scores": {}}
+        if assessment is not None:
+            typed = {"summary": assessment.summary, "scores": {k: str(v) for k, v in assessment.scores.items()}}
+    field_errors: dict[str, list[str]] = {}
+    for oid, message in errors:
+        field_errors.setdefault(oid, []).append(message)
+    return {**_award_page(request, context), "assessment": assessment, "typed": typed, "errors": list(errors),
+            "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1)}
+
+
+@view_config(context=Award, name="assessment", renderer=T + "assessment.pt",
+             permission=Permission.EvaluationAssessmentEdit)
+def award_assessment(context, request):
+    """The signed-in evaluator's assessment of this award: GET shows it, POST saves it."""
+    if request.method != "POST":
+        return _assessment_form_page(context, request)
+    from grants.files import FileRefused, store
+
+    post = request.POST
+    scores = {c: post.get(f"score-{c}", "") for c in ASSESSMENT_CRITERIA}
+    typed = {"summary": post.get("summary", ""), "scores": scores}
+    errors: list[tuple[str, str]] = []
+    files = []
+    for slot in range(1, FILE_SLOTS + 1):
+        upload = post.get(f"file-{slot}")
+        if upload is None or not getattr(upload, "filename", None):
+            continue
+        try:
+            stored = store(request.dbsession, request.registry.settings, filename=upload.filename,
+                           data=upload.file.read(), uploaded_by=request.user)
+        except FileRefused as refused:
+            errors.extend((f"assessment-file-{slot}", translate(request, r)) for r in refused.reasons)
+        else:
+            files.append((post.get(f"file_title-{slot}", ""), stored))
+    try:
+        assessment = services.save_assessment(request.dbsession, context, request.user,
+                                              scores={c: v for c, v in scores.items() if v}, summary=typed["summary"],
+                                              files=files)
+    except services.EvaluationRefused as refused:
+        ids = {c: f"assessment-score-{c}-0" for c in ASSESSMENT_CRITERIA}
+        ids.update(summary="assessment-summary", files="assessment-file-1")
+        errors = [(ids.get(name, "assessment-summary"), translate(request, reason))
+                  for name, reason in refused.problems] + errors
+        assessment = None
+    if errors:
+        request.tm.doom()
+        request.response.status = 400
+        if files:
+            errors.append(("assessment-file-1", translate(request, _(
+                "Choose the files again: they are kept only when the assessment is saved."))))
+        return _assessment_form_page(context, request, typed=typed, errors=errors)
+    flash_done(request, _("Your assessment is saved. The grantee can read it."))
+    return HTTPFound(location=request.resource_url(context, "assessments", anchor=f"assessment-{assessment.id}"))
+
+
+@view_config(context=Award, name="assessments", renderer=T + "assessments.pt", permission=Permission.AwardsAwardView)
+def award_assessments(context, request):
+    """Every assessment of the award, read only."""
+    from grants.accounts.models import User
+
+    assessments = services.assessments_of(request.dbsession, context)
+    ids = {a.evaluator_id for a in assessments}
+    people = {u.id: u for u in request.dbsession.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return {**_award_page(request, context), "assessments": assessments, "people": people,
+            "edit_url": request.resource_url(context, "assessment")
+            if request.has_permission(Permission.EvaluationAssessmentEdit, context) else None}
+
+
+@view_config(context=Award, name="assessment-file", permission=Permission.AwardsAwardView)
+def assessment_file(context, request):
+    """A file of one of the award's assessments, to whoever may see the award."""
+    from grants.files.views import file_response
+
+    row = request.dbsession.get(AssessmentFile, _int(request.params.get("file")) or 0)
+    if row is None or row.assessment.award_id != context.id:
+        raise HTTPNotFound()
+    return file_response(request, row.file)
 
 
 def includeme(config):

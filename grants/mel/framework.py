@@ -38,7 +38,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
@@ -92,6 +92,7 @@ METHOD_TITLES = {
     "observation": _("Observation"),
 }
 DIMENSION_TITLES = {"sex": _("Sex"), "age_band": _("Age band"), "region": _("Region")}
+BREAKDOWN_TITLES = {"sex": _("By sex"), "age_band": _("By age band"), "region": _("By region")}
 VALUE_TITLES = {
     "sex": {"female": _("Female"), "male": _("Male"), "other": _("Other"), "not_stated": _("Not stated")},
     "age_band": {"under_15": _("Under 15"), "15_17": _("15 to 17"), "18_24": _("18 to 24"), "25_34": _("25 to 34"),
@@ -155,15 +156,19 @@ def read_decimal(text) -> Decimal:
     cleaned = normalise_digits(str(text)).strip()
     cleaned = re.sub(r"[\s\u00a0\u202f\u066c'’]", "", cleaned).rstrip("%٪")
     cleaned = cleaned.replace("\u066b", ".").replace("\u2212", "-")
+    group, point = None, "."
     if "," in cleaned and "." in cleaned:
-        if cleaned.rfind(",") > cleaned.rfind("."):  # 1.234,5
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        else:  # 1,234.5
-            cleaned = cleaned.replace(",", "")
-    elif cleaned.count(",") == 1:
-        cleaned = cleaned.replace(",", ".")  # 12,5
+        group, point = (".", ",") if cleaned.rfind(",") > cleaned.rfind(".") else (",", ".")  # 1.234,5 / 1,234.5
     elif cleaned.count(",") > 1:
-        cleaned = cleaned.replace(",", "")  # 1,234,567
+        group = ","  # 1,234,567
+    elif "," in cleaned:
+        point = ","  # 12,5
+    integer, has_point, fraction = cleaned.partition(point)
+    if group is not None:
+        if not re.fullmatch(r"[+-]?\d{1,3}(" + re.escape(group) + r"\d{3})+", integer):
+            raise ValueError(f"not a number: {text!r}")
+        integer = integer.replace(group, "")
+    cleaned = integer + ("." + fraction if has_point else "")
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
         raise ValueError(f"not a number: {text!r}")
     try:
@@ -173,8 +178,12 @@ def read_decimal(text) -> Decimal:
     return value
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _decimal_or_problem(value, field: str, problems: list, message) -> Decimal | None:
-    if value is None:
+    if _blank(value):
         return None
     try:
         return read_decimal(value)
@@ -263,10 +272,10 @@ def edit_toc_element(dbsession: Session, element: TocElement, *, text: str, kind
 
 def remove_toc_element(dbsession: Session, element: TocElement) -> None:
     """Remove a box; indicators that measured it stay, linked to nothing."""
-    dbsession.execute(update(Indicator).where(Indicator.toc_element_id == element.id).values(toc_element_id=None))
+    for indicator in dbsession.scalars(select(Indicator).where(Indicator.toc_element_id == element.id)):
+        indicator.toc_element_id = None
     dbsession.delete(element)
     dbsession.flush()
-    dbsession.expire_all()  # indicators already loaded must see the link gone
 
 
 # -- indicators --------------------------------------------------------------------------------
@@ -333,7 +342,7 @@ def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list
         if not isinstance(baseline_date, dt.date):
             problems.append(("baseline_date", _("Give the date the baseline was measured.")))
         reason = ""
-    elif values.get("baseline_value") is None:
+    elif _blank(values.get("baseline_value")):
         baseline_date = None
         if not reason:
             problems.append(("baseline_value", _(
@@ -361,7 +370,7 @@ def _target_problems(dbsession, award_id: int, measure: str, targets: Mapping) -
             continue
         number = _decimal_or_problem(value, field, problems, _(
             "Give the target for period ${number} as a number, like 40 or 12.5.", mapping={"number": report.number}))
-        if value is not None and number is None:
+        if not _blank(value) and number is None:
             continue
         _check_value(measure, number, field, problems,
                      _("The target for period ${number}", mapping={"number": report.number}))

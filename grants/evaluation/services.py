@@ -1,0 +1,243 @@
+"""Independent evaluation: who evaluates a round, each grantee's assessment, and the
+round's findings for its public report.
+
+An evaluator is a person with the local role ``evaluator`` on the round (so, through
+the lineage, on every award in it: they read the awards' MEL data and assess them, and
+have no part in money or funding decisions — see workflows/award.toml and round.toml).
+They must be independent: nobody who belongs to an organisation awarded in the round.
+
+    assign_evaluator(db, rnd, user)           # refused if not independent, or already assigned
+    save_assessment(db, award, user, scores={"relevance": 4, …}, summary="…",
+                    files=[("Field visit notes", stored_file)])   # one per award and evaluator
+    save_round_evaluation(db, rnd, findings="…", shortcomings="…", lessons="…", user=user)
+
+Functions take the session first, flush but never commit, and refuse with
+:class:`EvaluationRefused` (``problems``: (field, reason) pairs); a refusal changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grants.accounts.models import LocalRole, Membership, User
+from grants.i18n import _
+from grants.security import Role
+from grants.workflow import ProblemsRefused
+
+from .models import ASSESSMENT_CRITERIA, Assessment, AssessmentFile, RoundEvaluation
+
+CRITERION_TITLES = {
+    "relevance": _("Relevance"),
+    "effectiveness": _("Effectiveness"),
+    "efficiency": _("Efficiency"),
+    "sustainability": _("Sustainability"),
+    "fidelity": _("Fidelity to the plan"),
+    "mel_quality": _("Quality of monitoring and evaluation"),
+}
+assert tuple(CRITERION_TITLES) == ASSESSMENT_CRITERIA
+
+CRITERION_HINTS = {
+    "relevance": _("Did the project answer the needs of the people and places it served?"),
+    "effectiveness": _("Did it reach the outcomes it set out to reach?"),
+    "efficiency": _("Were money and time used well for what was achieved?"),
+    "sustainability": _("Will the benefits last after the grant ends?"),
+    "fidelity": _("Was the project delivered as planned, and were changes explained?"),
+    "mel_quality": _("Were the data collected, reported and used well?"),
+}
+
+SCORE_TITLES = {1: _("1 — very weak"), 2: _("2 — weak"), 3: _("3 — fair"), 4: _("4 — good"), 5: _("5 — strong")}
+SCORES = tuple(SCORE_TITLES)
+
+TEXT_MAX = 20_000
+FILE_TITLE_MAX = 300
+EVALUATOR = str(Role.Evaluator)
+
+
+class EvaluationRefused(ProblemsRefused):
+    """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# -- evaluators ----------------------------------------------------------------------------------
+
+
+def evaluators_of(dbsession: Session, rnd) -> list[User]:
+    """The round's evaluators, by name."""
+    return list(dbsession.scalars(
+        select(User).join(LocalRole, LocalRole.user_id == User.id)
+        .where(LocalRole.role == EVALUATOR, LocalRole.object_type == "rounds", LocalRole.object_id == rnd.id)
+        .order_by(User.name, User.id)))
+
+
+def _role_row(dbsession: Session, rnd, user) -> LocalRole | None:
+    return dbsession.scalar(select(LocalRole).where(
+        LocalRole.user_id == user.id, LocalRole.role == EVALUATOR, LocalRole.object_type == "rounds",
+        LocalRole.object_id == rnd.id))
+
+
+def is_evaluator(dbsession: Session, rnd, user) -> bool:
+    return user is not None and _role_row(dbsession, rnd, user) is not None
+
+
+def awarded_organisations(dbsession: Session, rnd) -> list[int]:
+    """Ids of the organisations holding an award in ``rnd``."""
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+
+    return list(dbsession.scalars(select(Application.organisation_id).join(Award, Award.application_id ==
+                                                                           Application.id)
+                                  .where(Award.round_id == rnd.id).distinct()))
+
+
+def _member_of(dbsession: Session, user, organisation_ids: Iterable[int]) -> bool:
+    ids = list(organisation_ids)
+    if not ids:
+        return False
+    return dbsession.scalar(select(Membership.id).where(Membership.user_id == user.id,
+                                                        Membership.organisation_id.in_(ids)).limit(1)) is not None
+
+
+def assign_evaluator(dbsession: Session, rnd, user: User) -> LocalRole:
+    """Make ``user`` an evaluator of ``rnd``.  Refused if they belong to an organisation
+    awarded in the round (an evaluator is independent of the grantees) or are already
+    an evaluator of it."""
+    problems: list = []
+    if user is None:
+        problems.append(("email", _("There is no account with that e-mail address: ask the evaluator to register "
+                                    "first.")))
+    elif _role_row(dbsession, rnd, user) is not None:
+        problems.append(("email", _("${name} already evaluates this round.", mapping={"name": user.name})))
+    elif _member_of(dbsession, user, awarded_organisations(dbsession, rnd)):
+        problems.append(("email", _(
+            "${name} belongs to an organisation funded in this round, so cannot evaluate it independently.",
+            mapping={"name": user.name})))
+    EvaluationRefused.refuse_if(problems)
+    role = LocalRole(user_id=user.id, role=EVALUATOR, object_type="rounds", object_id=rnd.id)
+    dbsession.add(role)
+    dbsession.flush()
+    return role
+
+
+def unassign_evaluator(dbsession: Session, rnd, user: User) -> None:
+    """``user`` no longer evaluates ``rnd``; the assessments they wrote are kept."""
+    role = None if user is None else _role_row(dbsession, rnd, user)
+    EvaluationRefused.refuse_if([] if role is not None else [
+        ("evaluator", _("That person does not evaluate this round."))])
+    dbsession.delete(role)
+    dbsession.flush()
+
+
+# -- the round's findings ---------------------------------------------------------------------------
+
+
+def round_evaluation(dbsession: Session, rnd) -> RoundEvaluation | None:
+    return dbsession.scalar(select(RoundEvaluation).where(RoundEvaluation.round_id == rnd.id))
+
+
+def save_round_evaluation(dbsession: Session, rnd, *, findings: str, shortcomings: str = "", lessons: str = "",
+                          user, now: dt.datetime | None = None) -> RoundEvaluation:
+    """Write (or rewrite) the round's evaluation for its public report: what was found,
+    what did not work (published too — DOMAIN.md §3.6) and the lessons.  Only an
+    evaluator of the round (or an administrator) writes it."""
+    findings, shortcomings, lessons = (str(v or "").strip() for v in (findings, shortcomings, lessons))
+    problems: list = []
+    if user is None or not (is_evaluator(dbsession, rnd, user) or getattr(user, "is_admin", False)):
+        problems.append((None, _("Only the round's evaluators write its evaluation.")))
+    if not findings:
+        problems.append(("findings", _("Write the evaluation's findings.")))
+    for name, value in (("findings", findings), ("shortcomings", shortcomings), ("lessons", lessons)):
+        if len(value) > TEXT_MAX:
+            problems.append((name, _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+    EvaluationRefused.refuse_if(problems)
+    row = round_evaluation(dbsession, rnd)
+    if row is None:
+        row = RoundEvaluation(round_id=rnd.id)
+        dbsession.add(row)
+    row.findings, row.shortcomings, row.lessons = findings, shortcomings, lessons
+    row.evaluator_id = user.id
+    row.updated_at = now or _now()
+    dbsession.flush()
+    return row
+
+
+# -- assessments of grantees ----------------------------------------------------------------------------
+
+
+def assessments_of(dbsession: Session, award) -> list[Assessment]:
+    return list(dbsession.scalars(select(Assessment).where(Assessment.award_id == award.id)
+                                  .order_by(Assessment.created_at, Assessment.id)))
+
+
+def assessment_by(dbsession: Session, award, evaluator) -> Assessment | None:
+    if evaluator is None:
+        return None
+    return dbsession.scalar(select(Assessment).where(Assessment.award_id == award.id,
+                                                     Assessment.evaluator_id == evaluator.id))
+
+
+def _score(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number in SCORES else None
+
+
+def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mapping[str, object], summary: str,
+                    files: Iterable[tuple[str, object]] = (), now: dt.datetime | None = None) -> Assessment:
+    """The evaluator's assessment of ``award`` (one per award and evaluator; saving
+    again changes it): a score from 1 to 5 for every criterion of
+    :data:`ASSESSMENT_CRITERIA`, a summary, and files ``[(title, StoredFile)]`` added to
+    those already there.  Only an evaluator of the award's round, independent of the
+    grantee, assesses it."""
+    now = now or _now()
+    summary = str(summary or "").strip()
+    files = list(files or ())
+    problems: list = []
+    if evaluator is None or not is_evaluator(dbsession, award.round, evaluator):
+        problems.append((None, _("Only an evaluator of this round assesses its grants.")))
+    elif _member_of(dbsession, evaluator, [award.application.organisation_id]):
+        problems.append((None, _("You belong to this grantee's organisation, so cannot assess it.")))
+    clean: dict[str, int] = {}
+    for criterion in ASSESSMENT_CRITERIA:
+        score = _score(scores.get(criterion)) if criterion in scores else None
+        if score is None:
+            problems.append((criterion, _("Score “${criterion}” from 1 to 5.",
+                                          mapping={"criterion": CRITERION_TITLES[criterion]})))
+        else:
+            clean[criterion] = score
+    for name in scores:
+        if name not in ASSESSMENT_CRITERIA:
+            problems.append((None, _("“${criterion}” is not a criterion of the assessment.",
+                                     mapping={"criterion": str(name)})))
+    if not summary:
+        problems.append(("summary", _("Write a summary of your assessment.")))
+    elif len(summary) > TEXT_MAX:
+        problems.append(("summary", _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+    for title, stored in files:
+        if stored is None or getattr(stored, "id", None) is None:
+            problems.append(("files", _("A file could not be kept: upload it again.")))
+        elif len(str(title or "")) > FILE_TITLE_MAX:
+            problems.append(("files", _("Give a file title of ${max} characters or fewer.",
+                                        mapping={"max": FILE_TITLE_MAX})))
+    EvaluationRefused.refuse_if(problems)
+    assessment = assessment_by(dbsession, award, evaluator)
+    if assessment is None:
+        assessment = Assessment(award_id=award.id, evaluator_id=evaluator.id, created_at=now)
+        dbsession.add(assessment)
+    assessment.scores = clean
+    assessment.summary = summary
+    assessment.updated_at = now
+    for title, stored in files:
+        assessment.files.append(AssessmentFile(file_id=stored.id, file=stored,
+                                               title=" ".join(str(title or "").split()) or stored.filename))
+    dbsession.flush()
+    return assessment

@@ -1,0 +1,514 @@
+"""A round's public report: what the round did with its money, in aggregates only.
+
+``public_report(dbsession, registry, rnd)`` gathers plain objects, untranslated (the page
+translates): the funnel (applied, eligible, incubated, funded) overall and by region; the
+money by funder, with the match between funders; what was awarded and disbursed per
+currency; the funded organisations and their amounts; indicator results against their
+baselines and targets (accepted reports only, never evidence); the round's surveys; and
+the evaluation's findings, shortcomings and lessons.
+
+What it never holds: a person's name or e-mail, contact details, a report that was not
+accepted, a story or testimonial (``Evidence`` is triangulation, never an aggregate).
+
+Small cells: every count above 0 and below ``rnd.small_cell_threshold`` is a
+:class:`Cell` with ``suppressed=True`` and no value ("fewer than N" on the page, left out
+of charts).  When exactly one cell of a breakdown is suppressed and its total is shown,
+the next-smallest cell is suppressed too, so that the hidden one cannot be worked out by
+subtraction.
+
+A funder in ``rnd.hidden_funder_ids`` (donor-perception risk, DOMAIN.md §3) keeps its
+money on the page but loses its name: its :class:`FunderLine` has ``name=None``.
+
+Services::
+
+    set_report_options(db, rnd, small_cell_threshold=10, hidden_funder_ids=[google.id])
+    publish_report(db, rnd, user=officer)      # anyone may read it from now on
+    unpublish_report(db, rnd, user=officer)    # back to officers only
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Iterable, Sequence
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from grants.i18n import _
+from grants.money import Money, MoneyBag
+from grants.workflow import ProblemsRefused
+
+#: The funnel's stages, in order, and the application state whose reaching each counts.
+STAGES = ("applied", "eligible", "incubated", "funded")
+STAGE_STATES = {"applied": "submitted", "eligible": "eligible", "incubated": "incubation"}
+#: The key of organisations that gave no region, in the funnel by region.
+NO_REGION = ""
+#: What a public report may set its threshold to: 1 would hide nothing.
+MIN_THRESHOLD, MAX_THRESHOLD = 2, 100
+#: Indicators measured in these are added up across grantees; the others are averaged
+#: (a sum of percentages or of ordinal scores means nothing).
+SUMMED_MEASURES = ("unit",)
+
+
+class ReportRefused(ProblemsRefused):
+    """Nothing was changed.  ``problems`` is a list of (field name or None, reason)."""
+
+
+# -- cells and their suppression ------------------------------------------------------------------
+
+
+SMALL, SECONDARY = "small", "secondary"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure of the report: its value, or None when it is suppressed — because it
+    is small (``why == SMALL``: "fewer than N") or because it would give a small one away
+    (``why == SECONDARY``: "not shown")."""
+
+    value: int | Decimal | None
+    suppressed: bool = False
+    why: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return not self.suppressed
+
+
+def is_small(value, threshold: int) -> bool:
+    return value is not None and 0 < value < threshold
+
+
+def suppress(values: Sequence[int], threshold: int, *, total_shown: bool = True) -> list[Cell]:
+    """The cells of one breakdown (regions of one stage, say), small ones suppressed.
+
+    Primary: every value above 0 and below ``threshold``.  Secondary: when exactly one is
+    suppressed and the breakdown's total is shown, the smallest other non-zero value too
+    (a zero only when no other value is left), so the first cannot be found by subtracting
+    the others from the total."""
+    small = [is_small(v, threshold) for v in values]
+    secondary = [False] * len(values)
+    if total_shown and sum(small) == 1:
+        others = [i for i, h in enumerate(small) if not h]
+        candidates = [i for i in others if values[i] > 0] or others
+        if candidates:
+            secondary[min(candidates, key=lambda i: (values[i], i))] = True
+    return [Cell(None, True, SMALL) if s else Cell(None, True, SECONDARY) if o else Cell(v)
+            for v, s, o in zip(values, small, secondary)]
+
+
+def single(value, threshold: int) -> Cell:
+    """A figure on its own (no breakdown to subtract from)."""
+    return Cell(None, True, SMALL) if is_small(value, threshold) else Cell(value)
+
+
+# -- what the report holds ----------------------------------------------------------------------------
+
+
+@dataclass
+class RegionRow:
+    region: str  # ISO 3166-2 code, or NO_REGION
+    cells: dict[str, Cell]  # stage → cell
+
+
+@dataclass
+class FunderLine:
+    """One contribution to the round (or to the whole programme)."""
+
+    name: str | None  # None: hidden on public pages ("Another funder")
+    role: str  # lead or co_funder
+    amount: Money | None
+    scope: str  # "round" or "programme"
+    matches: str | None = None  # the name of the funder this money matches
+    matches_hidden: bool = False  # it matches a funder whose name is hidden
+
+    @property
+    def hidden(self) -> bool:
+        return self.name is None
+
+    @property
+    def is_match(self) -> bool:
+        return self.matches is not None or self.matches_hidden
+
+
+@dataclass
+class GrantLine:
+    """A funded organisation and its grant (organisations, never people)."""
+
+    organisation: str
+    title: str
+    amount: Money
+    disbursed: Money
+    state: str  # the award's state id
+    state_title: str  # its public title (a msgid: the page translates it)
+    regions: list[str]
+
+
+@dataclass
+class IndicatorLine:
+    """A quantitative indicator across the round's grantees, grouped by its library code
+    (or its own code): baselines, final targets and the latest accepted results."""
+
+    key: str
+    title: str
+    level: str
+    measure: str
+    unit: str
+    aggregate: str  # "sum" or "mean"
+    grantees: int  # how many awards carry it
+    baseline: Cell
+    baseline_count: int  # how many baselines went into it
+    baseline_missing: int  # how many have a recorded reason instead of a baseline
+    target: Cell
+    target_count: int
+    result: Cell
+    result_count: int  # how many grantees have an accepted value
+
+
+@dataclass
+class SurveyLine:
+    """One item of one instrument version in one wave, across the round (never merged
+    across versions)."""
+
+    code: str
+    version: int
+    title: str
+    item: str
+    item_text: str
+    wave: str
+    respondents: Cell
+    mean: Decimal | None  # None when respondents are suppressed
+    agree_share: Decimal | None  # 0–1
+
+
+@dataclass
+class EvaluationText:
+    findings: str
+    shortcomings: str
+    lessons: str
+
+
+@dataclass
+class PublicReport:
+    round_id: int
+    round_title: str
+    programme_title: str
+    published_at: dt.datetime | None
+    threshold: int
+    funnel: dict[str, Cell]  # stage → cell
+    by_region: list[RegionRow]
+    regions_known: bool  # organisations carry regions at all
+    funders: list[FunderLine]
+    committed: MoneyBag  # every contribution listed above
+    matching: MoneyBag  # the part of it that matches another funder's money
+    awarded: MoneyBag
+    disbursed: MoneyBag
+    grants: list[GrantLine]
+    indicators: list[IndicatorLine]
+    surveys: list[SurveyLine]
+    evaluation: EvaluationText | None
+    stages: tuple[str, ...] = STAGES
+    notes: list = field(default_factory=list)
+
+    @property
+    def any_suppressed(self) -> bool:
+        cells = list(self.funnel.values()) + [c for row in self.by_region for c in row.cells.values()]
+        cells += [c for line in self.indicators for c in (line.baseline, line.target, line.result)]
+        cells += [s.respondents for s in self.surveys]
+        return any(c.suppressed for c in cells)
+
+
+# -- gathering --------------------------------------------------------------------------------------
+
+
+def public_report(dbsession: Session, registry, rnd, *, locale: str | None = None) -> PublicReport:
+    """The round's report; ``locale`` only picks which language survey items are read in
+    (instruments carry their own translations)."""
+    threshold = rnd.small_cell_threshold or 5
+    funnel_counts = _funnel_counts(dbsession, registry, rnd)
+    funnel = {stage: single(funnel_counts[stage], threshold) for stage in STAGES}
+    by_region, regions_known = _funnel_by_region(dbsession, rnd, funnel, threshold)
+    funders, committed, matching = _funders(rnd)
+    grants, awarded, disbursed = _grants(dbsession, registry, rnd)
+    evaluation = _evaluation(dbsession, rnd)
+    return PublicReport(
+        round_id=rnd.id, round_title=rnd.title, programme_title=rnd.programme.title,
+        published_at=rnd.report_published_at, threshold=threshold,
+        funnel=funnel, by_region=by_region, regions_known=regions_known,
+        funders=funders, committed=committed, matching=matching,
+        awarded=awarded, disbursed=disbursed, grants=grants,
+        indicators=_indicators(dbsession, rnd, threshold),
+        surveys=_surveys(dbsession, rnd, threshold, locale),
+        evaluation=evaluation,
+    )
+
+
+def _award_query(rnd):
+    from grants.awards.models import Award
+
+    return select(Award).where(Award.round_id == rnd.id).order_by(Award.id)
+
+
+def _funnel_counts(dbsession, registry, rnd) -> dict[str, int]:
+    """Applications that ever reached each stage (from the history), and the awards made."""
+    from grants.awards.models import Award
+    from grants.programmes.services import round_funnel
+
+    reached = dict(round_funnel(dbsession, rnd, registry).reached)
+    counts = {stage: reached.get(state, 0) for stage, state in STAGE_STATES.items()}
+    counts["funded"] = dbsession.scalar(select(func.count(Award.id)).where(Award.round_id == rnd.id)) or 0
+    return counts
+
+
+def _stage_ids(rnd, stage):
+    """A select of the ids of the round's applications that reached ``stage``."""
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+    from grants.lifecycle.models import HistoryEntry
+
+    if stage == "funded":
+        return select(Award.application_id).where(Award.round_id == rnd.id)
+    return (select(HistoryEntry.object_id)
+            .where(HistoryEntry.object_type == Application.__tablename__,
+                   HistoryEntry.to_state == STAGE_STATES[stage],
+                   HistoryEntry.object_id.in_(select(Application.id).where(Application.round_id == rnd.id))))
+
+
+def _funnel_by_region(dbsession, rnd, funnel: dict[str, Cell], threshold: int):
+    """One row per region an applicant organisation works in (an organisation in two
+    regions counts in both), and one for those that gave none; each stage's column is a
+    breakdown whose total is the overall funnel's figure."""
+    from grants.accounts.models import Organisation, OrganisationRegion
+    from grants.applications.models import Application
+
+    if not hasattr(Organisation, "regions"):
+        return [], False
+    raw: dict[str, dict[str, int]] = {}
+    for stage in STAGES:
+        ids = _stage_ids(rnd, stage)
+        rows = dbsession.execute(
+            select(OrganisationRegion.region_code, func.count(distinct(Application.id)))
+            .select_from(Application)
+            .join(OrganisationRegion, OrganisationRegion.organisation_id == Application.organisation_id)
+            .where(Application.id.in_(ids)).group_by(OrganisationRegion.region_code)).all()
+        for code, n in rows:
+            raw.setdefault(code, {})[stage] = n
+        without = dbsession.scalar(
+            select(func.count(distinct(Application.id))).where(
+                Application.id.in_(ids),
+                Application.organisation_id.not_in(select(OrganisationRegion.organisation_id)))) or 0
+        if without:
+            raw.setdefault(NO_REGION, {})[stage] = without
+    keys = sorted(k for k in raw if k != NO_REGION) + ([NO_REGION] if NO_REGION in raw else [])
+    rows = [RegionRow(k, {}) for k in keys]
+    for stage in STAGES:
+        column = suppress([raw[k].get(stage, 0) for k in keys], threshold, total_shown=funnel[stage].shown)
+        for row, cell in zip(rows, column):
+            row.cells[stage] = cell
+    return rows, True
+
+
+def _funders(rnd):
+    """Lead and co-funders' contributions to this round, then to the whole programme."""
+    from grants.programmes.models import CO_FUNDER, LEAD
+
+    hidden = set(rnd.hidden_funder_ids or ())
+    mine = [c for c in rnd.programme.contributions
+            if c.role in (LEAD, CO_FUNDER) and c.round_id in (rnd.id, None)]
+    order = {LEAD: 0, CO_FUNDER: 1}
+    mine.sort(key=lambda c: (c.round_id is None, order[c.role], c.id))
+    lines = []
+    for c in mine:
+        matched = c.matches
+        lines.append(FunderLine(
+            name=None if c.funder_id in hidden else c.funder.name, role=c.role, amount=c.contribution,
+            scope="programme" if c.round_id is None else "round",
+            matches=None if matched is None or matched.id in hidden else matched.name,
+            matches_hidden=matched is not None and matched.id in hidden))
+    with_money = [c.contribution for c in mine if c.contribution is not None]
+    matching = [c.contribution for c in mine if c.contribution is not None and c.matches_funder_id is not None]
+    return lines, MoneyBag(with_money), MoneyBag(matching)
+
+
+def _grants(dbsession, registry, rnd):
+    from grants.awards.models import Disbursement
+    from grants.lifecycle.services import workflows_of
+
+    awards = list(dbsession.scalars(_award_query(rnd)))
+    paid: dict[int, list[Money]] = {}
+    if awards:
+        for d in dbsession.scalars(select(Disbursement).where(Disbursement.award_id.in_([a.id for a in awards]))
+                                   .order_by(Disbursement.id)):
+            paid.setdefault(d.award_id, []).append(d.amount)
+    workflows = workflows_of(registry) if registry is not None else None
+    lines = []
+    for award in awards:
+        org = award.organisation
+        state_title = award.state
+        if workflows is not None:
+            state_title = workflows.for_object(award).state_of(award).public_title
+        lines.append(GrantLine(
+            organisation=org.legal_name, title=award.title, amount=award.amount,
+            disbursed=sum(paid.get(award.id, ()), Money.zero(award.currency)),
+            state=award.state, state_title=state_title, regions=sorted(org.regions or ())))
+    lines.sort(key=lambda g: (g.organisation.casefold(), g.title))
+    awarded = MoneyBag(a.amount for a in awards)
+    disbursed = MoneyBag(m for ms in paid.values() for m in ms)
+    return lines, awarded, disbursed
+
+
+def _mean(values: list[Decimal]) -> Decimal:
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN).normalize()
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """A sum without trailing zeros ("12.50" + "7.50" = 20, not 20.00)."""
+    return value.normalize() if value == value.to_integral_value() else value
+
+
+def _figure(values: list[Decimal], aggregate: str, threshold: int) -> Cell:
+    if not values:
+        return Cell(None)
+    if aggregate == "sum":
+        total = _tidy(sum(values, Decimal(0)))
+        return single(total, threshold)  # a sum of units is a count: small ones are suppressed
+    return Cell(_mean(values))
+
+
+def _indicators(dbsession, rnd, threshold: int) -> list[IndicatorLine]:
+    from grants.awards.models import Award
+    from grants.mel.models import Indicator, IndicatorTarget, IndicatorValue, LibraryIndicator, Report
+
+    indicators = list(dbsession.scalars(
+        select(Indicator).join(Award, Award.id == Indicator.award_id)
+        .where(Award.round_id == rnd.id, Indicator.measure != "qualitative")
+        .order_by(Indicator.award_id, Indicator.code)))
+    if not indicators:
+        return []
+    ids = [i.id for i in indicators]
+    # The final target: the one set for the latest reporting period.
+    targets: dict[int, Decimal] = {}
+    for target, _end, _number in dbsession.execute(
+            select(IndicatorTarget, Report.period_end, Report.number)
+            .join(Report, Report.id == IndicatorTarget.report_id)
+            .where(IndicatorTarget.indicator_id.in_(ids))
+            .order_by(Report.period_end, Report.number)):
+        targets[target.indicator_id] = target.value
+    # The result: the total of the latest ACCEPTED report (never a report still open).
+    results: dict[int, Decimal] = {}
+    for value, _end, _number in dbsession.execute(
+            select(IndicatorValue, Report.period_end, Report.number)
+            .join(Report, Report.id == IndicatorValue.report_id)
+            .where(IndicatorValue.indicator_id.in_(ids), IndicatorValue.cell == "",
+                   IndicatorValue.value.is_not(None), Report.state == "accepted")
+            .order_by(Report.period_end, Report.number)):
+        results[value.indicator_id] = value.value
+    groups: dict[str, list] = {}
+    for indicator in indicators:
+        groups.setdefault(indicator.library_code or indicator.code, []).append(indicator)
+    library_titles = dict(dbsession.execute(
+        select(LibraryIndicator.code, LibraryIndicator.title)
+        .where(LibraryIndicator.code.in_([k for k in groups]))).all())
+    lines = []
+    for key, members in groups.items():
+        first = members[0]
+        aggregate = "sum" if first.measure in SUMMED_MEASURES else "mean"
+        baselines = [i.baseline_value for i in members if i.baseline_value is not None]
+        final_targets = [targets[i.id] for i in members if i.id in targets]
+        latest = [results[i.id] for i in members if i.id in results]
+        lines.append(IndicatorLine(
+            key=key, title=library_titles.get(first.library_code) or first.title, level=first.level,
+            measure=first.measure, unit=first.unit or "", aggregate=aggregate,
+            grantees=len({i.award_id for i in members}),
+            baseline=_figure(baselines, aggregate, threshold), baseline_count=len(baselines),
+            baseline_missing=sum(1 for i in members if i.baseline_value is None and i.baseline_missing_reason),
+            target=_figure(final_targets, aggregate, threshold), target_count=len(final_targets),
+            result=_figure(latest, aggregate, threshold), result_count=len(latest)))
+    return lines
+
+
+def _surveys(dbsession, rnd, threshold: int, locale: str | None = None) -> list[SurveyLine]:
+    try:
+        from grants.mel.surveys import round_survey_summary
+    except ImportError:  # the survey work is not there yet
+        return []
+    lines = []
+    for row in round_survey_summary(dbsession, rnd, locale=locale) or ():
+        respondents = int(row.get("respondents") or 0)
+        cell = single(respondents, threshold)
+        lines.append(SurveyLine(
+            code=row.get("code", ""), version=row.get("version"), title=row.get("title", ""),
+            item=row.get("item", ""), item_text=row.get("item_text", ""), wave=row.get("wave", ""),
+            respondents=cell,
+            mean=None if cell.suppressed else row.get("mean"),
+            agree_share=None if cell.suppressed else row.get("agree_share")))
+    return lines
+
+
+def _evaluation(dbsession, rnd) -> EvaluationText | None:
+    from grants.evaluation.models import RoundEvaluation
+
+    found = dbsession.scalar(select(RoundEvaluation).where(RoundEvaluation.round_id == rnd.id))
+    if found is None or not any((text or "").strip() for text in (found.findings, found.shortcomings, found.lessons)):
+        return None
+    return EvaluationText(findings=found.findings or "", shortcomings=found.shortcomings or "",
+                          lessons=found.lessons or "")
+
+
+# -- services ---------------------------------------------------------------------------------------
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.timezone.utc)
+
+
+def publish_report(dbsession: Session, rnd, *, user=None, now: dt.datetime | None = None):
+    """Anyone may read the round's public report from ``now`` on.  Publishing a report
+    already published keeps its first date."""
+    if rnd.report_published_at is None:
+        rnd.report_published_at = _now(now)
+        dbsession.flush()
+    return rnd
+
+
+def unpublish_report(dbsession: Session, rnd, *, user=None, now: dt.datetime | None = None):
+    """Back to a preview only the round's officers see."""
+    rnd.report_published_at = None
+    dbsession.flush()
+    return rnd
+
+
+def programme_funders(rnd) -> list:
+    """The funders who may be hidden on this round's public pages: every funder with a
+    part in the round or in the whole programme, in order of their first contribution."""
+    seen = {}
+    for c in rnd.programme.contributions:
+        if c.round_id in (rnd.id, None):
+            seen.setdefault(c.funder_id, c.funder)
+    return list(seen.values())
+
+
+def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
+                       hidden_funder_ids: Iterable[int] = ()):
+    """How small a count may be shown, and which funders' names public pages leave out.
+    Refused, changing nothing, for a threshold outside 2–100 or a funder that has no part
+    in the round."""
+    problems = []
+    if (isinstance(small_cell_threshold, bool) or not isinstance(small_cell_threshold, int)
+            or not MIN_THRESHOLD <= small_cell_threshold <= MAX_THRESHOLD):
+        problems.append(("small_cell_threshold", _(
+            "Enter the smallest count to show, a whole number from ${min} to ${max}, like 5",
+            mapping={"min": MIN_THRESHOLD, "max": MAX_THRESHOLD})))
+    try:
+        wanted = list(dict.fromkeys(int(i) for i in hidden_funder_ids or ()))
+    except (TypeError, ValueError):
+        wanted = [None]
+    known = {f.id for f in programme_funders(rnd)}
+    if set(wanted) - known:
+        problems.append(("hidden_funder_ids", _("Choose funders of this round or of its programme")))
+    ReportRefused.refuse_if(problems)
+    rnd.small_cell_threshold = small_cell_threshold
+    rnd.hidden_funder_ids = sorted(wanted)
+    dbsession.flush()
+    return rnd
