@@ -182,6 +182,20 @@ def test_what_stops_a_submission_is_said_field_by_field(db, registry):
     ]
 
 
+def test_an_indicator_with_targets_is_due_only_in_the_periods_it_has_a_target_for(db, registry):
+    award = f.award(db, registry)
+    r1, r2, r3, r4 = reports(db, award)
+    endline = framework.add_indicator(db, award, code="STO2", title="Feel able to speak up",
+                                      level="short_term_outcomes", measure="percentage", method="survey",
+                                      baseline_missing_reason="The survey's baseline wave", targets={r4: Decimal(70)})
+    save_report(db, r1, narrative="Clubs started.", values=[])
+    assert services.report_problems(r1) == []  # measured at the end only
+    save_report(db, r4, narrative="The year in full.", values=[])
+    assert [plain(p) for p in services.report_problems(r4)] == ["Give the value for STO2 (Feel able to speak up)."]
+    save_report(db, r4, narrative="The year in full.", values=[(endline, {}, Decimal("71.5"), "")])
+    assert services.report_problems(r4) == []
+
+
 def test_the_cell_key_is_sorted_and_stable():
     assert services.cell_key({}) == ""
     assert services.cell_key({"sex": "female", "age_band": "18_24"}) == "age_band=18_24;sex=female"

@@ -147,8 +147,9 @@ def _agreement_nodes(schema) -> None:
 
 
 def currency_choices(*first: str) -> list[tuple[str, str]]:
-    codes = list(dict.fromkeys([c for c in first if c] + list(COMMON_CURRENCIES)))
-    codes += [c for c in CURRENCIES if c not in codes]
+    """The programme's (and the application's) currency first, then the ones our
+    programmes use; any ISO 4217 code given in ``first`` is offered."""
+    codes = list(dict.fromkeys([c for c in first if c in CURRENCIES] + list(COMMON_CURRENCIES)))
     return [(code, code) for code in codes]
 
 

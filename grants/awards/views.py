@@ -302,10 +302,8 @@ def award_page(award: Award, request, *, refusal=None, refused_tranche=None) -> 
         disbursed=services.disbursed(award),
         budget=services.budget_vs_actual(award) if award.budget_lines else None,
         options=options, can_manage=can_manage, refusal=refusal,
-        mel_links=[(name, title) for name, title in (
-            ("framework", _("Results framework")), ("reports", _("Reports")), ("surveys", _("Surveys")),
-            ("evidence", _("Evidence")))] if sees_mel else [],
-        assessments_link=can_manage or bool(request.has_permission(Permission.EvaluationAssessmentEdit, award)),
+        mel_links=[("framework", _("Results framework")), ("reports", _("Reports")), ("surveys", _("Surveys")),
+                   ("evidence", _("Evidence"))] if sees_mel else [],
     )
 
 

@@ -290,6 +290,8 @@ def report_problem_fields(report: Report) -> list[tuple[str, object]]:
         select(Indicator).where(Indicator.award_id == report.award_id).order_by(Indicator.code)).all()
     totals = {v.indicator_id: v for v in report.values if not v.dimensions}
     for indicator in indicators:
+        if not indicator_due_in(indicator, report):
+            continue
         value = totals.get(indicator.id)
         field = field_for(indicator)
         if indicator.measure == "qualitative":
@@ -302,9 +304,18 @@ def report_problem_fields(report: Report) -> list[tuple[str, object]]:
     return problems
 
 
+def indicator_due_in(indicator: Indicator, report: Report) -> bool:
+    """Must ``report`` carry a value for ``indicator``?  Yes when the indicator has a
+    target for this period, or has no targets at all (then it is measured every period).
+    An outcome measured by a survey at the end only has its one target there."""
+    periods = {t.report_id for t in indicator.targets}
+    return not periods or report.id in periods
+
+
 def report_problems(report: Report) -> list:
     """What must be put right before ``report`` can be submitted: a narrative, and a
-    total for every indicator of the award (a value, or text for a qualitative one)."""
+    total for every indicator due in this period (a value, or text for a qualitative
+    one; see :func:`indicator_due_in`)."""
     return [reason for _field, reason in report_problem_fields(report)]
 
 
