@@ -120,6 +120,13 @@ def cmd_export(args) -> int:
     if args.standard == "iati" and args.format != "json":
         raise UsageError("IATI is written as XML only; leave out --format")
     with config.registry.database.transaction() as (_tm, dbsession):
+        from sqlalchemy import func, select
+
+        from grants.awards.models import Award
+
+        if not dbsession.scalar(select(func.count()).select_from(Award)):
+            # A 360Giving package needs at least one grant; an empty file would not validate.
+            raise UsageError("no awards yet: there is nothing to export")
         if args.standard == "360giving":
             data = exports.threesixty_giving(dbsession, config.registry, fmt=args.format)
         else:

@@ -161,9 +161,20 @@ def test_a_refused_award_keeps_what_was_typed_and_the_agreement(app, registry):
                               "or choose another file."]
     assert "Already uploaded: agreement.pdf" in text_of(again.html.find(id="kept-award-agreement"))
 
-    # Fixed, with no file chosen again: the kept agreement is used.
+    # A signing day still to come is refused before anything is made.
     form = again.forms["award"]
     form["fx_rate"] = "2,9394"
+    set_date(form, "award-agreement_signed_on", dt.date.today() + dt.timedelta(days=2))
+    later = form.submit("submit", status=400)
+    assert summary(later) == ["The agreement cannot be signed on a day still to come."]
+    assert "Already uploaded: agreement.pdf" in text_of(later.html.find(id="kept-award-agreement"))
+    with registry.database.transaction() as (_tm, db):
+        assert db.scalar(select(func.count(Award.id))) == 0
+
+    # Fixed, with no file chosen again: the kept agreement is used.
+    form = later.forms["award"]
+    for part in ("day", "month", "year"):
+        set_by_id(form, f"award-agreement_signed_on-{part}", "")
     page = form.submit("submit", status=302).follow()
     assert "Award made: TND12,345.678 to AFEK." in main_text(page)
     assert text_of(page.html.find(id="source-budget")).startswith("$4,200.00 at 2.9394 TND per USD")
@@ -218,6 +229,8 @@ def test_each_role_sees_the_award_page_it_should(app, registry):
     page = member.get(award_url)
     assert text_of(page.html.find(id="state")) == "Active"
     assert page.html.find("form", id="release-1") is None and page.html.find(id="actions") is None
+    assert [a["href"].rpartition("/")[2] for a in page.html.find(id="mel-links").find_all("a")] == [
+        "@@framework", "@@reports", "@@surveys", "@@evidence", "@@budget", "@@assessments"]
     assert member.get(award_url + "/@@agreement-file").body == f.PDF
     member.get(award_url + "/@@schedule", status=403)
     token = page.html.find("input", attrs={"name": "csrf_token"})["value"]

@@ -296,6 +296,9 @@ def test_the_amount_cannot_fall_below_what_is_released_and_pending_tranches_foll
     db.expire_all()
     assert [t.amount_minor for t in award.tranches] == [40_000, 40_000, 20_001]
     assert sum(t.amount_minor for t in award.tranches) == award.amount_minor == 100_001
+    services.amend(db, registry, award, amount=Money(Decimal("400.00"), "GBP"), reason="Only what is released")
+    db.expire_all()
+    assert [(t.position, t.amount_minor, t.state) for t in award.tranches] == [(1, 40_000, "released")]
 
 
 def test_new_dates_replan_the_reports(db, registry):

@@ -84,6 +84,8 @@ def test_workflow_check_fails_and_explains_a_bad_definition(tmp_path, database_u
         (["tick", "/no/such.ini"], "/no/such.ini: no such settings file"),
         (["workflow", "migrate", "{ini}", "round", "--from", "1", "--to", "2", "--map", "bad"],
          "--map bad: write it as OLD=NEW"),
+        (["export", "360giving", "{ini}"], "no awards yet: there is nothing to export"),
+        (["library", "load", "{ini}", "/no/such.csv"], "no such file: /no/such.csv"),
         (["workflow", "migrate", "{ini}", "round", "--from", "1", "--to", "2"], "workflow round has no version 2"),
     ],
 )

@@ -198,17 +198,24 @@ def store_agreement(dbsession: Session, registry, *, filename: str, data: bytes,
     return store(dbsession, settings, filename=filename, data=data, uploaded_by=user)
 
 
-def record_agreement(dbsession: Session, award: Award, *, file=None, signed_on: dt.date | None = None, user=None,
-                     now: dt.datetime | None = None) -> Award:
-    """Keep the grant agreement (a stored PDF, see :func:`store_agreement`) and/or the
-    day it was signed.  Refused for a file that is not a PDF or a signing day to come."""
+def agreement_problems(file, signed_on: dt.date | None, *, now: dt.datetime | None = None) -> list:
+    """What is wrong with an agreement's file or signing day (a page checks them before
+    making the award, so that the award and its agreement are kept together or not at all)."""
     problems = []
-    if file is None and signed_on is None:
-        problems.append(("agreement", _("Choose the agreement's PDF or give the day it was signed.")))
     if file is not None and not (file.content_type or "").startswith("application/pdf"):
         problems.append(("agreement", _("The grant agreement must be a PDF.")))
     if signed_on is not None and signed_on > _now(now).date():
         problems.append(("agreement_signed_on", _("The agreement cannot be signed on a day still to come.")))
+    return problems
+
+
+def record_agreement(dbsession: Session, award: Award, *, file=None, signed_on: dt.date | None = None, user=None,
+                     now: dt.datetime | None = None) -> Award:
+    """Keep the grant agreement (a stored PDF, see :func:`store_agreement`) and/or the
+    day it was signed.  Refused for a file that is not a PDF or a signing day to come."""
+    problems = agreement_problems(file, signed_on, now=now)
+    if file is None and signed_on is None:
+        problems.append(("agreement", _("Choose the agreement's PDF or give the day it was signed.")))
     AwardRefused.refuse_if(problems)
     if file is not None:
         award.agreement_file = file
@@ -276,9 +283,9 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
 
     The amount may not fall below what is already released or paid; pending tranches
     share the new remainder in proportion to what they were (exactly, the remainder on
-    the last).  New dates re-plan the reports still due (``extend_reporting_periods``);
-    reports still due for periods after a new, earlier end are removed, and an end
-    before a period already reported on is refused."""
+    the last), and one left with nothing is removed.  New dates re-plan the reports
+    still due (``extend_reporting_periods``); reports still due for periods after a new,
+    earlier end are removed, and an end before a period already reported on is refused."""
     from grants.mel.models import Report
     from grants.mel.services import extend_reporting_periods
 
@@ -314,7 +321,6 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
     end = new_end or award.ends_on
     if (new_start or new_end) and end <= start:
         problems.append(("ends_on", _("The end date must be after the start date.")))
-    reports = []
     if new_start or new_end:
         reports = list(dbsession.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)))
         reported = [r for r in reports if r.state not in WAITING_REPORT_STATES]
@@ -333,6 +339,9 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
     before = _terms(award, amount is not None, dates_change)
     if amount is not None:
         _share_pending(pending, amount - committed(award))
+        for tranche in pending:
+            if tranche.amount_minor == 0:  # nothing left for it to pay: it goes (its history stays)
+                award.tranches.remove(tranche)
         award.amount_minor = amount.minor_units
     if dates_change:
         award.starts_on, award.ends_on = start, end
@@ -531,8 +540,7 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
 
 
 def _plain_number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def report_period(report, locale: str | None = None) -> str:

@@ -238,6 +238,10 @@ def make_award_page(context, request):
         page.update(form_refused(request, form, upload_problems))
         return page
     amount, source, rate, _problems = award_money(data, request.locale_name)
+    problems = services.agreement_problems(stored, data["agreement_signed_on"])
+    if problems:
+        page.update(form_refused(request, form, problems))
+        return page
     try:
         award = services.make_award(
             request.dbsession, request.registry, application, amount=amount, starts_on=data["starts_on"],

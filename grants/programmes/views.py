@@ -388,6 +388,7 @@ def round_page(context, request):
         is not None else None,
         money=money_formatter(request),
         can_manage=bool(request.has_permission(Permission.ProgrammesRoundManage, context)),
+        can_see_evaluation=bool(request.has_permission(Permission.MelDataView, context)),
         draft=context.state == "draft",
         roles=dict(_role_titles()),
     )
