@@ -189,6 +189,11 @@ class Tranche(WorkflowMixin, Base):
         return Money.from_minor(self.amount_minor, self.currency)
 
     @property
+    def title(self) -> str:
+        """How lists ("My tasks") name a tranche: its award and its place in the schedule."""
+        return f"{self.award.title} — {self.award.reference}/{self.position}"
+
+    @property
     def __name__(self) -> str:
         return str(self.id)
 

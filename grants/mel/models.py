@@ -128,6 +128,11 @@ class Report(WorkflowMixin, Base):
         return str(self.id)
 
     @property
+    def title(self) -> str:
+        """How lists ("My tasks") name a report: its award and its number."""
+        return f"{self.award.title} — {self.award.reference}/R{self.number}"
+
+    @property
     def __parent__(self):
         return parent_container(ReportsContainer, self.award)
 
