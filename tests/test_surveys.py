@@ -540,3 +540,29 @@ def test_the_survey_pages_speak_arabic_right_to_left_with_the_instrument_s_own_w
     assert "أشعر بالانتماء إلى حيّي." in page.html.find(id="results").get_text()
     page = testapp.get(f"{url}/@@surveys?_LOCALE_=fr")
     assert "Je me sens à ma place dans mon quartier." in page.html.find(id="results").get_text()
+
+
+def test_the_grantee_fills_a_report_s_survey_indicators_from_the_uploaded_results(testapp, registry):
+    url, ids = _surveys_setting(registry)
+    with registry.database.transaction() as (_tm, db):
+        from grants.awards.models import Award
+
+        award = db.get(Award, ids["award"])
+        share = _indicator(db, award, "OC1", "percentage")
+        report = db.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)).first()
+        report_url, share_id = f"{url}/reports/{report.id}", share.id
+    f.sign_in(testapp, "amel@example.org")
+    page = testapp.get(report_url)
+    nothing = page.forms["survey-fill"].submit().follow()
+    assert "There are no survey results for these indicators yet" in nothing.text
+    with registry.database.transaction() as (_tm, db):
+        surveys.upload_survey_results(db, registry, db.get(Award, ids["award"]), db.get(SurveyInstrument,
+                                      ids["instrument"]), "baseline", GOOD, filename="b.csv")
+    filled = testapp.get(report_url).forms["survey-fill"].submit().follow()
+    assert "filled in from your uploaded results" in filled.text
+    with registry.database.transaction() as (_tm, db):
+        value = db.scalars(select(IndicatorValue).where(IndicatorValue.indicator_id == share_id)).one()
+        assert (value.value, value.source) == (Decimal("64.00"), "survey")
+    # the evaluator reads the report but may not fill it
+    f.sign_in(testapp, "eva@example.org")
+    assert "survey-fill" not in testapp.get(report_url).forms

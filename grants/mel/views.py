@@ -410,6 +410,7 @@ def _report_page(context, request, *, typed: dict | None = None, narrative: str 
         "comments": list(reversed(services.officer_comments(db, context))),
         "history": [(entry, _step_title(wf, entry)) for entry in history],
         "can_edit": can_edit,
+        "can_fill_from_survey": can_edit and any(i.instrument_code and i.instrument_item for i in indicators),
         "can_review": can_review,
         "review_comment": review_comment,
         "review_error": by_field.get("review-comment"),
@@ -476,7 +477,32 @@ def report_page(context, request):
         return _save_report(context, request)
     if formid == "review":
         return _review_report(context, request)
+    if formid == "survey":
+        return _fill_from_survey(context, request)
     raise HTTPNotFound()
+
+
+def _fill_from_survey(context, request):
+    """The grantee asks for the survey-measured indicators' values to be filled in from
+    the aggregated answers they uploaded (grants.mel.surveys.rollup_to_indicators)."""
+    from grants.mel.surveys import SurveyRefused, rollup_to_indicators
+
+    _require(request, Permission.MelReportSubmit, context)
+    if context.state not in services.EDITABLE_STATES:
+        raise HTTPForbidden()
+    try:
+        written = rollup_to_indicators(request.dbsession, context.award, context)
+    except SurveyRefused as refused:
+        request.tm.doom()
+        request.response.status = 400
+        return _report_page(context, request, errors=refused.problems)
+    if written:
+        flash_done(request, _("The values measured by the survey are filled in from your uploaded results. "
+                              "Check them before you submit."))
+    else:
+        flash_done(request, _("There are no survey results for these indicators yet: upload them on the "
+                              "surveys page first."))
+    return HTTPFound(location=request.resource_url(context))
 
 
 def _save_report(context, request):
