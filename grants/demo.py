@@ -507,4 +507,4 @@ def _funnel_line(db, registry, call) -> str:
 def _print_signins(out) -> None:
     print(f"sign in at http://localhost:6543/login with password {DEMO_PASSWORD!r} as:", file=out)
     for email, _name, _locale, desc in DEMO_PEOPLE:
-        print(f"  {email:<24} {desc}", file=out)
+        print(f"  {email:<26} {desc}", file=out)
