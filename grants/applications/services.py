@@ -48,7 +48,7 @@ from grants.i18n import _, format_datetime
 from grants.money import Money, format_money
 from grants.security import Permission, Role, local_roles
 from grants.workflow import ProblemsRefused, Refused
-from grants.lifecycle.services import holds_permission, workflows_of
+from grants.lifecycle.services import holds_permission, settings_of, workflows_of
 
 from .formdefs import (
     PROPOSAL_VERSION_KEY,
@@ -82,11 +82,6 @@ _refuse_if = ApplicationRefused.refuse_if
 # -- the registry and its parts -----------------------------------------------------------------
 
 
-def _settings(registry) -> dict:
-    settings = getattr(registry, "settings", None)
-    if settings is None:
-        settings = getattr(getattr(registry, "app_registry", None), "settings", None)
-    return settings or {}
 
 
 def _state_label(registry, obj):
@@ -362,7 +357,7 @@ def attach(dbsession: Session, registry, application, user, *, kind: str, filena
         raise ApplicationRefused([(kind, _("This form does not ask for a document called “${kind}”.",
                                            mapping={"kind": kind}))]) from None
     try:
-        stored = store(dbsession, _settings(registry), filename=filename, data=data, uploaded_by=user)
+        stored = store(dbsession, settings_of(registry), filename=filename, data=data, uploaded_by=user)
     except FileRefused as refused:
         raise ApplicationRefused([(kind, reason) for _field, reason in refused.problems]) from None
     attachment = _attached(application, stage).get(kind)

@@ -9,15 +9,15 @@ the chosen currency (``award_money``)."""
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import colander
 import deform
 
 from grants.i18n import _
-from grants.incubation.forms import RADIOS, DateNode, parse_date
+from grants.incubation.forms import RADIOS, DateNode, OptionalDateNode
 from grants.money import CURRENCIES, MoneyError, parse_money
-from grants.programmes.forms import COMMON_CURRENCIES, FIELDSET, MoneyType, money_widget, normalise_digits
+from grants.programmes.forms import COMMON_CURRENCIES, FIELDSET, MoneyType, money_widget
 
 TEXT_MAX = 20000
 #: The form template for forms that upload a file (deform's, with multipart encoding).
@@ -39,16 +39,6 @@ def _long_text(title, description, *, required=True, name="", missing_msg=None):
         widget=deform.widget.TextAreaWidget(rows=6, attributes={"dir": "auto"}))
 
 
-def stable_ids(node) -> None:
-    """Inputs inside groups get ids named after them (``schedule-tranche_1-due_on-day``)."""
-    for child in node.children:
-        if child.name and child is not node:
-            for grandchild in child.children:
-                if grandchild.name:
-                    grandchild.oid = f"{child.oid}-{grandchild.name}"
-            stable_ids(child)
-
-
 # -- dates ----------------------------------------------------------------------------------------------
 
 
@@ -61,17 +51,6 @@ def _date_messages(title) -> dict:
         "year": _("${field}: enter the year with 4 digits, like 2019", mapping=field),
         "real": _("${field}: enter a real date, like 30 9 2019", mapping=field),
     }
-
-
-class OptionalDateNode(DateNode):
-    """A date that may be left blank (all three parts empty): None."""
-
-    def deserialize(self, cstruct=colander.null):
-        parts = colander.MappingSchema.deserialize(self, cstruct)
-        try:
-            return parse_date(parts if isinstance(parts, dict) else {}, self.messages)
-        except ValueError as exc:
-            raise colander.Invalid(self, exc.args[0], cstruct) from None
 
 
 def date_node(title, hint=None, *, optional: bool = False, name: str | None = None) -> DateNode:
@@ -87,18 +66,14 @@ def date_node(title, hint=None, *, optional: bool = False, name: str | None = No
 
 
 def parse_decimal(text: str) -> Decimal:
-    """A positive decimal as people type it: any digits, "," or "." or "٫" as the decimal
-    separator, a trailing "%"; ValueError otherwise."""
-    cleaned = normalise_digits(unicodedata.normalize("NFKC", str(text or ""))).strip().rstrip("%٪").strip()
-    cleaned = cleaned.replace("\u066b", ".").replace(" ", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    if not cleaned or any(c not in "0123456789." for c in cleaned) or cleaned.count(".") > 1:
+    """A decimal that cannot be negative (a share, a rate), read as people type it
+    (:func:`grants.mel.framework.read_decimal`); ValueError otherwise."""
+    from grants.mel.framework import read_decimal
+
+    value = read_decimal(unicodedata.normalize("NFKC", str(text or "")))
+    if value < 0:
         raise ValueError(text)
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - only digits and one dot by now
-        raise ValueError(text) from None
+    return value
 
 
 # -- uploads --------------------------------------------------------------------------------------------

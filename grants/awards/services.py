@@ -48,7 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
-from grants.lifecycle.services import WorkflowService, holds_permission, workflows_of
+from grants.lifecycle.services import WorkflowService, holds_permission, settings_of, workflows_of
 from grants.money import Money, MoneyBag, sum_money
 from grants.security import Permission, Role, local_roles
 from grants.workflow import ProblemsRefused
@@ -175,11 +175,6 @@ def awaiting_award(dbsession: Session, rnd) -> list:
         .order_by(Application.id)))
 
 
-def _settings(registry) -> dict:
-    settings = getattr(registry, "settings", None)
-    if settings is None:
-        settings = getattr(getattr(registry, "app_registry", None), "settings", None)
-    return settings or {}
 
 
 def store_agreement(dbsession: Session, registry, *, filename: str, data: bytes, user=None):
@@ -187,7 +182,7 @@ def store_agreement(dbsession: Session, registry, *, filename: str, data: bytes,
     Returns the :class:`grants.files.models.StoredFile`; refused on the field ``agreement``."""
     from grants.files.storage import CONTENT_TYPES, FileRefused, check_upload, store
 
-    settings = _settings(registry)
+    settings = settings_of(registry)
     try:
         content_type = check_upload(filename, data, settings)
     except FileRefused as refused:

@@ -32,6 +32,8 @@ from grants.resources import AwardsContainer
 from grants.security import Permission
 from grants.workflow import Refused
 
+from grants.incubation.forms import stable_ids
+
 from . import services
 from .forms import (
     UPLOAD_FORM_TEMPLATE,
@@ -45,7 +47,6 @@ from .forms import (
     make_award_schema,
     parse_decimal,
     schedule_schema,
-    stable_ids,
 )
 from .models import CONDITION_REPORT, Award, Tranche
 

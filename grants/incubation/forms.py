@@ -55,10 +55,12 @@ def parse_date(parts: dict, messages: dict) -> dt.date | None:
 
 class DateNode(colander.MappingSchema):
     """Day, month and year in one fieldset; deserialises to a ``datetime.date``.
-    ``messages`` say what to do about each mistake (keys: missing, day, month, year, real)."""
+    ``messages`` say what to do about each mistake (keys: missing, day, month, year, real).
+    An ``optional`` node (:class:`OptionalDateNode`) gives None when all three are blank."""
 
     widget = deform.widget.MappingWidget(template=FIELDSET, category="structural", inline=True)
     messages: dict = {}
+    optional = False
 
     day = _part(_("Day"), 2)
     month = _part(_("Month"), 9, inputmode="text", direction="auto")
@@ -70,14 +72,22 @@ class DateNode(colander.MappingSchema):
             value = parse_date(parts if isinstance(parts, dict) else {}, self.messages)
         except ValueError as exc:
             raise colander.Invalid(self, exc.args[0], cstruct) from None
-        if value is None:
+        if value is None and not self.optional:
             raise colander.Invalid(self, self.messages["missing"], cstruct)
         return value
 
     def serialize(self, appstruct=colander.null):
         if isinstance(appstruct, dt.date):
             appstruct = {"day": str(appstruct.day), "month": str(appstruct.month), "year": str(appstruct.year)}
+        elif appstruct is None:
+            appstruct = colander.null
         return super().serialize(appstruct)
+
+
+class OptionalDateNode(DateNode):
+    """A date that may be left blank (all three parts empty): None."""
+
+    optional = True
 
 
 def _date_node(title, hint, messages) -> DateNode:
@@ -86,12 +96,16 @@ def _date_node(title, hint, messages) -> DateNode:
     return node
 
 
-def stable_ids(form) -> None:
-    """Inputs inside a group get ids named after it (``cohort-starts_on-day``)."""
-    for group in form.children:
-        for child in group.children:
-            if child.name:
-                child.oid = f"{group.oid}-{child.name}"
+def stable_ids(node) -> None:
+    """Inputs inside a group get ids named after it (``cohort-starts_on-day``,
+    ``schedule-tranche_1-due_on-day``), at any depth, so that an error summary can link
+    to the very input."""
+    for child in node.children:
+        if child.name:
+            for grandchild in child.children:
+                if grandchild.name:
+                    grandchild.oid = f"{child.oid}-{grandchild.name}"
+            stable_ids(child)
 
 
 # -- the cohort -------------------------------------------------------------------------------

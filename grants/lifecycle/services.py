@@ -56,6 +56,15 @@ def workflows_of(registry) -> WorkflowRegistry:
     return getattr(registry, "workflows", registry)
 
 
+def settings_of(registry) -> dict:
+    """The deployment's settings, given the Pyramid registry or the WorkflowRegistry that
+    carries it (``app_registry``); empty for a bare engine in a script."""
+    settings = getattr(registry, "settings", None)
+    if settings is None:
+        settings = getattr(getattr(registry, "app_registry", None), "settings", None)
+    return settings or {}
+
+
 def holds_permission(registry, obj: WorkflowMixin, user, permission: str) -> bool:
     """Does ``user`` hold ``permission`` on ``obj`` in its current workflow state?  The
     answer ``request.has_permission`` gives, for services called without a request."""

@@ -9,14 +9,13 @@ so each form is built for its request.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import colander
 import deform
 
 from grants.forms import FormSchema
 from grants.i18n import _, translate
-from grants.incubation.forms import parse_date
+from grants.incubation.forms import OptionalDateNode
 from grants.programmes.forms import FIELDSET
 
 from .framework import (
@@ -63,13 +62,6 @@ def number_widget(size: int = 10) -> deform.widget.TextInputWidget:
                                         "size": str(size), "spellcheck": "false"})
 
 
-def _part(title, size: int, *, inputmode="numeric", direction="ltr"):
-    attributes = {"size": str(size), "autocomplete": "off", "dir": direction, "inputmode": inputmode}
-    return colander.SchemaNode(colander.String(), title=title, missing="",
-                               widget=deform.widget.TextInputWidget(css_class="w-auto", attributes=attributes,
-                                                                    item_css_class="me-3"))
-
-
 BASELINE_DATE_MESSAGES = {
     "missing": _("Enter the date the baseline was measured, with a day, month and year"),
     "day": _("Enter the day the baseline was measured as a number from 1 to 31"),
@@ -79,38 +71,10 @@ BASELINE_DATE_MESSAGES = {
 }
 
 
-class OptionalDateNode(colander.MappingSchema):
-    """Day, month and year in one fieldset → a ``datetime.date``, or None when all three
-    are blank."""
+class BaselineDateNode(OptionalDateNode):
+    """When the baseline was measured; blank when there is no baseline."""
 
-    widget = deform.widget.MappingWidget(template=FIELDSET, category="structural", inline=True)
-    messages: dict = BASELINE_DATE_MESSAGES
-
-    day = _part(_("Day"), 2)
-    month = _part(_("Month"), 9, inputmode="text", direction="auto")
-    year = _part(_("Year"), 4)
-
-    def deserialize(self, cstruct=colander.null):
-        parts = super().deserialize(cstruct)
-        try:
-            return parse_date(parts if isinstance(parts, dict) else {}, self.messages)
-        except ValueError as exc:
-            raise colander.Invalid(self, exc.args[0], cstruct) from None
-
-    def serialize(self, appstruct=colander.null):
-        if isinstance(appstruct, dt.date):
-            appstruct = {"day": str(appstruct.day), "month": str(appstruct.month), "year": str(appstruct.year)}
-        elif appstruct is None:
-            appstruct = colander.null
-        return super().serialize(appstruct)
-
-
-def stable_ids(form) -> None:
-    """Inputs inside a group get ids named after it (``indicator-targets-r12``)."""
-    for group in form.children:
-        for child in group.children:
-            if child.name:
-                child.oid = f"{group.oid}-{child.name}"
+    messages = BASELINE_DATE_MESSAGES
 
 
 def _choices(request, pairs):
@@ -172,7 +136,7 @@ def _baseline_nodes(schema) -> None:
         DecimalNumber(_("Give the baseline as a number, like 12 or 12.5.")), name="baseline_value",
         title=_("Baseline"), missing=None, widget=number_widget(),
         description=_("The indicator's value before the project began.")))
-    date = OptionalDateNode(name="baseline_date", title=_("Date the baseline was measured"))
+    date = BaselineDateNode(name="baseline_date", title=_("Date the baseline was measured"))
     date.hint = _("For example, 15 6 2019.")
     date.missing = None
     schema.add(date)

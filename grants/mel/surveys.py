@@ -50,6 +50,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.services import settings_of
+from grants.programmes.forms import normalise_digits
 from grants.workflow import ProblemsRefused
 
 from .models import (
@@ -133,12 +135,6 @@ def agree_percent(counts: list[int]) -> Decimal:
 def cell_key(dimensions: dict) -> str:
     """A cell's dimensions as one comparable string: ``"age_band=18_24;sex=female"``; "" is the total."""
     return ";".join(f"{k}={dimensions[k]}" for k in sorted(dimensions))
-
-
-def normalise_digits(text: str) -> str:
-    from grants.programmes.forms import normalise_digits as normalise
-
-    return normalise(text)
 
 
 # -- instruments ----------------------------------------------------------------------------------
@@ -532,11 +528,6 @@ def _capped(problems: list) -> list:
     return problems[:MAX_PROBLEMS] + [("file", _("…and ${count} more problems.", mapping={"count": rest}))]
 
 
-def _settings(registry) -> dict:
-    settings = getattr(registry, "settings", None)
-    if settings is None:  # the workflow registry carries the Pyramid one
-        settings = getattr(getattr(registry, "app_registry", None), "settings", None)
-    return settings or {}
 
 
 def upload_of(dbsession: Session, award, instrument, wave: str) -> SurveyUpload | None:
@@ -568,7 +559,7 @@ def upload_survey_results(dbsession: Session, registry, award, instrument: Surve
     if wave not in attached.waves:
         raise SurveyRefused([("wave", _("The round does not run “${title}” in this wave.",
                                         mapping={"title": instrument.title}))])
-    settings = _settings(registry)
+    settings = settings_of(registry)
     filename = clean_filename(filename or "survey.csv")
     try:  # size, emptiness and kind first: a 10 MB program is not parsed line by line
         check_upload(filename, csv_bytes or b"", settings)

@@ -29,13 +29,14 @@ from grants.programmes.models import Round
 from grants.security import Permission
 from grants.workflow import Refused
 
+from grants.incubation.forms import stable_ids
+
 from . import framework, services
 from .forms import (
     indicator_field_map,
     indicator_schema,
     indicator_values,
     library_schema,
-    stable_ids,
     toc_schema,
 )
 from .models import DIMENSIONS, Indicator, Report, TocElement
