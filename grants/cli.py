@@ -114,16 +114,15 @@ def cmd_library_load(args) -> int:
 
 def cmd_export(args) -> int:
     """Open data: 360Giving (JSON package or CSV) or IATI 2.03 activity XML."""
+    from sqlalchemy import func, select
+
+    from grants.awards.models import Award
     from grants.reporting import exports
 
     config = configured(load_settings(args.ini))
     if args.standard == "iati" and args.format != "json":
         raise UsageError("IATI is written as XML only; leave out --format")
     with config.registry.database.transaction() as (_tm, dbsession):
-        from sqlalchemy import func, select
-
-        from grants.awards.models import Award
-
         if not dbsession.scalar(select(func.count()).select_from(Award)):
             # A 360Giving package needs at least one grant; an empty file would not validate.
             raise UsageError("no awards yet: there is nothing to export")

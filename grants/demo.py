@@ -14,7 +14,9 @@ library API), with the dates of the real programme:
 * the cohort of 20 attended coaching and training sessions and was assessed over BLADI's
   five capacity areas at entry and at exit, then submitted full proposals, which were
   reviewed in turn: 11 selected, 9 not funded with written feedback;
-* a second call is open today, where the demo applicant has a draft.
+* a second call is open today, where the demo applicant has a draft;
+* after the decisions, BLADI's awards and their year of monitoring and evaluation, and a
+  Shared Endeavour–like programme of four calls (``grants.demo_post_award``).
 
 Running it again does nothing (it checks for its own programme first).
 """
@@ -100,9 +102,10 @@ def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=
             return
         people = _people(db)
         programme = _bladi_programme(db, people)
-        call1 = _bladi_call(db, registry, tm, programme, people, on_step or (lambda name, db, call: None))
+        step = on_step or (lambda name, db, call: None)
+        call1 = _bladi_call(db, registry, tm, programme, people, step)
         bladi_after_decisions(db, registry, tm, call1, people)
-        (on_step or (lambda name, db, call: None))("awarded", db, call1)
+        step("awarded", db, call1)
         _open_call(db, registry, programme, people, now)
         funnel_line = _funnel_line(db, registry, call1)
         _sef, sef_calls = shared_endeavour(db, registry, tm, people)

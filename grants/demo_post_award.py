@@ -54,10 +54,6 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 # -- shared steps ---------------------------------------------------------------------------------
 
 
-def _fire(service, obj, trigger, user=None, **kw):
-    return service.fire(obj, trigger, user, **kw)
-
-
 def _framework(db, award, *, reach_target: int, survey_code: str | None):
     """Two indicators per grantee: people reached (disaggregated by sex) and, where the
     round uses a survey, the share who agree they can act against hate and exclusion."""
@@ -115,17 +111,17 @@ def _report(db, service, report, grantee, officer, *, reached: int, rng, returne
                  "volunteers' training went ahead as planned.")
     submitted = report.due_at - dt.timedelta(days=rng.randrange(2, 20))
     save_report(db, report, narrative=narrative, values=values, user=grantee, now=submitted)
-    _fire(service, report, "submit", grantee, now=submitted)
+    service.fire(report, "submit", grantee, now=submitted)
     if returned_comment:
-        _fire(service, report, "return_for_changes", officer, comment=returned_comment,
+        service.fire(report, "return_for_changes", officer, comment=returned_comment,
               now=submitted + dt.timedelta(days=5))
         if not accept:
             return
         save_report(db, report, narrative=narrative + " Attendance sheets are attached as agreed.",
                     values=values, user=grantee, now=submitted + dt.timedelta(days=9))
-        _fire(service, report, "submit", grantee, now=submitted + dt.timedelta(days=9))
+        service.fire(report, "submit", grantee, now=submitted + dt.timedelta(days=9))
     if accept:
-        _fire(service, report, "accept", officer, comment="Thank you.", now=submitted + dt.timedelta(days=12))
+        service.fire(report, "accept", officer, comment="Thank you.", now=submitted + dt.timedelta(days=12))
 
 
 def report_indicators(db, report):
@@ -166,8 +162,8 @@ def _pay(db, service, award, officer, *, upto: int):
         paid_on = max(tranche.due_on, (tranche.condition_report.submitted_at.date() + dt.timedelta(days=14))
                       if tranche.condition_report is not None and tranche.condition_report.submitted_at else
                       tranche.due_on)
-        _fire(service, tranche, "release", officer, now=at(paid_on, 9))
-        _fire(service, tranche, "disburse", officer, now=at(paid_on, 15),
+        service.fire(tranche, "release", officer, now=at(paid_on, 9))
+        service.fire(tranche, "disburse", officer, now=at(paid_on, 15),
               data={"amount": tranche.amount, "paid_on": paid_on, "reference": f"TRF-{award.id:04d}-{tranche.position}"})
 
 
