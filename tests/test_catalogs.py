@@ -147,9 +147,37 @@ def test_compile_check_detects_missing_and_stale_mo(tmp_path):
 
     assert catalog_compiler.compile_all(tmp_path) == [mo_path]
     assert catalog_compiler.stale_mo_files(tmp_path) == []
-    assert mo_path.read_bytes() == (AR_DIR / "colander.mo").read_bytes()
-    # Nothing to do a second time: the output is deterministic.
+    assert catalog_compiler.messages(mo_path.read_bytes()) == catalog_compiler.messages(
+        (AR_DIR / "colander.mo").read_bytes())
+    # Nothing to do a second time.
     assert catalog_compiler.compile_all(tmp_path) == []
+
+
+def test_compile_check_ignores_header_bytes_but_not_a_changed_translation(tmp_path):
+    """Another Babel release writes other header bytes; that is not staleness.  A
+    translation that changed is."""
+    import io
+
+    from babel.messages.mofile import write_mo
+
+    messages = tmp_path / "ar" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    po_path = messages / "colander.po"
+    shutil.copy(AR_DIR / "colander.po", po_path)
+    mo_path = po_path.with_suffix(".mo")
+
+    catalog = _read(po_path)
+    catalog.project, catalog.version = "written by another Babel", "9.9"
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    assert buf.getvalue() != catalog_compiler.compile_po(po_path)
+    mo_path.write_bytes(buf.getvalue())
+    assert catalog_compiler.stale_mo_files(tmp_path) == []
+
+    text = po_path.read_text(encoding="utf-8")
+    assert 'msgstr "هذا الحقل مطلوب، يُرجى تعبئته"' in text
+    po_path.write_text(text.replace("هذا الحقل مطلوب، يُرجى تعبئته", "هذا الحقل إلزامي"), encoding="utf-8")
+    assert catalog_compiler.stale_mo_files(tmp_path) == [(mo_path, "differs from its .po")]
 
 
 def _translations(domain: str) -> gettext.GNUTranslations:

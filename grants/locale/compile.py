@@ -7,9 +7,12 @@ Usage (from the repository root)::
 
 ``python grants/locale/compile.py`` works too.  Every
 ``grants/locale/<lang>/LC_MESSAGES/<domain>.po`` is read with babel's
-``read_po`` and written with ``write_mo``; fuzzy entries are left out.  The
-output depends only on the .po text (and babel's version), so the committed
-.mo files can be compared byte for byte with a fresh compile.
+``read_po`` and written with ``write_mo``; fuzzy entries are left out.
+
+A committed .mo is *current* when it carries the same messages as its .po —
+the same translations, contexts and plural rule.  Its bytes are not compared:
+each Babel release writes a slightly different header, and the check must not
+depend on which release a resolver picked.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import io
 import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent
@@ -44,6 +47,20 @@ def compile_po(po_path: Path) -> bytes:
     return buf.getvalue()
 
 
+def messages(mo_bytes: bytes) -> tuple[str | None, dict]:
+    """What a compiled catalog means: its plural rule and every translation, keyed by
+    (context, msgid); the header's other lines (generator, dates) are left out."""
+    catalog = read_mo(io.BytesIO(mo_bytes))
+    entries = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = (message.context, message.id if isinstance(message.id, str) else tuple(message.id))
+        string = message.string if isinstance(message.string, str) else tuple(message.string)
+        entries[key] = string
+    return catalog.plural_forms, entries
+
+
 def stale_mo_files(locale_dir: Path = LOCALE_DIR) -> list[tuple[Path, str]]:
     """``(mo_path, reason)`` for every .mo that is missing or out of date."""
     problems = []
@@ -51,18 +68,18 @@ def stale_mo_files(locale_dir: Path = LOCALE_DIR) -> list[tuple[Path, str]]:
         mo_path = po_path.with_suffix(".mo")
         if not mo_path.exists():
             problems.append((mo_path, "missing"))
-        elif mo_path.read_bytes() != compile_po(po_path):
+        elif messages(mo_path.read_bytes()) != messages(compile_po(po_path)):
             problems.append((mo_path, "differs from its .po"))
     return problems
 
 
 def compile_all(locale_dir: Path = LOCALE_DIR) -> list[Path]:
-    """Write every .mo whose bytes would change; return the paths written."""
+    """Write every .mo whose messages would change; return the paths written."""
     written = []
     for po_path in po_files(locale_dir):
         mo_path = po_path.with_suffix(".mo")
         data = compile_po(po_path)
-        if not mo_path.exists() or mo_path.read_bytes() != data:
+        if not mo_path.exists() or messages(mo_path.read_bytes()) != messages(data):
             mo_path.write_bytes(data)
             written.append(mo_path)
     return written
