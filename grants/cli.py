@@ -6,7 +6,7 @@
     grants workflow check development.ini
     grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
     grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...]
-    grants db revision development.ini -m "what changed"
+    grants db revision development.ini [--plugin NAME] -m "what changed"
 
 A user's mistake gets one line on stderr and a non-zero exit, never a traceback.
 """
@@ -48,24 +48,51 @@ def configured(settings: dict, *, compile_workflows: bool = True):
 # -- subcommands ---------------------------------------------------------------------------
 
 
-def cmd_initdb(args) -> int:
-    from alembic import command
+def enabled_migrations(settings: dict) -> dict:
+    from grants import StartupError
+    from grants.migrations import enabled_migrations
 
-    from grants.migrations import alembic_config
+    try:
+        return enabled_migrations(settings)
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_initdb(args) -> int:
+    from grants import migrations
 
     settings = load_settings(args.ini)
-    command.upgrade(alembic_config(settings), "heads")
-    print(f"database at {settings['sqlalchemy.url']} is up to date")
+    plugins = enabled_migrations(settings)
+    try:
+        migrations.upgrade(settings, plugins)
+    except migrations.MigrationsError as exc:
+        raise UsageError(str(exc)) from None
+    with_plugins = f" (with plugins {', '.join(sorted(plugins))})" if plugins else ""
+    print(f"database at {settings['sqlalchemy.url']} is up to date{with_plugins}")
     return 0
 
 
 def cmd_db_revision(args) -> int:
-    from alembic import command
-
-    from grants.migrations import alembic_config
+    """grants' own tables, or one enabled plugin's (--plugin): never another's."""
+    from grants import migrations
+    from grants.plugins import enabled_plugins
 
     settings = load_settings(args.ini)
-    command.revision(alembic_config(settings), message=args.message, autogenerate=True)
+    if args.plugin and args.plugin not in enabled_plugins(settings):
+        raise UsageError(f"plugin {args.plugin!r} is not enabled in {args.ini}: add it to grants.plugins "
+                         f"and run grants initdb first")
+    if args.version_path and not Path(args.version_path).is_dir():
+        raise UsageError(f"--version-path {args.version_path}: no such folder")
+    plugins = enabled_migrations(settings)
+    try:
+        path, left_alone = migrations.revision(settings, plugins, args.message, plugin=args.plugin,
+                                               version_path=args.version_path)
+    except migrations.MigrationsError as exc:
+        raise UsageError(str(exc)) from None
+    if left_alone:
+        print(f"left alone (in the database, described by no model of grants or of an enabled plugin): "
+              f"{', '.join(left_alone)}")
+    print(f"wrote {path}: review it before you commit it")
     return 0
 
 
@@ -241,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     rev = db.add_parser("revision", help="autogenerate a migration to review by hand")
     rev.add_argument("ini")
     rev.add_argument("-m", "--message", required=True)
+    rev.add_argument("--plugin", metavar="NAME",
+                     help="an enabled plugin's tables, on its own branch and in its migrations folder "
+                          "(default: grants' own tables)")
+    rev.add_argument("--version-path", metavar="DIR", help="write the file into DIR instead")
     rev.set_defaults(func=cmd_db_revision)
 
     wf = sub.add_parser("workflow", help="check, draw and migrate workflow definitions")

@@ -22,6 +22,10 @@ Inside ``includeme`` a plugin uses only these configuration directives:
     e.g. ``("grants.templates:home.pt", "my_plugin:templates/home.pt")``.
 ``config.add_translations(spec)``
     a ``locale/`` folder with catalogs that override ours.
+``config.add_migrations(spec)``
+    the plugin's Alembic migrations, e.g. ``"my_plugin:migrations"``: a folder of revision
+    files, or one holding ``versions/`` like grants' own.  They form a branch named after the
+    plugin; ``grants initdb`` upgrades it with grants' own (see docs/plugins.md).
 ``config.add_application_form(form, default=False)``
     a version of the application form (or of the second-stage proposal): a
     ``grants.applications.formdefs.ApplicationForm`` with its sections, questions
@@ -195,6 +199,40 @@ def add_translations(config, spec: str):
     config.add_translation_dirs(spec, override=True)  # a plugin's wording wins over ours
 
 
+class PluginMigrations:
+    """Where a plugin's migrations live, and the package whose models own its tables."""
+
+    def __init__(self, plugin: str, versions: str, package: str):
+        self.plugin, self.versions, self.package = plugin, versions, package
+
+    def __repr__(self):
+        return f"PluginMigrations({self.plugin!r}, {self.versions!r}, {self.package!r})"
+
+
+def add_migrations(config, spec: str):
+    """The plugin's Alembic versions folder (``"my_plugin:migrations"``).  The tables of
+    models defined in that package (``my_plugin`` and below) belong to the plugin: its
+    revisions create them, and grants' own never touch them."""
+    from pathlib import Path
+
+    plugin = config.registry.get("grants.including_plugin") or ""
+    if not plugin:
+        raise PluginError(f"add_migrations({spec!r}) is for plugins, called from their includeme")
+    spec = config.absolute_asset_spec(spec)
+    folder = Path(_asset_path(spec))
+    versions = folder / "versions" if (folder / "versions").is_dir() else folder
+    if not versions.is_dir():
+        raise PluginError(f"plugin {plugin!r}: add_migrations({spec!r}) names no folder ({folder})")
+    found = PluginMigrations(plugin, str(versions), spec.partition(":")[0])
+    _action(config, ("grants:migrations", plugin), f"add migrations {spec}",
+            lambda: plugin_migrations(config.registry).__setitem__(plugin, found))
+
+
+def plugin_migrations(registry) -> dict[str, PluginMigrations]:
+    """The enabled plugins that have migrations, by plugin name."""
+    return registry.setdefault("grants.migrations", {})
+
+
 def _asset_path(spec: str) -> str:
     from pyramid.path import AssetResolver
 
@@ -209,6 +247,7 @@ DIRECTIVES = {
     "add_workflow_guard": add_workflow_guard,
     "add_workflow_state": add_workflow_state,
     "add_workflow_transition": add_workflow_transition,
+    "add_migrations": add_migrations,
     "add_translations": add_translations,
     "insert_workflow_step": insert_workflow_step,
     "override_template": override_template,

@@ -57,3 +57,7 @@ def includeme(config):
     config.add_workflow_form("application", WithdrawalForm, transition="withdraw")
     config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt")
     config.add_translations("grants_testplugin:locale")
+    # Its own data (grants_testplugin.votes), with migrations on a branch of its own.
+    from grants_testplugin import votes  # noqa: F401
+
+    config.add_migrations("grants_testplugin:migrations")
