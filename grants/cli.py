@@ -7,6 +7,7 @@
     grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
     grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...]
     grants db revision development.ini [--plugin NAME] -m "what changed"
+    grants i18n coverage development.ini
 
 A user's mistake gets one line on stderr and a non-zero exit, never a traceback.
 """
@@ -233,6 +234,15 @@ def cmd_workflow_migrate(args) -> int:
     return 0
 
 
+def cmd_i18n_coverage(args) -> int:
+    """A report, not a check: a language partly translated is allowed (English shows through)."""
+    from grants.locale.coverage import coverage, format_report
+
+    config = configured(load_settings(args.ini), compile_workflows=False)
+    sys.stdout.write(format_report(coverage(config.registry)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grants", description="Run and administer a grants deployment.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -293,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--to", dest="to_version", type=int, required=True)
     mig.add_argument("--map", action="append", metavar="OLD=NEW", help="where objects in state OLD go")
     mig.set_defaults(func=cmd_workflow_migrate)
+
+    i18n = sub.add_parser("i18n", help="translation catalogs")
+    i18n_sub = i18n.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")
+    cov = i18n_sub.add_parser("coverage", help="how much of each catalog (grants', deform's, colander's, each "
+                                               "plugin's) is translated, for each language the deployment offers")
+    cov.add_argument("ini")
+    cov.set_defaults(func=cmd_i18n_coverage)
     return parser
 
 

@@ -1,24 +1,109 @@
-"""Languages: which one a request speaks, its direction, and translating deform forms.
+"""Languages: which ones a deployment speaks, which one a request speaks, its direction,
+and translating deform forms.
 
-English, French and Arabic ship.  The choice is remembered in a cookie (and on the
-user's account, which decides the language of the mail they get).
+grants ships English (the language its messages are written in), French and Arabic.  A
+deployment lists the languages it offers in ``grants.languages`` (default ``en fr ar``):
+any locale Babel knows, so that a plugin can bring the catalog for a language grants does
+not ship.  Where a message has no translation it stays in English.  The choice is
+remembered in a cookie (and on the user's account, which decides the language of the
+mail they get).
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+import colander
 import deform
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from pyramid.exceptions import ConfigurationError
 from pyramid.i18n import TranslationString, TranslationStringFactory, get_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
 _ = TranslationStringFactory("grants")
 
-LANGUAGES = {"en": "English", "fr": "Français", "ar": "العربية"}
-DEFAULT_LANGUAGE = "en"
+#: The language grants' messages are written in: every page can fall back to it.
+SOURCE_LANGUAGE = "en"
+#: The languages grants ships catalogs for (grants/locale), and the default of the setting.
+SHIPPED_LANGUAGES = ("en", "fr", "ar")
+SETTING = "grants.languages"
 COOKIE = "grants_lang"
+_REGISTRY_KEY = "grants.languages"
+# An account keeps its language in a column this wide (users.locale, invitations.locale):
+# a longer code would be refused by PostgreSQL the first time someone chose it.
+_STORED_CODE_LENGTH = 8
+
+
+def parse_languages(value: str | None) -> tuple[str, ...]:
+    """The codes of a ``grants.languages`` setting, in Babel's spelling ("pt-BR" and
+    "pt_br" are "pt_BR"), each once.  ``ConfigurationError`` (one line naming the code)
+    for a code Babel does not know."""
+    codes: list[str] = []
+    for raw in (value or "").replace(",", " ").split() or SHIPPED_LANGUAGES:
+        try:
+            code = str(Locale.parse(raw.replace("-", "_")))
+        except (UnknownLocaleError, ValueError):
+            raise ConfigurationError(f"{SETTING}: {raw!r} is not a language Babel knows "
+                                     "(write codes such as en, fr, ar, sw or pt_BR)") from None
+        if len(code) > _STORED_CODE_LENGTH:
+            raise ConfigurationError(f"{SETTING}: {code!r} is longer than the {_STORED_CODE_LENGTH} characters "
+                                     "an account's language is stored in; use a shorter code")
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def is_language(code) -> bool:
+    """A language Babel knows, written as a bare language code ("fr", "sw", "fa"), the
+    way data keyed by language (a survey item's translations) is written."""
+    try:
+        return isinstance(code, str) and str(Locale.parse(code)) == code and "_" not in code
+    except (UnknownLocaleError, ValueError):
+        return False
+
+
+def language_name(code: str) -> str:
+    """The language's name in itself, as the switcher shows it: "Français", "Kiswahili",
+    "العربية".  CLDR writes many names in lower case, as in running text; a button label
+    starts with a capital where the script has them."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+@functools.lru_cache(maxsize=32)
+def _languages(value: str | None) -> Mapping[str, str]:
+    return MappingProxyType({code: language_name(code) for code in parse_languages(value)})
+
+
+def _settings(source) -> Mapping:
+    registry = getattr(source, "registry", source)  # a request's, or the registry itself
+    settings = getattr(registry, "settings", None)
+    return settings if settings is not None else (source if isinstance(source, Mapping) else {})
+
+
+def deployment_languages(source) -> Mapping[str, str]:
+    """The languages this deployment offers, code → name in that language, in the order
+    of the setting (read-only).  ``source`` is a request, the registry or the settings."""
+    registry = getattr(source, "registry", source)
+    found = registry.get(_REGISTRY_KEY) if hasattr(registry, "settings") else None
+    return found if found is not None else _languages(_settings(source).get(SETTING))
+
+
+def default_language(source) -> str:
+    """What a visitor who has asked for nothing gets: ``pyramid.default_locale_name`` when
+    the deployment offers it, else the first language of the setting."""
+    languages = deployment_languages(source)
+    wanted = _settings(source).get("pyramid.default_locale_name")
+    return wanted if wanted in languages else next(iter(languages))
+
+
+def language_tag(locale_name: str) -> str:
+    """The code as HTML's ``lang`` and HTTP want it (BCP 47): "pt_BR" is "pt-BR"."""
+    return locale_name.replace("_", "-")
 
 
 def text_direction(locale_name: str) -> str:
@@ -26,15 +111,31 @@ def text_direction(locale_name: str) -> str:
 
 
 def negotiate_locale(request) -> str:
-    """Explicit choice (query or cookie), then the account's language, then the browser's."""
+    """Explicit choice (query or cookie), then the account's language, then the browser's.
+    Only languages the deployment offers are chosen; anything else falls through."""
+    languages = deployment_languages(request)
     for candidate in (request.params.get("_LOCALE_"), request.cookies.get(COOKIE)):
-        if candidate in LANGUAGES:
+        if candidate in languages:
             return candidate
     user = getattr(request, "user", None)
-    if user is not None and user.locale in LANGUAGES:
+    if user is not None and user.locale in languages:
         return user.locale
-    match = request.accept_language.lookup(list(LANGUAGES), default=DEFAULT_LANGUAGE)
-    return match if match in LANGUAGES else DEFAULT_LANGUAGE
+    # Accept-Language speaks BCP 47 ("pt-BR"); our codes are Babel's ("pt_BR").
+    tags = {code.replace("_", "-"): code for code in languages}
+    match = request.accept_language.lookup(list(tags), default="")
+    return tags.get(match) or default_language(request)
+
+
+@colander.deferred
+def language_choice_widget(node, kw):
+    """A select of the languages the deployment offers (for a schema bound to a request)."""
+    return deform.widget.SelectWidget(values=list(deployment_languages(kw["request"]).items()))
+
+
+@colander.deferred
+def language_choice_validator(node, kw):
+    return colander.OneOf(list(deployment_languages(kw["request"])),
+                          msg_err=_("Choose one of the languages offered"))
 
 
 def localize(localizer, message) -> str:
@@ -56,9 +157,13 @@ def translate(request, message) -> str:
 
 
 def translate_for(registry, locale_name: str, message) -> str:
-    """Translate outside a request (mail after commit, the CLI) into ``locale_name``."""
+    """Translate outside a request (mail after commit, the CLI) into ``locale_name`` —
+    an account's language — or, if the deployment no longer offers it, its default, as
+    the pages that person sees are."""
     from pyramid.i18n import make_localizer
 
+    if locale_name not in deployment_languages(registry):
+        locale_name = default_language(registry)
     dirs = registry.queryUtility(ITranslationDirectories, default=[])
     return localize(make_localizer(locale_name, dirs), message)
 
@@ -77,6 +182,8 @@ def _deform_translator(term):
 
 
 def includeme(config):
+    # Checked now, so that a code Babel does not know stops start-up (one line naming it).
+    config.registry[_REGISTRY_KEY] = _languages(config.get_settings().get(SETTING))
     config.set_locale_negotiator(negotiate_locale)
     # Within one call later directories win: ours (with Arabic for deform and colander) over
     # theirs.  Plugins' catalogs are added with override=True and win over all of these.
@@ -90,3 +197,4 @@ def includeme(config):
         return text_direction(request.locale_name)
 
     config.add_request_method(text_dir, "text_direction", reify=True)
+    config.add_request_method(lambda request: language_tag(request.locale_name), "language_tag", reify=True)

@@ -21,7 +21,8 @@ Inside ``includeme`` a plugin uses only these configuration directives:
 ``config.override_template(template, replacement)``
     e.g. ``("grants.templates:home.pt", "my_plugin:templates/home.pt")``.
 ``config.add_translations(spec)``
-    a ``locale/`` folder with catalogs that override ours.
+    a ``locale/`` folder with catalogs that override ours, or that bring a language
+    grants does not ship (the deployment lists it in ``grants.languages``).
 ``config.add_migrations(spec)``
     the plugin's Alembic migrations, e.g. ``"my_plugin:migrations"``: a folder of revision
     files, or one holding ``versions/`` like grants' own.  They form a branch named after the
@@ -197,6 +198,9 @@ def add_application_form(config, form, default=False):
 
 def add_translations(config, spec: str):
     config.add_translation_dirs(spec, override=True)  # a plugin's wording wins over ours
+    # Remembered by plugin, so that `grants i18n coverage` can report each plugin's catalogs.
+    config.registry.setdefault("grants.plugin_translations", []).append(
+        (_origin(config), config.absolute_asset_spec(spec)))
 
 
 class PluginMigrations:

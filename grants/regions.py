@@ -27,7 +27,9 @@ from babel import Locale
 
 from grants.i18n import _
 
-LANGUAGES = ("en", "fr", "ar")
+# The languages the catalogue writes names in; a reader in any other language (a deployment
+# may offer more, see grants.i18n) gets the English name.
+NAME_LANGUAGES = ("en", "fr", "ar")
 
 
 class UnknownRegion(KeyError):
@@ -139,8 +141,8 @@ def _build() -> dict[str, Region]:
         catalogue[region.code] = region
 
     for table, country, kind in ((_TUNISIA, "TN", "governorate"), (_MOROCCO, "MA", "region")):
-        for code, (en, fr, ar) in table.items():
-            add(Region(code, country, kind, {"en": en, "fr": fr, "ar": ar}))
+        for code, names in table.items():
+            add(Region(code, country, kind, dict(zip(NAME_LANGUAGES, names, strict=True))))
     for code, name in _LONDON_BOROUGHS.items():
         add(Region(code, "GB", "london_borough", {"en": name}))
     add(Region("GB-LND", "GB", "city_corporation",

@@ -12,7 +12,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
-from grants.i18n import COOKIE, LANGUAGES, _, translate
+from grants.i18n import COOKIE, _, deployment_languages, translate
 from grants.resources import Root
 from grants.security import Permission
 from grants.workflow import Conflict, Refused
@@ -29,7 +29,7 @@ def add_layout_globals(event):
     event["layout"] = get_renderer(LAYOUT).implementation()
     event["macros"] = get_renderer(MACROS).implementation().macros
     event["csrf_token"] = get_csrf_token(request)
-    event["languages"] = LANGUAGES
+    event["languages"] = deployment_languages(request)  # the switcher: code -> name
     event["t"] = lambda message: translate(request, message)
 
 
@@ -62,7 +62,7 @@ def safe_came_from(request, came_from: str | None) -> str:
 @view_config(route_name="language", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def choose_language(request):
     lang = request.POST.get("lang")
-    if lang not in LANGUAGES:
+    if lang not in deployment_languages(request):
         raise HTTPBadRequest(translate(request, _("Choose one of the languages offered.")))
     response = HTTPFound(location=safe_came_from(request, request.POST.get("came_from")))
     response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")

@@ -148,3 +148,64 @@ def test_initdb_on_a_fresh_sqlite_file_then_demo(tmp_path):
     assert "demo data loaded" in demo.stdout and "officer@example.org" in demo.stdout
     again = grants("demo", str(ini))
     assert "already loaded" in again.stdout
+
+
+def _msgids(path: Path) -> set[str]:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fp:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fp) if m.id}
+
+
+def _share(done: int, total: int) -> str:
+    return "100%" if done == total else ("<1%" if 0 < done * 100 < total else f"{done * 100 // total}%")
+
+
+def test_i18n_coverage_reports_each_language_catalog_and_plugin(tmp_path, database_url, database):
+    """Expected figures are counted here another way: the .po sources and gettext's own
+    reading of the installed packages' catalogs."""
+    import gettext
+    import importlib.util
+
+    from babel.messages.pofile import read_po
+
+    pytest.importorskip("grants_testplugin")
+    ini = write_ini(tmp_path / "languages.ini", database_url, **{
+        "grants.languages": "en fr ar sw fa", "grants.plugins": "swahili persian"})
+    proc = grants("i18n", "coverage", str(ini))
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = dict(line.split(None, 1) for line in proc.stdout.splitlines())
+    assert list(lines) == ["en", "fr", "ar", "sw", "fa"]
+
+    pot = _msgids(ROOT / "grants" / "locale" / "grants.pot")
+    with (ROOT / "grants" / "locale" / "fr" / "LC_MESSAGES" / "grants.po").open("rb") as fp:
+        french = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fp)
+                  if m.id and m.string and "fuzzy" not in m.flags} & pot
+    total = len(pot)
+
+    def package_share(domain: str, lang: str) -> str:
+        folder = Path(importlib.util.find_spec(domain).submodule_search_locations[0]) / "locale"
+        ids = _msgids(folder / f"{domain}.pot")
+        catalog = gettext.translation(domain, str(folder), [lang], fallback=True)
+        done = sum(1 for i in ids if getattr(catalog, "_catalog", {}).get(i))
+        return _share(done, len(ids))
+
+    colander_ids = _msgids(Path(importlib.util.find_spec("colander").submodule_search_locations[0])
+                           / "locale" / "colander.pot")
+    assert lines["en"].startswith(f"grants {total:,}/{total:,} (100%, source)  deform 100%  colander 100%")
+    assert lines["fr"].startswith(f"grants {len(french):,}/{total:,} ({_share(len(french), total)})  "
+                                  f"deform {package_share('deform', 'fr')}  colander {package_share('colander', 'fr')}")
+    # Swahili: what the plugin translates, English for the rest; deform has only sw_KE, not sw.
+    assert lines["sw"] == (f"grants 7/{total:,} (<1%)  deform 0%  colander {_share(2, len(colander_ids))}  "
+                           "swahili: grants 7/7 (100%)  swahili: colander 2/2 (100%)  persian: grants 3/3 (100%)")
+    # Persian: three messages, the three the Swahili plugin also translates.
+    assert lines["fa"] == (f"grants 3/{total:,} (<1%)  deform 0%  colander 0%  "
+                           "swahili: grants 3/7 (42%)  swahili: colander 0/2 (0%)  persian: grants 3/3 (100%)")
+
+
+def test_i18n_coverage_refuses_a_language_babel_does_not_know(tmp_path, database_url, database):
+    ini = write_ini(tmp_path / "bad.ini", database_url, **{"grants.languages": "en klingon"})
+    proc = grants("i18n", "coverage", str(ini), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("grants: grants.languages: 'klingon' is not a language Babel knows "
+                                   "(write codes such as en, fr, ar, sw or pt_BR)")

@@ -6,7 +6,7 @@ import colander
 import deform
 
 from grants.forms import FormSchema
-from grants.i18n import LANGUAGES, _
+from grants.i18n import _, default_language, deployment_languages, language_choice_validator, language_choice_widget
 
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -20,8 +20,8 @@ def _normalise_email(value):
 
 @colander.deferred
 def _current_language(node, kw):
-    locale = kw["request"].locale_name
-    return locale if locale in LANGUAGES else "en"
+    request = kw["request"]
+    return request.locale_name if request.locale_name in deployment_languages(request) else default_language(request)
 
 
 def email_node(**kw) -> colander.SchemaNode:
@@ -79,9 +79,9 @@ class RegisterSchema(FormSchema):
         title=_("Language"),
         description=_("For the pages you see and the e-mails we send you."),
         default=_current_language,
-        validator=colander.OneOf(list(LANGUAGES), msg_err=_("Choose one of the languages offered")),
+        validator=language_choice_validator,
         missing_msg=_("Choose one of the languages offered"),
-        widget=deform.widget.SelectWidget(values=list(LANGUAGES.items())),
+        widget=language_choice_widget,
     )
 
 

@@ -14,9 +14,13 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from grants.i18n import SHIPPED_LANGUAGES, SOURCE_LANGUAGE
+
 ROOT = Path(__file__).resolve().parents[2]
 POT = ROOT / "grants" / "locale" / "grants.pot"
-LANGUAGES = ("fr", "ar")
+# The catalogs grants itself ships and keeps up to date.  A deployment may offer more
+# languages (grants.languages); their catalogs come from plugins.
+TRANSLATED_LANGUAGES = tuple(lang for lang in SHIPPED_LANGUAGES if lang != SOURCE_LANGUAGE)
 
 
 def workflow_labels(path: Path) -> list[str]:
@@ -49,7 +53,7 @@ def main(argv: list[str]) -> int:
         write_po(fp, catalog, omit_header=False, width=100)
     print(f"{POT.relative_to(ROOT)}: {len(catalog)} messages")
     if "--update" in argv:
-        for lang in LANGUAGES:
+        for lang in TRANSLATED_LANGUAGES:
             po_path = ROOT / "grants" / "locale" / lang / "LC_MESSAGES" / "grants.po"
             if po_path.exists():
                 with po_path.open("rb") as fp:

@@ -49,7 +49,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.i18n import _
+from grants.i18n import _, is_language
 from grants.lifecycle.services import settings_of
 from grants.programmes.forms import normalise_digits
 from grants.workflow import ProblemsRefused
@@ -70,9 +70,6 @@ INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 
 #: The fewest and most points a rating scale may have.
 MIN_SCALE, MAX_SCALE = 2, 11
-
-#: Languages an item's text and labels may be translated into.
-LANGUAGES = ("en", "fr", "ar")
 
 WAVE_TITLES = {
     "baseline": _("Baseline, before the activity"),
@@ -188,9 +185,11 @@ def _validate_items(items: Any) -> tuple[list[dict], list]:
                                         "the lowest to the highest.", mapping={"number": number, "scale": scale})))
         translations = {}
         for language, version in (item.get("translations") or {}).items():
-            if language not in LANGUAGES or not isinstance(version, dict):
-                problems.append(("items", _("Item ${number}: translations are given in en, fr or ar, each with "
-                                            "its text and labels.", mapping={"number": number})))
+            # Any language, not only the deployment's: an instrument is shared data, and a
+            # reader whose language it lacks gets its own wording (item_text).
+            if not is_language(language) or not isinstance(version, dict):
+                problems.append(("items", _("Item ${number}: give each translation under a language code such as "
+                                            "fr, ar or sw, with its text and labels.", mapping={"number": number})))
                 continue
             t_text = " ".join(str(version.get("text") or "").split())
             t_labels = [" ".join(str(label).split()) for label in version.get("labels") or ()]
