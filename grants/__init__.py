@@ -44,6 +44,7 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".mel")
         config.include(".evaluation")
         config.include(".reporting")
+        config.include(".demo")  # config.add_demo
         include_plugins(config)  # last: plugins extend what the core registered
         config.commit()
         if compile_workflows:

@@ -24,11 +24,10 @@ import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
+from grants.demo import tools
 from grants.money import Money
 
 UTC = dt.timezone.utc
-ASSESSMENT_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
-                  b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 #: BLADI's exchange rate when the awards were made (TND per USD, recorded on each award).
 BLADI_FX = Decimal("2.8718")
@@ -51,163 +50,25 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=UTC)
 
 
-# -- shared steps ---------------------------------------------------------------------------------
+# -- shared steps (grants.demo.tools, under the names this module's code uses) -------------------
 
 
-def _framework(db, award, *, reach_target: int, survey_code: str | None):
-    """Two indicators per grantee: people reached (disaggregated by sex) and, where the
-    round uses a survey, the share who agree they can act against hate and exclusion."""
-    from grants.mel import framework
-
-    out = framework.add_toc_element(db, award, kind="outputs", text="Young people take part in the activities.")
-    framework.add_toc_element(db, award, kind="activities", text="Weekly clubs, workshops and two public events.")
-    outcome = framework.add_toc_element(db, award, kind="short_term_outcomes",
-                                        text="Participants feel they belong and can speak up against exclusion.")
-    framework.add_toc_element(db, award, kind="impact", text="A more cohesive community that resists division.")
-    framework.add_toc_element(db, award, kind="assumption",
-                              text="Participants take part because they want to, not to meet another obligation.")
-    framework.add_toc_element(db, award, kind="external_factor",
-                              text="Local elections may make public events harder to hold.")
-    reports = sorted(award_reports(db, award), key=lambda r: r.number)
-    per_period = Decimal(reach_target) / len(reports)
-    targets = {r: (per_period * r.number).quantize(Decimal(1)) for r in reports}
-    reach = framework.add_indicator(
-        db, award, code="OUT-1", title="Young people taking part in the activities", level="outputs",
-        measure="unit", unit="people", baseline_value=Decimal(0), baseline_date=award.starts_on,
-        method="direct_measurement", disaggregation=["sex"], toc_element=out, targets=targets)
-    agree = None
-    if survey_code:
-        agree = framework.add_indicator(
-            db, award, code="OC-1", title="Participants who feel able to act against exclusion",
-            level="short_term_outcomes", measure="percentage", unit="%", method="survey",
-            baseline_missing_reason="Measured by the round's survey: the baseline wave is the starting point.",
-            toc_element=outcome, targets={reports[-1]: Decimal(70)})
-        agree.instrument_code = survey_code
-        agree.instrument_item = "act"
-    return reach, agree, outcome
-
-
-def award_reports(db, award):
-    from sqlalchemy import select
-
-    from grants.mel.models import Report
-
-    return db.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)).all()
-
-
-def _report(db, service, report, grantee, officer, *, reached: int, rng, returned_comment=None, accept=True):
-    """The grantee writes and submits the period's report; the officer accepts it (or
-    returns it first with comments, and the grantee corrects it)."""
-    from grants.mel.services import save_report
-
-    women = (Decimal(reached) * Decimal(rng.randrange(45, 62)) / 100).quantize(Decimal(1))
-    values = []
-    for indicator in report_indicators(db, report):
-        if indicator.code == "OUT-1":
-            values += [(indicator, {}, Decimal(reached), ""),
-                       (indicator, {"sex": "female"}, women, ""),
-                       (indicator, {"sex": "male"}, Decimal(reached) - women, "")]
-    narrative = (f"Period {report.number}: {reached} young people took part; clubs met weekly and the "
-                 "volunteers' training went ahead as planned.")
-    submitted = report.due_at - dt.timedelta(days=rng.randrange(2, 20))
-    save_report(db, report, narrative=narrative, values=values, user=grantee, now=submitted)
-    service.fire(report, "submit", grantee, now=submitted)
-    if returned_comment:
-        service.fire(report, "return_for_changes", officer, comment=returned_comment,
-              now=submitted + dt.timedelta(days=5))
-        if not accept:
-            return
-        save_report(db, report, narrative=narrative + " Attendance sheets are attached as agreed.",
-                    values=values, user=grantee, now=submitted + dt.timedelta(days=9))
-        service.fire(report, "submit", grantee, now=submitted + dt.timedelta(days=9))
-    if accept:
-        service.fire(report, "accept", officer, comment="Thank you.", now=submitted + dt.timedelta(days=12))
-
-
-def report_indicators(db, report):
-    from sqlalchemy import select
-
-    from grants.mel.models import Indicator
-
-    return db.scalars(select(Indicator).where(Indicator.award_id == report.award_id).order_by(Indicator.code)).all()
-
-
-def _survey_csv(instrument, rng, respondents: int, shift: int) -> bytes:
-    """Aggregated answers: per item, how many chose each point of the scale."""
-    lines = ["item," + ",".join(f"count_{i}" for i in range(1, 6))]
-    for item in instrument.items:
-        weights = [max(1, 10 - abs(point - (2 + shift)) * 3 + rng.randrange(0, 3)) for point in range(1, 6)]
-        total = sum(weights)
-        counts = [respondents * w // total for w in weights]
-        counts[-1] += respondents - sum(counts)
-        lines.append(item["code"] + "," + ",".join(str(c) for c in counts))
-    return ("\n".join(lines) + "\n").encode()
+_framework = tools.results_framework
+award_reports = tools.award_reports
+_report = tools.file_report
+report_indicators = tools.report_indicators
+_survey_csv = tools.survey_csv
+_pay = tools.pay_tranches
+_agreement = tools.sign_agreement
+_budget = tools.plan_budget
 
 
 def _schedule(db, registry, award, reports, officer, now):
-    from grants.awards.services import set_schedule
-
-    set_schedule(db, registry, award, [
-        {"percent": Decimal(40), "due_on": award.starts_on, "condition": "agreement_signed"},
-        {"percent": Decimal(40), "due_on": reports[0].period_end + dt.timedelta(days=45),
-         "condition": "report_accepted", "condition_report": reports[0]},
-        {"percent": Decimal(20), "due_on": reports[-2].period_end + dt.timedelta(days=45),
-         "condition": "report_accepted", "condition_report": reports[-2]},
-    ], user=officer, now=now)
-
-
-def _pay(db, service, award, officer, *, upto: int):
-    """Release and pay the first ``upto`` tranches whose condition holds."""
-    for tranche in award.tranches[:upto]:
-        paid_on = max(tranche.due_on, (tranche.condition_report.submitted_at.date() + dt.timedelta(days=14))
-                      if tranche.condition_report is not None and tranche.condition_report.submitted_at else
-                      tranche.due_on)
-        service.fire(tranche, "release", officer, now=at(paid_on, 9))
-        service.fire(tranche, "disburse", officer, now=at(paid_on, 15),
-              data={"amount": tranche.amount, "paid_on": paid_on, "reference": f"TRF-{award.id:04d}-{tranche.position}"})
-
-
-def _agreement(db, registry, award, officer, signed_on):
-    from grants.files.storage import store
-
-    award.agreement_file = store(db, registry.settings, filename=f"grant-agreement-{award.reference}.pdf",
-                                 data=ASSESSMENT_PDF, uploaded_by=officer)
-    award.agreement_signed_on = signed_on
-
-
-def _budget(db, award, grantee, rng, reports):
-    from grants.awards.services import record_expenditure, set_budget
-
-    minor = award.amount_minor
-    staff = minor * 45 // 100
-    activities = minor * 40 // 100
-    lines = set_budget(db, award, [("Staff", Money.from_minor(staff, award.currency)),
-                                   ("Activities", Money.from_minor(activities, award.currency)),
-                                   ("Equipment and running costs",
-                                    Money.from_minor(minor - staff - activities, award.currency))])
-    for report in reports:
-        if report.state not in ("accepted", "submitted"):
-            continue
-        for line in lines:
-            share = Decimal(rng.randrange(18, 27)) / 100
-            spent = (Decimal(line.planned_minor) * share).to_integral_value(ROUND_HALF_UP)
-            record_expenditure(db, line, amount=Money.from_minor(int(spent), award.currency),
-                               spent_on=report.period_end, report=report, note="", user=grantee)
+    tools.payment_schedule(db, registry, award, reports, officer, now, tools.THREE_TRANCHES)
 
 
 def _assess(db, award, evaluator, rng, now, *, with_file: bool, registry):
-    from grants.evaluation.models import ASSESSMENT_CRITERIA
-    from grants.evaluation.services import save_assessment
-    from grants.files.storage import store
-
-    scores = {c: rng.randrange(2, 6) for c in ASSESSMENT_CRITERIA}
-    files = []
-    if with_file:
-        files = [("Assessment report", store(db, registry.settings, filename=f"assessment-{award.reference}.pdf",
-                                             data=ASSESSMENT_PDF, uploaded_by=evaluator))]
-    save_assessment(db, award, evaluator, scores=scores, files=files, now=now,
-                    summary="Activities delivered as planned; the survey shows a clear change between the "
-                            "baseline and the end of the project. Record-keeping of attendance needs work.")
+    tools.assess(db, registry, award, evaluator, rng, now, with_file=with_file)
 
 
 # -- BLADI ------------------------------------------------------------------------------------
@@ -286,25 +147,7 @@ def bladi_after_decisions(db, registry, tm, call, people, rng=None):
 
 
 def _instrument(db, *, version: int):
-    """The standard instrument every grantee uses (version 2 is the retrospective design)."""
-    from sqlalchemy import select
-
-    from grants.mel.models import SurveyInstrument
-    from grants.mel.surveys import create_instrument
-
-    existing = db.scalar(select(SurveyInstrument).where(SurveyInstrument.code == "belonging",
-                                                        SurveyInstrument.version == version))
-    if existing is not None:
-        return existing
-    labels = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
-    items = [
-        {"code": "belong", "text": "I feel I belong in my neighbourhood.", "scale": 5, "labels": labels},
-        {"code": "trust", "text": "I trust people from other backgrounds in my area.", "scale": 5, "labels": labels},
-        {"code": "act", "text": "I would speak up if someone were treated unfairly.", "scale": 5, "labels": labels},
-    ]
-    if version == 2:
-        items = [dict(i, text=i["text"] + " (Thinking about now, compared with before the project.)") for i in items]
-    return create_instrument(db, code="belonging", title="Belonging and speaking up", items=items)
+    return tools.survey_instrument(db, version=version)
 
 
 # -- Shared Endeavour ---------------------------------------------------------------------------
@@ -364,7 +207,7 @@ def _sef_call(db, registry, tm, programme, people, number, title, opens, closes,
     from grants.accounts.models import User
     from grants.accounts.organisations import register_organisation
     from grants.applications import services as applications
-    from grants.demo import _fill_application
+    from grants.demo.legacy import _fill_application
     from grants.lifecycle.services import WorkflowService
     from grants.programmes.services import TierSpec, create_round
     from grants.regions import regions_for

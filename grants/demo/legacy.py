@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-DEMO_PASSWORD = "demo-password-2026"
+from grants.demo.tools import DEMO_PASSWORD  # noqa: F401
 
 DEMO_PEOPLE = [
     # email, name, locale, role description
@@ -87,19 +87,19 @@ def at(year, month, day, hour=10, minute=0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=TUNIS)
 
 
-def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None) -> None:
+def load(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None) -> list:
     """Load the demo.  ``on_step(name, db, round)``, if given, is called after each stage of
     the first call (the tests check the funnel against the applications there)."""
+    from grants.demo.tools import DemoPerson
     from grants.demo_post_award import bladi_after_decisions, shared_endeavour
-    from grants.lifecycle.services import tick
     from grants.programmes.models import Programme
 
     now = now or dt.datetime.now(dt.timezone.utc)
+    sign_ins = [DemoPerson(email, name, locale, desc) for email, name, locale, desc in DEMO_PEOPLE]
     with registry.database.transaction() as (tm, db):
         if db.scalar(select(Programme).where(Programme.title.like("BLADI%"))) is not None:
             print("demo data is already loaded", file=out)
-            _print_signins(out)
-            return
+            return sign_ins
         people = _people(db)
         programme = _bladi_programme(db, people)
         step = on_step or (lambda name, db, call: None)
@@ -110,11 +110,9 @@ def load_demo(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=
         funnel_line = _funnel_line(db, registry, call1)
         _sef, sef_calls = shared_endeavour(db, registry, tm, people)
         sef_line = _sef_line(db, sef_calls)
-    # Reports whose due date has passed become overdue, as the nightly `grants tick` does.
-    tick(registry.database, registry.workflows, now=now, settings=registry.settings)
     print("demo data loaded: BLADI call 1 — " + funnel_line, file=out)
     print("Shared Endeavour Fund — " + sef_line, file=out)
-    _print_signins(out)
+    return sign_ins
 
 
 def _sef_line(db, calls) -> str:
@@ -133,9 +131,9 @@ def _sef_line(db, calls) -> str:
 
 def _people(db) -> dict:
     from grants.accounts.models import User
-    from grants.accounts.services import hash_password
+    from grants.demo.tools import password_hash as demo_hash
 
-    password_hash = hash_password(DEMO_PASSWORD)  # one hash for everyone: argon2 is slow on purpose
+    password_hash = demo_hash()  # one hash for everyone: argon2 is slow on purpose
     users = {}
     for email, name, locale, _desc in DEMO_PEOPLE:
         user = User(email=email, name=name, locale=locale, password_hash=password_hash, email_verified=True,
@@ -505,9 +503,3 @@ def _funnel_line(db, registry, call) -> str:
     funnel = round_funnel(db, call, registry)
     reached = dict(funnel.reached)
     return f"{funnel.total} applied, {reached['incubation']} incubated, {reached['selected']} selected"
-
-
-def _print_signins(out) -> None:
-    print(f"sign in at http://localhost:6543/login with password {DEMO_PASSWORD!r} as:", file=out)
-    for email, _name, _locale, desc in DEMO_PEOPLE:
-        print(f"  {email:<26} {desc}", file=out)
