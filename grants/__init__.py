@@ -11,8 +11,13 @@ import warnings
 # a second line on the stderr of every `grants` command.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
-from pyramid.config import Configurator  # noqa: E402
-from pyramid.exceptions import ConfigurationConflictError, ConfigurationError, ConfigurationExecutionError
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+
+# Pyramid is imported by the functions that use it, not here: pytest imports grants.testing
+# (and so this package) in every run wherever grants is installed, plugins' suites included.
 
 
 class StartupError(Exception):
@@ -20,6 +25,9 @@ class StartupError(Exception):
 
 
 def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurator:
+    from pyramid.config import Configurator
+    from pyramid.exceptions import ConfigurationConflictError, ConfigurationError, ConfigurationExecutionError
+
     from grants.plugins import PluginError, explain_conflict, include_plugins
     from grants.workflow import DefinitionError, WorkflowConfigurationError
 

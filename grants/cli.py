@@ -9,6 +9,8 @@
     grants db revision development.ini [--plugin NAME] -m "what changed"
     grants i18n coverage development.ini
 
+``grants plugin new NAME [--directory DIR]`` takes no .ini: it writes a new plugin to start from.
+
 A user's mistake gets one line on stderr and a non-zero exit, never a traceback.
 """
 from __future__ import annotations
@@ -94,6 +96,18 @@ def cmd_db_revision(args) -> int:
         print(f"left alone (in the database, described by no model of grants or of an enabled plugin): "
               f"{', '.join(left_alone)}")
     print(f"wrote {path}: review it before you commit it")
+    return 0
+
+
+def cmd_plugin_new(args) -> int:
+    from grants.plugin_scaffold import ScaffoldError, new_plugin
+
+    try:
+        folder = new_plugin(args.name, args.directory)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote the plugin {args.name} into {folder}")
+    print(f"next: pip install -e {folder} && cd {folder} && pytest")
     return 0
 
 
@@ -283,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: grants' own tables)")
     rev.add_argument("--version-path", metavar="DIR", help="write the file into DIR instead")
     rev.set_defaults(func=cmd_db_revision)
+
+    plugin = sub.add_parser("plugin", help="for plugin authors").add_subparsers(dest="plugin_command",
+                                                                              required=True, metavar="ACTION")
+    new = plugin.add_parser("new", help="write a new plugin distribution to start from (no .ini needed)",
+                            description="write a new plugin distribution to start from: a workflow variant "
+                                        "with one inserted step, a guard, a role, translations, a model and "
+                                        "its migration, and tests on grants' pytest fixtures")
+    new.add_argument("name", help="the plugin's name: lower-case letters, digits and underscores")
+    new.add_argument("--directory", metavar="DIR", help="where to write it (default: ./NAME)")
+    new.set_defaults(func=cmd_plugin_new)
 
     wf = sub.add_parser("workflow", help="check, draw and migrate workflow definitions")
     wf_sub = wf.add_subparsers(dest="workflow_command", required=True, metavar="ACTION")

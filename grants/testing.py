@@ -8,7 +8,8 @@ none of them acts on a test that does not ask for one.  What they give (docs/plu
 ``grants_database``
     a real database, built once per run by the migrations (grants' and those of the plugins
     in ``grants_database_plugins``): SQLite in a temporary folder, or the PostgreSQL database
-    named by ``GRANTS_TEST_DATABASE_URL`` (its ``public`` schema is dropped and made anew).
+    named by ``GRANTS_TEST_DATABASE_URL`` (its schema, ``public`` unless the URL's
+    search_path names another, is dropped and made anew).
     Every table is emptied after each test that used it.
 ``grants_settings``, ``grants_config``, ``grants_registry``, ``grants_app``, ``grants_testapp``
     the app's settings with the plugins of ``grants_plugins`` enabled, its configuration, the
@@ -22,6 +23,8 @@ none of them acts on a test that does not ask for one.  What they give (docs/plu
     unless ``GRANTS_REQUIRE_BROWSER`` is set) and a Playwright page in it.
 ``grants_empty_database_url``
     a database of its own with nothing in it, for tests of migrations.
+:func:`migration_differences`
+    ``[]`` when a plugin's models and the tables its migrations made agree.
 
 Override ``grants_plugins`` (session scope) in a conftest.py to enable plugins.
 """
@@ -82,8 +85,10 @@ def grants_database(grants_database_url, grants_database_plugins):
         from sqlalchemy import text
 
         with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            # The schema the URL works in: public, or the one its search_path names.
+            schema = conn.scalar(text("SELECT current_schema()")) or "public"
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     settings = {"sqlalchemy.url": grants_database_url, "grants.secret": SECRET, "grants.database": db,
                 "grants.plugins": " ".join(grants_database_plugins)}
     migrations.upgrade(settings, migrations.enabled_migrations(settings))
@@ -140,6 +145,24 @@ def grants_empty_database_url(grants_database_url, tmp_path):
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def migration_differences(registry, owner: str = "") -> list:
+    """How the models of ``owner`` (a plugin's name; "" for grants) differ from the test
+    database its migrations built, as Alembic's autogenerate sees it: ``[]`` when they agree.
+    Only that owner's tables are compared."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from grants.db import Base
+    from grants.migrations import owned_by, table_owners
+    from grants.plugins import plugin_migrations
+
+    owners = table_owners(Base.metadata, plugin_migrations(registry))
+    with registry.database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_object": owned_by(owner, owners)})
+        return compare_metadata(context, Base.metadata)
 
 
 # -- the app --------------------------------------------------------------------------------

@@ -9,16 +9,15 @@ schema of its own in the PostgreSQL test database).  Besides the test plugin, a 
 .dist-info with its entry point), seen only by those subprocesses."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 import factories as f
+from plugin_dist import environment, grants_command, install_plugin, run
 
 pytest.importorskip("grants_testplugin", reason="install it: pip install -e tests/testplugin")
 
@@ -55,15 +54,9 @@ def write_ini(path: Path, url: str, plugins: str = "") -> Path:
 def ballots(tmp_path) -> Path:
     """The "ballots" plugin, installed into a folder of its own: a model, and a versions
     folder with no revision yet."""
-    site = tmp_path / "site"
-    package = site / "ballots_plugin"
-    (package / "migrations" / "versions").mkdir(parents=True)
-    (package / "__init__.py").write_text(BALLOTS_INIT)
-    (package / "models.py").write_text(BALLOTS_MODELS)
-    info = site / "ballots_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ballots-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[grants.plugins]\nballots = ballots_plugin:includeme\n")
+    site = install_plugin(tmp_path / "site", "ballots", "ballots_plugin", {
+        "ballots_plugin/__init__.py": BALLOTS_INIT, "ballots_plugin/models.py": BALLOTS_MODELS})
+    (site / "ballots_plugin/migrations/versions").mkdir(parents=True)
     return site
 
 
@@ -71,13 +64,10 @@ class Grants:
     """The `grants` command, with the ballots plugin installed when asked for."""
 
     def __init__(self, site: Path | None = None):
-        self.env = {**os.environ}
-        if site is not None:
-            self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+        self.env = environment(site) if site is not None else None
 
     def __call__(self, *args, check=True) -> subprocess.CompletedProcess:
-        exe = Path(sys.executable).with_name("grants")
-        proc = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=300, env=self.env)
+        proc = run([grants_command(), *args], env=self.env, timeout=300)
         if check and proc.returncode != 0:
             raise AssertionError(f"grants {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
@@ -115,11 +105,14 @@ def generated(proc: subprocess.CompletedProcess) -> Path:
 
 
 def operations(script: Path) -> list[str]:
-    """The upgrade's Alembic operations, one string each ("create_table ballots_boxes")."""
+    """The upgrade's Alembic operations, one string each: "create_table ballots_boxes",
+    "add_column (in batch of programmes)"."""
     body = script.read_text().split("def upgrade():", 1)[1].split("def downgrade():", 1)[0]
-    return [f"{op} {table}" for op, table in re.findall(r"op\.(\w+)\('([^']+)'", body) if op not in ("f", "batch_alter_table")] + \
-        [f"{op} (in batch of {table})" for table, ops in re.findall(
-            r"batch_alter_table\('([^']+)'.*?\n((?:        .*\n)+)", body) for op in re.findall(r"batch_op\.(\w+)", ops)]
+    found = [f"{op} {table}" for op, table in re.findall(r"op\.(\w+)\('([^']+)'", body)
+             if op not in ("f", "batch_alter_table")]
+    for table, block in re.findall(r"batch_alter_table\('([^']+)'.*?\n((?:        .*\n)+)", body):
+        found += [f"{op} (in batch of {table})" for op in re.findall(r"batch_op\.(\w+)", block)]
+    return found
 
 
 # -- grants initdb -----------------------------------------------------------------------------
@@ -280,3 +273,29 @@ def test_the_suites_database_has_the_test_plugins_tables_and_empties_them(databa
     empty_tables(database)
     with registry.database.transaction() as (_tm, db):
         assert db.query(PanelVote).count() == 0
+
+
+def test_models_and_migrations_agree_for_grants_and_the_test_plugin(settings):
+    from grants import make_config
+    from grants.testing import migration_differences
+
+    registry = make_config({**settings, "grants.plugins": "testplugin"}).registry
+    assert migration_differences(registry, "testplugin") == []
+    assert migration_differences(registry, "") == []
+
+
+def test_migration_differences_sees_what_a_plugins_migration_missed(tmp_path, grants_empty_database_url):
+    from grants import make_config
+    from grants.testing import migration_differences
+
+    url = grants_empty_database_url
+    Grants()("initdb", write_ini(tmp_path / "p.ini", url, "testplugin"))
+    execute(url, "DROP INDEX ix_testplugin_panel_votes_application_id")
+    registry = make_config({"sqlalchemy.url": url, "grants.secret": "test", "grants.plugins": "testplugin",
+                            "mail.backend": "console"}).registry
+    try:
+        differences = migration_differences(registry, "testplugin")
+    finally:
+        registry.database.engine.dispose()
+    assert [(d[0], d[1].name) for d in differences] == [("add_index", "ix_testplugin_panel_votes_application_id")]
+    assert migration_differences.__module__ == "grants.testing"

@@ -170,6 +170,25 @@ def table_owners(metadata, plugins: dict) -> dict[str, str | None]:
     return owners
 
 
+def owned_by(owner: str, owners: dict, left_alone: set | None = None):
+    """Alembic's ``include_object`` for a comparison of ``owner``'s tables ("" for grants)
+    only.  A table in the database that no model here describes (a plugin's, when the
+    plugin is not enabled) is left alone rather than dropped, and so is everything on it;
+    its name goes into ``left_alone``."""
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        if table is None:
+            return True
+        if table not in owners:
+            if type_ == "table" and left_alone is not None:
+                left_alone.add(table)
+            return False
+        return owners[table] == owner
+
+    return include_object
+
+
 def _explain(exc) -> str:
     text = str(exc).strip().splitlines()[0].rstrip(".")
     if "Can't locate revision" in text:
