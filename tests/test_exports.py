@@ -341,3 +341,41 @@ def test_grants_export_from_the_command_line(registry, database_url, tmp_path):
     assert sorted(r["Amount Awarded"] for r in rows) == ["1500000", "45000.125", "49999.99"]
     root = check_iati(_grants("export", "iati", ini).stdout, forbidden=world["personal"])
     assert len(root.findall("iati-activity")) == 3
+
+
+def test_360giving_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(db, registry):
+    """Titles and names are typed by people; numbers stay numbers (grants.spreadsheet)."""
+    prog = programmes.create_programme(db, title="-2+3 Fund", currency="GBP")
+    prog.grant_id_prefix = "360G-x"
+    funder = programmes.get_or_create_funder(db, name="+cmd|' /C calc'!A0", kind="foundation")
+    programmes.add_funder_contribution(db, prog, funder, role="lead")
+    rnd = f.round_(db, registry, prog, title="\tRound")
+    owner = f.user(db, email="owner@example.org")
+    org = f.registered_organisation(db, owner, legal_name="@SUM(1+1)*cmd|' /C calc'!A0", country="GB",
+                                    legal_form="association", registration_number="1", regions=["GB-HRW"])
+    f.award(db, registry, rnd=rnd, org=org, amount=f.money("1250.50"), title='=HYPERLINK("http://evil.example","x")')
+    text = exports.threesixty_giving(db, registry, fmt="csv", now=NOW).decode()
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["Title"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["Recipient Org:Name"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert row["Funding Org:0:Name"] == "'+cmd|' /C calc'!A0"
+    assert row["Grant Programme:Title"] == "'-2+3 Fund: \tRound"
+    assert row["Description"].startswith("'=HYPERLINK(")
+    assert row["Amount Awarded"] == "1250.50" and row["Planned Dates:Duration (months)"] == "12"
+    formulas = [(column, value) for column, value in row.items() if value.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert formulas == []
+
+
+def test_numbers_written_to_csv_stay_numbers_and_text_that_looks_like_one_is_text():
+    from grants import spreadsheet
+
+    assert spreadsheet.cell(Decimal("-250.00")) == "-250.00"
+    assert spreadsheet.cell(Decimal("1.5E+6")) == "1500000"
+    assert spreadsheet.cell(-3) == "-3"
+    assert spreadsheet.cell("-3") == "'-3"
+    assert spreadsheet.cell("\r=1") == "'\r=1"
+    assert spreadsheet.cell(dt.date(2020, 1, 2)) == "2020-01-02"
+    assert spreadsheet.cell(None) == "" and spreadsheet.cell("AFEK") == "AFEK"
+    out = io.StringIO()
+    spreadsheet.writer(out).writerow(["=1+1", Decimal("-1.50"), "plain"])
+    assert out.getvalue() == "'=1+1,-1.50,plain\r\n"

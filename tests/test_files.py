@@ -189,3 +189,172 @@ def test_a_reviewer_of_a_blind_round_never_gets_the_documents_that_name_the_orga
     testapp.reset()
     f.sign_in(testapp, "officer@example.org")  # officers see who applied, blind round or not
     assert testapp.get(certificate).body == f.PDF
+
+
+# -- ZIP bombs ------------------------------------------------------------------------------------
+
+
+def zip_bomb(inflated: int = 300 * 1024 * 1024) -> bytes:
+    """An OpenDocument-looking archive whose ``mimetype`` entry inflates to ``inflated``
+    bytes of zeros (about 300 KB on the wire), written a megabyte at a time so that the
+    test itself never holds it inflated."""
+    buffer = io.BytesIO()
+    zeros = bytes(1024 * 1024)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("mimetype", "w") as entry:
+            for _ in range(inflated // len(zeros)):
+                entry.write(zeros)
+        archive.writestr("content.xml", b"<office/>")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return zip_bomb()
+
+
+BOMB_REFUSED = ("The file “plan.odt” would expand to far more than a real document when opened, so it was not "
+                "accepted: save it again from your office program, or as a PDF, and choose it again.")
+
+
+def test_a_zip_bomb_uploaded_as_a_document_is_refused_without_inflating_it(testapp, registry, settings, bomb):
+    import tracemalloc
+
+    from grants.applications.models import Application
+
+    assert len(bomb) < 1024 * 1024
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org")
+        app = f.application(db, registry, f.round_(db, registry), f.organisation(db, amel), complete=False)
+        url = f"/programmes/{app.round.programme_id}/rounds/{app.round_id}/applications/{app.id}/@@attachments"
+        app_id = app.id
+    f.sign_in(testapp, "amel@example.org")
+    form = testapp.get(url).forms["attachments"]
+    form["budget"] = ("plan.odt", bomb, "application/vnd.oasis.opendocument.text")
+    tracing = tracemalloc.is_tracing()  # already, under PYTHONTRACEMALLOC
+    if not tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before, _peak = tracemalloc.get_traced_memory()
+    try:
+        refused = form.submit("continue", status=400)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    grew = peak - before
+    assert grew < 32 * 1024 * 1024, f"{grew / 1024 / 1024:.0f} MB more while checking a {len(bomb)} byte upload"
+    assert BOMB_REFUSED in refused.html.find(id="error-attachments-budget").get_text()
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Application, app_id).attachments == []
+        assert db.scalar(select(func.count(StoredFile.id))) == 0
+    assert files_on_disk(settings) == []
+
+
+def _post_upload(testapp, url, fields, files, status=400):
+    token = testapp.get(url).html.find("input", {"name": "csrf_token"})["value"]
+    return testapp.post(url, {"csrf_token": token, **fields}, upload_files=files, status=status)
+
+
+def test_every_upload_route_refuses_the_zip_bomb_and_keeps_nothing(app, registry, settings, bomb):
+    """Award agreements, assessments, survey results and evidence go through the same
+    check as application documents."""
+    import webtest
+
+    from grants.mel import surveys
+
+    with registry.database.transaction() as (_tm, db):
+        officer = f.user(db, email="leila@example.org")
+        member = f.user(db, email="amel@example.org")
+        eva = f.user(db, email="eva@example.org")
+        award = f.award(db, registry, org=f.organisation(db, member, name="Association Afek"))
+        f.grant_role(db, officer, "programme_officer", award.round.programme)
+        f.grant_role(db, eva, "evaluator", award.round)
+        instrument = surveys.create_instrument(db, code="belonging", title="Belonging", items=[
+            {"code": "q1", "text": "I belong here.", "scale": 5,
+             "labels": ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"]}])
+        surveys.attach_instrument(db, award.round, instrument, ["baseline"])
+        url = f"/programmes/{award.round.programme_id}/rounds/{award.round_id}/awards/{award.id}"
+        instrument_id = instrument.id
+        stored_before = db.scalar(select(func.count(StoredFile.id)))
+    on_disk_before = files_on_disk(settings)
+
+    def signed_in(email):
+        client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+        f.sign_in(client, email)
+        return client
+
+    officer_app, member_app, eva_app = signed_in("leila@example.org"), signed_in("amel@example.org"), \
+        signed_in("eva@example.org")
+    pages = [
+        _post_upload(officer_app, url + "/@@agreement", {"submit": "submit"}, [("agreement", "plan.odt", bomb)]),
+        _post_upload(eva_app, url + "/@@assessment", {"summary": "Good work."}, [("file-1", "plan.odt", bomb)]),
+        _post_upload(member_app, url + "/@@surveys", {"instrument": str(instrument_id), "wave": "baseline"},
+                     [("file", "plan.odt", bomb)]),
+        _post_upload(member_app, url + "/@@evidence", {"kind": "story", "title": "A story", "text": "Told."},
+                     [("file", "plan.odt", bomb)]),
+    ]
+    for page in pages:
+        summary = page.html.find(class_="error-summary")
+        assert summary is not None and BOMB_REFUSED in summary.get_text(" ", strip=True), (page.request.url, page.text)
+    with registry.database.transaction() as (_tm, db):
+        assert db.scalar(select(func.count(StoredFile.id))) == stored_before
+    assert files_on_disk(settings) == on_disk_before
+
+
+def _archive(entries, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_an_archive_is_refused_for_its_compression_ratio_entry_size_total_size_or_entry_count(db, settings,
+                                                                                               monkeypatch):
+    from grants.files import storage
+
+    xml = b"".join(b"<row r='%d'><c>%d</c></row>" % (i, i * 7919 % 1000) for i in range(120_000))  # ~3 MB, ~10:1
+    real = _archive([("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>"),
+                     ("xl/worksheets/sheet1.xml", xml)])
+    assert store(db, settings, filename="budget.xlsx", data=real).content_type.endswith("spreadsheetml.sheet")
+
+    zeros = _archive([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", bytes(4 * 1024 * 1024))])
+    many = _archive([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w/>")]
+                    + [(f"word/media/{i}.xml", b"") for i in range(storage.MAX_ZIP_ENTRIES)], zipfile.ZIP_STORED)
+    for data in (zeros, many):
+        with pytest.raises(FileRefused) as refused:
+            store(db, settings, filename="plan.docx", data=data)
+        assert reasons(refused) == [BOMB_REFUSED.replace("plan.odt", "plan.docx")]
+
+    monkeypatch.setattr(storage, "MAX_ENTRY_BYTES", 2 * 1024 * 1024)  # the real xlsx's sheet is larger
+    with pytest.raises(FileRefused):
+        store(db, settings, filename="budget.xlsx", data=real)
+    monkeypatch.setattr(storage, "MAX_ENTRY_BYTES", 256 * 1024 * 1024)
+    monkeypatch.setattr(storage, "MAX_ARCHIVE_BYTES", len(xml) - 1)
+    with pytest.raises(FileRefused):
+        store(db, settings, filename="budget.xlsx", data=real)
+    assert files_on_disk(settings) == [path_for(settings, db.scalars(select(StoredFile)).one())]
+
+
+def test_an_opendocument_mimetype_is_read_only_as_far_as_a_mimetype_goes(db, settings):
+    long_mimetype = _archive([("mimetype", b"application/vnd.oasis.opendocument.text" + b" " * 1000),
+                              ("content.xml", b"<office/>")])
+    with pytest.raises(FileRefused) as refused:
+        store(db, settings, filename="plan.odt", data=long_mimetype)
+    assert reasons(refused) == ["The file “plan.odt” is not a PDF, image, spreadsheet or document we accept."]
+
+
+def test_an_upload_over_the_limit_is_read_no_further_than_the_limit(settings):
+    from grants.files import read_upload
+
+    class Field:
+        def __init__(self, data):
+            self.file = io.BytesIO(data)
+
+    small = {**settings, "grants.max_upload_bytes": str(1024 * 1024)}
+    field = Field(b"%PDF-" + bytes(3 * 1024 * 1024))
+    with pytest.raises(FileRefused) as refused:
+        read_upload(field, small)
+    assert reasons(refused) == ["The file is 3.1 MB; the largest accepted is 1 MB."]
+    assert read_upload(Field(f.PDF), small) == f.PDF

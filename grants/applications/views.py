@@ -452,7 +452,7 @@ def attachments_page(context, request, stage):
     definition = _form_or_404(request, context, stage)
     specs = definition.attachments
     page = _base(request, context, stage)
-    from grants.files.storage import max_upload_bytes, megabytes
+    from grants.files.storage import FileRefused, max_upload_bytes, megabytes, read_upload
 
     page.update(form=definition, specs=specs, field_errors={}, refusal=None,
                 limit=megabytes(max_upload_bytes(request.registry.settings)),
@@ -471,9 +471,10 @@ def attachments_page(context, request, stage):
             if upload is None or not getattr(upload, "filename", None):
                 continue
             try:
+                data = read_upload(upload, request.registry.settings)
                 services.attach(request.dbsession, request.registry, context, request.user, kind=spec.kind,
-                                filename=upload.filename, data=upload.file.read(), stage=stage)
-            except services.ApplicationRefused as refused:
+                                filename=upload.filename, data=data, stage=stage)
+            except (services.ApplicationRefused, FileRefused) as refused:
                 for _name, reason in refused.problems:
                     problems.setdefault(spec.kind, []).append(reason)
             else:

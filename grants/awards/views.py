@@ -120,10 +120,12 @@ def _take_agreement(request, controls):
     upload = request.POST.get("agreement")
     stored = problem = None
     if getattr(upload, "filename", None):
+        from grants.files import FileRefused, read_upload
+
         try:
             stored = services.store_agreement(request.dbsession, request.registry, filename=upload.filename,
-                                              data=upload.file.read(), user=request.user)
-        except services.AwardRefused as refused:
+                                              data=read_upload(upload, request.registry.settings), user=request.user)
+        except (services.AwardRefused, FileRefused) as refused:
             problem = refused.problems[0][1]
     if stored is None:
         stored = _kept_file(request, request.POST.get("agreement_kept", ""))

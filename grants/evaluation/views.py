@@ -224,7 +224,7 @@ def award_assessment(context, request):
     """The signed-in evaluator's assessment of this award: GET shows it, POST saves it."""
     if request.method != "POST":
         return _assessment_form_page(context, request)
-    from grants.files import FileRefused, store
+    from grants.files import FileRefused, read_upload, store
 
     post = request.POST
     scores = {c: post.get(f"score-{c}", "") for c in ASSESSMENT_CRITERIA}
@@ -237,7 +237,7 @@ def award_assessment(context, request):
             continue
         try:
             stored = store(request.dbsession, request.registry.settings, filename=upload.filename,
-                           data=upload.file.read(), uploaded_by=request.user)
+                           data=read_upload(upload, request.registry.settings), uploaded_by=request.user)
         except FileRefused as refused:
             errors.extend((f"assessment-file-{slot}", translate(request, r)) for r in refused.reasons)
         else:

@@ -14,6 +14,14 @@ Accepted: PDF, PNG and JPEG images, Word and Excel (.docx, .xlsx) and OpenDocume
 (.odt, .ods) files, and plain text or CSV in UTF-8.  A file must be what its name says:
 a .pdf that holds a program is refused, and so is a renamed .exe.
 
+Office files are ZIP archives, and a ZIP can be a bomb: a megabyte that inflates to
+gigabytes.  Checking one reads its list of entries and at most a few hundred bytes of one
+entry, never a whole entry; an archive whose entries claim to inflate beyond what a real
+document of the accepted size does (``MAX_ENTRY_BYTES`` each, ``MAX_ARCHIVE_BYTES`` in
+all, ``MAX_COMPRESSION_RATIO`` for any sizeable entry, ``MAX_ZIP_ENTRIES`` entries) is
+refused, because whoever opens it next — a reviewer's office suite — would inflate it.
+Views read an uploaded field with :func:`read_upload`, which stops at the size limit.
+
 Settings: ``grants.files_dir`` (where the bytes live) and ``grants.max_upload_bytes``
 (default 10 MB).  The bytes are written before the transaction commits; if it rolls back
 they stay on disk unreferenced — harmless, and reused if the same file comes again.
@@ -23,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import tempfile
 import unicodedata
 import zipfile
@@ -57,6 +66,18 @@ _KIND_NAMES = {
     "docx": _("a Word document"), "xlsx": _("an Excel spreadsheet"), "odt": _("an OpenDocument text"),
     "ods": _("an OpenDocument spreadsheet"), "txt": _("a text file"), "csv": _("a CSV file"),
 }
+
+
+#: ZIP bounds (see the module's docstring).  A real 10 MB spreadsheet inflates to a few
+#: hundred MB at most, XML compressing about 10:1 and images not at all; zeros compress
+#: about 1000:1.  Entries smaller than ``RATIO_FLOOR`` may compress as well as they like.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+RATIO_FLOOR = 1024 * 1024
+#: An OpenDocument ``mimetype`` entry is one short line; this is as much of it as we read.
+MIMETYPE_READ_BYTES = 256
 
 
 class FileRefused(ProblemsRefused):
@@ -119,9 +140,14 @@ def extension_of(filename: str) -> str:
 # -- what the bytes are --------------------------------------------------------------------
 
 
+class ArchiveTooLarge(Exception):
+    """An archive that would inflate beyond the ZIP bounds: a ZIP bomb, or near enough."""
+
+
 def sniff(data: bytes) -> str | None:
     """The kind of file the bytes are (an extension from ``ACCEPTED_EXTENSIONS``, with
-    "txt" for any UTF-8 text), or None when they are nothing we accept."""
+    "txt" for any UTF-8 text), or None when they are nothing we accept.
+    :class:`ArchiveTooLarge` for a ZIP beyond the bounds."""
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -134,21 +160,58 @@ def sniff(data: bytes) -> str | None:
 
 
 def _office_kind(data: bytes) -> str | None:
-    """Office Open XML and OpenDocument files are ZIP archives; what is inside says which."""
+    """Office Open XML and OpenDocument files are ZIP archives; what is inside says which.
+    Only the names, the sizes the archive declares and the start of ``mimetype`` are read."""
+    if _zip_entry_count(data) > MAX_ZIP_ENTRIES:  # before zipfile builds an object per entry
+        raise ArchiveTooLarge()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+            entries = archive.infolist()
+            _check_inflated_sizes(entries)
+            names = {e.filename for e in entries}
             if "mimetype" in names:
-                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                with archive.open("mimetype") as entry:
+                    # read(n) inflates about n bytes however large the entry claims or turns out to be
+                    head = entry.read(MIMETYPE_READ_BYTES + 1)
+                if len(head) > MIMETYPE_READ_BYTES:
+                    return None
+                mimetype = head.decode("ascii", "replace").strip()
                 return {CONTENT_TYPES["odt"]: "odt", CONTENT_TYPES["ods"]: "ods"}.get(mimetype)
             if "[Content_Types].xml" in names:
                 if "word/document.xml" in names:
                     return "docx"
                 if "xl/workbook.xml" in names:
                     return "xlsx"
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError, EOFError,
+            RuntimeError, struct.error, UnicodeDecodeError):
+        # Damaged, encrypted (RuntimeError) or otherwise unreadable: not a document we accept.
         return None
     return None
+
+
+def _zip_entry_count(data: bytes) -> int:
+    """How many entries the archive's end record says it has (0 when there is none).
+    ZIP64 archives count as too many: a document of the accepted size never needs one."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(data):
+        return 0
+    on_this_disk, total = struct.unpack_from("<HH", data, end + 8)
+    if 0xFFFF in (on_this_disk, total):
+        return MAX_ZIP_ENTRIES + 1
+    return max(on_this_disk, total)
+
+
+def _check_inflated_sizes(entries) -> None:
+    """Refuse an archive whose entries claim to inflate beyond the bounds.  The claims can
+    lie the other way (a small size over a huge stream); reading is bounded for that."""
+    total = 0
+    for entry in entries:
+        size = entry.file_size
+        total += size
+        if size > MAX_ENTRY_BYTES or total > MAX_ARCHIVE_BYTES:
+            raise ArchiveTooLarge()
+        if size > RATIO_FLOOR and size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
+            raise ArchiveTooLarge()
 
 
 def _is_text(data: bytes) -> bool:
@@ -164,12 +227,17 @@ def check_upload(filename: str, data: bytes, settings=None) -> str:
     """The content type to store ``data`` with, or FileRefused saying why not."""
     limit = max_upload_bytes(settings)
     if len(data) > limit:
-        raise FileRefused([(None, _("The file is ${size} MB; the largest accepted is ${limit} MB.",
-                                    mapping={"size": megabytes(len(data)), "limit": megabytes(limit)}))])
+        raise _too_large(len(data), limit)
     if not data:
         raise FileRefused([(None, _("The file “${name}” is empty: choose the file again.", mapping={"name": filename}))])
     ext = extension_of(filename)
-    found = sniff(data)
+    try:
+        found = sniff(data)
+    except ArchiveTooLarge:
+        raise FileRefused([(None, _(
+            "The file “${name}” would expand to far more than a real document when opened, so it was not "
+            "accepted: save it again from your office program, or as a PDF, and choose it again.",
+            mapping={"name": filename}))]) from None
     not_accepted = _("The file “${name}” is not a PDF, image, spreadsheet or document we accept.",
                      mapping={"name": filename})
     if ext not in CONTENT_TYPES or found is None:
@@ -180,6 +248,30 @@ def check_upload(filename: str, data: bytes, settings=None) -> str:
             "The file “${name}” is named like ${expected} but is not one: save it again as ${expected}, "
             "or choose another file.", mapping={"name": filename, "expected": _KIND_NAMES[ext]}))])
     return CONTENT_TYPES[ext]
+
+
+def _too_large(size: int, limit: int) -> FileRefused:
+    return FileRefused([(None, _("The file is ${size} MB; the largest accepted is ${limit} MB.",
+                                 mapping={"size": megabytes(size), "limit": megabytes(limit)}))])
+
+
+def read_upload(upload, settings=None) -> bytes:
+    """The bytes of an uploaded form field (``request.POST[name]``), read no further than
+    the size limit: a larger file is refused, naming its size, without being held in
+    memory whole.  The field is read once, so its temporary file is closed here."""
+    limit = max_upload_bytes(settings)
+    stream = upload.file
+    try:
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            try:
+                size = stream.seek(0, os.SEEK_END)
+            except (AttributeError, OSError, ValueError):  # a stream that cannot tell its length
+                size = len(data)
+            raise _too_large(size, limit)
+        return data
+    finally:
+        stream.close()
 
 
 # -- on disk --------------------------------------------------------------------------------

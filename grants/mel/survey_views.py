@@ -210,10 +210,13 @@ def award_surveys(context, request):
         return _surveys_page(context, request, failed_form=form_id, errors=[
             (file_id, translate(request, _("Choose the CSV file with the ${wave} results to upload.",
                                            mapping={"wave": surveys.WAVE_TITLES[wave]})))])
+    from grants.files import FileRefused, read_upload
+
     try:
-        saved = surveys.upload_survey_results(db, request.registry, context, instrument, wave, upload.file.read(),
+        saved = surveys.upload_survey_results(db, request.registry, context, instrument, wave,
+                                              read_upload(upload, request.registry.settings),
                                               filename=upload.filename, user=request.user)
-    except surveys.SurveyRefused as refused:
+    except (surveys.SurveyRefused, FileRefused) as refused:
         request.tm.doom()
         request.response.status = 400
         return _surveys_page(context, request, failed_form=form_id,
@@ -313,7 +316,7 @@ def award_evidence(context, request):
         return _evidence_page(context, request)
     if not request.has_permission(Permission.MelFrameworkEdit, context):
         raise HTTPForbidden()
-    from grants.files import FileRefused, store
+    from grants.files import FileRefused, read_upload, store
     from grants.incubation.forms import parse_date
 
     post = request.POST
@@ -335,7 +338,7 @@ def award_evidence(context, request):
             continue
         try:
             stored[name] = store(request.dbsession, request.registry.settings, filename=upload.filename,
-                                 data=upload.file.read(), uploaded_by=request.user)
+                                 data=read_upload(upload, request.registry.settings), uploaded_by=request.user)
         except FileRefused as refused:
             errors.extend((EVIDENCE_IDS[name], translate(request, r)) for r in refused.reasons)
     element = post.get("toc_element", "")

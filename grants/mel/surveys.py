@@ -49,6 +49,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import spreadsheet
 from grants.i18n import _, is_language
 from grants.lifecycle.services import settings_of
 from grants.programmes.forms import normalise_digits
@@ -361,7 +362,7 @@ def csv_template(instrument: SurveyInstrument) -> str:
     """An empty upload for ``instrument``: the header and one total row per item."""
     width = max(item["scale"] for item in instrument.items)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out)
     writer.writerow(["item", *DIMENSIONS, *(f"count_{n}" for n in range(1, width + 1))])
     for item in instrument.items:
         writer.writerow([item["code"], *("" for _d in DIMENSIONS),

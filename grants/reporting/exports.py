@@ -40,7 +40,6 @@ Decisions worth knowing (see also /work/shared/STANDARDS.md):
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -52,6 +51,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants import spreadsheet
 from grants.money import Money
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -319,17 +319,11 @@ def dumps(value, indent: int = 2, _level: int = 0) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def threesixty_giving_csv(grants: list[dict]) -> str:
     """The spreadsheet form: one row per grant, the standard's column titles, numbered
-    columns ("Funding Org:0:Identifier", "Funding Org:1:…") for repeated objects."""
+    columns ("Funding Org:0:Identifier", "Funding Org:1:…") for repeated objects.  Amounts
+    and durations are numbers; a text cell a spreadsheet would take for a formula gets a
+    leading apostrophe (``grants.spreadsheet``)."""
     funders = max((len(g["fundingOrganization"]) for g in grants), default=1)
     places = max((len(g.get("beneficiaryLocation", ())) for g in grants), default=0)
     columns = ["Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed", "Award Date",
@@ -345,7 +339,7 @@ def threesixty_giving_csv(grants: list[dict]) -> str:
     columns += ["Grant Programme:Code", "Grant Programme:Title",
                 "Classifications:0:Vocabulary", "Classifications:0:Code", "Classifications:0:Title", "Last modified"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out)  # text cells that a spreadsheet would run as formulas are neutralised
     writer.writerow(columns)
     for g in grants:
         planned = g["plannedDates"][0]
@@ -376,7 +370,7 @@ def threesixty_giving_csv(grants: list[dict]) -> str:
             row["Classifications:0:Vocabulary"] = c["vocabulary"]
             row["Classifications:0:Code"] = c["code"]
             row["Classifications:0:Title"] = c.get("title")
-        writer.writerow([_text(row.get(c)) for c in columns])
+        writer.writerow([row.get(c) for c in columns])
     return out.getvalue()
 
 
