@@ -31,6 +31,9 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
     from grants.plugins import PluginError, explain_conflict, include_plugins
     from grants.workflow import DefinitionError, WorkflowConfigurationError
 
+    from grants.templating import serialise_compilation
+
+    serialise_compilation()  # before any template compiles (see grants.templating)
     config = Configurator(settings=settings)
     try:
         config.include("pyramid_chameleon")
@@ -42,6 +45,7 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".lifecycle")  # the workflow registry and the shipped definitions
         config.include(".resources")
         config.include(".web")  # layout, static files, sessions, CSRF, error pages
+        config.include(".concurrency")  # the 409 pages when someone else changed a thing first
         config.include(".accounts")
         config.include(".programmes")
         config.include(".files")
@@ -71,6 +75,7 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
 
 def make_app(settings: dict):
     from grants.lifecycle.services import StoredStateError, check_stored_states
+    from grants.templating import compile_templates
 
     config = make_config(settings)
     with config.registry.database.transaction() as (_tm, dbsession):
@@ -78,6 +83,7 @@ def make_app(settings: dict):
             check_stored_states(dbsession, config.registry.workflows)
         except StoredStateError as exc:
             raise StartupError(str(exc)) from None
+    compile_templates(config.registry)  # ready before the first request, not during many at once
     return config.make_wsgi_app()
 
 

@@ -14,6 +14,7 @@ import zope.sqlalchemy
 from sqlalchemy import DateTime, MetaData, String, engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic migrations name the same thing on every database.
@@ -28,6 +29,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RowVersioned:
+    """A row people edit through forms: ``row_version`` is SQLAlchemy's optimistic lock
+    (``version_id_col``, as on every workflow object), and each edit form carries it so a
+    form drawn from an older version is refused (grants.concurrency)."""
+
+    row_version: Mapped[int] = mapped_column(nullable=False, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.row_version}
 
 
 class UTCDateTime(TypeDecorator):

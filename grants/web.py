@@ -15,7 +15,7 @@ from pyramid.view import forbidden_view_config, notfound_view_config, view_confi
 from grants.i18n import COOKIE, _, deployment_languages, translate
 from grants.resources import Root
 from grants.security import Permission
-from grants.workflow import Conflict, Refused
+from grants.workflow import Refused
 
 LAYOUT = "grants.templates:layout.pt"
 MACROS = "grants.templates:macros.pt"  # the error summary, shared by every form page
@@ -128,11 +128,7 @@ def refused(exc, request):
     request.response.status = 409
     return {"title": _("This step is not possible"), "detail": "", "reasons": exc.reasons}
 
-
-@view_config(context=Conflict, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
-def conflict(exc, request):
-    request.response.status = 409
-    return {"title": _("Someone else changed this first"), "detail": str(exc)}
+# Conflicts (409) have their own page: grants.concurrency.
 
 
 def includeme(config):

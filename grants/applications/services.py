@@ -124,13 +124,13 @@ def _flush(dbsession) -> None:
     the Conflict the pages explain ("someone else changed this first")."""
     from sqlalchemy.orm.exc import StaleDataError
 
+    from grants.concurrency import CHANGED_FIRST
     from grants.workflow import Conflict
 
     try:
         dbsession.flush()
     except StaleDataError:
-        raise Conflict("This application was changed somewhere else while you were working. "
-                       "Reload the page to see its current answers.") from None
+        raise Conflict(CHANGED_FIRST) from None
 
 
 def _normalise(text) -> str:

@@ -23,6 +23,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from grants.applications.models import Application
+from grants.concurrency import editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form, refusal_failure
 from grants.i18n import _, translate
 from grants.money import MoneyError, format_amount, parse_money
@@ -329,18 +330,21 @@ def agreement_file(context, request):
     return file_response(request, context.agreement_file)
 
 
+def _agreement_current(award) -> dict:
+    return {"agreement_signed_on": award.agreement_signed_on} if award.agreement_signed_on else {}
+
+
 @view_config(context=Award, name="agreement", renderer=T + "agreement.pt", permission=Permission.AwardsAwardManage)
 def agreement_page(context, request):
     """Keep the signed agreement's PDF and the day it was signed."""
-    form = make_form(request, AgreementSchema(), "agreement", _("Save the agreement"))
+    form = make_form(request, with_version(AgreementSchema(), context), "agreement", _("Save the agreement"))
     form.action = request.resource_url(context, "agreement")
     stable_ids(form)
     _upload_form(form)
     page = _page(request, award=context, rnd=context.round)
     if request.method != "POST":
         _show_kept(form, None)
-        values = {"agreement_signed_on": context.agreement_signed_on} if context.agreement_signed_on else {}
-        page["form_html"] = form.render(values)
+        page["form_html"] = form.render(_agreement_current(context))
         return page
     stored, upload_problem, controls = _take_agreement(request, list(request.POST.items()))
     _show_kept(form, stored)
@@ -352,8 +356,11 @@ def agreement_page(context, request):
         return page
     try:
         services.AwardRefused.refuse_if(upload_problems)
-        services.record_agreement(request.dbsession, context, file=stored, signed_on=data["agreement_signed_on"],
-                                  user=request.user)
+        # A file uploaded with a refused edit is not kept (the refusal writes nothing): it is chosen again.
+        with editing_form(request, context, form, data, stored=lambda: _agreement_current(context),
+                          forget=("agreement_kept",)):
+            services.record_agreement(request.dbsession, context, file=stored,
+                                      signed_on=data["agreement_signed_on"], user=request.user)
     except services.AwardRefused as refused:
         page.update(form_refused(request, form, refused.problems))
         return page
@@ -367,13 +374,17 @@ def agreement_page(context, request):
 @view_config(context=Award, name="amend", renderer=T + "amend.pt", permission=Permission.AwardsAwardManage)
 def amend_page(context, request):
     """Change the amount or the dates, with a reason kept beside the award."""
-    form = make_form(request, amend_schema(context, request.locale_name), "amend", _("Amend the award"))
+    form = make_form(request, with_version(amend_schema(context, request.locale_name), context), "amend",
+                     _("Amend the award"))
     stable_ids(form)
     page = _page(request, award=context, rnd=context.round, committed=services.committed(context),
                  disbursed=services.disbursed(context))
+
+    def current():
+        return {"amount": context.amount, "starts_on": context.starts_on, "ends_on": context.ends_on}
+
     if request.method != "POST":
-        page["form_html"] = form.render({"amount": context.amount, "starts_on": context.starts_on,
-                                         "ends_on": context.ends_on})
+        page["form_html"] = form.render(current())
         return page
     try:
         data = form.validate(list(request.POST.items()))
@@ -381,8 +392,10 @@ def amend_page(context, request):
         page.update(form_failed(request, failure))
         return page
     try:
-        services.amend(request.dbsession, request.registry, context, amount=data["amount"],
-                       starts_on=data["starts_on"], ends_on=data["ends_on"], reason=data["reason"], user=request.user)
+        with editing_form(request, context, form, data, stored=current):
+            services.amend(request.dbsession, request.registry, context, amount=data["amount"],
+                           starts_on=data["starts_on"], ends_on=data["ends_on"], reason=data["reason"],
+                           user=request.user)
     except services.AwardRefused as refused:
         request.tm.doom()
         page.update(form_refused(request, form, refused.problems))
@@ -445,8 +458,8 @@ def schedule_page(context, request):
     and what it waits for.  Read-only once a tranche is released."""
     reports = _reports(request, context)
     rows = _schedule_rows(context)
-    form = make_form(request, schedule_schema(context, _report_choices(request, context, reports), rows),
-                     "schedule", _("Save the payment schedule"))
+    form = make_form(request, with_version(schedule_schema(context, _report_choices(request, context, reports), rows),
+                                           context), "schedule", _("Save the payment schedule"))
     stable_ids(form)
     locked = any(t.state != "pending" for t in context.tranches)
     page = _page(request, award=context, rnd=context.round, locked=locked, form_html=None,
@@ -471,7 +484,10 @@ def schedule_page(context, request):
         page.update(form_refused(request, form, problems))
         return page
     try:
-        services.set_schedule(request.dbsession, request.registry, context, specs, user=request.user)
+        with editing_form(request, context, form, data, stored=lambda: {
+                **{f"tranche_{n}": {"condition": "none"} for n in range(1, rows + 1)},
+                **_schedule_values(request, context)}):
+            services.set_schedule(request.dbsession, request.registry, context, specs, user=request.user)
     except services.AwardRefused as refused:
         request.tm.doom()
         page.update(form_refused(request, form, _rows_map(refused.problems, used, "tranche_")))
@@ -544,8 +560,8 @@ def _budget_rows(award) -> int:
 
 
 def _budget_form(request, award):
-    form = make_form(request, budget_schema(award, request.locale_name, _budget_rows(award)), "budget",
-                     _("Save the budget"))
+    form = make_form(request, with_version(budget_schema(award, request.locale_name, _budget_rows(award)), award),
+                     "budget", _("Save the budget"))
     stable_ids(form)
     return form
 
@@ -559,6 +575,11 @@ def _spend_form(request, award, reports):
     return form
 
 
+def _budget_values(award) -> dict:
+    return {f"line_{n}": {"category": line.category, "planned": line.planned}
+            for n, line in enumerate(award.budget_lines, start=1)}
+
+
 def _budget_page(context, request, *, forms=None, errors=()) -> dict:
     forms = dict(forms or {})
     can_set = bool(request.has_permission(Permission.AwardsAwardManage, context)) and context.state == "active"
@@ -566,9 +587,7 @@ def _budget_page(context, request, *, forms=None, errors=()) -> dict:
     reports = _reports(request, context)
     budget_html = forms.get("budget")
     if budget_html is None and can_set:
-        values = {f"line_{n}": {"category": line.category, "planned": line.planned}
-                  for n, line in enumerate(context.budget_lines, start=1)}
-        budget_html = _budget_form(request, context).render(values)
+        budget_html = _budget_form(request, context).render(_budget_values(context))
     spend_html = forms.get("spend")
     if spend_html is None and can_spend:
         spend_html = _spend_form(request, context, reports).render()
@@ -616,7 +635,9 @@ def _set_budget(context, request):
         used.append(number)
     try:
         services.AwardRefused.refuse_if(problems)
-        services.set_budget(request.dbsession, context, lines, user=request.user)
+        with editing_form(request, context, form, data, stored=lambda: {
+                **{f"line_{n}": {} for n in range(1, _budget_rows(context) + 1)}, **_budget_values(context)}):
+            services.set_budget(request.dbsession, context, lines, user=request.user)
     except services.AwardRefused as refused:
         request.tm.doom()
         failed = form_failed(request, refusal_failure(form, _rows_map(refused.problems, used, "line_")))

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import Base, UTCDateTime
+from grants.db import Base, RowVersioned, UTCDateTime
 
 
 def _now() -> dt.datetime:
@@ -19,7 +19,7 @@ def _now() -> dt.datetime:
 ASSESSMENT_CRITERIA = ("relevance", "effectiveness", "efficiency", "sustainability", "fidelity", "mel_quality")
 
 
-class Assessment(Base):
+class Assessment(RowVersioned, Base):
     """An evaluator's assessment of one award: scores, a summary, files.  The grantee
     reads it; only its evaluator changes it."""
 
@@ -51,7 +51,7 @@ class AssessmentFile(Base):
     file = relationship("StoredFile")
 
 
-class RoundEvaluation(Base):
+class RoundEvaluation(RowVersioned, Base):
     """The evaluation's findings for a round, for its public report."""
 
     __tablename__ = "round_evaluations"

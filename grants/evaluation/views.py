@@ -18,6 +18,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from grants.awards.models import Award
+from grants.concurrency import Difference, StaleEdit, abandon_changes, editing, editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.programmes.models import Round
@@ -62,8 +63,14 @@ def _assign_form(request):
     return make_form(request, EvaluatorSchema(), "assign", _("Assign the evaluator"))
 
 
-def _findings_form(request):
-    return make_form(request, RoundEvaluationSchema(), "findings", _("Save the evaluation"))
+def _findings_form(request, evaluation):
+    return make_form(request, with_version(RoundEvaluationSchema(), evaluation), "findings",
+                     _("Save the evaluation"))
+
+
+def _findings_current(evaluation) -> dict:
+    return {} if evaluation is None else {"findings": evaluation.findings, "shortcomings": evaluation.shortcomings,
+                                          "lessons": evaluation.lessons}
 
 
 def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) -> dict:
@@ -92,9 +99,8 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
     evaluation = services.round_evaluation(db, context)
     findings_html = None
     if is_evaluator:
-        findings_html = forms.get("findings") or _findings_form(request).render(
-            {} if evaluation is None else {"findings": evaluation.findings, "shortcomings": evaluation.shortcomings,
-                                           "lessons": evaluation.lessons})
+        findings_html = forms.get("findings") or _findings_form(request, evaluation).render(
+            _findings_current(evaluation))
     return {
         "rnd": context,
         "programme": context.programme,
@@ -175,15 +181,22 @@ def _unassign(context, request):
 
 
 def _save_findings(context, request):
-    form = _findings_form(request)
+    def evaluation():
+        return services.round_evaluation(request.dbsession, context)
+
+    form = _findings_form(request, evaluation())
     try:
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
         failed = form_failed(request, failure)
         return _evaluation_page(context, request, forms={"findings": failed["form_html"]}, errors=failed["errors"])
     try:
-        services.save_round_evaluation(request.dbsession, context, findings=data["findings"],
-                                       shortcomings=data["shortcomings"], lessons=data["lessons"], user=request.user)
+        with editing_form(request, evaluation, form, data,
+                          stored=lambda: {"findings": "", "shortcomings": "", "lessons": "",
+                                          **_findings_current(evaluation())}):
+            services.save_round_evaluation(request.dbsession, context, findings=data["findings"],
+                                           shortcomings=data["shortcomings"], lessons=data["lessons"],
+                                           user=request.user)
     except services.EvaluationRefused as refused:
         request.tm.doom()
         failed = form_refused(request, form, refused.problems)
@@ -205,7 +218,7 @@ def _award_page(request, award) -> dict:
                                                                          query={"file": row.id})}
 
 
-def _assessment_form_page(context, request, *, typed=None, errors=()) -> dict:
+def _assessment_form_page(context, request, *, typed=None, errors=(), conflict=None) -> dict:
     assessment = services.assessment_by(request.dbsession, context, request.user)
     if typed is None:
         typed = {"summary": "", "scores": {}}
@@ -215,7 +228,20 @@ def _assessment_form_page(context, request, *, typed=None, errors=()) -> dict:
     for oid, message in errors:
         field_errors.setdefault(oid, []).append(message)
     return {**_award_page(request, context), "assessment": assessment, "typed": typed, "errors": list(errors),
-            "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1)}
+            "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict}
+
+
+def _assessment_differences(request, assessment, typed) -> list[Difference]:
+    stored = {"summary": "", "scores": {}} if assessment is None else {
+        "summary": assessment.summary, "scores": {k: str(v) for k, v in assessment.scores.items()}}
+    out = []
+    for criterion in services.criteria_for(request.registry, request.context.round.programme):
+        mine, theirs = typed["scores"].get(criterion.id, ""), stored["scores"].get(criterion.id, "")
+        if mine != theirs:
+            out.append(Difference(criterion.title, mine, theirs))
+    if typed["summary"].strip() != stored["summary"].strip():
+        out.append(Difference(_("Summary"), typed["summary"], stored["summary"]))
+    return out
 
 
 @view_config(context=Award, name="assessment", renderer=T + "assessment.pt",
@@ -242,10 +268,20 @@ def award_assessment(context, request):
             errors.extend((f"assessment-file-{slot}", translate(request, r)) for r in refused.reasons)
         else:
             files.append((post.get(f"file_title-{slot}", ""), stored))
+    def mine():
+        return services.assessment_by(request.dbsession, context, request.user)
+
     try:
-        assessment = services.save_assessment(request.dbsession, context, request.user,
-                                              scores={c: v for c, v in scores.items() if v}, summary=typed["summary"],
-                                              files=files)
+        with editing(request, mine, form_html=lambda: None,
+                     differences=lambda: _assessment_differences(request, mine(), typed)):
+            assessment = services.save_assessment(request.dbsession, context, request.user,
+                                                  scores={c: v for c, v in scores.items() if v},
+                                                  summary=typed["summary"], files=files,
+                                                  registry=request.registry)
+    except StaleEdit as stale:
+        abandon_changes(request)  # files uploaded with it are not kept either: they are chosen again
+        request.response.status = 409
+        return _assessment_form_page(context, request, typed=typed, conflict=stale.differences)
     except services.EvaluationRefused as refused:
         ids = {c: f"assessment-score-{c}-0" for c in ASSESSMENT_CRITERIA}
         ids.update(summary="assessment-summary", files="assessment-file-1")

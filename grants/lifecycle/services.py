@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from grants.concurrency import CHANGED_FIRST, DATABASE_BUSY
 from grants.security import local_roles
 from grants.workflow import Actor, Conflict, Option, Record, Refused, WorkflowRegistry
 from grants.workflow.engine import utcnow
@@ -129,13 +130,10 @@ class WorkflowService:
         try:
             self.dbsession.flush()
         except StaleDataError:
-            raise Conflict(
-                f"This {obj.object_type.rstrip('s')} was changed by someone else while you were working. "
-                "Reload the page to see its current state."
-            ) from None
+            raise Conflict(CHANGED_FIRST) from None
         except OperationalError as exc:  # SQLite: the other writer kept the lock too long
             if "locked" in str(exc):
-                raise Conflict("The database is busy with the same record; try again.") from None
+                raise Conflict(DATABASE_BUSY) from None
             raise
         return record
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from grants.concurrency import CHANGED_FIRST, ROW_VERSION, posted_version, with_version
 from grants.forms import flash_done, form_failed, make_form
-from grants.i18n import _
-from grants.workflow import Refused
+from grants.i18n import _, format_datetime, translate
+from grants.security import local_roles
+from grants.workflow import Conflict, Refused
 
 from .models import WorkflowMixin
 
@@ -35,6 +37,7 @@ def transition_form(request, context, transition):
         comment.missing_msg = _("Give a reason for this step: it is kept in the history")
         comment.title = _("Reason")
     schema.add(comment)
+    with_version(schema, context)
     return make_form(request, schema, "transition", transition.title, button_name="fire",
                      bind={"context": context})
 
@@ -50,16 +53,63 @@ def object_page(context, request):
     }
 
 
+def may_fire(request, context, definition, trigger: str) -> bool:
+    """Does the signed-in person hold the permission of the transition ``trigger`` (of
+    any of the workflow's transitions when there is no such trigger) on ``context``?
+
+    Asked before anything else, so that whoever may not fire it learns nothing from the
+    page: not the object's title, nor its state, nor whether the trigger exists.  Someone
+    who held it in a state the transition starts from may still ask: they are the ones
+    whose page was overtaken by another person's move (told so as a conflict)."""
+    named = [t for t in definition.transitions if t.trigger == trigger]
+    if any(request.has_permission(t.permission, context) for t in named or definition.transitions):
+        return True
+    roles = local_roles(context, request.user)
+    return any(definition.states[source].roles_for(t.permission) & roles
+               for t in named for source in t.sources if source in definition.states)
+
+
+def overtaken(request, context, trigger: str):
+    """The history entry of the last move, if someone else's move since the person drew
+    their page explains why ``trigger`` is no longer possible (or not as they saw it)."""
+    history = request.workflows.history(context)
+    last = history[-1] if history else None
+    return last if last is not None and last.trigger == trigger else None
+
+
+def overtaken_reason(request, context, entry):
+    wf = request.workflows.workflow(context)
+    if entry is None:
+        return CHANGED_FIRST
+    transition = wf.definition.transition(entry.trigger)
+    title = _(transition.title) if transition is not None else entry.trigger
+    return _("It was already done: “${action}”, ${when}. Nothing you sent was saved.",
+             mapping={"action": translate(request, title), "when": format_datetime(entry.at)})
+
+
 @view_config(context=WorkflowMixin, name="transition", renderer="grants.templates:transition.pt",
              permission=NO_PERMISSION_REQUIRED)
 def fire_transition(context, request):
     """GET shows the form for one transition; POST fires it.  The engine checks the
-    permission and the guards, so refusals come back with the engine's own reasons."""
+    permission and the guards, so refusals come back with the engine's own reasons.
+
+    The form carries the object's row version: a person whose page was overtaken by
+    someone else's move gets the conflict page (409), whether their request arrived while
+    the other was writing or after it had committed."""
     trigger = request.params.get("trigger", "")
     service = request.workflows
-    transition = service.workflow(context).definition.transition(trigger, context.state)
+    definition = service.workflow(context).definition
+    if not may_fire(request, context, definition, trigger):
+        raise HTTPForbidden()
+    transition = definition.transition(trigger, context.state)
     if transition is None:
+        if definition.transition(trigger) is not None:
+            entry = overtaken(request, context, trigger)
+            if entry is not None:
+                raise Conflict(overtaken_reason(request, context, entry))
         raise HTTPNotFound()
+    if request.method == "POST" and ROW_VERSION in request.POST and posted_version(request) != context.row_version:
+        raise Conflict(overtaken_reason(request, context, overtaken(request, context, trigger)))
     option = next(o for o in service.options(context, request.user) if o.transition.trigger == trigger)
     form = transition_form(request, context, transition)
     page = {"obj": context, "transition": transition, "option": option, "form_html": None, "errors": [],
@@ -70,7 +120,7 @@ def fire_transition(context, request):
         except deform.ValidationFailure as failure:
             page.update(form_failed(request, failure))
             return page
-        data = {k: v for k, v in appstruct.items() if k not in ("comment", "csrf_token")}
+        data = {k: v for k, v in appstruct.items() if k not in ("comment", "csrf_token", ROW_VERSION)}
         try:
             service.fire(context, trigger, request.user, data=data if transition.form else None,
                          comment=appstruct.get("comment", ""))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import Base, DecimalText, UTCDateTime
+from grants.db import Base, DecimalText, RowVersioned, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.resources import ReportsContainer, parent_container
 
@@ -43,7 +43,7 @@ WAVES = ("baseline", "post", "plus_3_months", "plus_6_months")
 EVIDENCE_KINDS = ("success_story", "testimonial", "diary", "video_diary", "case_study")
 
 
-class TocElement(Base):
+class TocElement(RowVersioned, Base):
     """One box of an award's theory of change: a result at some level, an assumption, or
     an external factor outside the grantee's control."""
 
@@ -56,7 +56,7 @@ class TocElement(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-class Indicator(Base):
+class Indicator(RowVersioned, Base):
     """How the grantee will show a result was reached."""
 
     __tablename__ = "indicators"

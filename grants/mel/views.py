@@ -23,6 +23,15 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from grants.awards.models import Award
+from grants.concurrency import (
+    Difference,
+    StaleEdit,
+    abandon_changes,
+    editing,
+    editing_form,
+    refuse_overtaken,
+    with_version,
+)
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.programmes.models import Round
@@ -60,15 +69,21 @@ def _require(request, permission, context) -> None:
 # -- the results framework -----------------------------------------------------------------------
 
 
-def _toc_form(request, award):
-    form = make_form(request, toc_schema(request, award.round.programme), "toc", _("Add to the theory of change"))
+def _toc_form(request, award, *, version_of=None):
+    schema = toc_schema(request, award.round.programme)
+    if version_of is not None:
+        with_version(schema, version_of)
+    form = make_form(request, schema, "toc", _("Add to the theory of change"))
     form.action = request.resource_url(award, "framework")
     return form
 
 
-def _indicator_form(request, award, reports, elements, *, formid="indicator", button=None, action=None):
-    form = make_form(request, indicator_schema(request, award, reports, elements), formid,
-                     button or _("Add the indicator"))
+def _indicator_form(request, award, reports, elements, *, formid="indicator", button=None, action=None,
+                    version_of=None):
+    schema = indicator_schema(request, award, reports, elements)
+    if version_of is not None:
+        with_version(schema, version_of)
+    form = make_form(request, schema, formid, button or _("Add the indicator"))
     stable_ids(form)
     form.action = action or request.resource_url(award, "framework")
     return form
@@ -227,21 +242,26 @@ def framework_element(context, request):
     element = _element(request, context, request.params.get("element"))
     if element is None:
         raise HTTPNotFound()
-    form = _toc_form(request, context)
+    form = _toc_form(request, context, version_of=element)
     form.action = request.resource_url(context, "framework-element", query={"element": element.id})
     form.buttons[0].title = translate(request, _("Save the change"))
     page = {"award": context, "element": element, "errors": [],
             "framework_url": request.resource_url(context, "framework")}
+    def current():
+        return {"kind": element.kind, "text": element.text}
+
     if request.method != "POST":
-        page["form_html"] = form.render({"kind": element.kind, "text": element.text})
+        page["form_html"] = form.render(current())
         return page
     if "remove" in request.POST:
-        framework.remove_toc_element(request.dbsession, element)
+        with editing(request, element, differences=list, form_html=lambda: None):
+            framework.remove_toc_element(request.dbsession, element)
         flash_done(request, _("Removed from the theory of change."))
         return HTTPFound(location=request.resource_url(context, "framework", anchor="theory-of-change"))
     try:
         data = form.validate(list(request.POST.items()))
-        framework.edit_toc_element(request.dbsession, element, text=data["text"], kind=data["kind"])
+        with editing_form(request, element, form, data, stored=current):
+            framework.edit_toc_element(request.dbsession, element, text=data["text"], kind=data["kind"])
     except deform.ValidationFailure as failure:
         page.update(form_failed(request, failure))
         return page
@@ -268,7 +288,7 @@ def framework_indicator(context, request):
     elements = framework.toc_elements(db, context)
     url = request.resource_url(context, "framework-indicator", query={"indicator": indicator.id})
     form = _indicator_form(request, context, reports, elements, formid="indicator",
-                           button=_("Save the indicator"), action=url)
+                           button=_("Save the indicator"), action=url, version_of=indicator)
     page = {"award": context, "indicator": indicator, "errors": [], "refusal": None,
             "framework_url": request.resource_url(context, "framework")}
     if request.method != "POST":
@@ -277,7 +297,8 @@ def framework_indicator(context, request):
     if "remove" in request.POST:
         code = indicator.code
         try:
-            framework.remove_indicator(db, indicator)
+            with editing(request, indicator, differences=list, form_html=lambda: None):
+                framework.remove_indicator(db, indicator)
         except framework.FrameworkRefused as refused:
             request.response.status = 409
             page.update(form_html=form.render(indicator_values(indicator)), refusal=refused)
@@ -292,10 +313,11 @@ def framework_indicator(context, request):
     arguments = _indicator_arguments(request, context, reports, data)
     targets = arguments.pop("targets")
     try:
-        framework.edit_indicator(db, indicator, code=data["code"], title=data["title"], level=data["level"],
-                                 measure=data["measure"], unit=data["unit"], ascending=data["direction"] == "up",
-                                 method=data["method"], disaggregation=sorted(data["disaggregation"]),
-                                 targets=targets, **arguments)
+        with editing_form(request, indicator, form, data, stored=lambda: indicator_values(indicator)):
+            framework.edit_indicator(db, indicator, code=data["code"], title=data["title"], level=data["level"],
+                                     measure=data["measure"], unit=data["unit"],
+                                     ascending=data["direction"] == "up", method=data["method"],
+                                     disaggregation=sorted(data["disaggregation"]), targets=targets, **arguments)
     except framework.FrameworkRefused as refused:
         request.tm.doom()
         page.update(form_refused(request, form, refused.problems, indicator_field_map(reports)))
@@ -386,7 +408,7 @@ def _report_rows(request, report, indicators, typed: dict | None, errors: dict) 
 
 
 def _report_page(context, request, *, typed: dict | None = None, narrative: str | None = None, errors=(),
-                 review_comment: str = "", refusal=None) -> dict:
+                 review_comment: str = "", refusal=None, conflict=None) -> dict:
     db = request.dbsession
     award = context.award
     indicators = framework.indicators_of(db, award)
@@ -417,6 +439,7 @@ def _report_page(context, request, *, typed: dict | None = None, narrative: str 
         "review_error": by_field.get("review-comment"),
         "errors": [(_input_id(name), translate(request, message)) for name, message in errors],
         "refusal": refusal,
+        "conflict": conflict,
         "page_has_errors": bool(errors),
         "reports_url": request.resource_url(award, "reports"),
         "framework_url": request.resource_url(award, "framework"),
@@ -518,7 +541,15 @@ def _save_report(context, request):
         request.response.status = 400
         return _report_page(context, request, typed=typed, narrative=narrative, errors=problems)
     try:
-        services.save_report(db, context, narrative=narrative, values=values, user=request.user)
+        with editing(request, context, form_html=lambda: None,
+                     differences=lambda: _report_differences(request, context, indicators, typed, narrative)):
+            services.save_report(db, context, narrative=narrative, values=values, user=request.user)
+    except StaleEdit as stale:
+        # This page, not the generic one: the form comes back with what they typed, now
+        # drawn from the current version.
+        abandon_changes(request)
+        request.response.status = 409
+        return _report_page(context, request, typed=typed, narrative=narrative, conflict=stale.differences)
     except services.ReportRefused as refused:
         request.tm.doom()
         request.response.status = 400
@@ -543,8 +574,26 @@ def _save_report(context, request):
     return HTTPFound(location=request.resource_url(context))
 
 
+def _report_differences(request, report, indicators, typed: dict, narrative: str) -> list[Difference]:
+    """Where a draft someone else's save overtook differs from the report saved now."""
+    out = []
+    if narrative.strip() != (report.narrative or "").strip():
+        out.append(Difference(_("Narrative"), narrative, report.narrative or ""))
+    for row in _report_rows(request, report, indicators, None, {}):
+        code = row["indicator"].code
+        if typed.get(row["name"], "").strip() != row["value"].strip():
+            out.append(Difference(code, typed.get(row["name"], ""), row["value"]))
+        for group in row["groups"]:
+            for cell in group["cells"]:
+                if typed.get(cell["name"], "").strip() != cell["value"].strip():
+                    out.append(Difference(f"{code}: {translate(request, cell['label'])}", typed.get(cell["name"], ""),
+                                          cell["value"]))
+    return out
+
+
 def _review_report(context, request):
     _require(request, Permission.MelReportReview, context)
+    refuse_overtaken(request, context)
     comment = (request.POST.get("comment") or "").strip()
     if "accept" in request.POST:
         trigger = "accept"

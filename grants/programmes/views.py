@@ -10,6 +10,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from grants.concurrency import Difference, editing, editing_form, render_as_typed, with_version
 from grants.forms import flash_done, form_failed, make_form, refusal_failure
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.views import object_page
@@ -189,9 +190,12 @@ def contribution_new(context, request):
 # -- rounds ------------------------------------------------------------------------------------
 
 
-def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AFTER_DRAFT, button=None):
-    form = make_form(request, round_schema(editable_only, editable), "round", button or _("Create the round"),
-                     bind={"currency": programme.currency})
+def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AFTER_DRAFT, button=None,
+                rnd=None):
+    schema = round_schema(editable_only, editable)
+    if rnd is not None:
+        with_version(schema, rnd)
+    form = make_form(request, schema, "round", button or _("Create the round"), bind={"currency": programme.currency})
     _stable_ids(form)
     return form
 
@@ -260,22 +264,27 @@ def round_new(context, request):
     return HTTPFound(location=request.resource_url(rnd))
 
 
+def _round_current(rnd) -> dict:
+    """The round form's values for the round as stored."""
+    return {
+        "title": rnd.title, "timezone": rnd.timezone,
+        "opens": local_parts(rnd.opens_at, rnd.timezone),
+        "closes": local_parts(rnd.closes_at, rnd.timezone),
+        "budget": rnd.budget, "application_form_version": rnd.application_form_version or colander.null,
+        "rubric_id": rnd.rubric_id, "blind_review": rnd.blind_review,
+        "eligibility": rules_to_form(rnd.eligibility_rules),
+    }
+
+
 @view_config(context=Round, name="edit", renderer=T + "round_form.pt", permission=Permission.ProgrammesRoundManage)
 def round_edit(context, request):
     draft = context.state == "draft"
     editable = EDITABLE_WHILE_OPEN if context.state == "open" else EDITABLE_AFTER_DRAFT
     form = _round_form(request, context.programme, editable_only=not draft, editable=editable,
-                       button=_("Save the round"))
+                       button=_("Save the round"), rnd=context)
     extra = {"programme": context.programme, "rnd": context, "editable_only": not draft}
     if request.method != "POST":
-        current = {
-            "title": context.title, "timezone": context.timezone,
-            "opens": local_parts(context.opens_at, context.timezone),
-            "closes": local_parts(context.closes_at, context.timezone),
-            "budget": context.budget, "application_form_version": context.application_form_version or colander.null,
-            "rubric_id": context.rubric_id, "blind_review": context.blind_review,
-            "eligibility": rules_to_form(context.eligibility_rules),
-        }
+        current = _round_current(context)
         return _page(request, form.render({k: v for k, v in current.items() if k in form.schema}), **extra)
     try:
         data = form.validate(list(request.POST.items()))
@@ -286,7 +295,8 @@ def round_edit(context, request):
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     try:
-        services.update_round(request.dbsession, context, **values)
+        with editing_form(request, context, form, data, stored=lambda: _round_current(context)):
+            services.update_round(request.dbsession, context, **values)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
@@ -301,7 +311,8 @@ def _tier_page(request, rnd, form_html, errors=()):
 @view_config(context=Round, name="tiers", renderer=T + "tiers.pt", permission=Permission.ProgrammesRoundManage)
 def round_tiers(context, request):
     """The round's grant-size tiers: a list, and a form to add one (while in draft)."""
-    form = make_form(request, TierSchema(), "tier", _("Add the tier"), bind={"currency": context.programme.currency})
+    form = make_form(request, with_version(TierSchema(), context), "tier", _("Add the tier"),
+                     bind={"currency": context.programme.currency})
     if request.method != "POST":
         return _tier_page(request, context, form.render() if context.state == "draft" else "")
     try:
@@ -311,14 +322,31 @@ def round_tiers(context, request):
         return _tier_page(request, context, failed["form_html"], failed["errors"])
     spec = services.TierSpec(data["name"], data["minimum"], data["maximum"], data["conditions"],
                              data["match_funding_percent"])
+    typed = dict(form.cstruct)
     try:
-        services.add_round_tier(request.dbsession, context, spec)
+        with editing(request, context, differences=lambda: _tier_differences(request, context, adding=spec),
+                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
+            services.add_round_tier(request.dbsession, context, spec)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         failed = _refused(request, form, refused.problems, {})
         return _tier_page(request, context, failed["form_html"], failed["errors"])
     flash_done(request, _("Added the tier ${name}.", mapping={"name": spec.name}))
     return HTTPFound(location=request.resource_url(context, "tiers"))
+
+
+def _tier_differences(request, rnd, *, adding=None, removing=None) -> list[Difference]:
+    """A tier edit that lost: the tiers it would have made, and the tiers stored now."""
+    fmt = money_formatter(request)
+
+    def text(name, minimum, maximum):
+        return f"{name} ({fmt(minimum)} – {fmt(maximum)})"
+
+    stored = [text(t.name, t.minimum, t.maximum) for t in rnd.tiers]
+    typed = [text(t.name, t.minimum, t.maximum) for t in rnd.tiers if t.id != removing]
+    if adding is not None:
+        typed.append(text(adding.name, adding.minimum, adding.maximum))
+    return [Difference(_("Grant-size tiers"), "; ".join(typed), "; ".join(stored))]
 
 
 @view_config(context=Round, name="remove-tier", request_method="POST", permission=Permission.ProgrammesRoundManage)
@@ -328,7 +356,9 @@ def round_tier_remove(context, request):
     except ValueError:
         raise HTTPNotFound() from None
     try:
-        services.remove_round_tier(request.dbsession, context, tier_id)
+        with editing(request, context, differences=lambda: _tier_differences(request, context, removing=tier_id),
+                     form_html=lambda: None):
+            services.remove_round_tier(request.dbsession, context, tier_id)
     except services.ProgrammeRefused as refused:
         request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
     else:

@@ -16,6 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from grants import regions
+from grants.concurrency import editing_form, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.programmes.forms import WholeNumber
@@ -205,15 +206,18 @@ OPTIONS_FIELDS = {"small_cell_threshold": "small_cell_threshold", "hidden_funder
 
 def _options_form(request, rnd):
     funders = [(str(f.id), f.name) for f in public.programme_funders(rnd)]
-    return make_form(request, ReportOptionsSchema(), "report-options", _("Save the settings"),
+    return make_form(request, with_version(ReportOptionsSchema(), rnd), "report-options", _("Save the settings"),
                      bind={"funders": funders})
+
+
+def _options_current(rnd) -> dict:
+    return {"small_cell_threshold": rnd.small_cell_threshold,
+            "hidden_funder_ids": {str(i) for i in rnd.hidden_funder_ids or ()}}
 
 
 def _settings_page(context, request, *, form_html=None, errors=()):
     if form_html is None:
-        form_html = _options_form(request, context).render({
-            "small_cell_threshold": context.small_cell_threshold,
-            "hidden_funder_ids": {str(i) for i in context.hidden_funder_ids or ()}})
+        form_html = _options_form(request, context).render(_options_current(context))
     return {
         "rnd": context,
         "programme": context.programme,
@@ -248,8 +252,10 @@ def public_report_settings(context, request):
         failed = form_failed(request, failure)
         return _settings_page(context, request, form_html=failed["form_html"], errors=failed["errors"])
     try:
-        public.set_report_options(request.dbsession, context, small_cell_threshold=data["small_cell_threshold"],
-                                  hidden_funder_ids=[int(i) for i in data["hidden_funder_ids"]])
+        with editing_form(request, context, form, data, stored=lambda: _options_current(context)):
+            public.set_report_options(request.dbsession, context,
+                                      small_cell_threshold=data["small_cell_threshold"],
+                                      hidden_funder_ids=[int(i) for i in data["hidden_funder_ids"]])
     except public.ReportRefused as refused:
         request.tm.doom()
         failed = form_refused(request, form, refused.problems, OPTIONS_FIELDS)
