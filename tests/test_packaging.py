@@ -47,6 +47,10 @@ def test_wheel_carries_templates_workflows_static_migrations_and_translations(wh
         "grants/migrations/env.py",
         "grants/migrations/script.py.mako",
         "grants/migrations/versions/0001_initial_schema.py",
+        "grants/testing.py",  # the pytest fixtures plugins' suites use
+        "grants/plugin_template/pyproject.toml.tmpl",  # what `grants plugin new` writes
+        "grants/plugin_template/__name__/migrations/versions/__name___0001_briefings.py.tmpl",
+        "grants/plugin_template/__name__/locale/ar/LC_MESSAGES/grants.po.tmpl",
     ]:
         assert required in names, required
     assert not any(n.startswith(("tests/", "templates/", "workflows/")) for n in names)
@@ -75,6 +79,8 @@ def test_wheel_installed_in_a_fresh_virtualenv_serves_the_app(wheel, tmp_path):
         f"[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\n"
     )
     run(bin_ / "grants", "initdb", ini, cwd=tmp_path)
+    run(bin_ / "grants", "plugin", "new", "wheel_made", "--directory", tmp_path / "wheel_made", cwd=tmp_path)
+    assert (tmp_path / "wheel_made/wheel_made/locale/fr/LC_MESSAGES/grants.mo").is_file()
     log = (tmp_path / "pserve.log").open("wb")
     server = subprocess.Popen([str(bin_ / "pserve"), str(ini)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
