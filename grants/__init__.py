@@ -37,6 +37,8 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
     config = Configurator(settings=settings)
     try:
         config.include("pyramid_chameleon")
+        # Templates a plugin overrides apply on its programmes' pages only.
+        config.add_renderer(".pt", "grants.plugins.scoped_template_renderer")
         config.include(".db")
         config.include(".security")
         config.include(".i18n")
@@ -74,7 +76,10 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
 
 
 def make_app(settings: dict):
-    from grants.lifecycle.services import StoredStateError, check_stored_states
+    from sqlalchemy.exc import IntegrityError
+
+    from grants.lifecycle.services import StoredStateError, check_stored_states, record_installed_workflows
+    from grants.programmes.services import programme_plugin_conflicts
     from grants.templating import compile_templates
 
     config = make_config(settings)
@@ -83,6 +88,14 @@ def make_app(settings: dict):
             check_stored_states(dbsession, config.registry.workflows)
         except StoredStateError as exc:
             raise StartupError(str(exc)) from None
+        problem = programme_plugin_conflicts(dbsession, config.registry)
+        if problem:
+            raise StartupError(problem)
+    try:
+        with config.registry.database.transaction() as (_tm, dbsession):
+            record_installed_workflows(dbsession, config.registry.workflows)
+    except IntegrityError:
+        pass  # another process starting at the same moment wrote the same rows
     compile_templates(config.registry)  # ready before the first request, not during many at once
     return config.make_wsgi_app()
 

@@ -132,9 +132,24 @@ def cmd_tick(args) -> int:
     reminded = send_reminders(config.registry)
     for report_id in reminded:
         print(f"reports {report_id}: reminder sent")
-    if not outcomes and not reminded:
+    purged = purge_accounts(config.registry)
+    if purged:
+        print(f"sessions and sign-in counts past their time: {purged} deleted")
+    if not outcomes and not reminded and not purged:
         print("nothing is due")
     return 0
+
+
+def purge_accounts(registry) -> int:
+    """Delete expired sessions and sign-in counts whose window has ended."""
+    from grants.accounts import sessions, throttling
+
+    store = registry.session_store
+    now = sessions.utcnow()
+    with registry.database.transaction() as (_tm, dbsession):
+        idle = int(store.idle_timeout.total_seconds())
+        return (sessions.purge_expired(dbsession, now=now, idle_timeout=idle)
+                + throttling.purge_expired(dbsession, now=now))
 
 
 def cmd_library_load(args) -> int:
@@ -183,6 +198,7 @@ def cmd_export(args) -> int:
 
 def cmd_workflow_check(args) -> int:
     from grants.workflow import WorkflowConfigurationError, lint
+    from grants.workflow.registry import lost_meanings
 
     config = configured(load_settings(args.ini), compile_workflows=False)
     registry = config.registry.workflows
@@ -190,16 +206,19 @@ def cmd_workflow_check(args) -> int:
         definitions = registry.effective_definitions()
     except WorkflowConfigurationError as exc:
         raise UsageError(str(exc)) from None
+    by_key = {d.key: d for d in definitions}
     errors = 0
     for d in definitions:
         problems = [(True, p) for p in registry.check_references(d)]
+        problems += [(True, p) for p in lost_meanings(d, by_key.get((d.family, d.version)))]
         problems += [(p.is_error, str(p)) for p in lint(d)]
         for is_error, text in problems:
             print(f"{'error' if is_error else 'warning'}: {text}")
             errors += is_error
         status = "ok" if not any(e for e, _ in problems) else "FAILED"
         extra = f", {len(d.extensions)} plugin change(s)" if d.extensions else ""
-        print(f"{d.id} v{d.version} ({d.source}{extra}): {status}")
+        variant = f"a variant of {d.family} from plugin {d.origin}, " if d.id != d.family else ""
+        print(f"{d.id} v{d.version} ({variant}{d.source}{extra}): {status}")
     if errors:
         print(f"{errors} error(s)", file=sys.stderr)
         return 1
@@ -234,15 +253,19 @@ def cmd_workflow_migrate(args) -> int:
         if not sep or not old or not new:
             raise UsageError(f"--map {item}: write it as OLD=NEW")
         state_map[old] = new
+    to_workflow, _sep, to_version = args.to_version.rpartition(":")
+    if not to_version.isdigit():
+        raise UsageError(f"--to {args.to_version}: write a version (2) or a workflow and version (application:1)")
     config = configured(load_settings(args.ini))
     try:
         with config.registry.database.transaction() as (_tm, dbsession):
             counts = migrate(dbsession, config.registry.workflows, args.workflow_id, args.from_version,
-                             args.to_version, state_map)
+                             int(to_version), state_map, to_workflow=to_workflow or None)
     except MigrationError as exc:
         raise UsageError(str(exc)) from None
     total = sum(counts.values())
-    print(f"moved {total} object(s) from {args.workflow_id} v{args.from_version} to v{args.to_version}")
+    target = f"{to_workflow} v{to_version}" if to_workflow else f"v{to_version}"
+    print(f"moved {total} object(s) from {args.workflow_id} v{args.from_version} to {target}")
     for state, n in sorted(counts.items()):
         print(f"  {state} -> {state_map.get(state, state)}: {n}")
     return 0
@@ -324,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("ini")
     mig.add_argument("workflow_id")
     mig.add_argument("--from", dest="from_version", type=int, required=True)
-    mig.add_argument("--to", dest="to_version", type=int, required=True)
+    mig.add_argument("--to", dest="to_version", required=True,
+                     help="the version to move to (2), or another workflow of the same family and its version (application:1)")
     mig.add_argument("--map", action="append", metavar="OLD=NEW", help="where objects in state OLD go")
     mig.set_defaults(func=cmd_workflow_migrate)
 

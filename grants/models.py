@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     import grants.accounts.models  # noqa: F401
+    import grants.audit.models  # noqa: F401
     import grants.applications.models  # noqa: F401
     import grants.awards.models  # noqa: F401
     import grants.evaluation.models  # noqa: F401

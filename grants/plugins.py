@@ -31,18 +31,23 @@ Inside ``includeme`` a plugin uses only these configuration directives:
     a version of the application form (or of the second-stage proposal): a
     ``grants.applications.formdefs.ApplicationForm`` with its sections, questions
     (colander schemas) and the documents it asks for.  A round names the version its
-    applicants fill in; ``default=True`` makes it the one used when a round names none.
-    Two registrations of the same version, or two defaults for one stage, conflict.
+    applicants fill in; ``default=True`` makes it the one used when a round names none —
+    in the programmes that use the plugin only (elsewhere grants' default stays).  Two
+    registrations of the same version conflict, and so do two defaults for one stage in
+    one programme.
 
 Each takes ``version=`` where it targets a workflow (default: every version).  Two
 plugins changing the same thing stop start-up with a message naming both.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 
 from pyramid.exceptions import ConfigurationConflictError
 
+from grants.security import lineage
 from grants.workflow import (
     AddEffect,
     AddGuard,
@@ -53,6 +58,7 @@ from grants.workflow import (
     SetTransitionForm,
     State,
     Transition,
+    Variant,
     load_definition,
 )
 
@@ -81,6 +87,20 @@ def _action(config, discriminator, description: str, callable_) -> None:
     config.action(discriminator, callable_, introspectables=(intr,))
 
 
+def register_change(config, discriminator, description: str, callable_) -> None:
+    """For directives that grants' own areas add (``config.add_directive`` in an area's
+    ``includeme``): register a plugin's change under ``discriminator``, so two plugins
+    changing the same thing conflict at start-up, naming both."""
+    _action(config, discriminator, description, callable_)
+
+
+def current_plugin(config) -> str:
+    """The entry-point name of the plugin being included ("" outside a plugin): what a
+    directive records as the origin of what it adds, so it applies to that plugin's
+    programmes only (:func:`in_scope`)."""
+    return _plugin(config)
+
+
 def _callable_name(config, fn) -> str:
     """Guards and effects given as callables get a registered name (plugins may not need
     their functions importable by dotted name)."""
@@ -101,24 +121,40 @@ def _state(config, data: dict) -> State:
         permissions={p: frozenset(r) for p, r in data.pop("permissions", {}).items()},
         final=data.pop("final", False),
         form=data.pop("form", None),
+        means=frozenset(data.pop("means", ())),
     )
 
 
+def _plugin(config) -> str:
+    """The plugin being included, or "" for the deployment's own configuration."""
+    return config.registry.get("grants.including_plugin") or ""
+
+
 def add_workflow(config, spec: str):
+    import dataclasses
+
     path = _asset_path(config.absolute_asset_spec(spec))
-    definition = load_definition(path)
+    definition = dataclasses.replace(load_definition(path), origin=_plugin(config))
     disc = ("grants:workflow", definition.id, definition.version)
     _action(config, disc, f"add workflow {definition.id} v{definition.version}",
             lambda: config.registry.workflows.add_definition(definition))
 
 
-def insert_workflow_step(config, workflow, after, before, state, trigger, permission, title=None, guards=(),
-                         effects=(), version=None):
+def add_workflow_variant(config, variant_id: str, base: str, title=None):
+    variant = Variant(variant_id, base, _plugin(config), title)
+    _action(config, ("grants:workflow", variant_id), f"add workflow variant {variant_id} of {base}",
+            lambda: config.registry.workflows.add_variant(variant))
+
+
+def insert_workflow_step(config, workflow, after, before, state, trigger, permission, reroute, title=None,
+                         guards=(), effects=(), form=None, run_rerouted_effects="after_step", version=None):
     st = _state(config, state)
+    reroute = (reroute,) if isinstance(reroute, str) else tuple(reroute)
     t = Transition(trigger=trigger, title=title or trigger, sources=(st.id,), dest=before, permission=permission,
                    guards=tuple(_callable_name(config, g) for g in guards),
-                   effects=tuple(_callable_name(config, e) for e in effects), origin=_origin(config))
-    ext = InsertStep(workflow, _origin(config), version, after=after, before=before, state=st, transition=t)
+                   effects=tuple(_callable_name(config, e) for e in effects), form=form, origin=_origin(config))
+    ext = InsertStep(workflow, _origin(config), version, after=after, before=before, state=st, transition=t,
+                     reroute=reroute, effects=run_rerouted_effects)
     _action(config, ("grants:workflow-edge", workflow, version, after, before), ext.describe(),
             lambda: config.registry.workflows.add_extension(ext))
 
@@ -175,14 +211,45 @@ def add_workflow_form(config, workflow, schema, transition=None, state=None, ver
             f"set the form of {kind} {target!r} in workflow {workflow}", register)
 
 
-def override_template(config, template: str, replacement: str):
-    _claim(config, ("grants:template", template), f"override template {template}")
-    config.override_asset(to_override=template, override_with=replacement)
-    # override_asset registers no discriminator of its own; make a second override conflict.
-    config.action(("grants:template", template), None)
+def add_role(config, name: str, title, grantable_on=("programme", "round")):
+    """A role people can be given on a programme or round of a programme that uses the
+    plugin (``grantable_on``); name it in workflow permission maps like a shipped role."""
+    role = RoleInfo(name, title, _plugin(config), tuple(grantable_on))
+
+    def register():
+        roles(config.registry)[name] = role
+        config.registry.workflows.add_roles([name])
+
+    _action(config, ("grants:role", name), f"add role {name!r}", register)
+
+
+def add_workflow_permission(config, name: str, title=None):
+    """A permission a plugin's workflow states and views use (``area:resource:action``)."""
+    _action(config, ("grants:permission", name), f"add permission {name!r}",
+            lambda: config.registry.workflows.add_permissions([name]))
+
+
+def override_template(config, template: str, replacement: str, everywhere: bool = False):
+    """Render ``replacement`` instead of ``template`` on pages of programmes that use the
+    plugin; ``everywhere=True`` replaces it on every page of the site (the home page, say)."""
+    plugin = _plugin(config)
+    if everywhere or not plugin:
+        _claim(config, ("grants:template", template), f"override template {template}")
+        config.override_asset(to_override=template, override_with=replacement)
+        # override_asset registers no discriminator of its own; make a second override conflict.
+        config.action(("grants:template", template), None)
+        return
+    scoped_claim(config, ("grants:template", template), f"override template {template}")
+    config.action(("grants:template", template, plugin),
+                  lambda: template_overrides(config.registry).setdefault(template, {}).__setitem__(plugin, replacement))
 
 
 def add_application_form(config, form, default=False):
+    import dataclasses
+
+    if form.origin != _plugin(config):
+        form = dataclasses.replace(form, origin=_plugin(config))
+
     def register():
         from grants.applications.formdefs import application_forms
 
@@ -190,8 +257,15 @@ def add_application_form(config, form, default=False):
 
     _action(config, ("grants:application-form", form.version),
             f"add application form {form.version!r} ({form.stage})", register)
-    if default:
-        # claimed on its own, so that two plugins making themselves the default collide
+    if default and form.origin:
+        # a plugin's default serves its own programmes: two such plugins may be enabled
+        # together, but one programme cannot use both
+        scoped_claim(config, ("grants:application-form-default", form.stage),
+                     f"make their form the default {form.stage} form")
+        _action(config, ("grants:application-form-default", form.stage, form.origin),
+                f"make {form.version!r} the default {form.stage} form", None)
+    elif default:
+        # claimed on its own, so that two site-wide defaults collide
         _action(config, ("grants:application-form-default", form.stage),
                 f"make {form.version!r} the default {form.stage} form", None)
 
@@ -245,17 +319,102 @@ def _asset_path(spec: str) -> str:
 
 DIRECTIVES = {
     "add_application_form": add_application_form,
+    "add_workflow_permission": add_workflow_permission,
+    "add_role": add_role,
     "add_workflow": add_workflow,
     "add_workflow_effect": add_workflow_effect,
     "add_workflow_form": add_workflow_form,
     "add_workflow_guard": add_workflow_guard,
     "add_workflow_state": add_workflow_state,
     "add_workflow_transition": add_workflow_transition,
+    "add_workflow_variant": add_workflow_variant,
     "add_migrations": add_migrations,
     "add_translations": add_translations,
     "insert_workflow_step": insert_workflow_step,
     "override_template": override_template,
 }
+
+
+# -- what a plugin adds is scoped to the programmes that use it ------------------------------
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    name: str
+    title: Any
+    origin: str  # the plugin that declares it; "" for grants' own
+    grantable_on: tuple[str, ...] = ("programme", "round")
+
+
+def roles(registry) -> dict[str, RoleInfo]:
+    """Every role that can be granted on a programme or round, by name."""
+    return registry.setdefault("grants.roles", {})
+
+
+def template_overrides(registry) -> dict[str, dict[str, str]]:
+    """template spec -> {plugin: replacement spec}, for pages of programmes using the plugin."""
+    return registry.setdefault("grants.template_overrides", {})
+
+
+def plugins_in_scope(context) -> frozenset[str] | None:
+    """The plugins the programme around ``context`` uses; None outside any programme."""
+    for node in lineage(context):
+        scope = getattr(node, "plugin_scope", None)
+        if scope is not None:
+            return frozenset(scope)
+    return None
+
+
+def in_scope(origin: str, plugins) -> bool:
+    """Is something added by ``origin`` ("" for grants itself) available where ``plugins``
+    are in use?"""
+    return not origin or origin in (plugins or ())
+
+
+def scoped_template_renderer(info):
+    """The ``.pt`` renderer: Chameleon's, except on pages of a programme that uses a
+    plugin overriding the template, where the plugin's replacement renders instead."""
+    from pyramid.renderers import RendererHelper
+    from pyramid_chameleon.zpt import renderer_factory
+
+    default = renderer_factory(info)
+    overrides = template_overrides(info.registry).get(info.name)
+    if not overrides:  # renderers are made after configuration: no override can come later
+        return default
+    replacements = {plugin: renderer_factory(RendererHelper(spec, registry=info.registry))
+                    for plugin, spec in overrides.items()}
+
+    class Scoped:
+        def implementation(self):  # macros and layouts are the site's own
+            return default.implementation()
+
+        def __call__(self, value, system):
+            plugins = plugins_in_scope(system.get("context")) or ()
+            for plugin, renderer in replacements.items():
+                if plugin in plugins:
+                    return renderer(value, system)
+            return default(value, system)
+
+    return Scoped()
+
+
+def scoped_claim(config, thing, description: str) -> None:
+    """Remember that the plugin being included changes ``thing`` for its programmes.
+    Two plugins may both claim a thing; a programme may not use both of them
+    (:func:`programme_conflict`)."""
+    claims = config.registry.setdefault("grants.scoped_claims", {})
+    claims.setdefault(thing, []).append((_plugin(config), description))
+
+
+def programme_conflict(registry, plugins) -> str | None:
+    """Why a programme cannot use ``plugins`` together, naming both plugins, or None."""
+    chosen = set(plugins or ())
+    for _thing, owners in sorted(registry.get("grants.scoped_claims", {}).items(), key=lambda kv: repr(kv[0])):
+        names = sorted({origin for origin, _ in owners if origin in chosen})
+        if len(names) > 1:
+            description = owners[0][1]
+            return f"plugins {' and '.join(names)} both {description}: a programme can use only one of them"
+    return None
 
 
 def enabled_plugins(settings: dict) -> list[str]:
@@ -274,6 +433,7 @@ def include_plugins(config) -> None:
         except Exception as exc:
             raise PluginError(f"plugin {name!r} failed to import: {exc}") from None
         config.registry["grants.including_plugin"] = name
+        config.registry.workflows.plugin_names.add(name)
         try:
             config.include(includeme)
         finally:

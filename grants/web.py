@@ -2,19 +2,27 @@
 switcher, "my tasks", workflow diagrams, and the error pages."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
+import io
+import logging
+import string
+import unicodedata
+from urllib.parse import parse_qsl, quote, urlencode, urlparse
 
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender, NewResponse, subscriber
+from pyramid.events import BeforeRender, ContextFound, NewRequest, NewResponse, subscriber
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
-from pyramid.session import SignedCookieSessionFactory
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
+from sqlalchemy.exc import DataError
+
+from grants.db import UnstorableText
 from grants.i18n import COOKIE, _, deployment_languages, translate
+from grants.lifecycle.meanings import means, state_means
 from grants.resources import Root
 from grants.security import Permission
+from grants.text import has_control_characters
 from grants.workflow import Refused
 
 LAYOUT = "grants.templates:layout.pt"
@@ -31,12 +39,28 @@ def add_layout_globals(event):
     event["csrf_token"] = get_csrf_token(request)
     event["languages"] = deployment_languages(request)  # the switcher: code -> name
     event["t"] = lambda message: translate(request, message)
+    event["means"] = means  # templates ask what a state means, never its id
 
+
+# Pages run no script of their own and carry no inline style: everything comes from our
+# own static files.  Images may also be data: URIs, which Bootstrap's stylesheet uses for
+# its select arrows and tick boxes; charts and workflow diagrams are inline SVG markup.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+    "base-uri 'none'",
+])
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
 
 
@@ -44,19 +68,92 @@ SECURITY_HEADERS = {
 def add_security_headers(event):
     for name, value in SECURITY_HEADERS.items():
         event.response.headers.setdefault(name, value)
+    # A signed-in person's pages (their tasks, applications, money) are kept by no cache:
+    # not the browser's back button after signing out, not a shared proxy.  Whether they
+    # are signed in is what the request already found out (NewResponse comes after the
+    # transaction has ended, so no new query); static files never ask, and stay cacheable.
+    if event.request.__dict__.get("user") is not None:
+        event.response.headers["Cache-Control"] = "no-store"
+
+
+log = logging.getLogger(__name__)
+
+# -- requests that are not text ---------------------------------------------------------------
+
+BAD_REQUEST_FLAG = "grants.undecodable"
+UNDECODABLE = _("The address or the form sent characters that are not valid text. Check the address, or go back "
+                "and try again.")
+
+
+@subscriber(NewRequest)
+def check_request_text(event):
+    """A path, query string or form body that is not UTF-8, or a query string holding
+    control characters, is answered with the 400 page.  WebOb would raise
+    UnicodeDecodeError wherever the request is first read (traversal, the language,
+    a view), so the request is checked once here, then made readable — its path the home
+    page, its query only the language asked for, its body empty — so that the error page
+    itself can read it; the page is raised once the context is found (see
+    :func:`refuse_undecodable`)."""
+    request = event.request
+    if _readable(request):
+        return
+    environ = request.environ
+    locale = _asked_locale(environ.get("QUERY_STRING", ""), deployment_languages(request))
+    environ["PATH_INFO"] = "/"
+    environ["QUERY_STRING"] = urlencode({"_LOCALE_": locale}) if locale else ""
+    environ["wsgi.input"] = io.BytesIO(b"")
+    environ["CONTENT_LENGTH"] = "0"
+    environ.pop("CONTENT_TYPE", None)
+    for cached in ("webob._parsed_query_vars", "webob._parsed_post_vars", "webob._body_file"):
+        environ.pop(cached, None)
+    environ[BAD_REQUEST_FLAG] = True
+
+
+def _readable(request) -> bool:
+    try:
+        request.path_info  # noqa: B018 -- decoding is the check
+        for key, value in request.GET.items():
+            if has_control_characters(key + value, multiline=False):
+                return False
+        if request.content_type == "application/x-www-form-urlencoded":
+            # WebOb would put U+FFFD in place of what is not UTF-8: refuse it instead.  (A form
+            # body is ASCII: browsers percent-encode everything else.)
+            parse_qsl(request.body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        request.POST  # noqa: B018 -- a part in another charset, or not UTF-8 in base64
+    except (UnicodeError, ValueError, DeprecationWarning):
+        return False
+    return True
+
+
+def _asked_locale(query: str, languages) -> str | None:
+    for key, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        if key == "_LOCALE_" and value in languages:
+            return value
+    return None
+
+
+@subscriber(ContextFound)
+def refuse_undecodable(event):
+    if event.request.environ.get(BAD_REQUEST_FLAG):
+        raise HTTPBadRequest(UNDECODABLE)
 
 
 def safe_came_from(request, came_from: str | None) -> str:
-    """Only ever redirect back into this site."""
+    """Only ever redirect back into this site, to an address a Location header can carry.
+    Anything else — another site, "//host", a backslash (browsers read "/\\host" as
+    "//host"), spaces or control characters (which a header refuses, or a browser
+    strips) — goes to the home page.  Letters beyond ASCII are percent-encoded."""
     home = request.resource_url(request.root)
-    if not came_from:
+    if not came_from or not isinstance(came_from, str):
+        return home
+    if "\\" in came_from or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in came_from):
         return home
     target, site = urlparse(came_from), urlparse(request.application_url)
     if target.scheme and (target.scheme, target.netloc) != (site.scheme, site.netloc):
         return home
     if not target.scheme and came_from.startswith("//"):
         return home
-    return came_from
+    return quote(came_from, safe=string.punctuation)
 
 
 @view_config(route_name="language", request_method="POST", permission=NO_PERMISSION_REQUIRED)
@@ -77,7 +174,7 @@ def home(request):
 
     from grants.programmes.models import Round
 
-    rounds = request.dbsession.scalars(select(Round).where(Round.state == "open").order_by(Round.closes_at)).all()
+    rounds = request.dbsession.scalars(select(Round).where(state_means(Round, "open")).order_by(Round.closes_at)).all()
     return {"open_rounds": rounds}
 
 
@@ -123,6 +220,40 @@ def bad_request(exc, request):
     return {"title": _("Something in the request was wrong"), "detail": exc.detail or ""}
 
 
+def _fresh_transaction(request) -> None:
+    """Start the request's transaction again, empty, before an error page reads the database:
+    the failed statement left PostgreSQL's transaction unusable, and nothing of it may be
+    written.  pyramid_tm aborts this one too, since the response is an exception's."""
+    request.tm.abort()
+    request.tm.begin()
+
+
+@view_config(context=UnstorableText, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
+def unstorable_text(exc, request):
+    _fresh_transaction(request)
+    request.response.status = 400
+    return {"title": _("Something in the request was wrong"), "detail": exc.reason}
+
+
+@view_config(context=DataError, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
+def data_refused(exc, request):
+    """The database refused a value (a number past its column's range, text it cannot
+    keep): the input was wrong, not the server.  Forms and traversal refuse these first;
+    this is the last line, logged so that the input that got through can be caught earlier."""
+    log.warning("the database refused a value from %s %s: %s", request.method, request.path_info,
+                str(exc.orig).splitlines()[0] if exc.orig else exc)
+    _fresh_transaction(request)
+    request.response.status = 400
+    return {"title": _("Something in the request was wrong"),
+            "detail": _("A value you sent cannot be stored. Check what you typed and try again.")}
+
+
+@view_config(context=UnicodeDecodeError, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
+def undecodable(exc, request):
+    request.response.status = 400
+    return {"title": _("Something in the request was wrong"), "detail": UNDECODABLE}
+
+
 @view_config(context=Refused, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
 def refused(exc, request):
     request.response.status = 409
@@ -132,15 +263,8 @@ def refused(exc, request):
 
 
 def includeme(config):
-    settings = config.get_settings()
-    secret = settings.get("grants.secret")
-    if not secret:
-        raise ValueError("grants.secret is not set: put a long random string in the .ini")
-    secure = settings.get("grants.secure_cookies", "false").lower() in ("1", "true", "yes")
-    config.set_session_factory(
-        SignedCookieSessionFactory(secret, httponly=True, samesite="Lax", secure=secure, timeout=8 * 3600,
-                                   reissue_time=600)
-    )
+    # Sessions live in the database; the cookie holds only a signed id (see that module).
+    config.include("grants.accounts.sessions")
     config.set_default_csrf_options(require_csrf=True)  # every POST, PUT, DELETE, PATCH
     config.add_static_view("static", "grants:static", cache_max_age=3600)
     config.add_static_view("deform_static", "deform:static", cache_max_age=3600)

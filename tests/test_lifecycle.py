@@ -166,11 +166,13 @@ def test_start_up_refuses_a_state_the_definition_does_not_know(settings, registr
     with pytest.raises(StartupError) as err:
         make_app(settings)
     message = str(err.value)
-    assert "1 rounds row(s) are in state 'limbo', which workflow round v1 does not know" in message
+    assert "1 row of rounds (id " in message
+    assert "is in state 'limbo', which workflow round v1 does not know" in message
+    assert "grants workflow migrate INI round --from 1 --to round:1 --map limbo=STATE" in message
     assert "\n" not in message
     with pytest.raises(SystemExit) as stop:
         main({}, **settings)
-    assert str(stop.value).startswith("grants: cannot start: 1 rounds row(s) are in state 'limbo'")
+    assert str(stop.value).startswith("grants: cannot start: 1 row of rounds (id ")
 
 
 def _round_v2(folder: Path) -> None:

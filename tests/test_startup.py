@@ -42,14 +42,15 @@ def test_an_unknown_stored_state_stops_start_up(settings, registry):
     with registry.database.transaction() as (_tm, db):
         app = f.application(db, registry, f.round_(db, registry), f.organisation(db, f.user(db)))
         db.execute(text("UPDATE applications SET state = 'archived' WHERE id = :id"), {"id": app.id})
-    assert "1 applications row(s) are in state 'archived', which workflow application v1 does not know" in refusal(
+    assert "1 row of applications (id " in refusal(settings)
+    assert "is in state 'archived', which workflow application v1 does not know" in refusal(
         settings)
 
 
 def test_conflicting_plugins_stop_start_up(settings):
     pytest.importorskip("grants_testplugin")
     message = refusal({**settings, "grants.plugins": "conflict_a conflict_b"})
-    assert "plugins conflict_a and conflict_b both insert step 'vetting_" in message
+    assert "plugins conflict_a and conflict_b both override template" in message
 
 
 def test_pserve_prints_one_line_and_no_traceback(tmp_path, database_url, database):

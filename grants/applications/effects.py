@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from grants.i18n import _
+from grants.lifecycle.meanings import means
 
 
 def stamp_submitted(ctx) -> None:
@@ -47,7 +48,7 @@ def _applicant_message(ctx, app_registry, user, status):
 
     application = ctx.obj
     values = {"title": application.title, "round": application.round.title, "status": status}
-    if application.state == "ineligible":
+    if means(application, "ineligible"):
         reasons = ineligible_reasons(application, locale=user.locale)
         if reasons:
             lines = [f"- {translate_for(app_registry, user.locale, reason)}" for reason in reasons]

@@ -30,19 +30,34 @@ comment listing the failing reasons, and the applicant told why, in their langua
 
 Refusals raise :class:`EligibilityRefused` (bad decisions: nothing changed) or its
 subclass :class:`ScreeningBlocked` (the workflow refused the step: nothing changed either).
+
+Kinds of rule are one mechanism for grants and plugins: a :class:`RuleKind` (its check,
+how a round's rule is read and described) registered with
+``config.add_eligibility_rule_kind``.  Grants registers its own four that way; a plugin's
+kinds may be declared only by rounds of programmes that use the plugin
+(:func:`kinds_for`)::
+
+    def legal_form_check(application, rule):
+        if application.organisation.legal_form not in rule["legal_forms"]:
+            return _("…", mapping={"accepted": {"legal_forms": rule["legal_forms"]}})
+
+    config.add_eligibility_rule_kind("legal_form_in", legal_form_check, title=_("Legal form"),
+                                     normalise=read_rule, describe=describe_rule)
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from babel.lists import format_list
 from pyramid.i18n import TranslationString
 from sqlalchemy.orm import Session
 
 from grants.i18n import _, translate_for
+from grants.lifecycle.meanings import means
 from grants.money import Money, format_money
 from grants.workflow import ProblemsRefused, Refused
 from grants.applications.services import round_maximum  # one maximum for the form and the rule
@@ -62,7 +77,7 @@ RULE_TITLES = {
     "required_attachments": _("Required attachments"),
 }
 
-# The documents BLADI's form asks for, by kind (other kinds: their title on the form that
+# The documents the general form asks for, by kind (other kinds: their title on the form that
 # asks for them, else the kind itself).
 ATTACHMENT_LABELS = {
     "registration_certificate": _("Registration certificate"),
@@ -94,6 +109,7 @@ def decision_field(position: int, part: str) -> str:
 #   {"regions": ["TN-11", …]}          region names in the reader's language, as a list
 #   {"money": [minor_units, "TND"]}     the amount as the reader's locale writes it
 #   {"attachments": ["budget", …]}      what the form calls these documents, translated, as a list
+#   {"legal_forms": ["cio", …]}         the legal forms' names, translated, as a list ("… or …")
 
 
 def _stored(message: TranslationString) -> dict:
@@ -148,6 +164,12 @@ def _resolve(value: Any, locale: str) -> Any:
         localizer = _localizer(locale)
         labels = [_translated(localizer, _attachment_label(kind)) for kind in value["attachments"]]
         return format_list(labels, locale=_babel(locale))
+    if "legal_forms" in value:
+        from grants.accounts.organisations import legal_form_label
+
+        localizer = _localizer(locale)
+        labels = [_translated(localizer, legal_form_label(key)) for key in value["legal_forms"]]
+        return format_list(labels, style="or", locale=_babel(locale))
     return str(value)
 
 
@@ -170,13 +192,23 @@ def message_from(stored: Mapping | None, locale: str | None = None) -> Translati
                              mapping=mapping or None)
 
 
+def localised(message, locale: str | None = None):
+    """``message`` with its values in the stored forms above written for ``locale`` (what a
+    rule kind's ``describe`` returns is read this way)."""
+    if not isinstance(message, TranslationString) or not message.mapping:
+        return message
+    return message_from(_stored(message), locale)
+
+
 def reason_text(check: EligibilityCheck, locale: str | None = None) -> TranslationString | None:
     """Why the rule failed automatically (None if it passed), for a reader of ``locale``."""
     return message_from(check.reason, locale)
 
 
-def rule_title(kind: str):
-    return RULE_TITLES.get(kind, kind)
+def rule_title(kind: str, registry=None):
+    """What the officer screening sees a kind of rule called."""
+    found = rule_kinds(registry).get(kind)
+    return found.title if found is not None else kind
 
 
 # -- evaluating the rules --------------------------------------------------------------------
@@ -247,33 +279,116 @@ def _unknown(application: Application, rule: dict):
              mapping={"kind": str(rule.get("kind"))})
 
 
-RULES = {
-    "registered_organisation": _registered_organisation,
-    "region_in": _region_in,
-    "amount_within_max": _amount_within_max,
-    "required_attachments": _required_attachments,
-}
+# -- kinds of rule: grants' own and plugins', one mechanism -----------------------------------
 
 
-def evaluate(application: Application, *, locale: str | None = None) -> list[RuleResult]:
+@dataclass(frozen=True)
+class RuleKind:
+    """A kind of eligibility rule a round may declare.
+
+    ``check(application, rule)`` returns None when the application meets ``rule``, else
+    the reason, a TranslationString (domain ``grants``) whose values are plain or in one
+    of the stored forms above, so that each reader gets it in their own language.
+    ``normalise(rule)`` returns the rule as it is stored (a dict holding what the check
+    reads) or raises ``grants.programmes.services.ProgrammeRefused``; None keeps only the
+    kind.  ``describe(rule, rnd, locale)`` says what the rule asks, for the round page
+    (the title when None), its values plain or in the stored forms.  ``origin`` is the plugin that added it ("" for grants)."""
+
+    kind: str
+    title: Any
+    check: Callable[[Application, dict], Any]
+    normalise: Callable[[dict], dict] | None = None
+    describe: Callable[[dict, Any, str], Any] | None = None
+    origin: str = ""
+
+
+@functools.cache
+def core_rule_kinds() -> tuple[RuleKind, ...]:
+    """The kinds grants ships (registered like a plugin's by ``grants.applications``;
+    made on first use, as their normalisers live with the programmes)."""
+    from grants.programmes import services as programmes
+
+    return (
+        RuleKind("registered_organisation", RULE_TITLES["registered_organisation"], _registered_organisation,
+                 programmes.registered_organisation_rule),
+        RuleKind("region_in", RULE_TITLES["region_in"], _region_in, programmes.region_in_rule),
+        RuleKind("amount_within_max", RULE_TITLES["amount_within_max"], _amount_within_max,
+                 programmes.amount_within_max_rule),
+        RuleKind("required_attachments", RULE_TITLES["required_attachments"], _required_attachments,
+                 programmes.required_attachments_rule),
+    )
+
+
+RULE_KINDS_KEY = "grants.eligibility_rule_kinds"
+
+
+def _pyramid_registry(registry):
+    if registry is None:
+        from pyramid.threadlocal import get_current_registry
+
+        registry = get_current_registry()
+    return getattr(registry, "app_registry", None) or registry
+
+
+def rule_kinds(registry=None) -> dict[str, RuleKind]:
+    """Every kind of rule the deployment knows, by name: grants' own and its plugins'
+    (``registry``: the Pyramid registry or its ``workflows``; the current one if None;
+    grants' own kinds where nothing was registered, as in a script)."""
+    registry = _pyramid_registry(registry)
+    found = registry.get(RULE_KINDS_KEY) if hasattr(registry, "get") else None
+    if not found:
+        return {k.kind: k for k in core_rule_kinds()}
+    return dict(found)
+
+
+def kinds_for(registry, programme) -> dict[str, RuleKind]:
+    """The kinds rounds of ``programme`` may declare: grants' own and those of the
+    plugins the programme uses."""
+    from grants.plugins import in_scope
+
+    plugins = getattr(programme, "plugins", None) or ()
+    return {name: k for name, k in rule_kinds(registry).items() if in_scope(k.origin, plugins)}
+
+
+def add_eligibility_rule_kind(config, kind: str, check, title, normalise=None, describe=None):
+    """The directive ``config.add_eligibility_rule_kind``: a kind of rule rounds may
+    declare (see :class:`RuleKind`).  From a plugin it is available only in programmes
+    that use the plugin; two registrations of one kind conflict at start-up."""
+    from grants.plugins import current_plugin, register_change
+
+    if not kind or not str(kind).replace("_", "").isalnum():
+        raise ValueError(f"eligibility rule kind {kind!r}: use letters, digits and underscores")
+    found = RuleKind(kind, title, check, normalise, describe, current_plugin(config))
+
+    def register():
+        config.registry.setdefault(RULE_KINDS_KEY, {})[kind] = found
+
+    register_change(config, ("grants:eligibility-rule-kind", kind), f"add eligibility rule kind {kind!r}", register)
+
+
+def evaluate(application: Application, *, locale: str | None = None, registry=None) -> list[RuleResult]:
     """Every rule of the application's round applied to it, in the round's order.  Reads
-    only; nothing is stored (see :func:`run_checks`)."""
+    only; nothing is stored (see :func:`run_checks`).  A rule whose kind is not installed,
+    or belongs to a plugin the programme does not use, is left to the officer."""
     results = []
+    kinds = kinds_for(registry, application.round.programme)
     for position, rule in enumerate(application.round.eligibility_rules or ()):
         kind = str(rule.get("kind"))
-        failure = RULES.get(kind, _unknown)(application, rule)
+        found = kinds.get(kind)
+        failure = (found.check if found is not None else _unknown)(application, rule)
         stored = None if failure is None else _stored(failure)
         results.append(RuleResult(position, kind, dict(rule), failure is None, message_from(stored, locale), stored))
     return results
 
 
-def run_checks(db: Session, application: Application, *, now: dt.datetime | None = None) -> list[EligibilityCheck]:
+def run_checks(db: Session, application: Application, *, now: dt.datetime | None = None,
+               registry=None) -> list[EligibilityCheck]:
     """Evaluate the rules and store one ``EligibilityCheck`` per rule.  Checks the officer
     has already screened are kept as they are (their word stands); the others are
     replaced by the new results, and checks for rules that no longer exist are removed."""
     now = now or dt.datetime.now(dt.timezone.utc)
     existing = {c.position: c for c in application.eligibility_checks}
-    results = evaluate(application, locale="en")
+    results = evaluate(application, locale="en", registry=registry)
     for result in results:
         check = existing.pop(result.position, None)
         if check is not None and check.officer_decision is not None:
@@ -297,7 +412,7 @@ def run_checks(db: Session, application: Application, *, now: dt.datetime | None
 
 def evaluate_on_submit(ctx) -> None:
     """Effect of ``submit``: the automatic checks, in the submission's transaction."""
-    run_checks(ctx.env.dbsession, ctx.obj, now=ctx.now)
+    run_checks(ctx.env.dbsession, ctx.obj, now=ctx.now, registry=getattr(ctx.env, "app", None))
 
 
 # -- screening --------------------------------------------------------------------------------
@@ -380,12 +495,12 @@ def screen(db: Session, registry, application: Application, user, decisions: Map
     now = now or dt.datetime.now(dt.timezone.utc)
     if user is None:
         raise ScreeningBlocked([(None, _("Sign in to screen applications."))])
-    if application.state != "submitted":
+    if not means(application, "submitted"):
         state = workflows_of(registry).for_object(application).state_of(application)
         raise ScreeningBlocked([(None, _("This application is not waiting for screening: it is “${state}”.",
                                          mapping={"state": _(state.title)}))])
     if not application.eligibility_checks and application.round.eligibility_rules:
-        run_checks(db, application, now=now)  # submitted before its checks were stored
+        run_checks(db, application, now=now, registry=registry)  # submitted before its checks were stored
     problems = check_decisions(application, decisions)
     if problems:
         raise EligibilityRefused(problems)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
+from grants.lifecycle.meanings import state_means
 from grants.money import format_money
 from grants.programmes.models import Round
 from grants.security import Permission
@@ -140,7 +141,7 @@ def round_screening(context, request):
     """The round's submitted applications that this officer may screen, with how many
     rules each passed and failed automatically."""
     submitted = request.dbsession.scalars(
-        select(Application).where(Application.round_id == context.id, Application.state == "submitted")
+        select(Application).where(Application.round_id == context.id, state_means(Application, "submitted"))
         .order_by(Application.submitted_at, Application.id)).all()
     rows = []
     for application in submitted:

@@ -1,19 +1,23 @@
 """Application forms as data: versions, sections, questions and the documents they ask for.
 
 A form is an :class:`ApplicationForm`: a version id, a stage (``"application"`` — the
-first form an organisation fills — or ``"proposal"`` — BLADI's second-stage full
-proposal after incubation), and its :class:`Section` s in order.  A section asks its
-questions through a colander schema (``schema_factory()`` makes a fresh, unbound one)
-and may ask for documents (:class:`AttachmentSpec`); a section may be documents only.
+first form an organisation fills — or ``"proposal"`` — the second-stage full proposal
+of a programme that invites some applicants to write one, after incubation say), and
+its :class:`Section` s in order.  A section asks its questions through a colander schema
+(``schema_factory()`` makes a fresh, unbound one) and may ask for documents
+(:class:`AttachmentSpec`); a section may be documents only.
 
 Forms live in a registry on the Pyramid registry, ``registry.application_forms``, filled
-by the core (the BLADI forms below) and by plugins::
+by the core (the general forms below, which a programme uses unless a plugin brings its
+own) and by plugins, which build theirs from the same pieces (the questions below:
+``text_question``, ``number_question``, ``money_question``, ``regions_question``,
+``choice_question``, and the general sections)::
 
     from grants.applications.formdefs import ApplicationForm, AttachmentSpec, Section
 
     def includeme(config):
         config.add_application_form(ApplicationForm(
-            version="sef-2024", title="Shared Endeavour Fund, Call 5", stage="application",
+            version="my-fund-2024", title="My Fund, Call 5", stage="application",
             sections=(Section("organisation", "Tell us about your organisation", MySchema),
                       Section("documents", "Attach your documents", None,
                               attachments=(AttachmentSpec("safeguarding_policy", "Safeguarding policy"),))),
@@ -50,7 +54,7 @@ from grants.programmes.forms import MoneyType, WholeNumber, money_widget
 
 STAGES = ("application", "proposal")
 #: The form used when a round names none, per stage.
-DEFAULT_VERSIONS = {"application": "bladi-2018", "proposal": "bladi-proposal-2019"}
+DEFAULT_VERSIONS = {"application": "general", "proposal": "general-proposal"}
 #: Where an application's proposal keeps the version it was started with.
 PROPOSAL_VERSION_KEY = "_form_version"
 CHECKBOXES = "grants.templates:applications/checkboxes.pt"
@@ -108,6 +112,9 @@ class ApplicationForm:
     amount_field: tuple[str, str] | None = None
     title_field: tuple[str, str] | None = None
     description: Any = None
+    # Who provides it: "" for grants, else the plugin (set by config.add_application_form);
+    # only programmes that use the plugin may choose it.
+    origin: str = ""
 
     def __post_init__(self):
         if self.stage not in STAGES:
@@ -152,17 +159,23 @@ class UnknownFormVersion(LookupError):
 
 
 class FormRegistry:
-    """The installed form versions and the default one per stage."""
+    """The installed form versions and the default one per stage: the site's, and each
+    plugin's for the programmes that use it."""
 
     def __init__(self):
         self._forms: dict[str, ApplicationForm] = {}
         self._defaults: dict[str, str] = dict(DEFAULT_VERSIONS)
+        self._plugin_defaults: dict[tuple[str, str], str] = {}  # (plugin, stage) -> version
 
     def add(self, form: ApplicationForm, *, default: bool = False) -> None:
+        """``default``: the form a round names none uses — in the programmes that use the
+        form's plugin, for a plugin's form; everywhere else, for grants' own."""
         if form.version in self._forms and self._forms[form.version] is not form:
             raise ValueError(f"application form {form.version!r} is already registered")
         self._forms[form.version] = form
-        if default:
+        if default and form.origin:
+            self._plugin_defaults[(form.origin, form.stage)] = form.version
+        elif default:
             self._defaults[form.stage] = form.version
 
     def get(self, version: str) -> ApplicationForm:
@@ -177,7 +190,13 @@ class FormRegistry:
     def __iter__(self) -> Iterator[ApplicationForm]:
         return iter(sorted(self._forms.values(), key=lambda f: (f.stage, f.version)))
 
-    def default(self, stage: str = "application") -> ApplicationForm:
+    def default(self, stage: str = "application", plugins=()) -> ApplicationForm:
+        """The default form at ``stage`` where ``plugins`` are in use (a programme's): the
+        first of them that makes one its default, else the site's."""
+        for plugin in plugins or ():
+            version = self._plugin_defaults.get((plugin, stage))
+            if version is not None:
+                return self.get(version)
         return self.get(self._defaults[stage])
 
 
@@ -222,10 +241,15 @@ def form_for(registry, application, stage: str = "application") -> ApplicationFo
         version = application.form_version or getattr(application.round, "application_form_version", None)
     else:
         version = (application.proposal or {}).get(PROPOSAL_VERSION_KEY)
-    form = forms.get(version) if version else forms.default(stage)
+    form = forms.get(version) if version else forms.default(stage, _plugins_of(application))
     if form.stage != stage:
         raise UnknownFormVersion(version)
     return form
+
+
+def _plugins_of(application) -> list[str]:
+    programme = getattr(getattr(application, "round", None), "programme", None)
+    return list(getattr(programme, "plugins", None) or ())
 
 
 # -- binding, storing and reading answers ------------------------------------------------------
@@ -302,7 +326,7 @@ def partial(schema: colander.SchemaNode) -> colander.SchemaNode:
     return schema
 
 
-# -- pieces of the BLADI forms ----------------------------------------------------------------
+# -- pieces of forms (grants' and plugins') -------------------------------------------------------
 
 
 class CheckboxesWidget(deform.widget.CheckboxChoiceWidget):
@@ -413,7 +437,28 @@ def _regions(title, missing_msg, description=None):
     return node
 
 
-# -- bladi-2018 ---------------------------------------------------------------------------------
+def choice_question(title, choices, *, missing_msg, multiple=False, required=True, description=None, **kw):
+    """One of ``choices`` ([(code, label), …]) as radio buttons, or with ``multiple`` any
+    number of them (at least one when ``required``) as checkboxes; codes are checked on the
+    server, whatever was posted."""
+    codes = [code for code, _label in choices]
+    if multiple:
+        def validator(node, value):
+            if required and not value:
+                raise colander.Invalid(node, missing_msg)
+            if not set(value or ()) <= set(codes):
+                raise colander.Invalid(node, _("Choose from the list"))
+
+        return colander.SchemaNode(colander.Set(), title=title, description=description, validator=validator,
+                                   missing=colander.required if required else set(), missing_msg=missing_msg,
+                                   widget=CheckboxesWidget(values=list(choices)), **kw)
+    return colander.SchemaNode(colander.String(), title=title, description=description,
+                               validator=colander.OneOf(codes, msg_err=_("Choose from the list")),
+                               missing=colander.required if required else colander.null, missing_msg=missing_msg,
+                               widget=RadiosWidget(values=list(choices)), **kw)
+
+
+# -- general: the application form a programme uses unless a plugin brings its own ---------------
 
 
 class OrganisationSection(SectionSchema):
@@ -437,8 +482,8 @@ class OrganisationSection(SectionSchema):
 
 class ProjectSection(SectionSchema):
     project_title = _text(
-        _("Project title"), max_length=300, description=_("A short name for your project, like “Theatre clubs in "
-                                                          "Kebili”."),
+        _("Project title"), max_length=300, description=_("A short name for your project, like “Reading clubs in "
+                                                          "three village schools”."),
         missing_msg=_("Enter your project's title"))
     summary = _text(
         _("Summarise your project"), long=True, max_length=1000, rows=4,
@@ -450,7 +495,7 @@ class ProjectSection(SectionSchema):
         missing_msg=_("Enter your project's objectives"))
     beneficiaries = _text(
         _("Who will take part or benefit?"), long=True, max_length=2000,
-        description=_("For example: young people aged 15 to 25 in two neighbourhoods of Kebili."),
+        description=_("For example: young people aged 15 to 25 in two neighbourhoods of the town."),
         missing_msg=_("Tell us who will take part or benefit"))
     regions = _regions(_("Where will the project take place?"),
                        missing_msg=_("Choose at least one place where the project will take place"),
@@ -467,19 +512,6 @@ class BudgetSection(SectionSchema):
                                max_length=1000, long=True, rows=3)
 
 
-def project_section_v2() -> colander.SchemaNode:
-    """bladi-2018-v2 asks how many people will take part, as a number, instead of who."""
-    schema = ProjectSection()
-    position = [c.name for c in schema.children].index("beneficiaries")
-    del schema["beneficiaries"]
-    schema.insert(position, _number(
-        _("How many people will take part?"), minimum=1, name="beneficiaries_count",
-        description=_("An estimate is fine."),
-        message=_("Enter the number of people who will take part as a whole number, like 60"),
-        missing_msg=_("Enter how many people will take part")))
-    return schema
-
-
 def _documents(*attachments: AttachmentSpec) -> Section:
     return Section("documents", _("Attach your documents"), None, attachments=attachments)
 
@@ -490,8 +522,8 @@ REGISTRATION_CERTIFICATE = AttachmentSpec(
 BUDGET_SHEET = AttachmentSpec(
     "budget", _("Budget sheet"), description=_("A spreadsheet or PDF with your project's costs, line by line."))
 
-BLADI_2018 = ApplicationForm(
-    version="bladi-2018", title=_("BLADI application form (2018)"), stage="application",
+GENERAL_APPLICATION = ApplicationForm(
+    version="general", title=_("General application form"), stage="application",
     sections=(
         Section("organisation", _("Tell us about your organisation"), OrganisationSection),
         Section("project", _("Describe your project"), ProjectSection),
@@ -501,19 +533,8 @@ BLADI_2018 = ApplicationForm(
     amount_field=("budget", "amount"), title_field=("project", "project_title"),
 )
 
-BLADI_2018_V2 = ApplicationForm(
-    version="bladi-2018-v2", title=_("BLADI application form (2018, second version)"), stage="application",
-    sections=(
-        Section("organisation", _("Tell us about your organisation"), OrganisationSection),
-        Section("project", _("Describe your project"), project_section_v2),
-        Section("budget", _("Plan your budget"), BudgetSection),
-        _documents(REGISTRATION_CERTIFICATE, BUDGET_SHEET),
-    ),
-    amount_field=("budget", "amount"), title_field=("project", "project_title"),
-)
 
-
-# -- bladi-proposal-2019 ------------------------------------------------------------------------
+# -- general-proposal: the second-stage full proposal ---------------------------------------------
 
 
 class TheoryOfChangeSection(SectionSchema):
@@ -552,22 +573,32 @@ class SustainabilitySection(SectionSchema):
                            missing_msg=_("Explain what will last after the grant ends"))
 
 
-BLADI_PROPOSAL_2019 = ApplicationForm(
-    version="bladi-proposal-2019", title=_("BLADI full proposal (2019)"), stage="proposal",
+DETAILED_BUDGET_SHEET = AttachmentSpec("detailed_budget", _("Detailed budget sheet"),
+                                       description=_("Every cost line, with the months it falls in."))
+
+GENERAL_PROPOSAL = ApplicationForm(
+    version="general-proposal", title=_("General full proposal"), stage="proposal",
     sections=(
         Section("theory_of_change", _("Explain your theory of change"), TheoryOfChangeSection),
         Section("activities", _("Plan your activities and work plan"), ActivitiesSection),
         Section("budget", _("Detail your budget"), DetailedBudgetSection),
         Section("sustainability", _("Explain how your work will last"), SustainabilitySection),
-        Section("documents", _("Attach your detailed budget"), None, attachments=(
-            AttachmentSpec("detailed_budget", _("Detailed budget sheet"),
-                           description=_("Every cost line, with the months it falls in.")),)),
+        Section("documents", _("Attach your detailed budget"), None, attachments=(DETAILED_BUDGET_SHEET,)),
     ),
     amount_field=("budget", "total"),
 )
 
 #: The forms grants ships, registered by ``grants.applications.includeme``.
-SHIPPED = (BLADI_2018, BLADI_2018_V2, BLADI_PROPOSAL_2019)
+SHIPPED = (GENERAL_APPLICATION, GENERAL_PROPOSAL)
+
+#: The questions forms are made of, for plugins' forms: a text (``long=True`` for a text
+#: area), a whole number, an amount in the round's currency, the organisation's country's
+#: regions, and one (or, with ``multiple=True``, several) of fixed choices.
+text_question = _text
+number_question = _number
+money_question = _money
+regions_question = _regions
+documents_section = _documents
 
 
 _shipped = None

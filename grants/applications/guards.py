@@ -3,13 +3,14 @@
 from translationstring import TranslationStringFactory
 
 from grants.i18n import format_datetime
+from grants.lifecycle.meanings import means
 
 _ = TranslationStringFactory("grants")
 
 
 def round_is_open(ctx):
     rnd = ctx.obj.round
-    if rnd.state != "open":
+    if not means(rnd, "open"):
         return _("The round is not open for applications.")
     if rnd.closes_at is not None and ctx.now >= rnd.closes_at:
         return _(

@@ -8,8 +8,8 @@ but never commits, and refuses with :class:`ApplicationRefused`, whose ``problem
 
 Drafting, section by section (the form is ``formdefs.form_for(registry, app, stage)``)::
 
-    app = create_application(db, registry, rnd, afek, amel, title="Theatre clubs in Kebili")
-    app.form_version                     # "bladi-2018": the round's version, kept for good
+    app = create_application(db, registry, rnd, org, amel, title="Reading clubs")
+    app.form_version                     # "general": the round's version, kept for good
     save_section(db, registry, app, amel, "organisation",
                  {"mission": "…", "year_founded": "٢٠١١", "staff": "4"})   # posted text or values
     save_section(db, registry, app, amel, "budget", {"amount": "300 000,000"})
@@ -27,7 +27,7 @@ After submission nobody edits the answers, officers included::
     #                      can no longer be changed."
     withdraw(db, registry, app, amel, reason="We merged with another association")
 
-BLADI's second stage, while the application is in incubation::
+A second stage, while the application is in incubation::
 
     save_section(db, registry, app, amel, "theory_of_change", {...}, stage="proposal")
     attach(db, registry, app, amel, kind="detailed_budget", filename="budget.ods", data=body, stage="proposal")
@@ -45,6 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _, format_datetime
+from grants.lifecycle.meanings import means
 from grants.money import Money, format_money
 from grants.security import Permission, Role, local_roles
 from grants.workflow import ProblemsRefused, Refused
@@ -66,7 +67,8 @@ from .formdefs import (
 from .models import Application, ApplicationAttachment
 
 NOT_STARTED, IN_PROGRESS, COMPLETED, PROBLEM = "not_started", "in_progress", "completed", "problem"
-#: The state in which each stage's answers may change.
+#: What the application's state means while each stage's answers may change
+#: (grants.lifecycle.meanings).
 EDITABLE_IN = {"application": "draft", "proposal": "incubation"}
 _EDIT_PERMISSION = {"application": Permission.ApplicationsApplicationEdit,
                     "proposal": Permission.ApplicationsProposalEdit}
@@ -175,7 +177,7 @@ def amount_problem(rnd, amount: Money | None, locale: str = "en"):
 def edit_refusal(registry, application, user, stage: str = "application"):
     """Why ``user`` may not change ``application``'s answers at ``stage`` now, or None."""
     zone = application.round.timezone
-    if application.state != EDITABLE_IN[stage]:
+    if not means(application, EDITABLE_IN[stage]):
         if stage == "application" and application.submitted_at is not None:
             return _("This application was submitted on ${when}; its answers can no longer be changed.",
                      mapping={"when": format_datetime(application.submitted_at, zone)})
@@ -207,7 +209,7 @@ def hides_identity(application, user) -> bool:
 def round_open_problem(rnd, now: dt.datetime | None = None):
     """Why ``rnd`` takes no applications now (a sentence), or None."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    if rnd.state != "open":
+    if not means(rnd, "open"):
         return _("The round “${round}” is not open for applications.", mapping={"round": rnd.title})
     if rnd.closes_at is not None and now >= rnd.closes_at:
         return _("The round closed on ${when}; applications can no longer be submitted.",
@@ -234,7 +236,8 @@ def create_application(dbsession: Session, registry, rnd, organisation, user, *,
     problems = []
     title = _normalise(title)
     if not title:
-        problems.append(("title", _("Enter your project's title, like “Theatre clubs in Kebili”")))
+        problems.append(("title", _(
+            "Enter your project's title, like “Reading clubs in three village schools”")))
     elif len(title) > 300:
         problems.append(("title", _("Enter a title of 300 characters or fewer")))
     if organisation is None:
@@ -249,7 +252,7 @@ def create_application(dbsession: Session, registry, rnd, organisation, user, *,
     elif user is None or not holds_permission(registry, rnd, user, Permission.ApplicationsApplicationCreate):
         problems.append((None, _("Sign in to apply.")))
     forms = forms_of(registry)
-    version = rnd.application_form_version or forms.default("application").version
+    version = rnd.application_form_version or forms.default("application", rnd.programme.plugins).version
     if version not in forms or forms.get(version).stage != "application":
         problems.append((None, _unknown_form(version)))
     _refuse_if(problems)

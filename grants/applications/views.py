@@ -1,6 +1,6 @@
 """The applicant's pages: start an application, the task list, one page per section
 (with "Save and continue" and "Save and come back later"), documents, check your
-answers and submit, withdraw — and, for BLADI's second stage, the same for the full
+answers and submit, withdraw — and, at a programme's second stage, the same for the full
 proposal.  Everyone who may see an application gets the read-only page.
 
 Views translate between HTTP and ``services``: a refusal comes back as errors beside the
@@ -19,6 +19,7 @@ from pyramid.view import view_config
 
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
+from grants.lifecycle.meanings import means
 from grants.money import Money, format_money
 from grants.programmes.models import Round
 from grants.security import Permission, Role, local_roles
@@ -206,9 +207,9 @@ class ApplySchema(colander.MappingSchema):
         missing_msg=_("Choose the organisation you are applying for"))
     title = colander.SchemaNode(
         colander.String(), title=_("What is your project called?"),
-        description=_("A short name, like “Theatre clubs in Kebili”. You can change it later."),
+        description=_("A short name, like “Reading clubs in three village schools”. You can change it later."),
         preparer=lambda v: v.strip() if isinstance(v, str) else v,
-        missing_msg=_("Enter your project's title, like “Theatre clubs in Kebili”"),
+        missing_msg=_("Enter your project's title, like “Reading clubs in three village schools”"),
         validator=colander.Length(max=300, max_err=_("Enter a title of 300 characters or fewer")),
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "off"}))
 
@@ -268,7 +269,7 @@ def apply(context, request):
 def application_page(context, request):
     """The applicant drafting sees the task list; everyone else who may see the
     application (and the applicant once it is submitted) sees every answer, read-only."""
-    if context.state == services.EDITABLE_IN["application"] and request.has_permission(
+    if means(context, services.EDITABLE_IN["application"]) and request.has_permission(
             Permission.ApplicationsApplicationEdit, context):
         request.override_renderer = T + "tasks.pt"
         return task_list_page(context, request, "application")
@@ -280,7 +281,7 @@ def summary_page(context, request) -> dict:
     hidden = services.hides_identity(context, request.user)
     page = _base(request, context)
     reasons = None
-    if context.state == "ineligible":
+    if means(context, "ineligible"):
         try:
             from grants.applications.eligibility import ineligible_reasons
         except ImportError:  # the screening rules are not installed: nothing more to say
@@ -301,7 +302,7 @@ def summary_page(context, request) -> dict:
         summary=_summary_or_none(request, context, "application", hidden),
         proposal_summary=_summary_or_none(request, context, "proposal", hidden) if has_proposal else None,
         proposal_url=(request.resource_url(context, "proposal")
-                      if context.state == "incubation" and request.has_permission(
+                      if means(context, "incubation") and request.has_permission(
                           Permission.ApplicationsProposalEdit, context) else None),
         options=_option_links(request, context),
         history=_history(request, context, staff),
@@ -354,7 +355,7 @@ def task_list_page(context, request, stage) -> dict:
              permission=Permission.ApplicationsApplicationView)
 def proposal_tasks(context, request):
     """The full proposal's task list while in incubation; afterwards, its answers."""
-    if context.state == services.EDITABLE_IN["proposal"] and request.has_permission(
+    if means(context, services.EDITABLE_IN["proposal"]) and request.has_permission(
             Permission.ApplicationsProposalEdit, context):
         return task_list_page(context, request, "proposal")
     return HTTPFound(location=request.resource_url(context))

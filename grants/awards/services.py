@@ -48,6 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.meanings import means, state_means
 from grants.lifecycle.services import WorkflowService, holds_permission, settings_of, workflows_of
 from grants.money import Money, MoneyBag, sum_money
 from grants.security import Permission, Role, local_roles
@@ -58,7 +59,6 @@ from .models import (
     CONDITION_AGREEMENT,
     CONDITION_NONE,
     CONDITION_REPORT,
-    TRANCHE_CONDITIONS,
     Award,
     AwardAmendment,
     BudgetLine,
@@ -66,25 +66,28 @@ from .models import (
     Tranche,
 )
 
-#: Application states an award can be made from.
-AWARDABLE_STATES = ("selected", "cleared")
-#: Tranche states in which its money is committed (released for payment, or paid).
-COMMITTED_STATES = ("released", "disbursed")
-#: Report states that still wait for the grantee (removed when a grant ends before their period).
-WAITING_REPORT_STATES = ("due", "overdue")
-#: How a tranche's condition reads.
-CONDITION_TITLES = {
-    CONDITION_NONE: _("No condition"),
-    CONDITION_AGREEMENT: _("The signed grant agreement is on file"),
-    CONDITION_REPORT: _("A report is accepted"),
-}
+# States are asked for by meaning (grants.lifecycle.meanings), so workflow variants keep working:
+#: what an application means when an award can be made from it
+AWARDABLE = "awardable"
+#: what a tranche means when its money is committed (released for payment, or paid)
+COMMITTED = ("released", "disbursed")
+#: what a report means while it still waits for the grantee (dropped when a grant ends before its period)
+WAITING_REPORT = ("due", "overdue")
 #: How reasons name a report's state ("… is not accepted yet: it is submitted").
-REPORT_STATE_WORDS = {
+REPORT_STATE_WORDS = {  # by what the report's state means
     "due": _("not submitted yet"),
     "overdue": _("overdue"),
     "submitted": _("submitted and waiting for review"),
     "returned": _("returned for changes"),
 }
+
+
+def report_state_words(report):
+    """How a sentence says where a report stands ("… is not accepted yet: it is overdue")."""
+    for meaning, words in REPORT_STATE_WORDS.items():
+        if means(report, meaning):
+            return words
+    return report.state
 #: How often a grantee reports, as pages show it.
 CADENCE_TITLES = {
     "monthly": _("Every month"),
@@ -131,7 +134,7 @@ def make_award(dbsession: Session, registry, application, *, amount: Money, star
     from grants.mel.services import generate_reporting_periods
 
     problems = []
-    if application.state not in AWARDABLE_STATES:
+    if not means(application, AWARDABLE):
         problems.append(("application", _("Only a selected application can be awarded a grant.")))
     if dbsession.scalar(select(Award.id).where(Award.application_id == application.id)) is not None:
         problems.append(("application", _("This application already has an award.")))
@@ -170,7 +173,7 @@ def awaiting_award(dbsession: Session, rnd) -> list:
     from grants.applications.models import Application
 
     return list(dbsession.scalars(
-        select(Application).where(Application.round_id == rnd.id, Application.state.in_(AWARDABLE_STATES),
+        select(Application).where(Application.round_id == rnd.id, state_means(Application, AWARDABLE),
                                   Application.id.not_in(select(Award.application_id)))
         .order_by(Application.id)))
 
@@ -225,7 +228,7 @@ def record_agreement(dbsession: Session, award: Award, *, file=None, signed_on: 
 
 def committed(award: Award) -> Money:
     """What the award's released and paid tranches add up to."""
-    return sum_money((t.amount for t in award.tranches if t.state in COMMITTED_STATES), award.currency)
+    return sum_money((t.amount for t in award.tranches if means(t, *COMMITTED)), award.currency)
 
 
 def disbursed(award: Award) -> Money:
@@ -293,13 +296,13 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
     problems = []
     if user is not None and not holds_permission(registry, award, user, Permission.AwardsAwardManage):
         problems.append((None, _("Only the programme's officers can amend an award.")))
-    if award.state != "active":
+    if not means(award, "active"):
         problems.append((None, _("Only an active award can be amended.")))
     if not reason:
         problems.append(("reason", _("Give the reason for the change: it is kept with the award.")))
     if amount is None and new_start is None and new_end is None:
         problems.append((None, _("Change the amount or a date: nothing differs from the award's terms.")))
-    pending = [t for t in award.tranches if t.state not in COMMITTED_STATES]
+    pending = [t for t in award.tranches if not means(t, *COMMITTED)]
     if amount is not None:
         floor = max(committed(award), disbursed(award))
         if amount.currency != award.currency:
@@ -318,7 +321,7 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
         problems.append(("ends_on", _("The end date must be after the start date.")))
     if new_start or new_end:
         reports = list(dbsession.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)))
-        reported = [r for r in reports if r.state not in WAITING_REPORT_STATES]
+        reported = [r for r in reports if not means(r, *WAITING_REPORT)]
         if new_start and reported:
             problems.append(("starts_on", _("The start date cannot change once a report has been submitted.")))
         late = [r for r in reported if r.period_start > end]
@@ -326,7 +329,7 @@ def amend(dbsession: Session, registry, award: Award, *, amount: Money | None = 
             problems.append(("ends_on", _("Report ${number} covers a period after this end date and is already "
                                           "${state}: choose a later end date.",
                                           mapping={"number": late[0].number,
-                                                   "state": REPORT_STATE_WORDS.get(late[0].state, late[0].state)})))
+                                                   "state": report_state_words(late[0])})))
     AwardRefused.refuse_if(problems)
 
     kind = "amount" if amount is not None else "dates"
@@ -380,7 +383,7 @@ def drop_reports_after(dbsession: Session, award: Award, last_day: dt.date) -> l
     from grants.mel.services import due_moment
 
     reports = list(dbsession.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)))
-    removed = [r for r in reports if r.state in WAITING_REPORT_STATES and r.period_start > last_day]
+    removed = [r for r in reports if means(r, *WAITING_REPORT) and r.period_start > last_day]
     if not removed:
         return []
     ids = {r.id for r in removed}
@@ -394,7 +397,7 @@ def drop_reports_after(dbsession: Session, award: Award, last_day: dt.date) -> l
     if kept:
         last = kept[-1]
         last.kind = "final"
-        if last.state in WAITING_REPORT_STATES and last.period_end > last_day >= last.period_start:
+        if means(last, *WAITING_REPORT) and last.period_end > last_day >= last.period_start:
             zone = award.round.timezone if award.round is not None else "UTC"
             last.period_end, last.due_at = last_day, due_moment(last_day, zone)
     return removed
@@ -436,7 +439,8 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
                  now: dt.datetime | None = None) -> list[Tranche]:
     """Set the award's payment schedule.  Each tranche is a dict with either ``amount``
     (Money, in the award's currency) or ``percent`` (Decimal) — all tranches the same way —
-    and ``due_on`` (a date or None), ``condition`` (TRANCHE_CONDITIONS, default none) and
+    and ``due_on`` (a date or None), ``condition`` (the name of a tranche condition offered
+    to the award's programme, :func:`conditions_for`; default ``none``) and
     ``condition_report`` (a Report of this award, for ``report_accepted``).  Percentages
     must add up to exactly 100 and amounts to exactly the award's amount.  Refused once any
     tranche has been released.  Tranches already scheduled are replaced (kept rows keep
@@ -444,9 +448,9 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
     problems = []
     if user is not None and not holds_permission(registry, award, user, Permission.AwardsAwardManage):
         problems.append((None, _("Only the programme's officers can set the payment schedule.")))
-    if award.state != "active":
+    if not means(award, "active"):
         problems.append((None, _("Only an active award's payment schedule can change.")))
-    if any(t.state != "pending" for t in award.tranches):
+    if any(not means(t, "pending") for t in award.tranches):
         problems.append((None, _("A tranche has already been released: the payment schedule can no longer "
                                  "change. Amend the award to change its amount.")))
     if not tranches:
@@ -456,6 +460,7 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
     if by_percent and by_amount:
         problems.append(("tranches", _("Give every tranche as a percentage, or every tranche as an amount.")))
     amounts: list[Money | None] = [None] * len(tranches)
+    offered = conditions_for(registry, award)
     for i, spec in enumerate(tranches):
         where = f"tranche_{i + 1}"
         number = {"number": i + 1}
@@ -479,12 +484,12 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
                 amounts[i] = amount
         condition = spec.get("condition") or CONDITION_NONE
         report = spec.get("condition_report")
-        if condition not in TRANCHE_CONDITIONS:
+        if condition not in offered:
             problems.append((f"{where}.condition", _("Choose what tranche ${number} waits for.", mapping=number)))
-        elif condition == CONDITION_REPORT and report is None:
+        elif offered[condition].needs_report and report is None:
             problems.append((f"{where}.condition_report", _("Choose the report tranche ${number} waits for.",
                                                             mapping=number)))
-        elif condition == CONDITION_REPORT and report.award_id != award.id:
+        elif offered[condition].needs_report and report.award_id != award.id:
             problems.append((f"{where}.condition_report", _("Tranche ${number} can only wait for a report of this "
                                                             "award.", mapping=number)))
     if by_percent and not by_amount and not problems:
@@ -520,12 +525,12 @@ def set_schedule(dbsession: Session, registry, award: Award, tranches: list[dict
         condition = spec.get("condition") or CONDITION_NONE
         values = dict(position=i + 1, amount_minor=share.minor_units, currency=award.currency,
                       percent=spec.get("percent"), due_on=spec.get("due_on"), condition=condition,
-                      condition_report_id=spec["condition_report"].id if condition == CONDITION_REPORT else None)
+                      condition_report_id=spec["condition_report"].id if _needs_report(condition, registry) else None)
         if i < len(existing):
             tranche = existing[i]
             for key, value in values.items():
                 setattr(tranche, key, value)
-            tranche.condition_report = spec["condition_report"] if condition == CONDITION_REPORT else None
+            tranche.condition_report = spec["condition_report"] if _needs_report(condition, registry) else None
         else:
             tranche = Tranche(award=award, **values)
             service.start(tranche, user, now=now)
@@ -563,30 +568,124 @@ def _request_locale() -> str:
     return getattr(request, "locale_name", None) or "en"
 
 
-def tranche_condition_problem(tranche: Tranche):
+# -- tranche conditions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrancheCondition:
+    """What a tranche's release may wait for: ``name`` (stored on the tranche, 30
+    characters at most), how it reads (``title``), and ``check(tranche)``, which returns
+    None when it holds and otherwise the reason, a sentence the officer reads.
+    ``needs_report``: the officer names the report it is about (``Tranche.condition_report``).
+    ``origin``: the plugin that brought it ("" for grants)."""
+
+    name: str
+    title: Any
+    check: Callable[[Tranche], Any]
+    needs_report: bool = False
+    origin: str = ""
+
+
+def _no_condition(tranche: Tranche):
+    return None
+
+
+def _agreement_signed(tranche: Tranche):
+    award = tranche.award
+    if award.agreement_file_id is None and award.agreement_file is None:
+        return _("The signed grant agreement is not on file yet: upload it on the award's agreement page.")
+    if award.agreement_signed_on is None:
+        return _("The day the grant agreement was signed is not recorded yet.")
+    return None
+
+
+def _report_accepted(tranche: Tranche):
+    report = tranche.condition_report
+    if report is None:
+        return _("This tranche waits for a report, but none is named: set the payment schedule again.")
+    if not means(report, "accepted"):
+        return _("Report ${number} (${period}) is not accepted yet: it is ${state}.",
+                 mapping={"number": report.number, "period": report_period(report),
+                          "state": report_state_words(report)})
+    return None
+
+
+#: grants' own conditions, registered by ``grants.awards.includeme`` like a plugin's.
+CORE_CONDITIONS = (
+    TrancheCondition(CONDITION_NONE, _("No condition"), _no_condition),
+    TrancheCondition(CONDITION_AGREEMENT, _("The signed grant agreement is on file"), _agreement_signed),
+    TrancheCondition(CONDITION_REPORT, _("A report is accepted"), _report_accepted, needs_report=True),
+)
+
+
+def add_tranche_condition(config, name: str, title, check, needs_report: bool = False) -> None:
+    """Add a condition a tranche's release can wait for, offered on the payment schedules
+    of the awards in the plugin's programmes.
+
+    ``name`` is stored on each tranche that waits for it (letters, digits and _, 30
+    characters at most; two registrations of one name conflict); ``title`` is how it reads
+    in the schedule's list (a message of the ``grants`` domain); ``check(tranche)`` returns
+    None when the condition holds, else a sentence saying what is missing, which the
+    officer reads when releasing is refused (the tranche workflow's release guard calls
+    it).  ``needs_report=True`` makes the officer choose one of the award's reports for the
+    tranche (``tranche.condition_report``), as for grants' own ``report_accepted``.  grants'
+    conditions ``none``, ``agreement_signed`` and ``report_accepted`` are registered the
+    same way."""
+    import re
+
+    from pyramid.exceptions import ConfigurationError
+
+    from grants.plugins import current_plugin, register_change
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", name or ""):
+        raise ConfigurationError(f"tranche condition {name!r}: a name of letters, digits and _, 30 at most")
+    condition = TrancheCondition(name, title, check, bool(needs_report), current_plugin(config))
+    register_change(config, ("grants:tranche-condition", name), f"add the tranche condition {name!r}",
+                    lambda: tranche_conditions(config.registry).__setitem__(name, condition))
+
+
+def tranche_conditions(registry=None) -> dict[str, TrancheCondition]:
+    """Every registered tranche condition by name (grants' own where there is no
+    configured registry: scripts)."""
+    if registry is None:
+        from pyramid.threadlocal import get_current_registry
+
+        registry = get_current_registry()
+    registry = getattr(registry, "app_registry", None) or registry
+    found = registry.get("grants.tranche_conditions") if hasattr(registry, "get") else None
+    if found is None and hasattr(registry, "setdefault") and hasattr(registry, "registerUtility"):
+        found = registry.setdefault("grants.tranche_conditions", {})
+    return found if found else {c.name: c for c in CORE_CONDITIONS}
+
+
+def conditions_for(registry, award) -> dict[str, TrancheCondition]:
+    """The conditions the award's programme may use: grants' and its plugins'."""
+    from grants.plugins import in_scope
+
+    plugins = award.round.programme.plugins if award.round is not None else ()
+    return {name: c for name, c in tranche_conditions(registry).items() if in_scope(c.origin, plugins)}
+
+
+def condition_title(registry, name: str):
+    """How a tranche condition reads (its name, when no plugin enabled here knows it)."""
+    condition = tranche_conditions(registry).get(name)
+    return condition.title if condition is not None else name
+
+
+def _needs_report(name: str, registry=None) -> bool:
+    condition = tranche_conditions(registry).get(name)
+    return bool(condition and condition.needs_report)
+
+
+def tranche_condition_problem(tranche: Tranche, registry=None):
     """None when the tranche's condition holds, else a reason naming what is missing
     ("Report 1 (1 Jul – 30 Sep 2019) is not accepted yet: it is submitted and waiting
     for review.").  The release guard (``grants.awards.guards.tranche_condition_holds``)."""
-    award = tranche.award
-    if tranche.condition == CONDITION_AGREEMENT:
-        if award.agreement_file_id is None and award.agreement_file is None:
-            return _("The signed grant agreement is not on file yet: upload it on the award's agreement page.")
-        if award.agreement_signed_on is None:
-            return _("The day the grant agreement was signed is not recorded yet.")
-        return None
-    if tranche.condition == CONDITION_REPORT:
-        report = tranche.condition_report
-        if report is None:
-            return _("This tranche waits for a report, but none is named: set the payment schedule again.")
-        if report.state != "accepted":
-            return _("Report ${number} (${period}) is not accepted yet: it is ${state}.",
-                     mapping={"number": report.number, "period": report_period(report),
-                              "state": REPORT_STATE_WORDS.get(report.state, report.state)})
-        return None
-    if tranche.condition != CONDITION_NONE:
+    condition = tranche_conditions(registry).get(tranche.condition)
+    if condition is None:
         return _("This tranche waits for “${condition}”, which this version does not know.",
                  mapping={"condition": tranche.condition})
-    return None
+    return condition.check(tranche)
 
 
 def open_reports(dbsession: Session, award: Award) -> list:
@@ -594,7 +693,7 @@ def open_reports(dbsession: Session, award: Award) -> list:
     from grants.mel.models import Report
 
     return list(dbsession.scalars(
-        select(Report).where(Report.award_id == award.id, Report.state != "accepted").order_by(Report.number)))
+        select(Report).where(Report.award_id == award.id, ~state_means(Report, "accepted")).order_by(Report.number)))
 
 
 # -- budget against actual -----------------------------------------------------------------------------
@@ -607,7 +706,7 @@ def set_budget(dbsession: Session, award: Award, lines: list[tuple[str, Money]],
     problems = []
     if user is not None and not _holds(user, award, (Role.ProgrammeOfficer, Role.Admin)):
         problems.append((None, _("Only the programme's officers can set the award's budget.")))
-    if award.state != "active":
+    if not means(award, "active"):
         problems.append((None, _("Only an active award's budget can change.")))
     if not lines:
         problems.append(("lines", _("Give at least one budget line.")))
@@ -673,7 +772,7 @@ def record_expenditure(dbsession: Session, line: BudgetLine, *, amount: Money, s
     problems = []
     if user is not None and not _holds(user, award, (Role.Applicant, Role.ProgrammeOfficer, Role.Admin)):
         problems.append((None, _("Only the grantee's members and the programme's officers can record spending.")))
-    if award.state == "closed":
+    if means(award, "closed"):
         problems.append((None, _("The grant is closed: its spending can no longer change.")))
     if not isinstance(amount, Money) or amount.currency != line.currency:
         problems.append(("amount", _("Give the amount in ${currency}, the award's currency.",

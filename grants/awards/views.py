@@ -26,6 +26,7 @@ from grants.applications.models import Application
 from grants.concurrency import editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form, refusal_failure
 from grants.i18n import _, translate
+from grants.lifecycle.meanings import means
 from grants.money import MoneyError, format_amount, parse_money
 from grants.programmes.models import Round
 from grants.programmes.views import money_formatter
@@ -49,7 +50,7 @@ from .forms import (
     parse_decimal,
     schedule_schema,
 )
-from .models import CONDITION_REPORT, Award, Tranche
+from .models import Award, Tranche
 
 T = "grants.templates:awards/"
 
@@ -283,12 +284,13 @@ def award_page(award: Award, request, *, refusal=None, refused_tranche=None) -> 
         tranches.append({
             "tranche": tranche,
             "state": _state_title(request, tranche),
-            "condition": services.CONDITION_TITLES.get(tranche.condition, tranche.condition),
-            "report": tranche.condition_report if tranche.condition == CONDITION_REPORT else None,
-            "problem": services.tranche_condition_problem(tranche) if tranche.state == "pending" else None,
+            "condition": services.condition_title(request.registry, tranche.condition),
+            "report": tranche.condition_report if tranche.condition_report_id is not None else None,
+            "problem": services.tranche_condition_problem(tranche, request.registry)
+            if means(tranche, "pending") else None,
             "release_url": request.resource_url(tranche, "release")
-            if can_release and tranche.state == "pending" else None,
-            "pay_url": request.resource_url(tranche, "disburse") if can_release and tranche.state == "released"
+            if can_release and means(tranche, "pending") else None,
+            "pay_url": request.resource_url(tranche, "disburse") if can_release and means(tranche, "released")
             else None,
             "refusal": refusal if refused_tranche is not None and refused_tranche.id == tranche.id else None,
         })
@@ -458,13 +460,14 @@ def schedule_page(context, request):
     and what it waits for.  Read-only once a tranche is released."""
     reports = _reports(request, context)
     rows = _schedule_rows(context)
-    form = make_form(request, with_version(schedule_schema(context, _report_choices(request, context, reports), rows),
+    form = make_form(request, with_version(schedule_schema(context, _report_choices(request, context, reports), rows,
+                                                           request.registry),
                                            context), "schedule", _("Save the payment schedule"))
     stable_ids(form)
-    locked = any(t.state != "pending" for t in context.tranches)
+    locked = any(not means(t, "pending") for t in context.tranches)
     page = _page(request, award=context, rnd=context.round, locked=locked, form_html=None,
                  tranches=[(t, _state_title(request, t)) for t in context.tranches],
-                 condition_titles=services.CONDITION_TITLES)
+                 condition_titles={name: c.title for name, c in services.tranche_conditions(request.registry).items()})
     if locked:
         if request.method == "POST":
             request.response.status = 409
@@ -527,7 +530,7 @@ def disburse_page(context, request):
     stable_ids(form)
     page = _page(request, tranche=context, award=context.award, rnd=context.award.round,
                  state=_state_title(request, context), refusal=None, form_html=None)
-    if context.state != "released":
+    if not means(context, "released"):
         if request.method == "POST":
             request.response.status = 409
         return page
@@ -582,7 +585,7 @@ def _budget_values(award) -> dict:
 
 def _budget_page(context, request, *, forms=None, errors=()) -> dict:
     forms = dict(forms or {})
-    can_set = bool(request.has_permission(Permission.AwardsAwardManage, context)) and context.state == "active"
+    can_set = bool(request.has_permission(Permission.AwardsAwardManage, context)) and means(context, "active")
     can_spend = bool(request.has_permission(Permission.MelFrameworkEdit, context)) and bool(context.budget_lines)
     reports = _reports(request, context)
     budget_html = forms.get("budget")

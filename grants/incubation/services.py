@@ -1,8 +1,9 @@
 """Incubation: the Python API used by the pages, the demo and plugins.
 
-BLADI took 20 associations through a 4-month incubation of coaching and training, with a
-needs assessment in five capacity areas at entry and again at exit; then the cohort was
-invited to write a full proposal (the application workflow's ``submit_proposal``).
+A programme may take some of a round's applicants through a few months of coaching and
+training, with a needs assessment in the capacity areas it chooses at entry and again at
+exit; then the cohort is invited to write a full proposal (the application workflow's
+``submit_proposal``).
 
 Every function takes the SQLAlchemy session first, flushes but never commits, and refuses
 bad input with :class:`IncubationRefused` — whose ``reasons`` are sentences a person can
@@ -11,7 +12,10 @@ is about.  A refusal changes nothing.
 
 A cohort and its members (applications the ``incubate`` decision moved to ``incubation``)::
 
-    cohort = create_cohort(db, rnd, title="BLADI cohort 2019", starts_on=date(2019, 2, 1))  # 4 months
+    cohort = create_cohort(db, rnd, title="Cohort 2019", starts_on=date(2019, 2, 1),   # 4 months
+                           capacity_areas=["Financial management", "Governance"])
+    # or, naming none, the areas a plugin the programme uses supplies (config.add_capacity_areas):
+    cohort = create_cohort(db, rnd, title="Cohort 2020", starts_on=date(2020, 2, 1), registry=registry)
     cohort.ends_on                          # date(2019, 6, 1)
     enrol_incubated(db, cohort)             # every application of the round in incubation, not yet enrolled
     enrol(db, cohort, application)          # or one at a time
@@ -25,9 +29,8 @@ Sessions and attendance::
 The needs assessment: every area of the cohort scored 1–5, at entry, then at exit::
 
     record_capacity(db, member, officer, phase="entry",
-                    scores={"programme_delivery": 2, "financial_management": 1, "hr_management": 2,
-                            "external_relations": 3, "governance": 2},
-                    notes={"financial_management": "No separate bank account for projects"})
+                    scores={"Financial management": 1, "Governance": 2},
+                    notes={"Financial management": "No separate bank account for projects"})
     record_capacity(db, member, officer, phase="exit", scores={...})   # refused before the entry one
 
     summary = cohort_summary(db, cohort)
@@ -52,10 +55,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.meanings import means, state_means
 from grants.workflow import ProblemsRefused
 
 from .models import (
-    BLADI_CAPACITY_AREAS,
     ENTRY,
     EXIT,
     PHASES,
@@ -68,17 +71,12 @@ from .models import (
 )
 
 #: The state an application is in while its organisation is incubated.
-INCUBATION_STATE = "incubation"
+#: What an application in incubation means (grants.lifecycle.meanings)
+INCUBATION = "incubation"
 
-#: Capacity areas we know, with their names (BLADI's five needs-assessment areas).
-AREA_TITLES = {
-    "programme_delivery": _("Programme delivery"),
-    "financial_management": _("Financial management"),
-    "hr_management": _("Human resources management"),
-    "external_relations": _("External relations and communication"),
-    "governance": _("Management and governance"),
-}
-assert tuple(AREA_TITLES) == BLADI_CAPACITY_AREAS
+#: The longest name of a capacity area (CapacityScore.area), and the most a cohort assesses.
+AREA_MAX_LENGTH = 60
+MAX_AREAS = 12
 
 #: What each score means, for the people who give and read them.
 SCORE_TITLES = {
@@ -93,7 +91,7 @@ SCORES = tuple(SCORE_TITLES)
 KIND_TITLES = {"coaching": _("Coaching"), "training": _("Training")}
 assert tuple(KIND_TITLES) == SESSION_KINDS
 
-#: The longest incubation we accept, in months (BLADI's was 4).
+#: The longest incubation we accept, in months (four is usual).
 MAX_MONTHS = 24
 
 #: Means are computed in decimal128 (34 significant digits) from exact integer sums: with
@@ -136,13 +134,52 @@ def cohorts_of(dbsession: Session, rnd) -> list[Cohort]:
     return list(dbsession.scalars(select(Cohort).where(Cohort.round_id == rnd.id).order_by(Cohort.id)))
 
 
+def area_title(area: str):
+    """How a capacity area reads: its name through the catalog (a plugin's areas are
+    translated there; an officer's own names read as they typed them)."""
+    return _(area)
+
+
+def add_capacity_areas(config, areas) -> None:
+    """Name the capacity areas a cohort of the plugin's programmes assesses when the
+    officer names none: ``areas`` is a list of names in English (as messages of the
+    ``grants`` domain, translated by the plugin's catalogs), in the order they are shown,
+    each of 60 characters or fewer.  The core supplies none: without a plugin, the officer
+    names a cohort's areas.  A programme cannot use two plugins that both supply them."""
+    from pyramid.exceptions import ConfigurationError
+
+    from grants.plugins import current_plugin, register_change, scoped_claim
+
+    names = [str(a).strip() for a in areas]
+    if not names or any(not n or len(n) > AREA_MAX_LENGTH for n in names) or len(set(names)) != len(names):
+        raise ConfigurationError(f"add_capacity_areas: name each area once, in 1 to {AREA_MAX_LENGTH} characters")
+    plugin = current_plugin(config)
+    scoped_claim(config, ("grants:capacity-areas",), "supply the capacity areas of cohorts")
+    register_change(config, ("grants:capacity-areas", plugin), "supply the capacity areas of cohorts",
+                    lambda: config.registry.setdefault("grants.capacity_areas", {}).__setitem__(plugin, names))
+
+
+def default_capacity_areas(registry, programme) -> list[str]:
+    """The areas a plugin the programme uses supplies for its cohorts (none by default)."""
+    supplied = (registry.get("grants.capacity_areas") or {}) if registry is not None else {}
+    for plugin in programme.plugins or ():
+        if plugin in supplied:
+            return list(supplied[plugin])
+    return []
+
+
 def create_cohort(dbsession: Session, rnd, *, title: str, starts_on: dt.date, months: int = 4,
-                  capacity_areas: Iterable[str] = BLADI_CAPACITY_AREAS) -> Cohort:
+                  capacity_areas: Iterable[str] | None = None, registry=None) -> Cohort:
     """A new cohort in round ``rnd``, incubated from ``starts_on`` for ``months`` calendar
     months (``ends_on`` is the same day ``months`` later).  Its needs assessment covers
-    ``capacity_areas`` (codes of :data:`AREA_TITLES`, in the order they are shown)."""
+    ``capacity_areas`` (names, in the order they are shown); naming none takes those a
+    plugin of the programme supplies (``registry`` says which), and with none of those
+    either the cohort is refused: somebody has to say what to assess."""
     title = (title or "").strip()
-    areas = list(capacity_areas or ())
+    if capacity_areas is None:
+        capacity_areas = default_capacity_areas(registry, rnd.programme)
+    areas = [a.strip() if isinstance(a, str) else a for a in capacity_areas or ()]
+    areas = [a for a in areas if a != ""]
     problems: list[tuple[str | None, Any]] = []
     if not title:
         problems.append(("title", _("Enter the cohort's name, like “Cohort 2019”")))
@@ -156,15 +193,18 @@ def create_cohort(dbsession: Session, rnd, *, title: str, starts_on: dt.date, mo
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         problems.append(("months", _("Enter how many months the incubation lasts, a whole number from 1 to "
                                      "${max}, like 4", mapping={"max": MAX_MONTHS})))
-    unknown = [a for a in areas if a not in AREA_TITLES]
     if not areas:
-        problems.append(("capacity_areas", _("Choose at least one capacity area to assess")))
-    elif unknown:
-        problems.append(("capacity_areas", _("${areas}: not a capacity area we know. Choose from ${known}",
-                                             mapping={"areas": ", ".join(map(str, unknown)),
-                                                      "known": ", ".join(AREA_TITLES)})))
-    elif len(set(areas)) != len(areas):
+        problems.append(("capacity_areas", _("Name at least one capacity area to assess, like “Financial "
+                                             "management”")))
+    elif any(not isinstance(a, str) for a in areas):
+        problems.append(("capacity_areas", _("Name each capacity area in words")))
+    elif any(len(a) > AREA_MAX_LENGTH for a in areas):
+        problems.append(("capacity_areas", _("Shorten each capacity area's name to ${max} characters or fewer",
+                                             mapping={"max": AREA_MAX_LENGTH})))
+    elif len({a.casefold() for a in areas}) != len(areas):
         problems.append(("capacity_areas", _("Name each capacity area once")))
+    elif len(areas) > MAX_AREAS:
+        problems.append(("capacity_areas", _("Name ${max} capacity areas or fewer", mapping={"max": MAX_AREAS})))
     _refuse_if(problems)
     cohort = Cohort(round_id=rnd.id, title=title, starts_on=starts_on, ends_on=add_months(starts_on, months),
                     capacity_areas=areas)
@@ -186,7 +226,7 @@ def enrol(dbsession: Session, cohort: Cohort, application) -> CohortMember:
     if application.round_id != cohort.round_id:
         problems.append(("application", _("“${name}” applied to another round: only this round's applications "
                                           "can join its cohort", mapping={"name": name})))
-    elif application.state != INCUBATION_STATE:
+    elif not means(application, INCUBATION):
         problems.append(("application", _("“${name}” is not in incubation, so it cannot join the "
                                           "cohort", mapping={"name": name})))
     existing = cohort_of(dbsession, application)
@@ -207,7 +247,7 @@ def enrol_incubated(dbsession: Session, cohort: Cohort) -> list[CohortMember]:
 
     waiting = dbsession.scalars(
         select(Application)
-        .where(Application.round_id == cohort.round_id, Application.state == INCUBATION_STATE,
+        .where(Application.round_id == cohort.round_id, state_means(Application, INCUBATION),
                Application.id.not_in(select(CohortMember.application_id)))
         .order_by(Application.id))
     return [enrol(dbsession, cohort, application) for application in waiting]
@@ -291,7 +331,7 @@ def record_capacity(dbsession: Session, member: CohortMember, user, *, phase: st
         problems.append((None, _("Record the entry assessment of “${name}” before the exit one",
                                  mapping={"name": _name(member.application)})))
     for area in areas:
-        title = AREA_TITLES.get(area, area)
+        title = area_title(area)
         value = scores.get(area)
         if value is None:
             problems.append((area, _("Choose a score from 1 to 5 for ${area}", mapping={"area": title})))
@@ -391,7 +431,7 @@ def cohort_summary(dbsession: Session, cohort: Cohort) -> CohortSummary:
         at_entry = [m.entry[area] for m in members if area in m.entry]
         at_exit = [m.exit[area] for m in members if area in m.exit]
         changes = [m.change[area] for m in members if area in m.change]
-        areas.append(AreaSummary(area=area, title=AREA_TITLES.get(area, area), entry_mean=_mean(at_entry),
+        areas.append(AreaSummary(area=area, title=area_title(area), entry_mean=_mean(at_entry),
                                  exit_mean=_mean(at_exit), mean_change=_mean(changes), entry_count=len(at_entry),
                                  exit_count=len(at_exit), improved=sum(1 for c in changes if c > 0)))
     return CohortSummary(cohort=cohort, sessions=len(cohort.sessions), members=members, areas=areas)
@@ -416,7 +456,7 @@ def invite_to_second_stage(dbsession: Session, registry, cohort: Cohort, *, tran
     from grants.accounts.models import Membership, User
     from grants.mail import notify
 
-    invited = [m for m in cohort.members if m.application.state == INCUBATION_STATE]
+    invited = [m for m in cohort.members if means(m.application, INCUBATION)]
     _refuse_if([(None, _("No member of the cohort “${cohort}” is still in incubation: there is nobody to invite",
                          mapping={"cohort": cohort.title}))] if not invited else [])
     sent = 0

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from grants.applications.models import Application
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, translate
+from grants.lifecycle.meanings import means, state_means
 from grants.programmes.models import Round
 from grants.security import Permission
 
@@ -25,9 +26,11 @@ from .forms import (
     COHORT_FIELDS,
     SESSION_FIELDS,
     AttendanceSchema,
-    CohortSchema,
     SessionSchema,
+    area_fields,
+    area_lines,
     capacity_schema,
+    cohort_schema,
     stable_ids,
 )
 from .models import ENTRY, EXIT, CohortMember, IncubationSession
@@ -47,7 +50,9 @@ def _state_title(request, application):
 
 
 def _cohort_form(request):
-    form = make_form(request, CohortSchema(), "cohort", _("Create the cohort"))
+    defaults = services.default_capacity_areas(request.registry, request.context.programme)
+    form = make_form(request, cohort_schema([translate(request, services.area_title(a)) for a in defaults]),
+                     "cohort", _("Create the cohort"))
     stable_ids(form)
     return form
 
@@ -80,7 +85,7 @@ def _overview(context, request, *, forms: dict | None = None, errors=()) -> dict
     cohorts = services.cohorts_of(request.dbsession, context)
     waiting = request.dbsession.scalar(
         select(func.count(Application.id)).where(
-            Application.round_id == context.id, Application.state == services.INCUBATION_STATE,
+            Application.round_id == context.id, state_means(Application, services.INCUBATION),
             Application.id.not_in(select(CohortMember.application_id)))) or 0
     sections = []
     for cohort in cohorts:
@@ -88,7 +93,7 @@ def _overview(context, request, *, forms: dict | None = None, errors=()) -> dict
         rows = []
         for ms in summary.members:
             application = ms.application
-            can_drop = (application.state == services.INCUBATION_STATE
+            can_drop = (means(application, services.INCUBATION)
                         and request.has_permission(Permission.ApplicationsApplicationDecide, application))
             rows.append({
                 "summary": ms,
@@ -115,7 +120,7 @@ def _overview(context, request, *, forms: dict | None = None, errors=()) -> dict
             "registers": registers,
             "session_form_html": forms.get(session_formid) or _session_form(request, cohort).render(),
             "session_form_open": session_formid in forms,
-            "can_invite": any(r["application"].state == services.INCUBATION_STATE for r in rows),
+            "can_invite": any(means(r["application"], services.INCUBATION) for r in rows),
         })
     return {
         "rnd": context,
@@ -183,7 +188,8 @@ def _create_cohort(context, request):
         return _failed_page(context, request, "cohort", form_failed(request, failure))
     try:
         cohort = services.create_cohort(request.dbsession, context, title=data["title"], starts_on=data["starts_on"],
-                                        months=data["months"])
+                                        months=data["months"], capacity_areas=area_lines(data["capacity_areas"]),
+                                        registry=request.registry)
     except services.IncubationRefused as refused:
         request.tm.doom()
         return _failed_page(context, request, "cohort", form_refused(request, form, refused.problems, COHORT_FIELDS))
@@ -271,10 +277,16 @@ def _capacity_form(request, member, phase):
 
 def _capacity_values(member, phase) -> dict:
     values = {}
+    fields = area_fields(member.cohort.capacity_areas)
     for area, row in services.scores_of(member, phase).items():
-        values[area] = str(row.score)
-        values[f"{area}_note"] = row.note
+        if area in fields:
+            values[fields[area]] = str(row.score)
+            values[f"{fields[area]}_note"] = row.note
     return values
+
+
+def _area_titles(areas) -> dict:
+    return {area: services.area_title(area) for area in areas}
 
 
 def _member_page(context, request, member, *, forms: dict | None = None, errors=()) -> dict:
@@ -302,7 +314,7 @@ def _member_page(context, request, member, *, forms: dict | None = None, errors=
         "entry_form_html": html[ENTRY],
         "exit_form_html": html[EXIT],
         "errors": list(errors),
-        "area_titles": services.AREA_TITLES,
+        "area_titles": _area_titles(member.cohort.capacity_areas),
         "percent": _percent,
         "overview_url": request.resource_url(context, "incubation"),
     }
@@ -336,14 +348,14 @@ def incubation_member(context, request):
     except deform.ValidationFailure as failure:
         failed = form_failed(request, failure)
         return _member_page(context, request, member, forms={formid: failed["form_html"]}, errors=failed["errors"])
-    areas = member.cohort.capacity_areas
+    fields = area_fields(member.cohort.capacity_areas)
     try:
         services.record_capacity(request.dbsession, member, request.user, phase=phase,
-                                 scores={a: int(data[a]) for a in areas},
-                                 notes={a: data[f"{a}_note"] for a in areas})
+                                 scores={a: int(data[f]) for a, f in fields.items()},
+                                 notes={a: data[f"{f}_note"] for a, f in fields.items()})
     except services.IncubationRefused as refused:
         request.tm.doom()
-        failed = form_refused(request, form, refused.problems, {a: a for a in areas})
+        failed = form_refused(request, form, refused.problems, fields)
         return _member_page(context, request, member, forms={formid: failed["form_html"]}, errors=failed["errors"])
     name = member.application.organisation.legal_name
     flash_done(request, _("Saved the entry assessment of ${name}.", mapping={"name": name}) if phase == ENTRY
@@ -360,7 +372,8 @@ def incubation_record(context, request):
     """What the organisation sees of its incubation: its cohort, every session and whether
     it attended, and its capacity scores at entry and at exit."""
     member = services.cohort_of(request.dbsession, context)
-    page = {"application": context, "member": member, "area_titles": services.AREA_TITLES,
+    page = {"application": context, "member": member,
+            "area_titles": _area_titles(member.cohort.capacity_areas) if member else {},
             "kind_titles": services.KIND_TITLES, "percent": _percent,
             "proposal_url": request.resource_url(context, "@@proposal")
             if request.has_permission(Permission.ApplicationsProposalEdit, context) else None}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from grants.db import Base, UTCDateTime
@@ -69,9 +69,25 @@ class HistoryEntry(Base):
     to_state: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(128))  # "user:12", "system:tick", "system:migrate"
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    comment: Mapped[str] = mapped_column(Text, default="")
+    # a step's comment, or the long reason a step's own form asks for (an early end's rationale)
+    comment: Mapped[str] = mapped_column(String(20_000), default="")  # grants.text.LONG_MAX
     data_digest: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InstalledWorkflow(Base):
+    """Every workflow (and version) an instance has run, with the plugin that provided it,
+    written at start-up.  When a plugin is disabled while objects still run its workflow,
+    start-up can name the plugin and the way back."""
+
+    __tablename__ = "installed_workflows"
+
+    workflow_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(100), default="")
+    digest: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 @event.listens_for(Session, "before_flush")

@@ -16,12 +16,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from grants.i18n import _
 from grants.concurrency import CHANGED_FIRST, DATABASE_BUSY
-from grants.security import local_roles
-from grants.workflow import Actor, Conflict, Option, Record, Refused, WorkflowRegistry
+from grants.security import lineage, local_roles
+from grants.workflow import Actor, Conflict, EffectFailed, Option, Record, Refused, WorkflowRegistry
 from grants.workflow.engine import utcnow
 
-from .models import HistoryEntry, WorkflowMixin, workflow_models
+from .meanings import means, state_means, states_meaning  # noqa: F401  (re-exported for services)
+from .models import HistoryEntry, InstalledWorkflow, WorkflowMixin, workflow_models
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,24 @@ def holds_permission(registry, obj: WorkflowMixin, user, permission: str) -> boo
     return bool(state.roles_for(permission) & local_roles(obj, user))
 
 
+# -- variants and meanings -------------------------------------------------------------------
+
+
+def chosen_workflow(obj: WorkflowMixin) -> str:
+    """The workflow a new object runs: the variant of its family chosen by the nearest
+    round or programme above it (``workflow_choices``), else the family's base."""
+    return workflow_chosen_at(getattr(obj, "__parent__", None), obj.__workflow__)
+
+
+def workflow_chosen_at(place, family: str) -> str:
+    """The workflow new ``family`` objects made under ``place`` run."""
+    for node in lineage(place):
+        choice = (getattr(node, "workflow_choices", None) or {}).get(family)
+        if choice:
+            return choice
+    return family
+
+
 class WorkflowService:
     """Fire transitions on stored objects.  One per request (or per CLI transaction)."""
 
@@ -110,7 +130,16 @@ class WorkflowService:
 
     def start(self, obj: WorkflowMixin, user=None, *, actor: Actor | None = None, now: dt.datetime | None = None):
         """Put a new object into the newest version of its workflow and record its creation."""
-        wf = self.registry.get(obj.__workflow__)
+        with self.dbsession.no_autoflush:  # the new object may be half-attached to its parent
+            choice = chosen_workflow(obj)
+        try:
+            wf = self.registry.get(choice)
+        except KeyError:
+            raise Refused([_("The workflow “${workflow}” chosen for this is not installed.",
+                             mapping={"workflow": choice})]) from None
+        if wf.definition.family != obj.__workflow__:
+            raise Refused([_("The workflow “${workflow}” is not one for this kind of object.",
+                             mapping={"workflow": choice})])
         wf.start(obj)
         self.dbsession.add(obj)
         self.dbsession.flush()  # we need its id for history
@@ -125,8 +154,14 @@ class WorkflowService:
         (someone else moved it first; the transaction must be abandoned)."""
         wf = self.workflow(obj)
         actor = actor or self.actor(obj, user)
-        record = wf.fire(obj, trigger, actor, data=data, comment=comment, env=self.env, now=now,
-                         record=lambda r: self._store(obj, r))
+        try:
+            record = wf.fire(obj, trigger, actor, data=data, comment=comment, env=self.env, now=now,
+                             record=lambda r: self._store(obj, r))
+        except EffectFailed as failure:
+            # State, history and whatever the effects wrote go together or not at all.
+            log.error("%s", failure, exc_info=failure.error)
+            (self.env.transaction_manager or transaction.manager).get().doom()
+            raise
         try:
             self.dbsession.flush()
         except StaleDataError:
@@ -170,8 +205,13 @@ class StoredStateError(Exception):
 
 
 def check_stored_states(dbsession: Session, registry: WorkflowRegistry) -> None:
-    """Refuse to run if any row is in a workflow, version or state we do not know."""
+    """Refuse to run if any row is in a workflow, version or state we do not know, naming
+    the rows, the plugin the workflow came from (when the instance has run it before) and
+    the way out."""
     tables = set(inspect(dbsession.get_bind()).get_table_names())
+    origins = {}
+    if InstalledWorkflow.__tablename__ in tables:
+        origins = {(row.workflow_id, row.version): row.origin for row in dbsession.scalars(select(InstalledWorkflow))}
     problems = []
     for model in workflow_models():
         if model.__tablename__ not in tables:
@@ -179,19 +219,48 @@ def check_stored_states(dbsession: Session, registry: WorkflowRegistry) -> None:
                 f"the database has no table {model.__tablename__!r}: run `grants initdb` with this .ini first"
             )
         rows = dbsession.execute(
-            select(model.workflow_id, model.workflow_version, model.state, func.count())
+            select(model.workflow_id, model.workflow_version, model.state, func.count(), func.min(model.id),
+                   func.max(model.id))
             .group_by(model.workflow_id, model.workflow_version, model.state)
         )
-        for wf_id, version, state, count in rows:
+        for wf_id, version, state, count, first, last in rows:
+            which, are = ((f"1 row of {model.__tablename__} (id {first})", "is") if count == 1 else
+                          (f"{count} rows of {model.__tablename__} (ids {first} to {last})", "are"))
             if (wf_id, version) not in registry:
-                problems.append(f"{count} {model.__tablename__} row(s) run workflow {wf_id} v{version}, which is not installed")
+                origin = origins.get((wf_id, version))
+                source = f", which came from plugin {origin!r}, now not enabled" if origin else ", which is not installed"
+                way_back = (f"enable {origin!r} again in grants.plugins" if origin
+                            else "install and enable the plugin that provides it")
+                problems.append(
+                    f"{which} {'runs' if are == 'is' else 'run'} workflow {wf_id} v{version}{source} "
+                    f"(state {state!r}): {way_back}, or move them "
+                    f"with `grants workflow migrate INI {wf_id} --from {version} --to {model.__workflow__}:N "
+                    f"--map {state}=STATE`"
+                )
             elif state not in registry.get(wf_id, version).definition.states:
                 problems.append(
-                    f"{count} {model.__tablename__} row(s) are in state {state!r}, which workflow {wf_id} v{version} does not know"
+                    f"{which} {are} in state {state!r}, which workflow {wf_id} v{version} does not know: restore the "
+                    f"definition, or move them with `grants workflow migrate INI {wf_id} --from {version} "
+                    f"--to {wf_id}:{version} --map {state}=STATE`"
                 )
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise StoredStateError(problems[0] + more + "; use `grants workflow migrate` or restore the definition")
+        raise StoredStateError(problems[0] + more)
+
+
+def record_installed_workflows(dbsession: Session, registry: WorkflowRegistry, now: dt.datetime | None = None) -> None:
+    """Remember every compiled workflow and the plugin that provides it (see
+    :class:`InstalledWorkflow`).  Safe when several processes start at once."""
+    now = now or utcnow()
+    known = {(row.workflow_id, row.version): row for row in dbsession.scalars(select(InstalledWorkflow))}
+    for wf in registry:
+        d = wf.definition
+        row = known.get(d.key)
+        if row is None:
+            dbsession.add(InstalledWorkflow(workflow_id=d.id, version=d.version, family=d.family, origin=d.origin,
+                                            digest=d.digest, seen_at=now))
+        elif (row.origin, row.digest, row.family) != (d.origin, d.digest, d.family):
+            row.origin, row.digest, row.family, row.seen_at = d.origin, d.digest, d.family, now
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -260,23 +329,30 @@ class MigrationError(Exception):
 
 
 def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int, to_version: int,
-            state_map: dict[str, str], *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Move every object on ``workflow_id`` v``from_version`` to v``to_version``.  States
-    named in ``state_map`` become the mapped state; others must exist in the new version.
-    Each move is recorded in history.  Returns how many objects left each old state."""
+            state_map: dict[str, str], *, now: dt.datetime | None = None, to_workflow: str | None = None
+            ) -> dict[str, int]:
+    """Move every object on ``workflow_id`` v``from_version`` to v``to_version`` of
+    ``to_workflow`` (default: the same workflow; another variant of the same family is
+    fine, and so is leaving a workflow whose plugin was disabled).  States named in
+    ``state_map`` become the mapped state; others must exist in the new version.  Each
+    move is recorded in history.  Returns how many objects left each old state."""
     now = now or utcnow()
-    if (workflow_id, from_version) not in registry:
+    to_workflow = to_workflow or workflow_id
+    if (to_workflow, to_version) not in registry:
+        raise MigrationError(f"workflow {to_workflow} has no version {to_version}")
+    new = registry.get(to_workflow, to_version).definition
+    old = registry.get(workflow_id, from_version).definition if (workflow_id, from_version) in registry else None
+    if old is None and to_workflow == workflow_id:
         raise MigrationError(f"workflow {workflow_id} has no version {from_version}")
-    if (workflow_id, to_version) not in registry:
-        raise MigrationError(f"workflow {workflow_id} has no version {to_version}")
-    old = registry.get(workflow_id, from_version).definition
-    new = registry.get(workflow_id, to_version).definition
+    if old is not None and old.family != new.family:
+        raise MigrationError(f"{workflow_id} runs {old.family}s and {to_workflow} runs {new.family}s: "
+                             "objects can only move within one family")
     for source, target in state_map.items():
-        if source not in old.states:
+        if old is not None and source not in old.states:
             raise MigrationError(f"--map {source}={target}: v{from_version} has no state {source!r}")
         if target not in new.states:
-            raise MigrationError(f"--map {source}={target}: v{to_version} has no state {target!r}")
-    models = [m for m in workflow_models() if m.__workflow__ == workflow_id]
+            raise MigrationError(f"--map {source}={target}: {to_workflow} v{to_version} has no state {target!r}")
+    models = [m for m in workflow_models() if m.__workflow__ == new.family]
     objects = [
         obj
         for model in models
@@ -287,21 +363,23 @@ def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, fr
     unmapped = sorted({o.state for o in objects if o.state not in state_map and o.state not in new.states})
     if unmapped:
         raise MigrationError(
-            f"v{to_version} has no state {', '.join(repr(s) for s in unmapped)}: map it with --map OLD=NEW"
+            f"{to_workflow} v{to_version} has no state {', '.join(repr(s) for s in unmapped)}: map it with --map OLD=NEW"
         )
     counts: dict[str, int] = {}
     actor = Actor.system_actor("system:migrate")
+    target_name = f"v{to_version}" if to_workflow == workflow_id else f"{to_workflow} v{to_version}"
     for obj in objects:
         source = obj.state
         target = state_map.get(source, source)
         obj.state = target
+        obj.workflow_id = to_workflow
         obj.workflow_version = to_version
         obj.workflow_digest = new.digest
         counts[source] = counts.get(source, 0) + 1
         WorkflowService(registry, dbsession)._store(
             obj,
-            Record(workflow_id, to_version, new.digest, "migrate", source, target, actor.id,
-                   f"migrated from v{from_version} to v{to_version}: {source} -> {target}", None, now),
+            Record(to_workflow, to_version, new.digest, "migrate", source, target, actor.id,
+                   f"migrated from {workflow_id} v{from_version} to {target_name}: {source} -> {target}", None, now),
         )
     dbsession.flush()
     return counts

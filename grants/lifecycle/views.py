@@ -12,7 +12,7 @@ from grants.concurrency import CHANGED_FIRST, ROW_VERSION, posted_version, with_
 from grants.forms import flash_done, form_failed, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.security import local_roles
-from grants.workflow import Conflict, Refused
+from grants.workflow import Conflict, EffectFailed, Refused
 
 from .models import WorkflowMixin
 
@@ -136,3 +136,15 @@ def fire_transition(context, request):
 
 def includeme(config):
     config.scan(".views")
+
+
+@view_config(context=EffectFailed, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
+def effect_failed(exc, request):
+    """A step's effect broke (a plugin's bug, an outage): the whole step was undone.  Say
+    so plainly, and who to tell; the details are in the server's log."""
+    request.response.status = 500
+    who = exc.origin or "grants"
+    return {"title": _("This step could not be completed"),
+            "detail": _("Nothing was changed: “${action}” failed while finishing its work, so it was undone. "
+                        "Try again later; if it keeps failing, tell the site's administrators (the problem is in "
+                        "${who}).", mapping={"action": _(exc.transition.title), "who": who})}

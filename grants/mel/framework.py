@@ -42,6 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.meanings import state_means
 from grants.workflow import ProblemsRefused
 
 from .models import (
@@ -137,6 +138,9 @@ def value_title(dimension: str, value: str, locale: str | None = "en"):
 # -- numbers ---------------------------------------------------------------------------------
 
 
+DECIMAL_TEXT_MAX = 30  # digits and a point: well inside grants.db.DecimalText's 40 characters
+
+
 def read_decimal(text) -> Decimal:
     """A number as people type it → an exact ``Decimal``: Arabic-Indic and other digits,
     a comma or the Arabic separator (٫) as the decimal mark, spaces or thin spaces or
@@ -169,7 +173,7 @@ def read_decimal(text) -> Decimal:
             raise ValueError(f"not a number: {text!r}")
         integer = integer.replace(group, "")
     cleaned = integer + ("." + fraction if has_point else "")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned) or len(cleaned) > DECIMAL_TEXT_MAX:
         raise ValueError(f"not a number: {text!r}")
     try:
         value = Decimal(cleaned)
@@ -458,7 +462,7 @@ def remove_indicator(dbsession: Session, indicator: Indicator) -> None:
     """Remove an indicator, unless a submitted or accepted report carries values for it."""
     submitted = dbsession.scalar(
         select(func.count(IndicatorValue.id)).join(Report, Report.id == IndicatorValue.report_id).where(
-            IndicatorValue.indicator_id == indicator.id, Report.state.in_(("submitted", "accepted"))))
+            IndicatorValue.indicator_id == indicator.id, state_means(Report, "submitted", "accepted")))
     FrameworkRefused.refuse_if([(None, _(
         "${code} has values in a submitted report: it stays in the framework.", mapping={"code": indicator.code}))]
         if submitted else [])

@@ -37,6 +37,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants.i18n import _
+from grants.lifecycle.meanings import means, state_means
+from grants.text import LONG_MAX, control_problems, too_long
 from grants.workflow import ProblemsRefused
 
 from .models import DIMENSIONS, Indicator, IndicatorValue, Report
@@ -124,7 +126,7 @@ def extend_reporting_periods(dbsession: Session, award, registry=None, *, now: d
             dbsession.add(report)
             service.start(report, now=now)
             added.append(report)
-        elif report.state in ("due", "overdue"):
+        elif means(report, "due", "overdue"):
             report.period_start, report.period_end, report.due_at, report.kind = start, end, due_at, kind
         elif report.kind == "final" and kind != "final":
             report.kind = "progress"
@@ -148,8 +150,8 @@ class ReportRefused(ProblemsRefused):
     ``cell-<indicator id>-<dimension>-<value>`` (a disaggregated cell)."""
 
 
-#: States in which the grantee may write the report.
-EDITABLE_STATES = ("due", "overdue", "returned")
+#: What a report means while the grantee may write it (due, overdue or returned).
+EDITABLE = "to_write"
 
 
 def cell_key(dimensions: dict) -> str:
@@ -186,6 +188,10 @@ def _check_dimensions(indicator, dimensions: dict, field: str, problems: list) -
     return ok
 
 
+NARRATIVE_MAX = 50_000  # Report.narrative
+VALUE_TEXT_MAX = LONG_MAX  # IndicatorValue.text: a qualitative indicator's words
+
+
 def _value_problems(report: Report, values) -> tuple[list, list]:
     """Check every (indicator, dimensions, value, text); return the problems and the
     cleaned rows (indicator, dimensions, cell, value, text)."""
@@ -196,6 +202,12 @@ def _value_problems(report: Report, values) -> tuple[list, list]:
         dimensions = dict(dimensions or {})
         field = field_for(indicator, dimensions)
         text = (text or "").strip()
+        if len(text) > VALUE_TEXT_MAX:
+            problems.append((field, too_long(VALUE_TEXT_MAX)))
+            continue
+        if control_problems(**{field: text}):
+            problems.extend(control_problems(**{field: text}))
+            continue
         if indicator.award_id != report.award_id:
             problems.append((field, _("${code} is not an indicator of this award.", mapping={"code": indicator.code})))
             continue
@@ -253,13 +265,14 @@ def save_report(dbsession: Session, report: Report, *, narrative: str,
     A draft is not a step of the workflow: who submitted, returned or accepted the report,
     and when, is in its history; ``user`` and ``now`` are accepted so every service reads
     alike, and pages check ``mel:report:submit`` before calling this."""
-    if report.state not in EDITABLE_STATES:
+    if not means(report, EDITABLE):
         raise ReportRefused([(None, _("This report was submitted: it can no longer be changed."))])
     values = list(values)
     problems, rows = _value_problems(report, values)
     narrative = (narrative or "").strip()
-    if len(narrative) > 50000:
+    if len(narrative) > NARRATIVE_MAX:
         problems.append(("narrative", _("Keep the narrative to 50,000 characters or fewer.")))
+    problems.extend(control_problems(narrative=narrative))
     ReportRefused.refuse_if(problems)
     report.narrative = narrative
     existing = {(v.indicator_id, v.cell): v for v in report.values}
@@ -364,7 +377,7 @@ def reports_due(dbsession: Session, rnd, *, now: dt.datetime | None = None, days
     reports = dbsession.scalars(
         select(Report).join(Award, Award.id == Report.award_id).where(
             Award.round_id == rnd.id,
-            (Report.state == "overdue") | ((Report.state == "due") & (Report.due_at <= horizon)),
+            state_means(Report, "overdue") | (state_means(Report, "due") & (Report.due_at <= horizon)),
         ).order_by(Report.due_at, Report.id))
     zone = rnd.timezone or "UTC"
     return [DueReport(r, days_overdue(r, now, zone)) for r in reports]
@@ -420,7 +433,7 @@ def notify_report_state(ctx) -> None:
               "start": report.period_start.isoformat(), "end": report.period_end.isoformat(),
               "link": _report_link(report, getattr(ctx.env, "request", None), app_registry)}
     subject = _("Report ${number} on “${title}”: ${status}", mapping=values)
-    if report.state == "returned":
+    if means(report, "returned"):
         body = _("Your report ${number} on “${title}” (${start} to ${end}) was returned for changes.\n\n"
                  "The programme officer's comments:\n${comments}\n\n"
                  "Correct the report and submit it again:\n${link}\n",
@@ -455,7 +468,7 @@ def send_reminders(registry, *, now: dt.datetime | None = None, days_before: int
     database = registry.database
 
     def waiting(query):
-        return query.where(Report.state == "due", Report.reminded_at.is_(None), Report.due_at > now,
+        return query.where(state_means(Report, "due"), Report.reminded_at.is_(None), Report.due_at > now,
                            Report.due_at <= horizon)
 
     with database.transaction() as (_tm, dbsession):

@@ -8,7 +8,8 @@ flushes but never commits, and refuses bad input with :class:`SurveyRefused`, wh
 ``problems`` are (field, reason) pairs a person can read in their own language; a
 refusal changes nothing.
 
-Instruments, from Python or from a TOML file (two ship in ``grants/mel/instruments/``)::
+Instruments, from Python or from a TOML file (grants ships one in ``grants/mel/instruments/``;
+plugins add theirs with ``config.add_survey_instrument``)::
 
     inst = create_instrument(db, code="resilience_belonging", title="Resilience and belonging",
                              items=[{"code": "belong", "text": "I feel I belong in my neighbourhood.",
@@ -51,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from grants import spreadsheet
 from grants.i18n import _, is_language
+from grants.lifecycle.meanings import means
 from grants.lifecycle.services import settings_of
 from grants.programmes.forms import normalise_digits
 from grants.workflow import ProblemsRefused
@@ -282,13 +284,45 @@ def load_instrument_file(dbsession: Session, path: str | Path, *, now: dt.dateti
     return create_instrument(dbsession, code=spec["code"], title=spec["title"], items=spec["items"], now=now)
 
 
-def standard_instrument_files() -> list[Path]:
-    """The instruments that ship with grants."""
-    return sorted(INSTRUMENTS_DIR.glob("*.toml"))
+INSTRUMENTS_KEY = "grants.survey_instruments"
 
 
-def load_standard_instruments(dbsession: Session, *, now: dt.datetime | None = None) -> list[SurveyInstrument]:
-    return [load_instrument_file(dbsession, path, now=now) for path in standard_instrument_files()]
+def add_survey_instrument(config, spec: str) -> None:
+    """The directive ``config.add_survey_instrument``: an instrument file (TOML, see
+    :func:`read_instrument_file`; an asset spec such as ``"my_plugin:instruments/x.toml"``)
+    offered as a standard instrument — by a plugin, to the rounds of programmes that use it.
+    The file is read now, so a broken one stops start-up rather than a page later."""
+    from pyramid.path import AssetResolver
+
+    from grants.plugins import current_plugin, register_change
+
+    path = Path(AssetResolver().resolve(config.absolute_asset_spec(spec)).abspath())
+    code = read_instrument_file(path).get("code")
+    if not code:
+        raise ValueError(f"survey instrument {spec}: the file gives no code")
+    origin = current_plugin(config)
+    register_change(config, ("grants:survey-instrument", str(code)), f"add survey instrument {code!r}",
+                    lambda: config.registry.setdefault(INSTRUMENTS_KEY, []).append((origin, path)))
+
+
+def standard_instrument_files(registry=None, plugins=None) -> list[Path]:
+    """The standard instruments where ``plugins`` are in use (a programme's): grants'
+    own and those of these plugins (every plugin's when ``plugins`` is None).  Without a
+    registry that has them, the files grants ships."""
+    from grants.plugins import in_scope
+
+    found = registry.get(INSTRUMENTS_KEY) if registry is not None and hasattr(registry, "get") else None
+    if not found:
+        return sorted(INSTRUMENTS_DIR.glob("*.toml"))
+    return sorted((path for origin, path in found if plugins is None or in_scope(origin, plugins)),
+                  key=lambda p: p.name)
+
+
+def load_standard_instruments(dbsession: Session, *, registry=None, plugins=None,
+                              now: dt.datetime | None = None) -> list[SurveyInstrument]:
+    """Load (or find again) every standard instrument for ``plugins``
+    (:func:`standard_instrument_files`)."""
+    return [load_instrument_file(dbsession, path, now=now) for path in standard_instrument_files(registry, plugins)]
 
 
 # -- a round's instruments and waves -------------------------------------------------------------
@@ -732,7 +766,7 @@ def rollup_to_indicators(dbsession: Session, award, report, *, wave: str | None 
     problems = []
     if report.award_id != award.id:
         problems.append(("report", _("The report belongs to another award.")))
-    if report.state == "accepted":
+    if means(report, "accepted"):
         problems.append(("report", _("The report is accepted: its values can no longer change.")))
     if wave is not None and wave not in WAVES:
         problems.append(("wave", _("Choose the waves from the list.")))

@@ -34,6 +34,7 @@ from grants.concurrency import (
 )
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
+from grants.lifecycle.meanings import means
 from grants.programmes.models import Round
 from grants.security import Permission
 from grants.workflow import Refused
@@ -416,9 +417,9 @@ def _report_page(context, request, *, typed: dict | None = None, narrative: str 
     by_field = {}
     for name, message in errors:
         by_field.setdefault(name, message)
-    can_edit = (context.state in services.EDITABLE_STATES
+    can_edit = (means(context, services.EDITABLE)
                 and request.has_permission(Permission.MelReportSubmit, context))
-    can_review = context.state == "submitted" and request.has_permission(Permission.MelReportReview, context)
+    can_review = means(context, "submitted") and request.has_permission(Permission.MelReportReview, context)
     history = request.workflows.history(context)
     wf = request.workflows.workflow(context)
     return {
@@ -512,7 +513,7 @@ def _fill_from_survey(context, request):
     from grants.mel.surveys import SurveyRefused, rollup_to_indicators
 
     _require(request, Permission.MelReportSubmit, context)
-    if context.state not in services.EDITABLE_STATES:
+    if not means(context, services.EDITABLE):
         raise HTTPForbidden()
     try:
         written = rollup_to_indicators(request.dbsession, context.award, context)
@@ -531,7 +532,7 @@ def _fill_from_survey(context, request):
 
 def _save_report(context, request):
     _require(request, Permission.MelReportSubmit, context)
-    if context.state not in services.EDITABLE_STATES:
+    if not means(context, services.EDITABLE):
         raise HTTPForbidden()
     db = request.dbsession
     indicators = framework.indicators_of(db, context.award)

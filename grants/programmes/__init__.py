@@ -9,3 +9,4 @@ Python API is ``grants.programmes.services``.
 
 def includeme(config):
     config.scan(".views")
+    config.scan(".people")

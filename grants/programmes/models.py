@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pyramid.authorization import Allow, Everyone
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, or_
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import cached_roles, granted_roles, roles_on
@@ -60,10 +60,14 @@ class Programme(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(String(20_000), default="")  # forms.ProgrammeSchema
     currency: Mapped[str] = mapped_column(String(3), default="USD")  # ISO 4217
-    # entry-point names (group grants.plugins) this programme uses
+    # entry-point names (group grants.plugins) this programme uses: what they add applies
+    # to this programme only
     plugins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # workflow family -> the variant its objects run ({"round": "my_plugin_round"}); a
+    # round's own choices come first (grants.lifecycle.services.chosen_workflow)
+    workflow_choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # The theory-of-change levels its grantees use (grants.mel.models.DEFAULT_LEVELS if empty).
     results_levels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # The 360Giving identifier prefix registered for the publisher ("360G-mopac").
@@ -79,6 +83,11 @@ class Programme(Base):
             if c.role == role:
                 seen.setdefault(c.funder_id, c.funder)
         return list(seen.values())
+
+    @property
+    def plugin_scope(self) -> list[str]:
+        """The plugins whose steps, forms and roles apply here (grants.plugins.plugins_in_scope)."""
+        return list(self.plugins or ())
 
     @property
     def lead_funders(self) -> list[Funder]:
@@ -144,6 +153,8 @@ class Round(WorkflowMixin, Base):
     report_published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     small_cell_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     hidden_funder_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    # workflow family -> variant for the objects made in this round ({"application": …})
+    workflow_choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
     programme: Mapped[Programme] = relationship(back_populates="rounds")
     applications: Mapped[list["Application"]] = relationship(back_populates="round", order_by="Application.id")
@@ -200,7 +211,7 @@ class RoundTier(Base):
     min_minor: Mapped[int] = mapped_column(BigInteger)
     max_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    conditions: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
     match_funding_percent: Mapped[int | None] = mapped_column(Integer)  # 50: half must come from elsewhere
 
     round: Mapped[Round] = relationship(back_populates="tiers")
@@ -229,7 +240,7 @@ class ProgrammeFunder(Base):
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
     matches_funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
 
     programme: Mapped[Programme] = relationship(back_populates="contributions")
     funder: Mapped[Funder] = relationship(foreign_keys=[funder_id])

@@ -38,10 +38,11 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.meanings import means
 from grants.money import MINOR_UNITS, Money, MoneyBag
 from grants.plugins import ENTRY_POINT_GROUP
 from grants.workflow import ProblemsRefused
-from grants.lifecycle.services import workflows_of
+from grants.lifecycle.services import workflow_chosen_at, workflows_of
 
 from .models import (
     CO_FUNDER,
@@ -49,7 +50,6 @@ from .models import (
     FUNDER_ROLES,
     IMPLEMENTER,
     LEAD,
-    RULE_KINDS,
     Funder,
     Programme,
     ProgrammeFunder,
@@ -92,6 +92,60 @@ def validate_plugins(names: Iterable[str], available: Iterable[str] | None = Non
     return chosen
 
 
+def enabled_plugins_of(registry) -> list[str]:
+    """The plugins this deployment enables (the only ones a programme can use)."""
+    workflows = getattr(registry, "workflows", registry)
+    return sorted(getattr(workflows, "plugin_names", ()) or ())
+
+
+def _check_plugin_conflict(registry, plugins) -> None:
+    from grants.plugins import programme_conflict
+
+    if registry is not None:
+        problem = programme_conflict(getattr(registry, "app_registry", registry), plugins)
+        if problem:
+            raise ProgrammeRefused([("plugins", problem)])
+
+
+def programme_plugin_conflicts(dbsession: Session, registry) -> str | None:
+    """At start-up: the first programme whose plugins change the same thing, named."""
+    from grants.plugins import programme_conflict
+
+    for programme in dbsession.scalars(select(Programme).order_by(Programme.id)):
+        problem = programme_conflict(registry, programme.plugins)
+        if problem:
+            return f"programme {programme.id} ({programme.title}): {problem}"
+    return None
+
+
+def workflow_options(registry, place, family: str):
+    """The workflows of ``family`` that objects under ``place`` (a programme or round)
+    may run: the base, and the variants of plugins the programme uses."""
+    from grants.plugins import in_scope, plugins_in_scope
+
+    plugins = plugins_in_scope(place) or ()
+    return [d for d in workflows_of(registry).variants(family) if in_scope(d.origin, plugins)]
+
+
+def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None):
+    """Make new ``family`` objects under ``place`` (a programme or round) run
+    ``workflow_id`` (None: back to what the level above chooses).  Objects already made
+    keep theirs."""
+    choices = dict(place.workflow_choices or {})
+    if workflow_id:
+        allowed = {d.id for d in workflow_options(registry, place, family)}
+        if workflow_id not in allowed:
+            raise ProgrammeRefused([("workflow", _(
+                "Choose a workflow this programme's plugins offer: ${allowed}",
+                mapping={"allowed": ", ".join(sorted(allowed))}))])
+        choices[family] = workflow_id
+    else:
+        choices.pop(family, None)
+    place.workflow_choices = choices
+    dbsession.flush()
+    return place
+
+
 # -- programmes and funders --------------------------------------------------------------------
 
 
@@ -103,24 +157,33 @@ def _check_currency(currency: str, field_name: str = "currency"):
 
 
 def create_programme(dbsession: Session, *, title: str, currency: str, description: str = "",
-                     plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None) -> Programme:
-    """A new programme.  ``plugins`` are entry-point names checked against what is installed."""
+                     plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None,
+                     registry=None) -> Programme:
+    """A new programme.  ``plugins`` are entry-point names checked against what is
+    installed (or ``available_plugins``; with ``registry``, what the deployment enables),
+    and against each other: two plugins changing the same thing cannot share a programme."""
+    if registry is not None and available_plugins is None:
+        available_plugins = enabled_plugins_of(registry)
     title = (title or "").strip()
     problems = []
     if not title:
         problems.append(("title", _("Enter the programme's name")))
     problems += _check_currency(currency)
     _refuse_if(problems)
-    programme = Programme(title=title, description=description or "", currency=currency,
-                          plugins=validate_plugins(plugins, available_plugins))
+    chosen = validate_plugins(plugins, available_plugins)
+    _check_plugin_conflict(registry, chosen)
+    programme = Programme(title=title, description=description or "", currency=currency, plugins=chosen)
     dbsession.add(programme)
     dbsession.flush()
     return programme
 
 
-def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, **changes) -> Programme:
+def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, registry=None,
+                     **changes) -> Programme:
     """Change ``title``, ``description`` or ``plugins``.  The currency is fixed once the
     programme has rounds or contributions (their amounts are in it)."""
+    if registry is not None and available_plugins is None:
+        available_plugins = enabled_plugins_of(registry)
     if "title" in changes:
         if not (changes["title"] or "").strip():
             raise ProgrammeRefused([("title", _("Enter the programme's name"))])
@@ -128,7 +191,9 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
     if "description" in changes:
         programme.description = changes["description"] or ""
     if "plugins" in changes:
-        programme.plugins = validate_plugins(changes["plugins"], available_plugins)
+        chosen = validate_plugins(changes["plugins"], available_plugins)
+        _check_plugin_conflict(registry, chosen)
+        programme.plugins = chosen
     if "currency" in changes and changes["currency"] != programme.currency:
         _refuse_if(_check_currency(changes["currency"]))
         if programme.rounds or programme.contributions:
@@ -351,62 +416,86 @@ def check_tiers(tiers: Sequence[TierSpec], currency: str) -> list[tuple[str, Any
     return problems
 
 
-def normalise_eligibility_rules(rules: Iterable[dict]) -> list[dict]:
+def normalise_eligibility_rules(rules: Iterable[dict], kinds: dict | None = None) -> list[dict]:
     """The stored shape of eligibility rules (see ``grants.programmes.models``), or
-    ProgrammeRefused.  Region codes are upper-cased and checked against ``grants.regions``
-    where that catalogue knows the country; attachment kinds are lower-case slugs."""
+    ProgrammeRefused.  ``kinds`` are the rule kinds the round's programme may declare, by
+    name (``grants.applications.eligibility.kinds_for``): grants' own and those of the
+    plugins it uses; grants' own when not given.  Each kind normalises its own rules."""
+    if kinds is None:
+        from grants.applications.eligibility import core_rule_kinds
+
+        kinds = {k.kind: k for k in core_rule_kinds()}
     out: list[dict] = []
     problems = []
     seen = set()
     for rule in rules or ():
         kind = (rule or {}).get("kind")
-        if kind not in RULE_KINDS:
+        if kind not in kinds:
             problems.append(("eligibility_rules", _("Unknown eligibility rule “${kind}”: use one of ${kinds}",
-                                                    mapping={"kind": kind, "kinds": ", ".join(RULE_KINDS)})))
+                                                    mapping={"kind": kind, "kinds": ", ".join(kinds)})))
             continue
         if kind in seen:
             problems.append(("eligibility_rules", _("Declare the rule “${kind}” once", mapping={"kind": kind})))
             continue
         seen.add(kind)
-        if kind == "registered_organisation":
-            out.append({"kind": kind})
-        elif kind == "region_in":
-            typed = list(dict.fromkeys(str(c).strip() for c in rule.get("regions", ()) if str(c).strip()))
-            codes = list(dict.fromkeys(c.upper() for c in typed))
-            if not codes:
-                problems.append(("rule_regions", _("List at least one region code, like TN-73 or GB-LND")))
-                continue
-            unknown = [c for c in typed if not _known_region(c.upper())]
-            if unknown:
-                problems.append(("rule_regions", _(
-                    "${codes}: not a region code we know. Use ISO 3166-2 codes such as TN-73 (Kébili) or GB-HRW",
-                    mapping={"codes": ", ".join(unknown)})))
-                continue
-            out.append({"kind": kind, "regions": codes})
-        elif kind == "amount_within_max":
-            entry = {"kind": kind}
-            if rule.get("max_minor") is not None:
-                maximum = rule["max_minor"]
-                if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 0:
-                    problems.append(("eligibility_rules", _("The maximum amount must be a whole number of minor units")))
-                    continue
-                entry["max_minor"] = maximum
-            out.append(entry)
-        elif kind == "required_attachments":
-            kinds = list(dict.fromkeys(str(k).strip().lower().replace(" ", "_") for k in rule.get("attachments", ())
-                                       if str(k).strip()))
-            if not kinds:
-                problems.append(("rule_attachments", _("List at least one kind of attachment, like budget")))
-                continue
-            bad = [k for k in kinds if not k.replace("_", "").replace("-", "").isalnum() or len(k) > 60]
-            if bad:
-                problems.append(("rule_attachments", _(
-                    "Name attachment kinds with letters, digits and underscores, like registration_certificate "
-                    "(not “${kinds}”)", mapping={"kinds": ", ".join(bad)})))
-                continue
-            out.append({"kind": kind, "attachments": kinds})
+        normalise = kinds[kind].normalise
+        try:
+            entry = dict(normalise(dict(rule))) if normalise is not None else {"kind": kind}
+        except ProblemsRefused as refused:
+            problems += refused.problems
+            continue
+        entry["kind"] = kind
+        out.append(entry)
     _refuse_if(problems)
     return out
+
+
+# Grants' own rule kinds, each read into its stored shape (grants.applications.eligibility
+# registers them beside their checks).
+
+
+def registered_organisation_rule(rule: dict) -> dict:
+    return {"kind": "registered_organisation"}
+
+
+def region_in_rule(rule: dict) -> dict:
+    """Region codes are upper-cased and checked against ``grants.regions`` where that
+    catalogue knows the country."""
+    typed = list(dict.fromkeys(str(c).strip() for c in rule.get("regions", ()) if str(c).strip()))
+    codes = list(dict.fromkeys(c.upper() for c in typed))
+    if not codes:
+        raise ProgrammeRefused([("rule_regions", _("List at least one region code, like TN-73 or GB-LND"))])
+    unknown = [c for c in typed if not _known_region(c.upper())]
+    if unknown:
+        raise ProgrammeRefused([("rule_regions", _(
+            "${codes}: not a region code we know. Use ISO 3166-2 codes such as TN-73 (Kébili) or GB-HRW",
+            mapping={"codes": ", ".join(unknown)}))])
+    return {"kind": "region_in", "regions": codes}
+
+
+def amount_within_max_rule(rule: dict) -> dict:
+    entry = {"kind": "amount_within_max"}
+    if rule.get("max_minor") is not None:
+        maximum = rule["max_minor"]
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 0:
+            raise ProgrammeRefused([("eligibility_rules",
+                                     _("The maximum amount must be a whole number of minor units"))])
+        entry["max_minor"] = maximum
+    return entry
+
+
+def required_attachments_rule(rule: dict) -> dict:
+    """Attachment kinds are lower-case slugs."""
+    kinds = list(dict.fromkeys(str(k).strip().lower().replace(" ", "_") for k in rule.get("attachments", ())
+                               if str(k).strip()))
+    if not kinds:
+        raise ProgrammeRefused([("rule_attachments", _("List at least one kind of attachment, like budget"))])
+    bad = [k for k in kinds if not k.replace("_", "").replace("-", "").isalnum() or len(k) > 60]
+    if bad:
+        raise ProgrammeRefused([("rule_attachments", _(
+            "Name attachment kinds with letters, digits and underscores, like registration_certificate "
+            "(not “${kinds}”)", mapping={"kinds": ", ".join(bad)}))])
+    return {"kind": "required_attachments", "attachments": kinds}
 
 
 def _known_region(code: str) -> bool:
@@ -485,11 +574,14 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
                   tiers=tier_specs, application_form_version=version, rubric_id=rubric_id)
     problems = _check_round_values(programme, values)
     try:
-        rules = normalise_eligibility_rules(eligibility_rules)
+        rules = normalise_eligibility_rules(eligibility_rules, _rule_kinds(registry, programme))
     except ProgrammeRefused as refused:
         problems += refused.problems
         rules = []
+    problems += _rubric_problems(dbsession, registry, programme, rubric_id)
     _refuse_if(problems)
+    if rubric_id is None:
+        rubric_id = _plugin_rubric_id(dbsession, registry, programme)
     rnd = Round(programme=programme, title=title.strip(), timezone=timezone, opens_at=opens_at,
                 closes_at=closes_at, application_form_version=version, rubric_id=rubric_id,
                 blind_review=bool(blind_review), eligibility_rules=rules)
@@ -497,6 +589,25 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     return rnd
+
+
+def _rubric_problems(dbsession: Session, registry, programme: Programme, rubric_id) -> list:
+    """A rubric that does not exist, or that a plugin the programme does not use brought."""
+    from grants.review.services import rubric_refusal
+
+    if not isinstance(rubric_id, int) or isinstance(rubric_id, bool):
+        return []  # _check_round_values says why
+    reason = rubric_refusal(dbsession, registry, programme, rubric_id)
+    return [("rubric_id", reason)] if reason else []
+
+
+def _plugin_rubric_id(dbsession: Session, registry, programme: Programme) -> int | None:
+    """The default rubric of a plugin the programme uses (config.add_rubric), or None: a
+    round naming no rubric is scored with the general one."""
+    from grants.review.services import plugin_default_rubric
+
+    rubric = plugin_default_rubric(dbsession, registry, programme) if programme.plugins else None
+    return rubric.id if rubric is not None else None
 
 
 def _by_size(tiers: Sequence[TierSpec]) -> list[TierSpec]:
@@ -517,14 +628,24 @@ def _same(rnd: Round, name: str, value) -> bool:
     return getattr(rnd, name) == value
 
 
-def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
+def _rule_kinds(registry, programme: Programme) -> dict:
+    """The eligibility rule kinds rounds of ``programme`` may declare (the request's
+    registry when none is given)."""
+    from grants.applications.eligibility import kinds_for
+
+    return kinds_for(registry, programme)
+
+
+def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) -> Round:
     """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
     tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
     application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
     the time zone change only while the round is in draft: applicants rely on them once it
     is open.  The form version may also change while the round is open — new applications
     take the new version, those already made keep theirs (``Application.form_version``) —
-    and no longer once it has closed.  Refusals change nothing."""
+    and no longer once it has closed.  ``registry`` says which eligibility rule kinds the
+    programme's plugins add (the current request's when not given).  Refusals change
+    nothing."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
@@ -533,13 +654,14 @@ def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
     problems = []
     if "eligibility_rules" in changes:
         try:
-            changes["eligibility_rules"] = normalise_eligibility_rules(changes["eligibility_rules"])
+            changes["eligibility_rules"] = normalise_eligibility_rules(changes["eligibility_rules"],
+                                                                       _rule_kinds(registry, rnd.programme))
         except ProgrammeRefused as refused:
             problems += refused.problems
             del changes["eligibility_rules"]
     changed = {k: v for k, v in changes.items() if not _same(rnd, k, v)}
-    locked = [] if rnd.state == "draft" else [n for n in LOCKED_AFTER_DRAFT if n in changed]
-    if rnd.state not in ("draft", "open"):
+    locked = [] if means(rnd, "draft") else [n for n in LOCKED_AFTER_DRAFT if n in changed]
+    if not means(rnd, "draft", "open"):
         locked += [n for n in LOCKED_AFTER_OPEN if n in changed]
     if locked:
         _refuse_if([(name, _locked(name)) for name in locked])
@@ -549,6 +671,8 @@ def update_round(dbsession: Session, rnd: Round, **changes) -> Round:
     if "tiers" in changed or "budget" in changed:
         merged["tiers"] = changed.get("tiers", [_tier_spec(t) for t in rnd.tiers])
     problems += _check_round_values(rnd.programme, merged)
+    if "rubric_id" in changed:
+        problems += _rubric_problems(dbsession, registry, rnd.programme, changed["rubric_id"])
     _refuse_if(problems)
     for name, value in changed.items():
         if name == "tiers":
@@ -624,9 +748,15 @@ def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
     order: list[str] = []
     titles: dict[str, Any] = {}
     if registry is not None:
+        # The states of the workflows this round's applications run (a variant may add some).
         workflows = workflows_of(registry)
-        for version in workflows.versions(Application.__workflow__):
-            for state in workflows.get(Application.__workflow__, version).definition.states.values():
+        used = dbsession.execute(select(Application.workflow_id, Application.workflow_version).distinct()
+                                 .where(Application.round_id == rnd.id)).all()
+        keys = [(wf_id, version) for wf_id, version in sorted(used) if (wf_id, version) in workflows]
+        chosen = workflow_chosen_at(rnd, Application.__workflow__)
+        keys += [(chosen, v) for v in workflows.versions(chosen)]
+        for key in keys or [(Application.__workflow__, v) for v in workflows.versions(Application.__workflow__)]:
+            for state in workflows.get(*key).definition.states.values():
                 if state.id not in titles:
                     order.append(state.id)
                     titles[state.id] = state.title

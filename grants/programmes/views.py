@@ -13,6 +13,7 @@ from sqlalchemy import select
 from grants.concurrency import Difference, editing, editing_form, render_as_typed, with_version
 from grants.forms import flash_done, form_failed, make_form, refusal_failure
 from grants.i18n import _, format_datetime, translate
+from grants.lifecycle.meanings import means
 from grants.lifecycle.views import object_page
 from grants.money import Money, MoneyBag, MoneyError, format_money, parse_money
 from grants.resources import ProgrammesContainer, RoundsContainer
@@ -23,6 +24,7 @@ from .forms import (
     EDITABLE_AFTER_DRAFT,
     EDITABLE_WHILE_OPEN,
     CONTRIBUTION_FIELDS,
+    FORM_RULE_KINDS,
     ROUND_FIELDS,
     ContributionSchema,
     ProgrammeSchema,
@@ -90,7 +92,7 @@ def programmes_list(context, request):
 
 def _programme_form(request):
     return make_form(request, ProgrammeSchema(), "programme", _("Create the programme"),
-                     bind={"plugins_available": services.installed_plugins()})
+                     bind={"plugins_available": services.enabled_plugins_of(request.registry)})
 
 
 @view_config(context=ProgrammesContainer, name="new", renderer=T + "programme_form.pt",
@@ -105,7 +107,8 @@ def programme_new(context, request):
         return _failed(request, failure)
     try:
         programme = services.create_programme(request.dbsession, title=data["title"], currency=data["currency"],
-                                              description=data["description"], plugins=sorted(data["plugins"]))
+                                              description=data["description"], plugins=sorted(data["plugins"]),
+                                              registry=request.registry)
         if data["lead_funder"]:
             funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
                                                    identifier=data["lead_funder_identifier"],
@@ -122,10 +125,14 @@ def programme_new(context, request):
 
 @view_config(context=Programme, renderer=T + "programme.pt", permission=Permission.ProgrammesProgrammeView)
 def programme_page(context, request):
+    from grants.reporting.public import withheld_funder_ids
+
     rounds = [r for r in context.rounds if request.has_permission(Permission.ProgrammesRoundView, r)]
     totals = services.programme_totals(request.dbsession, context)
     visible = {r.id for r in rounds}
     rounds_container = context["rounds"]
+    can_manage = bool(request.has_permission(Permission.ProgrammesProgrammeManage, context))
+    hidden = withheld_funder_ids(context)
     return {
         "programme": context,
         "rounds": rounds,
@@ -134,7 +141,11 @@ def programme_page(context, request):
         "contributions": [c for c in context.contributions if c.round_id is None or c.round_id in visible],
         "roles": dict(_role_titles()),
         "money": money_formatter(request),
-        "can_manage": bool(request.has_permission(Permission.ProgrammesProgrammeManage, context)),
+        # The page is public: a funder a round hides is "Another funder" to all but those
+        # who manage the programme, who see the name marked as hidden.
+        "withheld": set() if can_manage else hidden,
+        "hidden_publicly": hidden,
+        "can_manage": can_manage,
         "can_add_round": bool(request.has_permission(Permission.ProgrammesRoundManage, rounds_container)),
         "new_round_url": request.resource_url(rounds_container, "new"),
     }
@@ -278,8 +289,8 @@ def _round_current(rnd) -> dict:
 
 @view_config(context=Round, name="edit", renderer=T + "round_form.pt", permission=Permission.ProgrammesRoundManage)
 def round_edit(context, request):
-    draft = context.state == "draft"
-    editable = EDITABLE_WHILE_OPEN if context.state == "open" else EDITABLE_AFTER_DRAFT
+    draft = means(context, "draft")
+    editable = EDITABLE_WHILE_OPEN if means(context, "open") else EDITABLE_AFTER_DRAFT
     form = _round_form(request, context.programme, editable_only=not draft, editable=editable,
                        button=_("Save the round"), rnd=context)
     extra = {"programme": context.programme, "rnd": context, "editable_only": not draft}
@@ -294,9 +305,13 @@ def round_edit(context, request):
     problems += _unknown_form_version(request, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
+    if "eligibility_rules" in values:
+        # Rules of kinds this form does not show (a plugin's) are kept as they are.
+        values["eligibility_rules"] += [rule for rule in context.eligibility_rules or ()
+                                        if rule.get("kind") not in FORM_RULE_KINDS]
     try:
         with editing_form(request, context, form, data, stored=lambda: _round_current(context)):
-            services.update_round(request.dbsession, context, **values)
+            services.update_round(request.dbsession, context, registry=request.registry, **values)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
@@ -305,7 +320,7 @@ def round_edit(context, request):
 
 
 def _tier_page(request, rnd, form_html, errors=()):
-    return _page(request, form_html, errors, rnd=rnd, programme=rnd.programme, draft=rnd.state == "draft")
+    return _page(request, form_html, errors, rnd=rnd, programme=rnd.programme, draft=means(rnd, "draft"))
 
 
 @view_config(context=Round, name="tiers", renderer=T + "tiers.pt", permission=Permission.ProgrammesRoundManage)
@@ -314,7 +329,7 @@ def round_tiers(context, request):
     form = make_form(request, with_version(TierSchema(), context), "tier", _("Add the tier"),
                      bind={"currency": context.programme.currency})
     if request.method != "POST":
-        return _tier_page(request, context, form.render() if context.state == "draft" else "")
+        return _tier_page(request, context, form.render() if means(context, "draft") else "")
     try:
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
@@ -368,7 +383,10 @@ def round_tier_remove(context, request):
 
 def describe_rules(request, rnd) -> list[str]:
     """The round's eligibility rules as sentences in the page's language."""
+    from grants.applications.eligibility import localised, rule_kinds
+
     locale = request.locale_name
+    kinds = rule_kinds(request.registry)
     out = []
     for rule in rnd.eligibility_rules or ():
         kind = rule.get("kind")
@@ -385,6 +403,14 @@ def describe_rules(request, rnd) -> list[str]:
         elif kind == "required_attachments":
             out.append(_("Every application must include: ${kinds}",
                          mapping={"kinds": ", ".join(rule.get("attachments", ()))}))
+        else:  # a plugin's kind says what it asks, else its name
+            found = kinds.get(kind)
+            if found is None:
+                out.append(str(kind))
+            elif found.describe is not None:
+                out.append(localised(found.describe(rule, rnd, locale), locale))
+            else:
+                out.append(found.title)
     return [translate(request, m) for m in out]
 
 
@@ -419,7 +445,7 @@ def round_page(context, request):
         money=money_formatter(request),
         can_manage=bool(request.has_permission(Permission.ProgrammesRoundManage, context)),
         can_see_evaluation=bool(request.has_permission(Permission.MelDataView, context)),
-        draft=context.state == "draft",
+        draft=means(context, "draft"),
         roles=dict(_role_titles()),
     )
     return page

@@ -52,7 +52,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import spreadsheet
+from grants.lifecycle.meanings import means
 from grants.money import Money
+from grants.reporting.public import withheld_funder_ids
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 SCHEMA_VERSION = "1.4"
@@ -86,6 +88,7 @@ class OrgRef:
     kind: str = ""
     charity_number: str = ""
     company_number: str = ""
+    funder_id: int | None = None  # the funder it names (None: an organisation, or a funder withheld)
 
 
 def _today(now: dt.datetime | None) -> dt.datetime:
@@ -108,8 +111,9 @@ def organisation_identifier(org, prefix: str) -> OrgRef:
 
 def _funder_ref(funder, prefix: str) -> OrgRef:
     if funder.identifier:
-        return OrgRef(funder.identifier, funder.name, not funder.identifier.startswith("360G-"), funder.kind)
-    return OrgRef(f"{prefix}-FUNDER-{funder.id}", funder.name, False, funder.kind)
+        return OrgRef(funder.identifier, funder.name, not funder.identifier.startswith("360G-"), funder.kind,
+                      funder_id=funder.id)
+    return OrgRef(f"{prefix}-FUNDER-{funder.id}", funder.name, False, funder.kind, funder_id=funder.id)
 
 
 def round_funders(rnd) -> list[OrgRef]:
@@ -118,7 +122,7 @@ def round_funders(rnd) -> list[OrgRef]:
     from grants.programmes.models import CO_FUNDER, LEAD
 
     prefix = rnd.programme.grant_id_prefix
-    hidden = set(rnd.hidden_funder_ids or ())
+    hidden = withheld_funder_ids(rnd)
     order = {LEAD: 0, CO_FUNDER: 1}
     contributions = sorted((c for c in rnd.programme.contributions
                             if c.role in order and c.round_id in (rnd.id, None)),
@@ -141,7 +145,7 @@ def round_funders(rnd) -> list[OrgRef]:
 def match_note(rnd) -> str | None:
     """"Match funded: Google.org matched Mayor's Office…" when money in the round (or the
     whole programme) matches another funder's; hidden funders stay unnamed."""
-    hidden = set(rnd.hidden_funder_ids or ())
+    hidden = withheld_funder_ids(rnd)
     pairs = []
     for c in rnd.programme.contributions:
         if c.round_id in (rnd.id, None) and c.matches_funder_id is not None and c.contribution is not None:
@@ -209,9 +213,11 @@ def _publisher(registry, awards) -> dict:
         if settings.get("grants.publisher_identifier"):
             found["identifier"] = settings["grants.publisher_identifier"]
         return found
+    # The publisher speaks for the whole file: not a funder that any of its rounds hides.
+    hidden = set().union(*(withheld_funder_ids(award.round) for award in awards))
     for award in awards:
         for ref in round_funders(award.round):
-            if ref.name != ANOTHER_FUNDER:
+            if ref.funder_id is not None and ref.funder_id not in hidden:
                 return {"name": ref.name, "identifier": ref.id}
     return {"name": "grants"}
 
@@ -414,7 +420,7 @@ def _reporting_org(registry, rnd) -> OrgRef:
                       True, settings.get("grants.iati.reporting_org_type", "90"))
     from grants.programmes.models import LEAD
 
-    hidden = set(rnd.hidden_funder_ids or ())
+    hidden = withheld_funder_ids(rnd)
     for c in rnd.programme.contributions:
         if c.role == LEAD and c.funder.identifier and c.funder_id not in hidden:
             return OrgRef(c.funder.identifier, c.funder.name, True, c.funder.kind)
@@ -481,7 +487,7 @@ def _results(dbsession: Session, activity, award):
     reports = list(dbsession.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)))
     targets = {(t.indicator_id, t.report_id): t.value for t in dbsession.scalars(
         select(IndicatorTarget).where(IndicatorTarget.indicator_id.in_([i.id for i in indicators])))}
-    accepted = {r.id for r in reports if r.state == "accepted"}
+    accepted = {r.id for r in reports if means(r, "accepted")}
     actuals: dict[tuple[int, int], list] = {}
     if accepted:
         for v in dbsession.scalars(select(IndicatorValue).where(IndicatorValue.report_id.in_(accepted),
@@ -569,7 +575,7 @@ def iati_activity(dbsession: Session, registry, award, disbursements, *, now: dt
     if award.starts_on <= now.date():
         ET.SubElement(activity, "activity-date", {"iso-date": award.starts_on.isoformat(), "type": "2"})
     ET.SubElement(activity, "activity-date", {"iso-date": award.ends_on.isoformat(), "type": "3"})
-    actual_end = award.ended_on or (award.ends_on if award.state == "closed" else None)
+    actual_end = award.ended_on or (award.ends_on if means(award, "closed") else None)
     if actual_end is not None:
         ET.SubElement(activity, "activity-date", {"iso-date": actual_end.isoformat(), "type": "4"})
     if award.organisation.country:

@@ -16,8 +16,12 @@ of charts).  When exactly one cell of a breakdown is suppressed and its total is
 the next-smallest cell is suppressed too, so that the hidden one cannot be worked out by
 subtraction.
 
-A funder in ``rnd.hidden_funder_ids`` (donor-perception risk, DOMAIN.md §3) keeps its
-money on the page but loses its name: its :class:`FunderLine` has ``name=None``.
+A funder in ``rnd.hidden_funder_ids`` keeps its money on the page but loses its name:
+its :class:`FunderLine` has ``name=None``.  Being seen to take a particular donor's money
+can change how a community sees a prevention programme, so a round may leave a funder
+unnamed in public.  :func:`withheld_funder_ids` says which names each public place leaves
+out: a round's pages and the exports follow the round's choice, and the programme's page,
+which covers every round, leaves out a funder that any of its rounds hides.
 
 Services::
 
@@ -36,12 +40,14 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.lifecycle.meanings import history_reached, state_means
 from grants.money import Money, MoneyBag
 from grants.workflow import ProblemsRefused
 
-#: The funnel's stages, in order, and the application state whose reaching each counts.
+#: The funnel's stages, in order, and what the application state whose reaching each
+#: counts means (grants.lifecycle.meanings; "funded" counts awards).
 STAGES = ("applied", "eligible", "incubated", "funded")
-STAGE_STATES = {"applied": "submitted", "eligible": "eligible", "incubated": "incubation"}
+STAGE_MEANINGS = {"applied": "submitted", "eligible": "eligible", "incubated": "incubation"}
 #: The key of organisations that gave no region, in the funnel by region.
 NO_REGION = ""
 #: What a public report may set its threshold to: 1 would hide nothing.
@@ -210,6 +216,8 @@ class PublicReport:
     evaluation: EvaluationText | None
     stages: tuple[str, ...] = STAGES
     notes: list = field(default_factory=list)
+    #: The sections the programme's plugins add (:func:`add_report_section`), with their tables.
+    sections: list["SectionContent"] = field(default_factory=list)
 
     @property
     def any_suppressed(self) -> bool:
@@ -232,7 +240,7 @@ def public_report(dbsession: Session, registry, rnd, *, locale: str | None = Non
     funders, committed, matching = _funders(rnd)
     grants, awarded, disbursed = _grants(dbsession, registry, rnd)
     evaluation = _evaluation(dbsession, rnd)
-    return PublicReport(
+    report = PublicReport(
         round_id=rnd.id, round_title=rnd.title, programme_title=rnd.programme.title,
         published_at=rnd.report_published_at, threshold=threshold,
         funnel=funnel, by_region=by_region, regions_known=regions_known,
@@ -242,6 +250,75 @@ def public_report(dbsession: Session, registry, rnd, *, locale: str | None = Non
         surveys=_surveys(dbsession, rnd, threshold, locale),
         evaluation=evaluation,
     )
+    report.sections = [SectionContent(section, section.rows(dbsession, rnd, report) if section.rows else None)
+                       for section in report_sections(registry, rnd.programme)]
+    return report
+
+
+# -- sections that plugins add --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionTable:
+    """What a section's ``rows`` function returns: column headings, then rows whose first
+    value labels the row.  Values are :class:`Cell` (suppressed where small: use
+    :func:`suppress` or :func:`single` with ``report.threshold``), Money, numbers or text;
+    headings and labels may be TranslationStrings."""
+
+    columns: Sequence
+    rows: Sequence[Sequence]
+    caption: object = None
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section a plugin adds to its programmes' public round reports: a title and
+    ``rows(dbsession, rnd, report) -> SectionTable`` (drawn as a table), a page template
+    (an asset spec, rendered with the report page's values and ``section``, the
+    :class:`SectionContent`), or both (the template draws ``section.table`` itself)."""
+
+    name: str
+    title: object
+    origin: str
+    rows: object = None
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class SectionContent:
+    section: ReportSection
+    table: SectionTable | None
+
+
+SECTIONS_KEY = "grants.report_sections"
+
+
+def add_report_section(config, name: str, title, rows=None, template: str | None = None) -> None:
+    """The directive ``config.add_report_section``: a section of the public round report,
+    shown after the surveys on the reports of programmes that use the plugin (every
+    programme's, for grants' own): ``rows``, ``template`` or both (see
+    :class:`ReportSection`).  Remember that the report is public: aggregates only, small
+    counts suppressed."""
+    from grants.plugins import PluginError, current_plugin, register_change
+
+    if rows is None and template is None:
+        raise PluginError(f"report section {name!r}: give rows=, template= or both")
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise PluginError(f"report section {name!r}: name it with letters, digits, “_” or “-”")
+    section = ReportSection(name, title, current_plugin(config), rows,
+                            config.absolute_asset_spec(template) if template else None)
+    register_change(config, ("grants:report-section", name), f"add report section {name!r}",
+                    lambda: config.registry.setdefault(SECTIONS_KEY, []).append(section))
+
+
+def report_sections(registry, programme) -> list[ReportSection]:
+    """The sections added to the reports of ``programme``, in the order they were added."""
+    from grants.plugins import in_scope
+
+    registry = getattr(registry, "app_registry", None) or registry
+    found = registry.get(SECTIONS_KEY) if registry is not None and hasattr(registry, "get") else None
+    plugins = getattr(programme, "plugins", None) or ()
+    return [s for s in found or () if in_scope(s.origin, plugins)]
 
 
 def _award_query(rnd):
@@ -253,10 +330,9 @@ def _award_query(rnd):
 def _funnel_counts(dbsession, registry, rnd) -> dict[str, int]:
     """Applications that ever reached each stage (from the history), and the awards made."""
     from grants.awards.models import Award
-    from grants.programmes.services import round_funnel
 
-    reached = dict(round_funnel(dbsession, rnd, registry).reached)
-    counts = {stage: reached.get(state, 0) for stage, state in STAGE_STATES.items()}
+    counts = {stage: dbsession.scalar(select(func.count()).select_from(_stage_ids(rnd, stage).distinct().subquery()))
+              for stage in STAGE_MEANINGS}
     counts["funded"] = dbsession.scalar(select(func.count(Award.id)).where(Award.round_id == rnd.id)) or 0
     return counts
 
@@ -271,7 +347,7 @@ def _stage_ids(rnd, stage):
         return select(Award.application_id).where(Award.round_id == rnd.id)
     return (select(HistoryEntry.object_id)
             .where(HistoryEntry.object_type == Application.__tablename__,
-                   HistoryEntry.to_state == STAGE_STATES[stage],
+                   history_reached("application", STAGE_MEANINGS[stage]),
                    HistoryEntry.object_id.in_(select(Application.id).where(Application.round_id == rnd.id))))
 
 
@@ -313,7 +389,7 @@ def _funders(rnd):
     """Lead and co-funders' contributions to this round, then to the whole programme."""
     from grants.programmes.models import CO_FUNDER, LEAD
 
-    hidden = set(rnd.hidden_funder_ids or ())
+    hidden = withheld_funder_ids(rnd)
     mine = [c for c in rnd.programme.contributions
             if c.role in (LEAD, CO_FUNDER) and c.round_id in (rnd.id, None)]
     order = {LEAD: 0, CO_FUNDER: 1}
@@ -401,7 +477,7 @@ def _indicators(dbsession, rnd, threshold: int) -> list[IndicatorLine]:
             select(IndicatorValue, Report.period_end, Report.number)
             .join(Report, Report.id == IndicatorValue.report_id)
             .where(IndicatorValue.indicator_id.in_(ids), IndicatorValue.cell == "",
-                   IndicatorValue.value.is_not(None), Report.state == "accepted")
+                   IndicatorValue.value.is_not(None), state_means(Report, "accepted"))
             .order_by(Report.period_end, Report.number)):
         results[value.indicator_id] = value.value
     groups: dict[str, list] = {}
@@ -487,6 +563,16 @@ def programme_funders(rnd) -> list:
         if c.round_id in (rnd.id, None):
             seen.setdefault(c.funder_id, c.funder)
     return list(seen.values())
+
+
+def withheld_funder_ids(obj) -> set[int]:
+    """The funders whose names public pages about ``obj`` (a round or a programme) leave
+    out, as "Another funder": the round's choice; for a programme, every funder any of its
+    rounds hides, since the programme's page speaks for all of them."""
+    rounds = getattr(obj, "rounds", None)
+    if rounds is None:
+        return set(obj.hidden_funder_ids or ())
+    return {funder_id for rnd in rounds for funder_id in rnd.hidden_funder_ids or ()}
 
 
 def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,

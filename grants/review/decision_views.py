@@ -15,13 +15,14 @@ from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, translate
+from grants.lifecycle.meanings import means
 from grants.programmes.models import Round
 from grants.programmes.views import money_formatter
 from grants.security import Permission
 
 from . import decisions, scoring
 from .forms import ModerationSchema, OverrideSchema, RoundDecisionSchema
-from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGE_STATES, STAGES
+from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGE_MEANINGS, STAGES
 
 T = "grants.templates:review/"
 
@@ -218,7 +219,7 @@ def _state_titles(request) -> dict:
 
 
 def _stage_of(application) -> str:
-    return PROPOSAL_STAGE if application.state == STAGE_STATES[PROPOSAL_STAGE] else APPLICATION_STAGE
+    return PROPOSAL_STAGE if means(application, STAGE_MEANINGS[PROPOSAL_STAGE]) else APPLICATION_STAGE
 
 
 @view_config(context=Application, name="moderate", renderer=T + "moderate.pt",

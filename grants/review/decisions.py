@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session
 
 from grants.applications.models import Application
 from grants.i18n import _
+from grants.lifecycle.meanings import means
 from grants.lifecycle.services import WorkflowService, workflows_of
 from grants.money import Money
 from grants.programmes.models import Round
@@ -68,7 +69,7 @@ from .services import stage_applications
 from .models import (
     APPLICATION_STAGE,
     PROPOSAL_STAGE,
-    STAGE_STATES,
+    STAGE_MEANINGS,
     STAGES,
     Decision,
     Review,
@@ -277,7 +278,7 @@ def moderate(db: Session, application: Application, user, *, score_after: Decima
     elif score != score.quantize(_MODERATION_QUANTUM):
         problems.append(("score_after", _("Enter the moderated score with at most 3 decimal places, like 3.25.")))
     row = None
-    if application.state != STAGE_STATES[stage]:
+    if not means(application, STAGE_MEANINGS[stage]):
         problems.append((None, _("“${application}” is not being reviewed at this stage, so its score cannot be "
                                  "moderated.", mapping={"application": applicant_label(application)})))
     else:
@@ -611,7 +612,7 @@ def round_decisions(db: Session, rnd: Round, *, stage: str | None = None) -> lis
 
 
 __all__ = [
-    "STAGE_STATES", "DECLINE_TRIGGERS", "SELECT_TRIGGERS", "DecisionRefused", "RankingRow", "RoundDecisions",
+    "STAGE_MEANINGS", "DECLINE_TRIGGERS", "SELECT_TRIGGERS", "DecisionRefused", "RankingRow", "RoundDecisions",
     "RoundRanking", "SuggestedSelection", "applicant_label", "decide", "decide_round", "decisions_for", "moderate",
     "override_selection", "round_decisions", "round_ranking", "suggested_selection",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, UTCDateTime
@@ -26,8 +26,9 @@ def _now() -> dt.datetime:
 #: Review happens in stages: the first application, then (after incubation) the full proposal.
 APPLICATION_STAGE, PROPOSAL_STAGE = "application", "proposal"
 STAGES = (APPLICATION_STAGE, PROPOSAL_STAGE)
-#: The application's workflow state while it is reviewed (and competes) at each stage.
-STAGE_STATES = {APPLICATION_STAGE: "eligible", PROPOSAL_STAGE: "proposal_submitted"}
+#: What an application's state means while it is reviewed (and competes) at each stage
+#: (grants.lifecycle.meanings): "eligible" and "proposal_submitted" in the shipped workflow.
+STAGE_MEANINGS = {APPLICATION_STAGE: "application_review", PROPOSAL_STAGE: "proposal_review"}
 
 
 class Rubric(Base):
@@ -80,7 +81,7 @@ class ReviewAssignment(Base):
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     declared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     conflict: Mapped[bool | None] = mapped_column(Boolean)
-    conflict_reason: Mapped[str] = mapped_column(Text, default="")
+    conflict_reason: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
 
     application = relationship("Application")
     reviewer = relationship("User", foreign_keys=[reviewer_id])
@@ -124,7 +125,7 @@ class ScoreModeration(Base):
     stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
     score_before: Mapped[str] = mapped_column(String(20))
     score_after: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(2000))  # grants.text.NOTE_MAX
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -143,7 +144,7 @@ class SelectionOverride(Base):
     stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(10))  # scoring.OverrideAction
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(2000))  # grants.text.NOTE_MAX
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -159,7 +160,7 @@ class Decision(Base):
     stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
     outcome: Mapped[str] = mapped_column(String(40))  # the trigger: incubate, select, decline, not_fund, …
     to_state: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
     funder_reference: Mapped[str] = mapped_column(String(100), default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

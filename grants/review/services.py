@@ -9,10 +9,11 @@ about (``None`` for the request as a whole).  The arithmetic of scores lives in
 
 Rubrics::
 
-    rubric = bladi_rubric(db)                     # the default, made once
+    rubric = default_rubric(db)                   # the general rubric, made once
     rubric = create_rubric(db, "Call 4", [{"id": "need", "title": "Need", "weight": "2",
                                            "labels": {"1": "…", "2": "…", "3": "…", "4": "…", "5": "…"}}])
-    rubric_for(db, rnd)                           # the round's (Round.rubric_id), else the default
+    rubric_for(db, rnd)                           # the round's (Round.rubric_id), else the general one
+    registered_rubric(db, registry, "My Fund")    # one a plugin offers (config.add_rubric), stored once
 
 Reviewers, invited to a round, accept or decline::
 
@@ -54,13 +55,14 @@ from translationstring import TranslationString
 from grants.accounts.models import Membership, User
 from grants.applications.models import Application
 from grants.i18n import _
+from grants.lifecycle.meanings import means, state_means
 from grants.programmes.models import Round
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
 from grants.lifecycle.services import holds_permission
 
 from . import scoring
-from .models import (APPLICATION_STAGE, STAGE_STATES, STAGES, Review, ReviewAssignment,
+from .models import (APPLICATION_STAGE, STAGE_MEANINGS, STAGES, Review, ReviewAssignment,
                      RoundReviewer, Rubric)
 
 #: How many reviewers an application is expected to have when nothing says otherwise.
@@ -91,47 +93,93 @@ def _check_stage(stage: str) -> None:
 
 def stage_of(application: Application) -> str | None:
     """The review stage an application is in now, or None when it is not being reviewed."""
-    return next((stage for stage, state in STAGE_STATES.items() if application.state == state), None)
+    return next((stage for stage, meaning in STAGE_MEANINGS.items() if means(application, meaning)), None)
 
 
 # -- rubrics ----------------------------------------------------------------------------------
 
 
-#: The default rubric: what BLADI's committee weighed.  Stored in English; pages show each
-#: title and label through the catalogue, so the default reads in the reviewer's language.
-BLADI_RUBRIC_TITLE = "BLADI — first-stage review"
-BLADI_CRITERIA = [
-    {"id": "relevance", "title": _("Relevance to local needs"), "weight": "3", "labels": {
-        "1": _("Does not address a local need"),
-        "2": _("Addresses a need only loosely"),
-        "3": _("Addresses a real local need"),
-        "4": _("Addresses a pressing, well-evidenced local need"),
-        "5": _("Addresses a pressing need, evidenced and voiced by the community itself")}},
+#: The default rubric: what a selection committee usually weighs, for programmes whose
+#: plugins bring none (``config.add_rubric``).  Stored in English; pages show each title and
+#: label through the catalogue, so it reads in the reviewer's language.
+GENERAL_RUBRIC_TITLE = "General review"
+GENERAL_CRITERIA = [
+    {"id": "relevance", "title": _("Relevance to the programme's aims"), "weight": "3", "labels": {
+        "1": _("Does not address the programme's aims"),
+        "2": _("Touches the programme's aims only loosely"),
+        "3": _("Addresses a real need the programme is for"),
+        "4": _("Addresses a pressing, well-evidenced need the programme is for"),
+        "5": _("Addresses a pressing need, evidenced and voiced by the people concerned")}},
     {"id": "feasibility", "title": _("Feasibility of the plan"), "weight": "2", "labels": {
         "1": _("The plan cannot be carried out as written"),
         "2": _("Major gaps in the plan, timetable or budget"),
         "3": _("A workable plan with some gaps"),
         "4": _("A clear, realistic plan, timetable and budget"),
         "5": _("A clear, realistic plan with its risks foreseen and managed")}},
+    {"id": "value_for_money", "title": _("Value for money"), "weight": "2", "labels": {
+        "1": _("Costs are unjustified or unclear"),
+        "2": _("Costs are high for what is achieved"),
+        "3": _("Reasonable costs"),
+        "4": _("Good value: costs are justified and modest"),
+        "5": _("Excellent value: much achieved for the cost")}},
     {"id": "capacity", "title": _("Organisational capacity"), "weight": "2", "labels": {
         "1": _("No sign the organisation can deliver it"),
         "2": _("Little experience or means for this work"),
         "3": _("Some relevant experience and means"),
         "4": _("Proven experience and the people to deliver it"),
         "5": _("A strong track record in this very kind of work")}},
-    {"id": "participation", "title": _("Community participation"), "weight": "2", "labels": {
-        "1": _("The community is not involved"),
-        "2": _("The community is informed but not involved"),
-        "3": _("The community is consulted"),
-        "4": _("The community takes part in running the project"),
-        "5": _("The community leads the project and its decisions")}},
-    {"id": "value", "title": _("Value for money"), "weight": "1", "labels": {
-        "1": _("Costs are unjustified or unclear"),
-        "2": _("Costs are high for what is achieved"),
-        "3": _("Reasonable costs"),
-        "4": _("Good value: costs are justified and modest"),
-        "5": _("Excellent value: much achieved for the cost")}},
+    {"id": "sustainability", "title": _("Sustainability"), "weight": "1", "labels": {
+        "1": _("Nothing will remain when the grant ends"),
+        "2": _("Little will remain when the grant ends"),
+        "3": _("Some results will last, with no plan to keep them"),
+        "4": _("A credible plan to keep the results going"),
+        "5": _("Results that will last, with the people and means already found")}},
 ]
+
+
+@dataclass(frozen=True)
+class RubricSpec:
+    """A rubric a plugin offers its programmes (``config.add_rubric``); stored as a
+    :class:`Rubric` row the first time it is used (:func:`registered_rubric`)."""
+
+    title: str
+    criteria: tuple
+    origin: str = ""
+    default: bool = False
+
+
+def rubric_specs(registry) -> dict[str, RubricSpec]:
+    """The rubrics plugins registered, by title."""
+    return registry.setdefault("grants.rubrics", {})
+
+
+def add_rubric(config, title: str, criteria, default: bool = False) -> None:
+    """Offer a review rubric to the programmes that use the plugin.
+
+    ``criteria`` is a list like :data:`GENERAL_CRITERIA`: ``{"id", "title", "weight",
+    "labels": {"1": …, "5": …}}``, titles and labels in English, as messages of the
+    ``grants`` domain that the plugin's catalogs translate (``config.add_translations``).
+    The criteria are checked when the plugin is included.  ``title`` names the rubric (it
+    must be unique: two plugins registering one title conflict).  The rubric is stored the
+    first time it is used; rounds of the plugin's programmes may name it
+    (``Round.rubric_id``), rounds of other programmes may not.  ``default=True`` gives it to
+    every new round of those programmes that names no rubric (instead of the general
+    rubric); a programme cannot use two plugins that each bring a default rubric."""
+    from pyramid.exceptions import ConfigurationError
+
+    from grants.plugins import current_plugin, register_change, scoped_claim
+
+    title = str(title).strip()
+    stored, problems = _clean_criteria(criteria)
+    if not title or problems:
+        reasons = "; ".join(str(reason) for _field, reason in problems) or "it needs a title"
+        raise ConfigurationError(f"rubric {title!r}: {reasons}")
+    spec = RubricSpec(title=title, criteria=tuple(stored), origin=current_plugin(config), default=bool(default))
+    register_change(config, ("grants:rubric", title), f"add the rubric {title!r}",
+                    lambda: rubric_specs(config.registry).__setitem__(title, spec))
+    if default:
+        scoped_claim(config, ("grants:rubric-default",), "make their rubric the default rubric")
+        register_change(config, ("grants:rubric-default", spec.origin), f"make {title!r} the default rubric", None)
 
 
 def _clean_criteria(criteria: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list]:
@@ -192,21 +240,78 @@ def create_rubric(dbsession: Session, title: str, criteria: Sequence[Mapping[str
     return rubric
 
 
-def bladi_rubric(dbsession: Session) -> Rubric:
-    """The default rubric (:data:`BLADI_CRITERIA`), created the first time it is asked for."""
-    rubric = dbsession.scalars(select(Rubric).where(Rubric.title == BLADI_RUBRIC_TITLE).order_by(Rubric.id)).first()
+def default_rubric(dbsession: Session) -> Rubric:
+    """The general rubric (:data:`GENERAL_CRITERIA`), created the first time it is asked for."""
+    return _stored(dbsession, GENERAL_RUBRIC_TITLE, GENERAL_CRITERIA)
+
+
+def _stored(dbsession: Session, title: str, criteria) -> Rubric:
+    rubric = dbsession.scalars(select(Rubric).where(Rubric.title == title).order_by(Rubric.id)).first()
     if rubric is None:
-        rubric = create_rubric(dbsession, BLADI_RUBRIC_TITLE, BLADI_CRITERIA)
+        rubric = create_rubric(dbsession, title, criteria)
     return rubric
 
 
+def registered_rubric(dbsession: Session, registry, title: str) -> Rubric:
+    """The stored rubric a plugin registered under ``title``, created the first time
+    (KeyError when no enabled plugin registered it)."""
+    spec = rubric_specs(_app_registry(registry))[title]
+    return _stored(dbsession, spec.title, spec.criteria)
+
+
+def _app_registry(registry):
+    """The Pyramid registry, given it or the WorkflowRegistry (the current one for None)."""
+    if registry is None:
+        from pyramid.threadlocal import get_current_registry
+
+        registry = get_current_registry()
+    registry = getattr(registry, "app_registry", None) or registry
+    return registry if hasattr(registry, "setdefault") else None
+
+
+def plugin_default_rubric(dbsession: Session, registry, programme) -> Rubric | None:
+    """The default rubric of a plugin ``programme`` uses (``config.add_rubric(...,
+    default=True)``), stored the first time; None when its plugins bring none."""
+    app = _app_registry(registry)
+    specs = rubric_specs(app) if app is not None else {}
+    for plugin in programme.plugins or ():
+        for spec in specs.values():
+            if spec.default and spec.origin == plugin:
+                return _stored(dbsession, spec.title, spec.criteria)
+    return None
+
+
+def default_rubric_for(dbsession: Session, registry, programme) -> Rubric:
+    """The rubric a new round of ``programme`` gets when it names none: the default rubric
+    of a plugin the programme uses, else the general one."""
+    return plugin_default_rubric(dbsession, registry, programme) or default_rubric(dbsession)
+
+
+def rubric_refusal(dbsession: Session, registry, programme, rubric_id: int | None):
+    """Why rounds of ``programme`` may not use the rubric ``rubric_id`` (a sentence), or None:
+    it does not exist, or a plugin the programme does not use brought it."""
+    from grants.plugins import in_scope
+
+    if rubric_id is None:
+        return None
+    rubric = dbsession.get(Rubric, rubric_id)
+    if rubric is None:
+        return _("There is no rubric number ${number}.", mapping={"number": rubric_id})
+    app = _app_registry(registry)
+    spec = rubric_specs(app).get(rubric.title) if app is not None else None
+    if spec is not None and not in_scope(spec.origin, programme.plugins):
+        return _("The rubric “${rubric}” belongs to a plugin this programme does not use.",
+                 mapping={"rubric": rubric.title})
+    return None
+
+
 def rubric_for(dbsession: Session, rnd: Round) -> Rubric:
-    """The round's rubric (``Round.rubric_id``), else the default one."""
+    """The round's rubric (``Round.rubric_id``), else the general one."""
     if rnd.rubric_id is not None:
         rubric = dbsession.get(Rubric, rnd.rubric_id)
         if rubric is not None:
             return rubric
-    return bladi_rubric(dbsession)
+    return default_rubric(dbsession)
 
 
 # -- inviting reviewers -------------------------------------------------------------------------
@@ -377,7 +482,7 @@ def assign(dbsession: Session, application: Application, reviewer: User, assigne
     proposal_submitted), they are not already on it, have not declared a conflict with it
     and are not a member of the organisation that applied."""
     _check_stage(stage)
-    if application.state != STAGE_STATES[stage]:
+    if not means(application, STAGE_MEANINGS[stage]):
         _refuse(_("This application is not waiting for review at this stage."), "application")
     accepted = {u.id for u in accepted_reviewers(dbsession, application.round)}
     problems = _assignable_problems(dbsession, application, reviewer, stage, accepted)
@@ -413,7 +518,7 @@ def stage_applications(dbsession: Session, rnd: Round, stage: str) -> list[Appli
     """The round's applications waiting for review at ``stage``, by id."""
     _check_stage(stage)
     return list(dbsession.scalars(select(Application).where(
-        Application.round_id == rnd.id, Application.state == STAGE_STATES[stage]).order_by(Application.id)))
+        Application.round_id == rnd.id, state_means(Application, STAGE_MEANINGS[stage])).order_by(Application.id)))
 
 
 def _round_assignments(dbsession: Session, rnd: Round, stage: str) -> list[ReviewAssignment]:
@@ -635,7 +740,7 @@ def score_refusal(dbsession: Session, registry, assignment: ReviewAssignment, us
     if assignment.declared_at is None:
         return _("Declare whether you have a conflict of interest with this application before you score it.")
     application = assignment.application
-    if application.state != STAGE_STATES[assignment.stage]:
+    if not means(application, STAGE_MEANINGS[assignment.stage]):
         return _("Scoring for this application has closed.")
     if not holds_permission(registry, application, user, Permission.ReviewApplicationScore):
         return _("You are not allowed to score this application.")
@@ -746,17 +851,20 @@ def assignment_status(assignment: ReviewAssignment) -> str:
         return CONFLICT
     if assignment.review is not None and assignment.review.submitted_at is not None:
         return SUBMITTED
-    if assignment.application.state != STAGE_STATES[assignment.stage]:
+    if not means(assignment.application, STAGE_MEANINGS[assignment.stage]):
         return CLOSED
     return TO_SCORE
 
 
 __all__ = [
-    "ACCEPTED", "BLADI_CRITERIA", "BLADI_RUBRIC_TITLE", "CLOSED", "CONFLICT", "CONFLICT_REFUSAL", "DECLINED",
-    "DEFAULT_PER_APPLICATION", "INVITED", "STAGE_STATES", "SUBMITTED", "TO_DECLARE", "TO_SCORE",
+    "ACCEPTED", "CLOSED", "CONFLICT", "CONFLICT_REFUSAL", "DECLINED",
+    "DEFAULT_PER_APPLICATION", "INVITED", "STAGE_MEANINGS", "SUBMITTED", "TO_DECLARE", "TO_SCORE",
     "ApplicationReviewers", "AutoAssignment", "ReviewRefused", "Shortfall",
     "accepted_reviewers", "assign", "assignment_for", "assignment_overview", "assignment_status", "auto_assign",
-    "bladi_rubric", "create_rubric", "declare", "has_declared_conflict", "invitation_for", "invitation_status",
+    "GENERAL_CRITERIA", "GENERAL_RUBRIC_TITLE", "RubricSpec", "add_rubric", "default_rubric", "default_rubric_for",
+    "plugin_default_rubric", "registered_rubric", "rubric_refusal", "rubric_specs", "create_rubric", "declare",
+    "has_declared_conflict",
+    "invitation_for", "invitation_status",
     "invite_reviewer", "invite_reviewer_by_email", "my_assignments", "pending_invitations", "respond",
     "reviewer_load", "reviewer_pool", "rubric_for", "save_review", "score_refusal", "stage_applications",
     "stage_of", "submitted_reviews", "unassignable_ids", "undeclared_assignment", "unassign",

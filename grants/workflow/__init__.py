@@ -10,7 +10,7 @@ The API that UIs, the CLI, plugins and tests share:
 - :func:`lint` and :mod:`grants.workflow.diagram` check and draw definitions.
 """
 from .definition import Definition, DefinitionError, State, Transition, load_definition, load_directory
-from .engine import Actor, Conflict, FireContext, Option, ProblemsRefused, Record, Refused, Workflow
+from .engine import Actor, Conflict, EffectFailed, FireContext, Option, ProblemsRefused, Record, Refused, Workflow
 from .lint import Problem, lint
 from .registry import (
     AddEffect,
@@ -21,6 +21,7 @@ from .registry import (
     InsertStep,
     SetStateForm,
     SetTransitionForm,
+    Variant,
     WorkflowConfigurationError,
     WorkflowRegistry,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Conflict",
     "Definition",
     "DefinitionError",
+    "EffectFailed",
     "Extension",
     "FireContext",
     "InsertStep",
@@ -46,6 +48,7 @@ __all__ = [
     "SetTransitionForm",
     "State",
     "Transition",
+    "Variant",
     "Workflow",
     "WorkflowConfigurationError",
     "WorkflowRegistry",

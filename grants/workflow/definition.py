@@ -40,6 +40,9 @@ class State:
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     final: bool = False
     form: str | None = None  # the form that edits the object while it is in this state
+    # What the state means to the rest of the system ("submitted", "selected", …): domain
+    # code asks for a meaning, never for a state id, so a variant may rename or insert states.
+    means: frozenset[str] = frozenset()
 
     def roles_for(self, permission: str) -> frozenset[str]:
         return self.permissions.get(permission, frozenset())
@@ -73,6 +76,15 @@ class Definition:
     transitions: tuple[Transition, ...]
     source: str = "<memory>"
     extensions: tuple[str, ...] = ()  # descriptions of the plugin changes applied
+    # The shipped workflow this one is a variant of (its own id for a base workflow): the
+    # kind of object it runs ("application", "round", …).
+    family: str = ""
+    # Who provides it: "" for grants itself, else the plugin's entry-point name.
+    origin: str = ""
+
+    def __post_init__(self):
+        if not self.family:
+            object.__setattr__(self, "family", self.id)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -86,6 +98,23 @@ class Definition:
             if t.trigger == trigger and (source is None or source in t.sources):
                 return t
         return None
+
+    def states_meaning(self, meaning: str) -> frozenset[str]:
+        """The ids of the states that mean ``meaning`` ("final" is every final state)."""
+        return self._meaning_index.get(meaning, frozenset())
+
+    @functools.cached_property
+    def _meaning_index(self) -> dict[str, frozenset[str]]:
+        index: dict[str, set[str]] = {"final": {s.id for s in self.states.values() if s.final}}
+        for s in self.states.values():
+            for m in s.means:
+                index.setdefault(m, set()).add(s.id)
+        return {m: frozenset(ids) for m, ids in index.items()}
+
+    @functools.cached_property
+    def meanings(self) -> frozenset[str]:
+        """Every meaning some state declares."""
+        return frozenset(m for s in self.states.values() for m in s.means)
 
     @functools.cached_property
     def managed_permissions(self) -> frozenset[str]:
@@ -101,7 +130,8 @@ class Definition:
         data = dataclasses.asdict(self)
         data.pop("source")
         data["states"] = [
-            {**dataclasses.asdict(s), "permissions": {p: sorted(r) for p, r in sorted(s.permissions.items())}}
+            {**dataclasses.asdict(s), "permissions": {p: sorted(r) for p, r in sorted(s.permissions.items())},
+             "means": sorted(s.means)}
             for s in self.states.values()
         ]
         return data
@@ -156,8 +186,8 @@ def _string_list(source: str, place: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-_TOP_KEYS = {"id", "version", "title", "initial", "states", "transitions"}
-_STATE_KEYS = {"title", "public", "permissions", "final", "form"}
+_TOP_KEYS = {"id", "version", "title", "initial", "states", "transitions", "variant_of"}
+_STATE_KEYS = {"title", "public", "permissions", "final", "form", "means"}
 _TRANSITION_KEYS = {"trigger", "title", "from", "to", "permission", "guards", "effects", "form", "at", "comment_required"}
 
 
@@ -204,6 +234,8 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
             permissions=perms,
             final=_expect(source, f"{place}.final", raw.get("final", False), bool, "true or false"),
             form=form,
+            means=frozenset(_identifier(source, f"{place}.means[{i}]", m)
+                            for i, m in enumerate(_string_list(source, f"{place}.means", raw.get("means", [])))),
         )
 
     initial = _identifier(source, "initial", data["initial"])
@@ -259,6 +291,9 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
     for state in states.values():
         if state.final and any(state.id in t.sources for t in transitions):
             raise DefinitionError(source, f"states.{state.id}.final", "a final state cannot have transitions out of it")
+    variant_of = data.get("variant_of")
+    if variant_of is not None:
+        _identifier(source, "variant_of", variant_of)
     return Definition(
         id=wf_id,
         version=version,
@@ -267,4 +302,5 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
         states=states,
         transitions=tuple(transitions),
         source=source,
+        family=variant_of or wf_id,
     )

@@ -79,6 +79,19 @@ class Conflict(Exception):
     """Someone else changed the object first; nothing was written."""
 
 
+class EffectFailed(Exception):
+    """An effect raised after the state had changed.  The caller must abandon the whole
+    transaction (state, history and every effect's writes), so nothing is half done.
+    ``origin`` names the plugin that added the effect ("" for grants itself)."""
+
+    def __init__(self, transition: Transition, effect: str, origin: str, error: BaseException):
+        self.transition = transition
+        self.effect = effect
+        self.origin = origin
+        self.error = error
+        super().__init__(f"effect {effect!r} of {transition.trigger!r} failed: {type(error).__name__}: {error}")
+
+
 @dataclass
 class FireContext:
     """What guards and effects are given.  ``env`` carries what the caller provides
@@ -147,6 +160,7 @@ class Workflow:
         self._guards = guards  # trigger -> [(name, callable)]
         self._effects = effects
         self._forms = forms  # form name -> schema factory
+        self.effect_origins: dict[str, str] = {}  # effect name -> plugin that added it
         self.machine = self._build_machine()
 
     # -- construction -----------------------------------------------------------
@@ -310,8 +324,16 @@ class Workflow:
         )
         if record is not None:
             record(entry)
-        for _name, effect in self._effects.get(trigger, []):
-            effect(ctx)
+        for name, effect in self._effects.get(trigger, []):
+            try:
+                effect(ctx)
+            except Exception as exc:
+                obj.state = source  # the caller abandons the transaction; don't leave the object moved
+                if isinstance(exc, Conflict):
+                    raise
+                # Even a refusal is a failure here: the move has happened and must be undone
+                # with the transaction, which a caller catching Refused would not do.
+                raise EffectFailed(t, name, self.effect_origins.get(name, ""), exc) from exc
         return entry
 
     def due(self, obj: Any, now: dt.datetime) -> Transition | None:

@@ -45,35 +45,76 @@ def _fail(d: Definition, ext: Extension, problem: str):
 
 @dataclass(frozen=True)
 class InsertStep(Extension):
-    """Put a new state between ``after`` and ``before``: every transition ``after -> before``
-    now leads to the new state, and a new transition ``trigger`` leads on to ``before``."""
+    """Put a new state between ``after`` and ``before``.
+
+    Only the transitions named in ``reroute`` (each leads ``after -> before``) are
+    re-routed: they now lead into the new state, and the new transition ``transition``
+    leads on from it to ``before``.  Where the re-routed transitions' effects and form go
+    is explicit:
+
+    - ``effects="after_step"`` (the default): their effects and form move to the step's own
+      transition, so what they do — record a decision, mail the applicant — happens when
+      the step is passed, never before;
+    - ``effects="before_step"``: they stay on the re-routed transitions and run on entry to
+      the step.
+    """
 
     after: str = ""
     before: str = ""
     state: State | None = None
     transition: Transition | None = None  # new-state -> before
+    reroute: tuple[str, ...] = ()
+    effects: str = "after_step"
 
     def describe(self) -> str:
-        return f"insert step {self.state.id!r} between {self.after!r} and {self.before!r}"
+        rerouted = ", ".join(repr(t) for t in self.reroute)
+        return (f"insert step {self.state.id!r} between {self.after!r} and {self.before!r} "
+                f"(re-routes {rerouted}; their effects run {self.effects.replace('_', ' ')})")
 
     def apply(self, d: Definition) -> Definition:
         if self.state.id in d.states:
             raise _fail(d, self, f"state {self.state.id!r} already exists")
-        redirected = [t for t in d.transitions if self.after in t.sources and t.dest == self.before]
-        if not redirected:
-            raise _fail(d, self, f"no transition leads from {self.after!r} to {self.before!r}")
+        if self.effects not in ("after_step", "before_step"):
+            raise _fail(d, self, f"effects must be 'after_step' or 'before_step', not {self.effects!r}")
+        if not self.reroute:
+            raise _fail(d, self, "name the transitions it re-routes (reroute=[...])")
+        leading = {t.trigger for t in d.transitions if self.after in t.sources and t.dest == self.before}
+        for trigger in self.reroute:
+            if trigger not in leading:
+                raise _fail(d, self, f"no transition {trigger!r} leads from {self.after!r} to {self.before!r}"
+                                     f" (those that do: {', '.join(sorted(leading)) or 'none'})")
+        moved_effects: list[str] = []
+        moved_form: str | None = None
         transitions = []
         for t in d.transitions:
-            if t in redirected:
+            if t.trigger in self.reroute and self.after in t.sources and t.dest == self.before:
                 if len(t.sources) > 1:
                     # Only the after -> before path moves; the same trigger elsewhere keeps its target.
-                    others = tuple(s for s in t.sources if s != self.after)
-                    transitions.append(dataclasses.replace(t, sources=others))
+                    transitions.append(dataclasses.replace(t, sources=tuple(s for s in t.sources if s != self.after)))
                     t = dataclasses.replace(t, sources=(self.after,))
+                if self.effects == "after_step":
+                    moved_effects += [e for e in t.effects if e not in moved_effects]
+                    moved_form = moved_form or t.form
+                    t = dataclasses.replace(t, effects=(), form=None)
                 t = dataclasses.replace(t, dest=self.state.id)
             transitions.append(t)
-        transitions.append(dataclasses.replace(self.transition, sources=(self.state.id,), dest=self.before))
+        step = dataclasses.replace(self.transition, sources=(self.state.id,), dest=self.before)
+        if moved_effects or moved_form:
+            step = dataclasses.replace(step, effects=(*moved_effects, *step.effects), form=step.form or moved_form)
+        transitions.append(step)
         return dataclasses.replace(d, states={**d.states, self.state.id: self.state}, transitions=tuple(transitions))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named workflow derived from another (``base``): it starts as a copy of the base
+    as extended, and the plugin that owns it changes it with the same directives.  A round
+    (or programme) chooses which variant its objects run; the base is left alone."""
+
+    id: str
+    base: str
+    origin: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +233,10 @@ def resolve_dotted(name: str) -> Any:
 
 class WorkflowRegistry:
     machines_built = 0  # how many transitions.Machine objects were ever built (tests count them)
+    #: Every definition compiled in this process, by (id, version).  Meanings are facts of
+    #: a definition, so code that asks "which stored states mean 'accepted'?" reads them
+    #: here without a registry in hand (see grants.lifecycle.meanings).
+    compiled: dict[tuple[str, int], Definition] = {}
 
     def __init__(self, permissions: Iterable[str] = (), roles: Iterable[str] = ()):
         self.permissions = frozenset(permissions)  # empty: any permission name is accepted
@@ -201,6 +246,10 @@ class WorkflowRegistry:
         self._callables: dict[str, Callable] = {}
         self._forms: dict[str, Callable] = {}
         self._workflows: dict[tuple[str, int], Workflow] = {}
+        self._variants: dict[str, Variant] = {}
+        #: Entry-point names of the plugins the deployment enables: what they change is
+        #: confined to workflows they own (their own, or variants they derive).
+        self.plugin_names: set[str] = set()
         self.frozen = False
 
     # -- configuring --------------------------------------------------------------
@@ -217,6 +266,23 @@ class WorkflowRegistry:
                 f"workflow {definition.id} v{definition.version} is defined twice: {other.source} and {definition.source}"
             )
         self._definitions[definition.key] = definition
+
+    def add_variant(self, variant: Variant) -> None:
+        self._mutable()
+        if variant.id in self._variants or any(key[0] == variant.id for key in self._definitions):
+            raise WorkflowConfigurationError(
+                f"plugin {variant.origin}: cannot add variant {variant.id!r}: a workflow with that id exists")
+        self._variants[variant.id] = variant
+
+    def add_permissions(self, names: Iterable[str]) -> None:
+        self._mutable()
+        if self.permissions:
+            self.permissions = self.permissions | frozenset(names)
+
+    def add_roles(self, names: Iterable[str]) -> None:
+        self._mutable()
+        if self.roles:
+            self.roles = self.roles | frozenset(names)
 
     def add_extension(self, extension: Extension) -> None:
         self._mutable()
@@ -243,26 +309,85 @@ class WorkflowRegistry:
         return resolve_dotted(name)
 
     def effective_definitions(self) -> list[Definition]:
-        """Every definition with the plugin extensions that target it applied, in order."""
-        result = []
-        ids = {key[0] for key in self._definitions}
+        """Every definition — shipped, added by plugins, and derived variants — with the
+        extensions that target it applied, in registration order."""
+        bases: dict[str, list[Definition]] = {}
+        for key in sorted(self._definitions):
+            bases.setdefault(key[0], []).append(self._definitions[key])
+        known = set(bases) | set(self._variants)
         for ext in self._extensions:
-            if ext.workflow_id not in ids:
+            if ext.workflow_id not in known:
                 raise WorkflowConfigurationError(
                     f"plugin {ext.origin}: cannot {ext.describe()}: there is no workflow {ext.workflow_id!r}"
                 )
-            if ext.version is not None and (ext.workflow_id, ext.version) not in self._definitions:
+        for variant in self._variants.values():
+            if variant.base not in known:
                 raise WorkflowConfigurationError(
-                    f"plugin {ext.origin}: cannot {ext.describe()}: workflow {ext.workflow_id!r} has no version {ext.version}"
-                )
-        for key in sorted(self._definitions):
-            d = self._definitions[key]
+                    f"plugin {variant.origin}: cannot derive {variant.id!r}: there is no workflow {variant.base!r}")
+
+        done: dict[str, list[Definition]] = {}
+
+        def build(wf_id: str, chain: tuple[str, ...] = ()) -> list[Definition]:
+            if wf_id in done:
+                return done[wf_id]
+            if wf_id in chain:
+                raise WorkflowConfigurationError(f"variants derive from each other in a circle: {' -> '.join(chain)}")
+            if wf_id in self._variants:
+                variant = self._variants[wf_id]
+                derived = [
+                    dataclasses.replace(
+                        base, id=variant.id, title=variant.title or base.title, origin=variant.origin,
+                        family=base.family,
+                        extensions=(*base.extensions, f"{variant.origin}: variant {variant.id!r} of {base.id!r}"))
+                    for base in build(variant.base, (*chain, wf_id))
+                ]
+            else:
+                derived = bases[wf_id]
             for ext in self._extensions:
-                if ext.workflow_id == d.id and ext.version in (None, d.version):
-                    d = ext.apply(d)
-                    d = dataclasses.replace(d, extensions=(*d.extensions, f"{ext.origin}: {ext.describe()}"))
-            result.append(d)
-        return result
+                if ext.workflow_id == wf_id and ext.version is not None and ext.version not in {d.version for d in derived}:
+                    raise WorkflowConfigurationError(
+                        f"plugin {ext.origin}: cannot {ext.describe()}: workflow {wf_id!r} has no version {ext.version}"
+                    )
+            result = []
+            for d in derived:
+                for ext in self._extensions:
+                    if ext.workflow_id == d.id and ext.version in (None, d.version):
+                        self._check_ownership(d, ext)
+                        d = ext.apply(d)
+                        d = dataclasses.replace(d, extensions=(*d.extensions, f"{ext.origin}: {ext.describe()}"))
+                result.append(d)
+            done[wf_id] = result
+            return result
+
+        return [d for wf_id in sorted(known) for d in build(wf_id)]
+
+    def _check_ownership(self, d: Definition, ext: Extension) -> None:
+        """A plugin changes only workflows it owns, so a programme that does not use it
+        never sees its steps."""
+        if ext.origin in self.plugin_names and d.origin != ext.origin:
+            owner = f"plugin {d.origin!r}" if d.origin else "grants"
+            raise WorkflowConfigurationError(
+                f"plugin {ext.origin}: cannot {ext.describe()} in workflow {d.id!r} (from {owner}): that would change "
+                f"it for every programme. Derive a variant and change that: "
+                f"config.add_workflow_variant('{ext.origin}_{d.id}', base='{d.id}')"
+            )
+
+    def variants(self, family: str) -> list[Definition]:
+        """The newest version of every compiled workflow of ``family`` (the base first)."""
+        newest: dict[str, Definition] = {}
+        for (wf_id, _version), wf in sorted(self._workflows.items()):
+            if wf.definition.family == family:
+                newest[wf_id] = wf.definition
+        return sorted(newest.values(), key=lambda d: (d.id != family, d.id))
+
+    def states_meaning(self, family: str, meaning: str) -> dict[str, frozenset[str]]:
+        """workflow id -> the states meaning ``meaning``, across every compiled workflow of
+        ``family`` and every version (for queries over stored objects)."""
+        result: dict[str, set[str]] = {}
+        for (wf_id, _version), wf in self._workflows.items():
+            if wf.definition.family == family:
+                result.setdefault(wf_id, set()).update(wf.definition.states_meaning(meaning))
+        return {wf_id: frozenset(states) for wf_id, states in sorted(result.items()) if states}
 
     def check_references(self, d: Definition) -> list[str]:
         """Problems with names the definition uses: permissions, roles, callables, forms."""
@@ -306,8 +431,10 @@ class WorkflowRegistry:
         if self.frozen:
             return
         definitions = self.effective_definitions()
+        by_key = {d.key: d for d in definitions}
         for d in definitions:
             problems = self.check_references(d) + [str(p) for p in lint(d) if p.is_error]
+            problems += lost_meanings(d, by_key.get((d.family, d.version)))
             if problems:
                 more = f" (and {len(problems) - 1} more; run `grants workflow check`)" if len(problems) > 1 else ""
                 raise WorkflowConfigurationError(problems[0] + more)
@@ -315,9 +442,19 @@ class WorkflowRegistry:
             guards = {t.trigger: [(g, self.resolve(g)) for g in t.guards] for t in d.transitions}
             effects = {t.trigger: [(e, self.resolve(e)) for e in t.effects] for t in d.transitions}
             forms = {name: self.resolve_form(name) for name in _form_names(d)}
-            self._workflows[d.key] = Workflow(d, guards, effects, forms)
+            wf = Workflow(d, guards, effects, forms)
+            wf.effect_origins = self._effect_origins(d)
+            self._workflows[d.key] = wf
+            WorkflowRegistry.compiled[d.key] = d
             WorkflowRegistry.machines_built += 1
         self.frozen = True
+
+    def _effect_origins(self, d: Definition) -> dict[str, str]:
+        """Which plugin added each effect (for the message when one fails)."""
+        origins = {e: t.origin for t in d.transitions for e in t.effects if t.origin}
+        origins.update({ext.effect: ext.origin for ext in self._extensions
+                        if isinstance(ext, AddEffect) and ext.workflow_id == d.id})
+        return origins
 
     # -- asking ------------------------------------------------------------------
 
@@ -344,6 +481,16 @@ class WorkflowRegistry:
         return key in self._workflows
 
 
+def lost_meanings(d: Definition, base: Definition | None) -> list[str]:
+    """A variant must keep every meaning its family's base declares: awards, funnels,
+    reports and worklists find objects by meaning."""
+    if base is None or base.id == d.id:
+        return []
+    return [f"{d.source}: workflow {d.id} v{d.version} (a variant of {base.id}): no state means {m!r} any more "
+            f"(in {base.id} the state {sorted(base.states_meaning(m))[0]!r} does); give one of its states "
+            f"means = [\"{m}\"]" for m in sorted(base.meanings - d.meanings)]
+
+
 def _form_names(d: Definition) -> set[str]:
     names = {s.form for s in d.states.values() if s.form}
     names.update(t.form for t in d.transitions if t.form)
@@ -360,6 +507,7 @@ __all__ = [
     "InsertStep",
     "SetStateForm",
     "SetTransitionForm",
+    "Variant",
     "WorkflowConfigurationError",
     "WorkflowRegistry",
 ]

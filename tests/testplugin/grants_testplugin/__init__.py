@@ -1,9 +1,15 @@
-"""Uses every directive of the grants plugin API once, in ways the tests can observe."""
+"""Uses every directive of the grants plugin API at least once, in ways the tests can
+observe.  Everything it changes lives in workflows it owns (a variant of the shipped
+application and round workflows), so programmes that do not use it are untouched."""
 import colander
 
+from grants.applications.formdefs import ApplicationForm, AttachmentSpec, Section
 from grants.security import Permission
 
 SUBMIT_EFFECT_CALLS = []
+
+APPLICATION = "testplugin_application"
+ROUND = "testplugin_round"
 
 
 def refuse_placeholder_titles(ctx):
@@ -25,37 +31,60 @@ class WithdrawalForm(colander.MappingSchema):
                               validator=colander.Length(min=3))
 
 
+class ProjectQuestions(colander.MappingSchema):
+    summary = colander.SchemaNode(colander.String(), title="What will you do?",
+                                  validator=colander.Length(max=2000))
+
+
+REFERENCE_FORM = ApplicationForm(
+    version="testplugin-2026", title="Test plugin application form", stage="application",
+    sections=(Section("project", "Describe your project", ProjectQuestions,
+                      attachments=(AttachmentSpec("reference_letter", "A letter of reference"),)),),
+    title_field=None,
+)
+
+
 def includeme(config):
     config.add_workflow("grants_testplugin:workflows/referral.toml")
+    config.add_workflow_permission("testplugin:reference:check")
+    config.add_role("referee", title="Referee")
+
+    config.add_workflow_variant(APPLICATION, base="application", title="Application with a reference check")
     config.insert_workflow_step(
-        "application", after="submitted", before="eligible",
+        APPLICATION, after="submitted", before="eligible", reroute=["confirm_eligible"],
         state={"id": "reference_check", "title": "Reference check", "public": "Being checked",
                "permissions": {
-                   "applications:application:view": ["applicant", "programme_officer", "admin"],
-                   "applications:application:screen": ["programme_officer"],
+                   "applications:application:view": ["applicant", "programme_officer", "referee", "admin"],
+                   "testplugin:reference:check": ["referee", "programme_officer"],
                    "applications:application:withdraw": ["applicant"],
                }},
         trigger="pass_reference_check", title="Pass the reference check",
-        permission=Permission.ApplicationsApplicationScreen,
+        permission="testplugin:reference:check",
     )
-    config.add_workflow_transition("round", "reopen", from_="closed", to="open",
+    config.add_workflow_guard(APPLICATION, "submit", refuse_placeholder_titles)
+    config.add_workflow_effect(APPLICATION, "submit", remember_submission)
+    config.add_workflow_transition(APPLICATION, "withdraw", from_="reference_check", to="withdrawn",
+                                   permission=Permission.ApplicationsApplicationWithdraw,
+                                   title="Withdraw the application", form=None)
+    config.add_workflow_form(APPLICATION, WithdrawalForm, transition="withdraw")
+
+    config.add_workflow_variant(ROUND, base="round", title="Round that can be suspended")
+    config.add_workflow_transition(ROUND, "reopen", from_="closed", to="open",
                                    permission=Permission.ProgrammesRoundManage, title="Reopen the round")
-    config.add_workflow_state("round", {
+    config.add_workflow_state(ROUND, {
         "id": "suspended", "title": "Suspended", "public": "Temporarily suspended",
         "permissions": {"programmes:round:view": ["anyone"],
                         "programmes:round:manage": ["programme_officer", "admin"]}})
-    config.add_workflow_transition("round", "suspend", from_="open", to="suspended",
+    config.add_workflow_transition(ROUND, "suspend", from_="open", to="suspended",
                                    permission=Permission.ProgrammesRoundManage, title="Suspend the round",
                                    comment_required=True)
-    config.add_workflow_transition("round", "resume", from_="suspended", to="open",
+    config.add_workflow_transition(ROUND, "resume", from_="suspended", to="open",
                                    permission=Permission.ProgrammesRoundManage, title="Resume the round")
-    config.add_workflow_guard("application", "submit", refuse_placeholder_titles)
-    config.add_workflow_effect("application", "submit", remember_submission)
-    config.add_workflow_transition("application", "withdraw", from_="reference_check", to="withdrawn",
-                                   permission=Permission.ApplicationsApplicationWithdraw,
-                                   title="Withdraw the application", form=None)
-    config.add_workflow_form("application", WithdrawalForm, transition="withdraw")
-    config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt")
+
+    config.add_application_form(REFERENCE_FORM)
+    # The site's home page, everywhere; the round page only in programmes using the plugin.
+    config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt", everywhere=True)
+    config.override_template("grants.templates:programmes/round.pt", "grants_testplugin:templates/round.pt")
     config.add_translations("grants_testplugin:locale")
     # Its own data (grants_testplugin.votes), with migrations on a branch of its own.
     from grants_testplugin import votes  # noqa: F401

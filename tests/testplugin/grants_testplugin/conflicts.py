@@ -1,22 +1,42 @@
-"""Two plugins that change the same thing, and one that names a workflow nobody has."""
+"""Plugins that misbehave, for the tests of what start-up and firing do about it."""
 from grants.security import Permission
 
 
-def _insert(config, state_id):
-    config.insert_workflow_step(
-        "application", after="submitted", before="eligible",
-        state={"id": state_id, "permissions": {"applications:application:screen": ["programme_officer"]}},
-        trigger=f"finish_{state_id}", permission=Permission.ApplicationsApplicationScreen,
-    )
-
-
 def include_a(config):
-    _insert(config, "vetting_a")
+    # Both replace the site's home page everywhere: they cannot both be enabled.
+    config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt", everywhere=True)
 
 
 def include_b(config):
-    _insert(config, "vetting_b")
+    config.override_template("grants.templates:home.pt", "grants_testplugin:templates/home.pt", everywhere=True)
+
+
+def include_scoped_a(config):
+    # Both replace the round page of their programmes: fine apart, not in one programme.
+    config.override_template("grants.templates:programmes/round.pt", "grants_testplugin:templates/round.pt")
+
+
+def include_scoped_b(config):
+    config.override_template("grants.templates:programmes/round.pt", "grants_testplugin:templates/round.pt")
 
 
 def include_broken(config):
     config.add_workflow_guard("no_such_workflow", "submit", lambda ctx: None)
+
+
+def include_meddler(config):
+    # Changing the shipped workflow itself would change every programme: refused.
+    config.insert_workflow_step(
+        "application", after="submitted", before="eligible", reroute=["confirm_eligible"],
+        state={"id": "vetting", "permissions": {"applications:application:screen": ["programme_officer"]}},
+        trigger="finish_vetting", permission=Permission.ApplicationsApplicationScreen,
+    )
+
+
+def explode(ctx):
+    raise RuntimeError("the panel service is down")
+
+
+def include_failing_effect(config):
+    config.add_workflow_variant("failing_effect_application", base="application")
+    config.add_workflow_effect("failing_effect_application", "submit", explode)

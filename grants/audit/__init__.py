@@ -1,0 +1,8 @@
+"""The audit of configuration: who changed what on a programme, a round or the people
+who hold roles there, when, with the value before and after.  Rows are only ever
+added (``models.ConfigurationChange``); ``services.record_change`` writes one and
+``services.changes_of`` reads an object's."""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,72 @@
+"""States by meaning, not by id.
+
+Each state of a workflow says what it means (``means = ["selected", "awardable"]`` in its
+definition).  Domain code asks by meaning — "is this application awardable?", "count the
+reports that are accepted" — so a variant that renames or inserts states keeps awards,
+funnels, reports, exports and worklists right.  `grants workflow check` (and start-up)
+refuse a variant that drops a meaning its base declares.
+
+The vocabulary of the shipped workflows (``final`` also means every final state):
+
+============  ==================================================================================
+application   draft, submitted, eligible, application_review, ineligible, incubation,
+              proposal_review, selected, due_diligence, cleared, awardable, declined,
+              not_funded, unsuccessful, withdrawn
+round         draft, open, closed, in_review, decided, cancelled
+award         active, ended_early, closed, ended
+report        due, overdue, to_write, submitted, returned, accepted
+tranche       pending, released, disbursed
+============  ==================================================================================
+
+Meanings are facts of compiled definitions, read from every definition compiled in this
+process (``WorkflowRegistry.compiled``); several registries (tests) only add workflows.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_
+
+from grants.workflow import WorkflowRegistry
+
+
+def _definitions(family: str):
+    return [d for d in WorkflowRegistry.compiled.values() if d.family == family]
+
+
+def states_meaning(family: str, *meanings: str) -> frozenset[str]:
+    """Every state id, in any workflow of ``family``, that means one of ``meanings`` (for
+    history rows, which record states)."""
+    return frozenset(s for d in _definitions(family) for m in meanings for s in d.states_meaning(m))
+
+
+def means(obj, *meanings: str) -> bool:
+    """Does the object's current state mean any of ``meanings``?"""
+    d = WorkflowRegistry.compiled.get((obj.workflow_id, obj.workflow_version))
+    if d is None:
+        raise LookupError(f"workflow {obj.workflow_id} v{obj.workflow_version} is not compiled in this process")
+    return any(obj.state in d.states_meaning(m) for m in meanings)
+
+
+def state_means(model, *meanings: str):
+    """A SQL condition: rows of ``model`` whose state means any of ``meanings``, whatever
+    workflow of the family each runs."""
+    by_workflow: dict[str, set[str]] = {}
+    for d in _definitions(model.__workflow__):
+        for m in meanings:
+            by_workflow.setdefault(d.id, set()).update(d.states_meaning(m))
+    clauses = [and_(model.workflow_id == wf_id, model.state.in_(sorted(states)))
+               for wf_id, states in sorted(by_workflow.items()) if states]
+    return or_(*clauses) if clauses else false()
+
+
+def history_reached(family: str, *meanings: str):
+    """A SQL condition on history rows: moves into a state meaning any of ``meanings``
+    (each row records the workflow it ran, so variants are read right)."""
+    from .models import HistoryEntry
+
+    clauses = []
+    for d in _definitions(family):
+        states = sorted({s for m in meanings for s in d.states_meaning(m)})
+        if states:
+            clauses.append(and_(HistoryEntry.workflow_id == d.id, HistoryEntry.workflow_version == d.version,
+                                HistoryEntry.to_state.in_(states)))
+    return or_(*clauses) if clauses else false()
