@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from grants.accounts import services
-from grants.accounts.models import EmailToken, LoginAttempt, User
+from grants.accounts.models import EmailToken, SignInThrottle, User
 from grants.mail import Mailer
 
 PASSWORD = "correct horse battery"
@@ -326,14 +326,14 @@ def test_five_failures_lock_the_address_even_for_the_right_password(testapp, set
     sign_in(testapp, email="someone-else@example.org", password="whatever it is", status=400)  # others unaffected
 
     with database.transaction() as (_tm, session):
-        # refused without checking the password: nothing more recorded for it
-        assert session.scalar(select(func.count()).where(LoginAttempt.email == "amel@example.org")) == 5
+        # refused without checking the password: nothing more counted for it
+        assert session.get(SignInThrottle, "account:amel@example.org").attempts == 5
         later = dt.datetime.now(dt.timezone.utc) - services.FAILED_LOGIN_WINDOW - dt.timedelta(seconds=1)
-        session.execute(update(LoginAttempt).values(at=later))
+        session.execute(update(SignInThrottle).values(window_started_at=later))
 
     sign_in(testapp)  # the window has passed
     with database.transaction() as (_tm, session):
-        assert session.scalar(select(func.count()).where(LoginAttempt.email == "amel@example.org")) == 0
+        assert session.get(SignInThrottle, "account:amel@example.org") is None
 
 
 def test_sign_in_returns_to_where_the_person_was_going_but_never_off_site(testapp, settings):

@@ -129,6 +129,11 @@ def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(re
         afek_url = f"{url}/applications/{afek.id}"
     mine = testapp.get(afek_url)
     assert mine.html.find("html")["dir"] == "rtl" and "تم اختياره للتمويل" in mine.text  # the public label
+    # her colleague is invited to AFEK, and not a member until she accepts
+    afek_page = testapp.get(f"/organisations/{afek.organisation_id}")
+    invited = afek_page.html.select("table.invitations tbody tr")
+    assert [tr.find("td").get_text().strip() for tr in invited] == ["youssef@afek.example.org"]
+    assert "youssef@afek.example.org" not in afek_page.html.select_one("table.members").get_text()
 
     _check_post_award(registry, testapp, call.id)
 

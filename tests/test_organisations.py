@@ -3,6 +3,7 @@ number, legal form, country, one or more regions), editing it, its members — t
 services and through the pages, against the real app and database."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -124,7 +125,7 @@ def test_an_organisation_may_work_in_several_regions_and_change_them(db):
 def test_only_owners_change_the_details(db):
     amel, karim = f.user(db), f.user(db)
     org = f.registered_organisation(db, amel)
-    orgs.add_member(db, amel, org, karim.email)
+    orgs.add_member_without_invitation(db, org, karim)
     with pytest.raises(orgs.NotAllowed):
         orgs.update_organisation(db, karim, org, f.organisation_data(legal_name="Taken over"))
     assert org.legal_name == AFEK
@@ -133,32 +134,84 @@ def test_only_owners_change_the_details(db):
     assert org.legal_name == "AFEK"
 
 
-def test_members_are_added_by_the_address_of_a_confirmed_account(db):
+def test_members_join_by_accepting_an_invitation(db):
     amel, karim = f.user(db), f.user(db, email="karim@example.org", name="Karim")
-    unconfirmed = f.user(db, email="new@example.org", verified=False)
     org = f.registered_organisation(db, amel)
 
-    with pytest.raises(orgs.MemberNotFound):
-        orgs.add_member(db, amel, org, "nobody@example.org")
-    with pytest.raises(orgs.MemberNotFound):
-        orgs.add_member(db, amel, org, unconfirmed.email)
     with pytest.raises(orgs.NotAllowed):
-        orgs.add_member(db, karim, org, karim.email)  # not a member yet, let alone an owner
+        orgs.invite_member(db, karim, org, karim.email)  # not a member yet, let alone an owner
+    invitation, token = orgs.invite_member(db, amel, org, "  KARIM@example.org ")
+    assert invitation.email == "karim@example.org" and token not in invitation.token_hash
+    assert [m.user_id for m in orgs.members_of(db, org)] == [amel.id]  # not until he says yes
+    assert orgs.organisations_of(db, karim) == []
+    assert orgs.waiting_invitations(db, org) == [invitation]
 
-    membership = orgs.add_member(db, amel, org, "  KARIM@example.org ")
+    with pytest.raises(orgs.InvitationForSomeoneElse):
+        orgs.accept_invitation(db, token, amel)  # only the account with the invited address
+    membership = orgs.accept_invitation(db, token, karim)
     assert (membership.user_id, membership.kind) == (karim.id, "member")
+    assert orgs.organisations_of(db, karim) == [org] and orgs.waiting_invitations(db, org) == []
+    with pytest.raises(orgs.InvalidInvitation) as used:
+        orgs.accept_invitation(db, token, karim)
+    assert used.value.reason == "answered"
     with pytest.raises(orgs.AlreadyMember):
-        orgs.add_member(db, amel, org, karim.email)
+        orgs.invite_member(db, amel, org, karim.email)
     with pytest.raises(orgs.NotAllowed):  # members do not manage members
-        orgs.add_member(db, karim, org, unconfirmed.email)
-    assert [m.user_id for m in orgs.members_of(db, org)] == [amel.id, karim.id]
-    assert orgs.organisations_of(db, karim) == [org]
+        orgs.invite_member(db, karim, org, "someone@example.org")
+
+
+def test_an_invitation_can_be_declined_withdrawn_replaced_or_left_to_expire(db):
+    amel = f.user(db)
+    org = f.registered_organisation(db, amel)
+    sami = f.user(db, email="sami@example.org")
+
+    _invitation, declined = orgs.invite_member(db, amel, org, "sami@example.org")
+    orgs.decline_invitation(db, declined)  # no account needed to say no
+    with pytest.raises(orgs.InvalidInvitation):
+        orgs.accept_invitation(db, declined, sami)
+
+    first, first_token = orgs.invite_member(db, amel, org, "sami@example.org")
+    _second, second_token = orgs.invite_member(db, amel, org, "sami@example.org")
+    with pytest.raises(orgs.InvalidInvitation):  # only the newest link works
+        orgs.accept_invitation(db, first_token, sami)
+
+    withdrawn = orgs.waiting_invitations(db, org)[0]
+    orgs.cancel_invitation(db, amel, org, withdrawn.id)
+    with pytest.raises(orgs.InvalidInvitation):
+        orgs.accept_invitation(db, second_token, sami)
+
+    _late, late_token = orgs.invite_member(db, amel, org, "sami@example.org", now=f.now() - orgs.INVITATION_LIFETIME)
+    with pytest.raises(orgs.InvalidInvitation) as expired:
+        orgs.accept_invitation(db, late_token, sami)
+    assert expired.value.reason == "expired"
+    assert [m.user_id for m in orgs.members_of(db, org)] == [amel.id]
+
+
+def test_an_invitation_changes_no_roles_until_it_is_accepted(db, registry):
+    """An applicant invites a reviewer to keep them off the application (members of the
+    organisation may not review it): nothing changes unless the reviewer joins."""
+    from grants.review import services as review
+    from grants.security import local_roles
+
+    applicant, reviewer = f.user(db, email="amel@example.org"), f.user(db, email="sami@example.org")
+    org = f.registered_organisation(db, applicant)
+    rnd = f.round_(db, registry)
+    application = f.application(db, registry, rnd, org, state="eligible")
+    review.respond(db, review.invite_reviewer(db, registry, rnd, reviewer, None), reviewer, accept=True)
+
+    orgs.invite_member(db, applicant, org, "sami@example.org")
+    db.flush()
+    assert reviewer.id not in review.unassignable_ids(db, application, "application")
+    assert "applicant" not in local_roles(application, reviewer)
+    assignment = review.assign(db, application, reviewer, None)  # still theirs to review
+    review.declare(db, assignment, reviewer, conflict=False)
+    assert "reviewer" in local_roles(application, reviewer)
 
 
 def test_the_last_owner_cannot_be_removed(db):
     amel, karim, leila = f.user(db), f.user(db), f.user(db)
     org = f.registered_organisation(db, amel)
-    orgs.add_member(db, amel, org, karim.email)
+    orgs.add_member_without_invitation(db, org, karim)
 
     with pytest.raises(orgs.LastOwner):
         orgs.remove_member(db, amel, org, amel)  # nor leave
@@ -167,7 +220,7 @@ def test_the_last_owner_cannot_be_removed(db):
     with pytest.raises(orgs.LastOwner):
         orgs.set_member_kind(db, amel, org, amel, "member")
 
-    orgs.add_member(db, amel, org, leila.email, kind="owner")
+    orgs.add_member_without_invitation(db, org, leila, kind="owner")
     orgs.remove_member(db, leila, org, amel)  # two owners: one may remove the other
     assert not orgs.is_owner(db, amel, org)
     orgs.remove_member(db, karim, org, karim)  # a member may leave
@@ -325,6 +378,55 @@ def test_pages_in_arabic_name_the_governorates_in_arabic(testapp, registry):
     assert "قابس، قبلي" in main_text(listing)
 
 
+def mail_to(registry, address):
+    return [m for m in registry.mailer.sent() if m["To"] == address][-1]
+
+
+def invitation_path(message) -> str:
+    return re.search(r"http://localhost(/invitations/\S+)", message.get_content()).group(1)
+
+
+def answer_form(page, answer: str):
+    """The invitation page's form whose button answers ``answer``, or None."""
+    return next((fm for fm in page.forms.values()
+                 if "answer" in fm.fields and fm.fields["answer"][0]._value == answer), None)
+
+
+def invite(page, email, **fields):
+    form = page.forms["add_member"]
+    form["email"] = email
+    for name, value in fields.items():
+        form[name] = value
+    return form.submit("submit")
+
+
+def test_inviting_says_the_same_whether_or_not_the_address_has_an_account(testapp, registry, database):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
+        f.user(db, email="sami@example.org", name="Sami Trabelsi", locale="ar")  # a reviewer
+        org_id = f.registered_organisation(db, amel).id
+    f.sign_in(testapp, "amel@example.org")
+    add_page = testapp.get(f"/organisations/{org_id}/members")
+
+    replies = []
+    for email in ("sami@example.org", "nobody@example.org"):
+        res = invite(add_page, email, locale="fr", kind="member")
+        assert res.status_int == 302
+        reply = res.follow().html.select_one("main .alert-success")
+        replies.append((res.location, " ".join(reply.get_text().split()).replace(email, "X")))
+    assert replies[0] == replies[1]
+    assert "We have sent an invitation to X" in replies[0][1]
+    page = testapp.get(f"/organisations/{org_id}")
+    assert "Sami" not in page.text and "Trabelsi" not in page.text
+    invited = [" ".join(tr.find("td").get_text().split()) for tr in page.html.select("table.invitations tbody tr")]
+    assert invited == ["sami@example.org", "nobody@example.org"]
+    assert count(database, Membership) == 1  # neither is a member
+
+    # each mail in the invitee's language: the account's own, else the one the owner chose
+    assert mail_to(registry, "sami@example.org")["Subject"] == f"دعوة للانضمام إلى {AFEK}"
+    assert mail_to(registry, "nobody@example.org")["Subject"] == f"Invitation à rejoindre {AFEK}"
+
+
 def test_members_through_the_pages(testapp, registry, database):
     with registry.database.transaction() as (_tm, db):
         amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
@@ -337,17 +439,34 @@ def test_members_through_the_pages(testapp, registry, database):
     assert not page.html.select("table.members form")  # the only owner cannot be removed, nor leave
     add = page.click(href=f"/organisations/{org_id}/members")
     form = add.forms["add_member"]
-    form["email"] = "nobody@example.org"
+    form["email"] = "karim-at-example"
     refused = form.submit("submit", status=400)
-    assert "Nobody has a confirmed account with nobody@example.org" in summary_links(refused)["#add_member-email"]
-    assert refused.html.find("input", {"name": "email"})["value"] == "nobody@example.org"
-    form = refused.forms["add_member"]
-    form["email"] = "karim@example.org"
-    page = form.submit("submit", status=302).follow()
-    assert "is now a member" in main_text(page)
+    assert "right format" in summary_links(refused)["#add_member-email"]
+    assert refused.html.find("input", {"name": "email"})["value"] == "karim-at-example"
+    page = invite(refused, "karim@example.org").follow()
+    assert "We have sent an invitation to karim@example.org" in main_text(page)
+    assert {" ".join(tr.find("td").get_text().split()) for tr in page.html.select("table.members tbody tr")} == {
+        "Amel Ben Salah"}
+
+    # karim accepts from the mail, signing in on the way
+    other = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
+    link = invitation_path(mail_to(registry, "karim@example.org"))
+    invitation = other.get(link)
+    assert invitation.headers["Referrer-Policy"] == "no-referrer"
+    assert "Amel Ben Salah" in main_text(invitation) and "جمعية أفق" in main_text(invitation)
+    to_login = invitation.click(description="Sign in to accept")
+    form = to_login.forms["login"]
+    form["email"], form["password"] = "karim@example.org", f.PASSWORD
+    back = form.submit("submit", status=302).follow()
+    page = answer_form(back, "accept").submit("answer", value="accept", status=302).follow()
+    assert "You are now a member of" in main_text(page)
+    other.get(link, status=400)  # used
+
+    page = testapp.get(f"/organisations/{org_id}")
     rows = {" ".join(tr.find("td").get_text().split()): tr for tr in page.html.select("table.members tbody tr")}
     assert set(rows) == {"Amel Ben Salah", "كريم"}
     assert rows["كريم"].find("bdi") is not None
+    assert not page.html.select("table.invitations")
 
     # the owner still cannot go: there is no button, and a forged request is refused with a reason
     csrf = page.html.find("input", {"name": "csrf_token"})["value"]
@@ -360,8 +479,6 @@ def test_members_through_the_pages(testapp, registry, database):
     assert "only owner" in main_text(res.follow())
 
     # karim, a member, sees the organisation but cannot change it or its members
-    other = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
-    f.sign_in(other, "karim@example.org")
     assert "جمعية أفق" in main_text(other.get(f"/organisations/{org_id}"))
     other.get(f"/organisations/{org_id}/edit", status=403)
     other.get(f"/organisations/{org_id}/members", status=403)
@@ -375,6 +492,70 @@ def test_members_through_the_pages(testapp, registry, database):
     assert "is no longer a member" in main_text(page)
     other.get(f"/organisations/{org_id}", status=403)
     assert count(database, Membership) == 1
+
+
+def test_someone_without_an_account_registers_from_the_invitation_and_lands_as_member(testapp, registry, database):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
+        org_id = f.registered_organisation(db, amel).id
+    f.sign_in(testapp, "amel@example.org")
+    invite(testapp.get(f"/organisations/{org_id}/members"), "leila@example.org", kind="owner", locale="ar")
+    message = mail_to(registry, "leila@example.org")
+    assert "مالك" in message.get_content() or "مالكة" in message.get_content()
+
+    newcomer = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
+    newcomer.set_cookie("grants_lang", "ar")
+    page = newcomer.get(invitation_path(message))
+    assert page.html.find("html")["dir"] == "rtl"
+    form = page.click(href=r"/invitations/.*/register$").forms["register"]
+    assert "email" not in form.fields  # the invited address, nobody else's
+    form["name"] = "ليلى بن علي"
+    form["password"] = "a long enough passphrase"
+    landed = form.submit("submit", status=302).follow()
+    assert landed.request.path == f"/organisations/{org_id}"
+    assert "ليلى بن علي" in landed.html.find("header").get_text()  # signed in
+    with registry.database.transaction() as (_tm, db):
+        member = db.scalars(select(Membership).join(Membership.user).where(
+            Membership.organisation_id == org_id, Membership.kind == "owner",
+            Membership.user_id != amel.id)).one()
+        assert (member.user.email, member.user.email_verified, member.user.locale) == (
+            "leila@example.org", True, "ar")
+
+
+def test_an_invitation_is_declined_without_an_account_and_not_accepted_by_someone_else(testapp, registry, database):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
+        f.user(db, email="stranger@example.org", name="Stranger")
+        org_id = f.registered_organisation(db, amel).id
+    f.sign_in(testapp, "amel@example.org")
+    page = testapp.get(f"/organisations/{org_id}/members")
+    invite(page, "karim@example.org")
+    first = invitation_path(mail_to(registry, "karim@example.org"))
+
+    stranger = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
+    f.sign_in(stranger, "stranger@example.org")
+    page = stranger.get(first)
+    assert "but you are signed in as stranger@example.org" in main_text(page)
+    assert answer_form(page, "accept") is None
+    token = page.html.find("input", {"name": "csrf_token"})["value"]
+    refused = stranger.post(first, {"csrf_token": token, "answer": "accept"}, status=403)
+    assert "but you are signed in as" in main_text(refused)
+    stranger.post(first, {"csrf_token": token, "answer": "maybe"}, status=400)
+
+    anonymous = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
+    page = anonymous.get(first)
+    decline = answer_form(page, "decline")
+    assert "You have declined" in main_text(decline.submit("answer", value="decline", status=302).follow())
+    assert "This invitation cannot be used" in main_text(anonymous.get(first, status=400))
+    assert count(database, Membership) == 1
+
+    # withdrawn by the owner: the link stops working
+    invite(testapp.get(f"/organisations/{org_id}/members"), "sami@example.org")
+    link = invitation_path(mail_to(registry, "sami@example.org"))
+    page = testapp.get(f"/organisations/{org_id}")
+    withdraw = next(fm for fm in page.forms.values() if fm.action.endswith("/cancel"))
+    assert "is withdrawn" in main_text(withdraw.submit(status=302).follow())
+    anonymous.get(link, status=400)
 
 
 def test_strangers_cannot_see_an_organisation(testapp, registry):

@@ -24,6 +24,7 @@ def includeme(config):
     config.add_route("logout", "/logout")
     config.add_route("reset_request", "/reset-password")
     config.add_route("reset", "/reset-password/{token}")
+    config.add_route("change_password", "/account/password")
     config.scan(".views")
     # organisations (organisation_views.py)
     config.add_route("organisations", "/organisations")
@@ -32,4 +33,8 @@ def includeme(config):
     config.add_route("organisation_edit", r"/organisations/{id:\d+}/edit")
     config.add_route("organisation_members", r"/organisations/{id:\d+}/members")
     config.add_route("organisation_member_remove", r"/organisations/{id:\d+}/members/{user_id:\d+}/remove")
+    config.add_route("organisation_invitation_cancel",
+                     r"/organisations/{id:\d+}/invitations/{invitation_id:\d+}/cancel")
+    config.add_route("invitation", "/invitations/{token}")
+    config.add_route("invitation_register", "/invitations/{token}/register")
     config.scan(".organisation_views")

@@ -122,3 +122,17 @@ class NewPasswordSchema(FormSchema):
     def __init__(self, *args, **kw):
         kw.setdefault("validator", _passwords_match)
         super().__init__(*args, **kw)
+
+
+class ChangePasswordSchema(NewPasswordSchema):
+    current = colander.SchemaNode(
+        colander.String(),
+        title=_("Current password"),
+        missing_msg=_("Enter your current password"),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        # Asked first, as every password manager expects.
+        self.children.insert(0, self.children.pop(self.children.index(self["current"])))

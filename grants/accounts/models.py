@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, select
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
@@ -176,12 +176,62 @@ class EmailToken(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(Base):
-    """Failed sign-ins, per e-mail address, to slow down password guessing."""
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key, to slow down password guessing: one row per
+    account ("account:amel@example.org") and one per client ("client:203.0.113.7", an IPv6
+    client by its /64).  ``attempts`` counts within a fixed window that starts at the first
+    attempt; ``grants.accounts.throttling`` changes it with single statements only, so
+    concurrent guesses, in any process, cannot slip past the limit."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebSession(Base):
+    """A signed-in or anonymous browser session (``grants.accounts.sessions``).  The cookie
+    carries a signed random id; only its hash is stored here, with the data (JSON: who is
+    signed in, the CSRF token, flash messages).  Deleting a user's rows ends every session
+    they have, on every device and in every process."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)  # however active it is
+
+
+class OrganisationInvitation(Base):
+    """An invitation to join an organisation, mailed to an address.  Nobody becomes a
+    member until the person at that address accepts, so an owner can neither add someone
+    against their will nor learn whether the address has an account.  Only the hash of
+    the mailed token is stored."""
+
+    __tablename__ = "organisation_invitations"
+    __table_args__ = (Index("ix_organisation_invitations_organisation_email", "organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lower-cased
+    kind: Mapped[str] = mapped_column(String(20), default="member")  # what they will be: "member" or "owner"
+    locale: Mapped[str] = mapped_column(String(8), default="en")  # of the mail, when the address has no account
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # At most one of these is set: how the invitation ended.
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def answered(self) -> bool:
+        return any(at is not None for at in (self.accepted_at, self.declined_at, self.cancelled_at))

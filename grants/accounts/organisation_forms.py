@@ -1,4 +1,5 @@
-"""Forms for organisations: register or edit one, add a member.
+"""Forms for organisations: register or edit one, invite a member, create an account from an
+invitation.
 
 Every rule lives in ``organisations.check_organisation``; the schema's own validator
 calls it, so the form and the service give the same messages, and a form with several
@@ -12,10 +13,10 @@ import deform
 
 from grants import regions as catalogue
 from grants.forms import FormSchema
-from grants.i18n import _, translate
+from grants.i18n import _, language_choice_validator, language_choice_widget, translate
 
 from . import organisations
-from .forms import email_node
+from .forms import RegisterSchema, _current_language, email_node
 
 REGION_WIDGET_TEMPLATE = "grants.templates:organisations/region_checkboxes.pt"
 
@@ -144,13 +145,14 @@ class OrganisationSchema(FormSchema):
 
 
 def _member_email_node():
-    node = email_node(description=_("They need an account with a confirmed e-mail address first."))
+    node = email_node(description=_("We will e-mail them an invitation. They become a member only when they "
+                                    "accept it; if they have no account yet, they can create one then."))
     node.title = _("Their e-mail address")
-    node.missing_msg = _("Enter the e-mail address of the person to add")
+    node.missing_msg = _("Enter the e-mail address of the person to invite")
     return node
 
 
-class AddMemberSchema(FormSchema):
+class InviteMemberSchema(FormSchema):
     email = _member_email_node()
     kind = colander.SchemaNode(
         colander.String(), title=_("What they can do"),
@@ -163,3 +165,20 @@ class AddMemberSchema(FormSchema):
             (organisations.OWNER, _("Owner: also edits its details and manages members")),
         ]),
     )
+    locale = colander.SchemaNode(
+        colander.String(),
+        title=_("Language of the invitation"),
+        description=_("If they already have an account, the invitation is written in their own language instead."),
+        default=_current_language,
+        validator=language_choice_validator,
+        missing_msg=_("Choose one of the languages offered"),
+        widget=language_choice_widget,
+    )
+
+
+class InvitationRegisterSchema(RegisterSchema):
+    """Creating an account from an invitation: the address is the invited one."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        del self["email"]

@@ -1,5 +1,6 @@
 """Organisation pages: "Your organisations", registering one, its page with members,
-editing it, adding and removing members.
+editing it, inviting and removing members; and the invitation's own pages, where the
+person invited accepts or declines (creating an account first if they have none).
 
 Routes under /organisations, added by ``grants.accounts.includeme``.  Every page needs a signed-in
 person (``Permission.AccountsOrganisationManage``, which the root grants to everyone
@@ -9,7 +10,9 @@ organisation is the services' business: members see it, owners change it.
 from __future__ import annotations
 
 import deform
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.renderers import render_to_response
+from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
 from grants.forms import flash_done, form_failed, make_form
@@ -17,8 +20,9 @@ from grants.i18n import _, translate
 from grants.security import Permission
 
 from . import organisations as services
+from . import services as account_services
 from .models import Organisation, User
-from .organisation_forms import AddMemberSchema, OrganisationSchema
+from .organisation_forms import InvitationRegisterSchema, InviteMemberSchema, OrganisationSchema
 
 TEMPLATES = "grants.templates:organisations/"
 MANAGE = Permission.AccountsOrganisationManage
@@ -122,6 +126,8 @@ def view_organisation(request):
         "details": _details(request, org),
         "members": members,
         "can_manage": services.can_manage(dbsession, user, org),
+        "invitations": services.waiting_invitations(dbsession, org) if services.can_manage(dbsession, user, org)
+        else [],
         # the last owner cannot be removed, nor leave
         "removable": {m.user_id for m in members if m.kind != services.OWNER or owners > 1},
         "user": user,
@@ -130,10 +136,13 @@ def view_organisation(request):
 
 @view_config(route_name="organisation_members", renderer=TEMPLATES + "add_member.pt",
              request_method=("GET", "POST"), permission=MANAGE)
-def add_member(request):
+def invite_member(request):
+    """Owners invite by address.  The page then says the same thing whether or not the
+    address has an account, and names nobody: the owner learns who joined only when they
+    accept."""
     org = _organisation(request)
     _require_manager(request, org)
-    form = make_form(request, AddMemberSchema(), "add_member", _("Add to the organisation"))
+    form = make_form(request, InviteMemberSchema(), "add_member", _("Send the invitation"))
     values = {"org": org, "errors": []}
     if request.method == "GET":
         return {**values, "form_html": form.render()}
@@ -142,13 +151,114 @@ def add_member(request):
     except deform.ValidationFailure as failure:
         return {**values, **form_failed(request, failure)}
     try:
-        membership = services.add_member(request.dbsession, _user(request), org, data["email"], data["kind"])
+        invitation, token = services.invite_member(request.dbsession, _user(request), org, data["email"],
+                                                   data["kind"], locale=data["locale"])
     except services.OrganisationError as exc:
         request.response.status = 400
         target = form[exc.field or "email"].oid
         return {**values, "form_html": form.render(data), "errors": [(target, translate(request, exc.message))]}
-    flash_done(request, _("${name} is now a member of the organisation.", mapping={"name": membership.user.name}))
+    services.mail_invitation(request.registry, request.tm, request.dbsession, invitation,
+                             request.route_url("invitation", token=token))
+    flash_done(request, _("We have sent an invitation to ${email}. If they accept it, they become a member of the "
+                          "organisation; until then they are listed below as invited.",
+                          mapping={"email": invitation.email}))
     return HTTPFound(location=request.route_url("organisation", id=org.id))
+
+
+@view_config(route_name="organisation_invitation_cancel", request_method="POST", permission=MANAGE)
+def cancel_invitation(request):
+    org = _organisation(request)
+    _require_manager(request, org)
+    try:
+        invitation = services.cancel_invitation(request.dbsession, _user(request), org,
+                                                int(request.matchdict["invitation_id"]))
+    except services.InvalidInvitation as exc:
+        if exc.reason == "unknown":
+            raise HTTPNotFound() from None
+        request.session.flash(translate(request, _("That invitation has already been answered or withdrawn.")),
+                              "error")
+        return HTTPFound(location=request.route_url("organisation", id=org.id))
+    flash_done(request, _("The invitation to ${email} is withdrawn: its link no longer works.",
+                          mapping={"email": invitation.email}))
+    return HTTPFound(location=request.route_url("organisation", id=org.id))
+
+
+# --- answering an invitation -------------------------------------------------------------
+
+
+def _invitation(request):
+    """The invitation behind the link, or the page saying why it cannot be used."""
+    request.response.headers["Referrer-Policy"] = "no-referrer"  # the address holds a secret
+    try:
+        return services.invitation_for(request.dbsession, request.matchdict["token"]), None
+    except services.InvalidInvitation as exc:
+        values = {"reason": exc.reason, "days": services.INVITATION_LIFETIME.days}
+        response = render_to_response(TEMPLATES + "invitation_invalid.pt", values, request=request)
+        response.status = 400
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return None, response
+
+
+@view_config(route_name="invitation", renderer=TEMPLATES + "invitation.pt", request_method=("GET", "POST"),
+             permission=NO_PERMISSION_REQUIRED)
+def answer_invitation(request):
+    invitation, refusal = _invitation(request)
+    if refusal is not None:
+        return refusal
+    user = request.user
+    values = {"invitation": invitation, "org": invitation.organisation, "user": user,
+              "for_someone_else": user is not None and user.email != invitation.email}
+    if request.method == "GET":
+        return values
+    answer = request.POST.get("answer")
+    if answer == "decline":
+        services.decline_invitation(request.dbsession, request.matchdict["token"])
+        request.session.flash(translate(request, _("You have declined the invitation to join ${organisation}.",
+                                                   mapping={"organisation": invitation.organisation.legal_name})),
+                              "info")
+        return HTTPFound(location=request.resource_url(request.root))
+    if answer != "accept":
+        raise HTTPBadRequest(translate(request, _("Choose whether to accept or decline the invitation.")))
+    if user is None:
+        raise HTTPForbidden()  # sent to sign in, and back here
+    try:
+        services.accept_invitation(request.dbsession, request.matchdict["token"], user)
+    except services.InvitationForSomeoneElse:
+        request.response.status = 403
+        return values
+    flash_done(request, _("You are now a member of ${organisation}.",
+                          mapping={"organisation": invitation.organisation.legal_name}))
+    return HTTPFound(location=request.route_url("organisation", id=invitation.organisation_id))
+
+
+@view_config(route_name="invitation_register", renderer=TEMPLATES + "invitation_register.pt",
+             request_method=("GET", "POST"), permission=NO_PERMISSION_REQUIRED)
+def register_from_invitation(request):
+    """Someone without an account creates one and lands as a member.  The link reached the
+    invited mailbox, so the address needs no confirmation link of its own."""
+    invitation, refusal = _invitation(request)
+    if refusal is not None:
+        return refusal
+    form = make_form(request, InvitationRegisterSchema(), "register", _("Create account and accept"))
+    values = {"invitation": invitation, "org": invitation.organisation, "errors": [], "has_account": False}
+    if request.method == "GET":
+        return {**values, "form_html": form.render()}
+    try:
+        data = form.validate(request.POST.items())
+    except deform.ValidationFailure as failure:
+        return {**values, **form_failed(request, failure)}
+    user = account_services.register_confirmed(request.dbsession, name=data["name"], email=invitation.email,
+                                               password=data["password"], locale=data["locale"])
+    if user is None:
+        # Only someone holding the mailed link gets here, so saying so reveals nothing.
+        request.response.status = 409
+        return {**values, "has_account": True, "form_html": ""}
+    services.accept_invitation(request.dbsession, request.matchdict["token"], user)
+    request.session.invalidate()  # a new session for the signed-in person: no fixation
+    headers = remember(request, str(user.id))
+    flash_done(request, _("Your account is ready and you are now a member of ${organisation}.",
+                          mapping={"organisation": invitation.organisation.legal_name}))
+    return HTTPFound(location=request.route_url("organisation", id=invitation.organisation_id), headers=headers)
 
 
 @view_config(route_name="organisation_member_remove", request_method="POST", permission=MANAGE)

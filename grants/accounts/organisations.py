@@ -6,6 +6,15 @@ they never commit.  Whoever registers an organisation becomes its first owner.  
 edit it and manage members; every member applies on its behalf.  An organisation always
 keeps at least one owner.
 
+Nobody is made a member without saying yes.  Owners invite an address
+(``invite_member``); the person at that address accepts or declines through the mailed
+link (``accept_invitation``, ``decline_invitation``), registering first if they have no
+account.  Until they accept they are not a member and nothing about their roles changes
+— so an applicant cannot, say, add a reviewer to their organisation to keep that reviewer
+off their application.  What the owner is told is the same whether or not the address has
+an account.  ``add_member_without_invitation`` skips the question, for the demo, the
+command line and tests only.
+
     org = register_organisation(dbsession, user, {
         "legal_name": "جمعية أفق — AFEK", "registration_number": "2011-0457",
         "legal_form": "association", "country": "TN", "regions": ["TN-73", "TN-81"]})
@@ -18,16 +27,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import unicodedata
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from grants import regions as catalogue
 from grants.i18n import _
 
-from .models import Membership, Organisation, User
-from .services import find_user_by_email, normalise_email
+from .models import Membership, Organisation, OrganisationInvitation, User
+from .services import hash_token, normalise_email
 
 OWNER = "owner"
 MEMBER = "member"
@@ -42,6 +52,7 @@ LEGAL_FORMS = {
     "cio": _("Charitable incorporated organisation (CIO)"),
     "company_limited_by_guarantee": _("Company limited by guarantee"),
     "community_interest_company": _("Community interest company (CIC)"),
+    "constituted_group": _("Community group with a written constitution"),
     "other": _("Other"),
 }
 
@@ -79,12 +90,21 @@ class InvalidOrganisation(OrganisationError):
         self.errors = errors
 
 
-class MemberNotFound(OrganisationError):
-    """No confirmed account has that e-mail address."""
-
-
 class AlreadyMember(OrganisationError):
     pass
+
+
+class InvalidInvitation(OrganisationError):
+    """A mailed invitation that cannot be used: ``reason`` is "unknown", "expired" or
+    "answered" (accepted, declined or withdrawn)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvitationForSomeoneElse(OrganisationError):
+    """The signed-in account's address is not the one invited."""
 
 
 class LastOwner(OrganisationError):
@@ -313,24 +333,140 @@ def _owner_count(dbsession, org: Organisation) -> int:
     )
 
 
-def add_member(dbsession, user: User, org: Organisation, email: str, kind: str = MEMBER) -> Membership:
-    """Add the person with this address, who must have a confirmed account.  Owners only."""
-    _require_manager(dbsession, user, org)
+def add_member_without_invitation(dbsession, org: Organisation, person: User, kind: str = MEMBER) -> Membership:
+    """Make ``person`` a member at once, without asking them.  For the demo, the command
+    line and tests; people use invitations (``invite_member``)."""
     if kind not in MEMBERSHIP_KINDS:
         raise OrganisationError(_("Choose whether they will be an owner or a member"), "kind")
-    person = find_user_by_email(dbsession, email)
-    if person is None or not person.email_verified:
-        raise MemberNotFound(
-            _("Nobody has a confirmed account with ${email}. Ask them to create an account and confirm their "
-              "e-mail address, then add them again.", mapping={"email": normalise_email(email)}), "email")
-    if membership_of(dbsession, person, org) is not None:
-        raise AlreadyMember(_("${name} is already a member of this organisation", mapping={"name": person.name}),
-                            "email")
     membership = Membership(user_id=person.id, organisation_id=org.id, kind=kind)
     dbsession.add(membership)
     dbsession.flush()
     dbsession.expire(org, ["memberships"])
     return membership
+
+
+# --- invitations ------------------------------------------------------------------------
+
+INVITATION_LIFETIME = dt.timedelta(days=14)
+
+
+def invite_member(dbsession, user: User, org: Organisation, email: str, kind: str = MEMBER, *,
+                  locale: str = "en", now: dt.datetime | None = None) -> tuple[OrganisationInvitation, str]:
+    """Invite the person at ``email`` (owners only).  Returns the invitation and the raw
+    token to mail (only its hash is stored).  An earlier invitation of the same address
+    still waiting is withdrawn, so only the newest link works.  ``locale`` is the mail's
+    language if the address has no account; an account's own language wins."""
+    _require_manager(dbsession, user, org)
+    if kind not in MEMBERSHIP_KINDS:
+        raise OrganisationError(_("Choose whether they will be an owner or a member"), "kind")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    email = normalise_email(email)
+    # The owner sees every member's address on the organisation's page: saying so here
+    # tells them nothing new.
+    already = dbsession.scalar(
+        select(func.count()).select_from(Membership).join(Membership.user)
+        .where(Membership.organisation_id == org.id, User.email == email))
+    if already:
+        raise AlreadyMember(_("${email} is already a member of this organisation", mapping={"email": email}),
+                            "email")
+    dbsession.execute(
+        update(OrganisationInvitation)
+        .where(OrganisationInvitation.organisation_id == org.id, OrganisationInvitation.email == email,
+               *_waiting())
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session="fetch"))
+    token = secrets.token_urlsafe(32)
+    invitation = OrganisationInvitation(
+        organisation=org, email=email, kind=kind, locale=locale, token_hash=hash_token(token), invited_by=user,
+        created_at=now, expires_at=now + INVITATION_LIFETIME)
+    dbsession.add(invitation)
+    dbsession.flush()
+    return invitation, token
+
+
+def _waiting():
+    return (OrganisationInvitation.accepted_at.is_(None), OrganisationInvitation.declined_at.is_(None),
+            OrganisationInvitation.cancelled_at.is_(None))
+
+
+def invitation_for(dbsession, token: str, *, now: dt.datetime | None = None) -> OrganisationInvitation:
+    """The invitation behind a mailed link, if it can still be answered; raises
+    ``InvalidInvitation`` otherwise."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    invitation = dbsession.scalars(
+        select(OrganisationInvitation).where(OrganisationInvitation.token_hash == hash_token(token))
+    ).one_or_none()
+    if invitation is None:
+        raise InvalidInvitation("unknown")
+    if invitation.answered:
+        raise InvalidInvitation("answered")
+    if invitation.expires_at <= now:
+        raise InvalidInvitation("expired")
+    return invitation
+
+
+def _answer(dbsession, invitation: OrganisationInvitation, column: str, now: dt.datetime) -> None:
+    """Close the invitation, once: of two answers at the same moment only one counts."""
+    closed = dbsession.execute(
+        update(OrganisationInvitation)
+        .where(OrganisationInvitation.id == invitation.id, *_waiting())
+        .values({column: now})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not closed:
+        raise InvalidInvitation("answered")
+    dbsession.refresh(invitation)
+
+
+def accept_invitation(dbsession, token: str, user: User, *, now: dt.datetime | None = None) -> Membership:
+    """``user`` accepts: they become a member (or owner, as invited).  Only the account
+    with the invited address may accept (``InvitationForSomeoneElse``)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    invitation = invitation_for(dbsession, token, now=now)
+    if normalise_email(user.email) != invitation.email:
+        raise InvitationForSomeoneElse(_("This invitation was sent to ${email}. Sign in with that address to "
+                                         "accept it.", mapping={"email": invitation.email}))
+    _answer(dbsession, invitation, "accepted_at", now)
+    org = invitation.organisation
+    membership = membership_of(dbsession, user, org)
+    if membership is None:
+        membership = add_member_without_invitation(dbsession, org, user, invitation.kind)
+    elif invitation.kind == OWNER and membership.kind != OWNER:
+        membership.kind = OWNER
+        dbsession.flush()
+    return membership
+
+
+def decline_invitation(dbsession, token: str, *, now: dt.datetime | None = None) -> OrganisationInvitation:
+    """The person at the address says no; the mailed link is proof enough, so no account
+    is needed to decline."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    invitation = invitation_for(dbsession, token, now=now)
+    _answer(dbsession, invitation, "declined_at", now)
+    return invitation
+
+
+def cancel_invitation(dbsession, user: User, org: Organisation, invitation_id: int, *,
+                      now: dt.datetime | None = None) -> OrganisationInvitation:
+    """An owner withdraws an invitation still waiting for an answer."""
+    _require_manager(dbsession, user, org)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    invitation = dbsession.get(OrganisationInvitation, invitation_id)
+    if invitation is None or invitation.organisation_id != org.id:
+        raise InvalidInvitation("unknown")
+    _answer(dbsession, invitation, "cancelled_at", now)
+    return invitation
+
+
+def waiting_invitations(dbsession, org: Organisation, *, now: dt.datetime | None = None
+                        ) -> list[OrganisationInvitation]:
+    """Invitations of ``org`` nobody has answered yet and that still work, oldest first."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return list(dbsession.scalars(
+        select(OrganisationInvitation)
+        .where(OrganisationInvitation.organisation_id == org.id, OrganisationInvitation.expires_at > now,
+               *_waiting())
+        .order_by(OrganisationInvitation.created_at, OrganisationInvitation.id)))
 
 
 def remove_member(dbsession, user: User, org: Organisation, member: User) -> None:
@@ -362,6 +498,39 @@ def set_member_kind(dbsession, user: User, org: Organisation, member: User, kind
     membership.kind = kind
     dbsession.flush()
     return membership
+
+
+def mail_invitation(registry, tm, dbsession, invitation: OrganisationInvitation, link: str) -> None:
+    """Mail the invitation after ``tm`` commits, in the language of the account with that
+    address if there is one, else in the language the owner chose for it."""
+    from types import SimpleNamespace
+
+    from grants.mail import notify
+
+    person = dbsession.scalars(select(User).where(User.email == invitation.email)).one_or_none()
+    recipient = SimpleNamespace(email=invitation.email,
+                                locale=person.locale if person is not None else invitation.locale)
+    mapping = {"inviter": invitation.invited_by.name if invitation.invited_by else "",
+               "organisation": invitation.organisation.legal_name, "link": link,
+               "days": INVITATION_LIFETIME.days}
+    if invitation.kind == OWNER:
+        body = _("Hello,\n\n"
+                 "${inviter} invites you to become an owner of ${organisation} on grants. Owners apply for grants "
+                 "and report on the organisation's behalf, change its details and manage its members.\n\n"
+                 "To accept or decline, open this link:\n\n${link}\n\n"
+                 "The link works for ${days} days. If you have no account yet, you can create one from that page.\n\n"
+                 "If you do not know ${inviter} or this organisation, ignore this message: nothing will happen.",
+                 mapping=mapping)
+    else:
+        body = _("Hello,\n\n"
+                 "${inviter} invites you to become a member of ${organisation} on grants. Members apply for grants "
+                 "and report on the organisation's behalf.\n\n"
+                 "To accept or decline, open this link:\n\n${link}\n\n"
+                 "The link works for ${days} days. If you have no account yet, you can create one from that page.\n\n"
+                 "If you do not know ${inviter} or this organisation, ignore this message: nothing will happen.",
+                 mapping=mapping)
+    subject = _("Invitation to join ${organisation}", mapping={"organisation": invitation.organisation.legal_name})
+    notify(registry, recipient, subject, body, transaction_manager=tm)
 
 
 # --- ask once ---------------------------------------------------------------------------

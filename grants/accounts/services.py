@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from grants.i18n import _
 from grants.mail import notify
 
-from .models import EmailToken, LoginAttempt, User
+from . import throttling
+from .models import EmailToken, User
+from .sessions import end_sessions
 
 _hasher = PasswordHasher()
 
@@ -31,8 +33,8 @@ VERIFY = "verify"
 RESET = "reset"
 TOKEN_LIFETIMES = {VERIFY: dt.timedelta(hours=48), RESET: dt.timedelta(hours=2)}
 
-MAX_FAILED_LOGINS = 5
-FAILED_LOGIN_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILED_LOGINS = throttling.ACCOUNT.attempts
+FAILED_LOGIN_WINDOW = throttling.ACCOUNT.window
 
 
 def hash_password(password: str) -> str:
@@ -147,6 +149,20 @@ def register(dbsession, *, name: str, email: str, password: str, locale: str,
     return Registration(user, issue_token(dbsession, user, VERIFY, now=now))
 
 
+def register_confirmed(dbsession, *, name: str, email: str, password: str, locale: str,
+                       now: dt.datetime | None = None) -> User | None:
+    """An account whose address needs no confirmation link, because the person has just
+    opened a link mailed to it (an invitation).  None if the address already has one."""
+    password_hash = hash_password(password)
+    if find_user_by_email(dbsession, email) is not None:
+        return None
+    user = User(name=name.strip(), email=normalise_email(email), password_hash=password_hash, locale=locale,
+                email_verified=True, is_admin=False, created_at=now or utcnow())
+    dbsession.add(user)
+    dbsession.flush()
+    return user
+
+
 def verify_email(dbsession, token: str, *, now: dt.datetime | None = None) -> User:
     """Mark the address behind a verification link as confirmed; raises ``InvalidToken``."""
     now = now or utcnow()
@@ -171,58 +187,58 @@ def resend_verification(dbsession, email: str, *, now: dt.datetime | None = None
 class LoginRefused(Exception):
     """``reason``: "credentials" (wrong address or password: never say which),
     "unverified" (right password, address not confirmed yet) or "throttled" (too many
-    failures lately; ``retry_at`` says when the next attempt will be heard)."""
+    failures lately; ``retry_at`` says when the next attempt will be heard, ``scope``
+    whether the account or the client is waiting)."""
 
-    def __init__(self, reason: str, retry_at: dt.datetime | None = None):
+    def __init__(self, reason: str, retry_at: dt.datetime | None = None, scope: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.retry_at = retry_at
+        self.scope = scope
 
     def minutes_to_wait(self, now: dt.datetime | None = None) -> int:
         seconds = (self.retry_at - (now or utcnow())).total_seconds()
         return max(1, math.ceil(seconds / 60))
 
 
-def throttled_until(dbsession, email: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When sign-in for ``email`` will be allowed again, or None if it is allowed now."""
-    now = now or utcnow()
-    recent = dbsession.scalars(
-        select(LoginAttempt.at)
-        .where(LoginAttempt.email == normalise_email(email), LoginAttempt.at > now - FAILED_LOGIN_WINDOW)
-        .order_by(LoginAttempt.at.desc())
-        .limit(MAX_FAILED_LOGINS)
-    ).all()
-    if len(recent) < MAX_FAILED_LOGINS:
-        return None
-    # Allowed again once the oldest of the last MAX_FAILED_LOGINS failures leaves the window.
-    return recent[-1] + FAILED_LOGIN_WINDOW
+def authenticate(dbsession, email: str, password: str, *, client: str | None = None,
+                 now: dt.datetime | None = None) -> User:
+    """The account for these credentials, or ``LoginRefused``.
 
-
-def authenticate(dbsession, email: str, password: str, *, now: dt.datetime | None = None) -> User:
-    """The account for these credentials, or ``LoginRefused``.  Each wrong password is
-    recorded; after MAX_FAILED_LOGINS within FAILED_LOGIN_WINDOW the address is refused
-    without looking at the password at all.  Success clears the record."""
+    Every attempt is counted before the password is looked at, against the address and,
+    when ``client`` (a network address) is given, against the client
+    (``grants.accounts.throttling``): beyond the limit it is refused without checking the
+    password.  A right password clears the address's count and gives the client's place
+    back, so only failures count."""
     now = now or utcnow()
     email = normalise_email(email)
-    retry_at = throttled_until(dbsession, email, now=now)
-    if retry_at is not None:
-        raise LoginRefused("throttled", retry_at)
+    keys = [(throttling.client_key(client), throttling.CLIENT)] if client is not None else []
+    keys.append((throttling.account_key(email), throttling.ACCOUNT))
+    taken = []
+    for key, limit in keys:
+        retry_at = throttling.take(dbsession, key, limit, now=now)
+        if retry_at is not None:
+            for earlier in taken:  # a refusal unheard is no guess: it costs no place elsewhere
+                throttling.give_back(dbsession, earlier)
+            raise LoginRefused("throttled", retry_at, "account" if key.startswith("account:") else "client")
+        taken.append(key)
     user = find_user_by_email(dbsession, email)
     password_ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None or not password_ok:
-        dbsession.add(LoginAttempt(email=email, at=now))
-        dbsession.flush()
         raise LoginRefused("credentials")
+    for key in taken:  # the right password: no guess
+        if key.startswith("client:"):
+            throttling.give_back(dbsession, key)
+    clear_failed_logins(dbsession, email)
     if not user.email_verified:
         raise LoginRefused("unverified")
     if _hasher.check_needs_rehash(user.password_hash):  # argon2 parameters were raised since
         user.password_hash = hash_password(password)
-    clear_failed_logins(dbsession, email)
     return user
 
 
 def clear_failed_logins(dbsession, email: str) -> None:
-    dbsession.execute(delete(LoginAttempt).where(LoginAttempt.email == normalise_email(email)))
+    throttling.clear(dbsession, throttling.account_key(email))
 
 
 # --- password reset -------------------------------------------------------------------
@@ -246,10 +262,39 @@ def reset_password(dbsession, token: str, new_password: str, *, now: dt.datetime
     user = row.user
     row.used_at = now
     _invalidate_tokens(dbsession, user, RESET, now)
-    user.password_hash = hash_password(new_password)
+    set_password(dbsession, user, new_password)
     user.email_verified = True
-    clear_failed_logins(dbsession, user.email)
+    clear_failed_logins(dbsession, user.email)  # a stranger's guesses no longer keep the owner out
     return user
+
+
+def set_password(dbsession, user: User, new_password: str) -> None:
+    """The one way to give an account a new password: every session of the account ends
+    with the old password, wherever it was opened (the caller starts a new one for the
+    person in front of it, if they stay signed in)."""
+    user.password_hash = hash_password(new_password)
+    dbsession.flush()
+    end_sessions(dbsession, user.id)
+
+
+class WrongPassword(Exception):
+    """The current password given to change it is not right."""
+
+
+def change_password(dbsession, user: User, current_password: str, new_password: str, *,
+                    now: dt.datetime | None = None) -> None:
+    """A signed-in person's new password, given the current one.  Wrong current passwords
+    count as failed sign-ins of the account, so a stolen session cannot guess it
+    faster than the sign-in page could (``LoginRefused("throttled")``)."""
+    now = now or utcnow()
+    key = throttling.account_key(user.email)
+    retry_at = throttling.take(dbsession, key, throttling.ACCOUNT, now=now)
+    if retry_at is not None:
+        raise LoginRefused("throttled", retry_at, "account")
+    if not verify_password(user.password_hash, current_password):
+        raise WrongPassword()
+    throttling.clear(dbsession, key)
+    set_password(dbsession, user, new_password)
 
 
 # --- mail -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ link or for a new confirmation link all end on the same "check your e-mail" page
 from __future__ import annotations
 
 import deform
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
@@ -15,10 +15,11 @@ from pyramid.view import view_config
 from grants.i18n import _, format_datetime, translate
 from grants.web import safe_came_from
 
-from . import services
+from . import services, throttling
 from grants.forms import flash_done, form_failed, make_form
 
-from .forms import EmailOnlySchema, LoginSchema, NewPasswordSchema, RegisterSchema
+from .forms import ChangePasswordSchema, EmailOnlySchema, LoginSchema, NewPasswordSchema, RegisterSchema
+from .sessions import end_sessions
 
 TEMPLATES = "grants.templates:accounts/"
 CHECK_EMAIL = TEMPLATES + "check_email.pt"
@@ -139,7 +140,8 @@ def login(request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure)
     try:
-        user = services.authenticate(request.dbsession, data["email"], data["password"])
+        user = services.authenticate(request.dbsession, data["email"], data["password"],
+                                     client=throttling.client_address(request))
     except services.LoginRefused as refused:
         return _login_refused(request, form, data, refused)
     came_from = data["came_from"]
@@ -152,12 +154,9 @@ def _login_refused(request, form, data, refused: services.LoginRefused) -> dict:
     target = form["email"].oid  # the input the error summary links to
     extra = {}
     if refused.reason == "throttled":
-        minutes = refused.minutes_to_wait()
-        request.response.status = 429
-        request.response.headers["Retry-After"] = str(minutes * 60)
-        message = _("There have been too many attempts to sign in with this e-mail address. "
-                    "Try again in ${minutes} minutes, after ${time}.",
-                    mapping={"minutes": minutes, "time": format_datetime(refused.retry_at)})
+        message = _throttled(request, refused)
+        if refused.scope == "account":
+            extra["reset_offered"] = True  # the owner's way in while a stranger keeps the account locked
     elif refused.reason == "unverified":
         request.response.status = 403
         message = _("You need to confirm your e-mail address before you can sign in. "
@@ -171,8 +170,25 @@ def _login_refused(request, form, data, refused: services.LoginRefused) -> dict:
     return _page(request, form.render(), [(target, translate(request, message))], **extra)
 
 
+def _throttled(request, refused: services.LoginRefused):
+    minutes = refused.minutes_to_wait()
+    request.response.status = 429
+    request.response.headers["Retry-After"] = str(minutes * 60)
+    mapping = {"minutes": minutes, "time": format_datetime(refused.retry_at)}
+    if refused.scope == "client":
+        return _("There have been too many attempts to sign in from your network. "
+                 "Try again in ${minutes} minutes, after ${time}.", mapping=mapping)
+    return _("There have been too many attempts to sign in with this e-mail address. "
+             "Try again in ${minutes} minutes, after ${time}, or choose a new password: "
+             "the link we e-mail you works even now.", mapping=mapping)
+
+
 @view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def logout(request):
+    """Signing out ends every session of the account, not only this browser's: a copied
+    or forgotten cookie elsewhere stops working too."""
+    if request.user is not None:
+        end_sessions(request.dbsession, request.user.id)
     headers = forget(request)
     request.session.invalidate()
     request.session.flash(translate(request, _("You have signed out.")), "info")
@@ -223,5 +239,38 @@ def reset(request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure)
     services.reset_password(request.dbsession, token, data["password"])
+    request.session.invalidate()  # its row may be one the reset just ended
     flash_done(request, _("Your password has been changed. Sign in with your new password."))
     return HTTPFound(location=request.route_url("login"))
+
+
+# --- changing the password --------------------------------------------------------------
+
+
+@view_config(route_name="change_password", renderer=TEMPLATES + "change_password.pt", request_method=("GET", "POST"),
+             permission=NO_PERMISSION_REQUIRED)
+def change_password(request):
+    user = request.user
+    if user is None:
+        raise HTTPForbidden()  # anonymous visitors are sent to sign in
+    form = make_form(request, ChangePasswordSchema(), "change_password", _("Change password"))
+    if request.method == "GET":
+        return _page(request, form.render())
+    try:
+        data = form.validate(request.POST.items())
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure)
+    try:
+        services.change_password(request.dbsession, user, data["current"], data["password"])
+    except services.LoginRefused as refused:
+        message = _throttled(request, refused)
+        return _page(request, form.render(), [(form["current"].oid, translate(request, message))])
+    except services.WrongPassword:
+        request.response.status = 400
+        message = _("Your current password is not right")
+        return _page(request, form.render(), [(form["current"].oid, translate(request, message))])
+    # Every session of the account has ended, this one too: carry on in a new one.
+    request.session.invalidate()
+    headers = remember(request, str(user.id))
+    flash_done(request, _("Your password has been changed. You have been signed out everywhere else."))
+    return HTTPFound(location=request.resource_url(request.root), headers=headers)

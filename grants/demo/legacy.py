@@ -470,7 +470,7 @@ def _incubation(db, registry, tm, call, people, rng):
 
 
 def _open_call(db, registry, programme, people, now):
-    from grants.accounts.organisations import organisations_of
+    from grants.accounts.organisations import invite_member, organisations_of
     from grants.applications import services as applications
     from grants.lifecycle.services import WorkflowService
     from grants.money import Money
@@ -489,6 +489,8 @@ def _open_call(db, registry, programme, people, now):
     WorkflowService(registry.workflows, db).fire(call, "open", actor=Actor.system_actor("system:tick"), now=opens)
     applicant = people["applicant"]
     afek = organisations_of(db, applicant)[0]
+    # A colleague of Amel's without an account yet: invited, not a member until she accepts.
+    invite_member(db, applicant, afek, "youssef@afek.example.org", locale="ar", now=now)
     draft = applications.create_application(db, registry, call, afek, applicant,
                                             title="نوادي الفنون في مدارس قبلي", now=now)
     applications.save_section(db, registry, draft, applicant, "organisation", {
