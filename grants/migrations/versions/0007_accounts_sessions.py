@@ -1,7 +1,7 @@
 """Accounts: sessions in the database, sign-in counts per account and per client (replacing
 the log of failed sign-ins), and invitations to join an organisation.
 
-Revision ID: 0007_sessions_throttles_invitations
+Revision ID: 0007_accounts_sessions
 Revises: 0005_post_award
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import grants.db
 
 
-revision = '0007_sessions_throttles_invitations'
+revision = '0007_accounts_sessions'  # alembic_version holds 32 characters
 down_revision = '0005_post_award'
 branch_labels = None
 depends_on = None
