@@ -379,3 +379,22 @@ def test_numbers_written_to_csv_stay_numbers_and_text_that_looks_like_one_is_tex
     out = io.StringIO()
     spreadsheet.writer(out).writerow(["=1+1", Decimal("-1.50"), "plain"])
     assert out.getvalue() == "'=1+1,-1.50,plain\r\n"
+
+
+def test_the_publisher_is_never_a_funder_that_a_round_in_the_file_hides(db, registry):
+    """The publisher speaks for every grant in the file, so a funder hidden by one round
+    is not named as publisher because another round names it."""
+    prog = programmes.create_programme(db, title="Kampala Youth Fund", currency="UGX")
+    prog.grant_id_prefix = "360G-kyf"
+    quiet = programmes.get_or_create_funder(db, name=HIDDEN, identifier="GB-CHC-1", kind="foundation")
+    programmes.add_funder_contribution(db, prog, quiet, role="lead", amount=f.money("10000000", "UGX"))
+    hiding, naming = f.round_(db, registry, prog, title="Round 1"), f.round_(db, registry, prog, title="Round 2")
+    hiding.hidden_funder_ids = [quiet.id]
+    for rnd in (hiding, naming):
+        owner = f.user(db)
+        f.award(db, registry, rnd=rnd, org=f.organisation(db, owner), amount=f.money("1500000", "UGX"))
+    package = json.loads(exports.threesixty_giving(db, registry, now=NOW))
+    assert HIDDEN not in json.dumps(package["publisher"])
+    by_round = {g["grantProgramme"][0]["title"]: g["fundingOrganization"] for g in package["grants"]}
+    assert by_round["Kampala Youth Fund: Round 1"][0]["name"] == "Another funder"
+    assert by_round["Kampala Youth Fund: Round 2"][0]["name"] == HIDDEN  # that round names it

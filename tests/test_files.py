@@ -2,6 +2,7 @@
 disk, and served only to those who may see what they are attached to."""
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from pathlib import Path
@@ -194,6 +195,7 @@ def test_a_reviewer_of_a_blind_round_never_gets_the_documents_that_name_the_orga
 # -- ZIP bombs ------------------------------------------------------------------------------------
 
 
+@functools.cache
 def zip_bomb(inflated: int = 300 * 1024 * 1024) -> bytes:
     """An OpenDocument-looking archive whose ``mimetype`` entry inflates to ``inflated``
     bytes of zeros (about 300 KB on the wire), written a megabyte at a time so that the
@@ -251,12 +253,20 @@ def test_a_zip_bomb_uploaded_as_a_document_is_refused_without_inflating_it(testa
     assert files_on_disk(settings) == []
 
 
-def _post_upload(testapp, url, fields, files, status=400):
-    token = testapp.get(url).html.find("input", {"name": "csrf_token"})["value"]
-    return testapp.post(url, {"csrf_token": token, **fields}, upload_files=files, status=status)
+def _submit_upload(client, url, field, values=()):
+    """Choose the bomb in the page's form that has ``field``, fill ``values``, submit."""
+    import webtest
+
+    page = client.get(url)
+    form = next(form for key, form in page.forms.items() if isinstance(key, int) and field in form.fields)
+    form[field] = webtest.Upload("plan.odt", zip_bomb(), "application/vnd.oasis.opendocument.text")
+    for name, value in values:
+        form[name] = value
+    submit = [name for name in ("submit", "save") if name in form.fields]
+    return form.submit(*submit[:1], status=400)
 
 
-def test_every_upload_route_refuses_the_zip_bomb_and_keeps_nothing(app, registry, settings, bomb):
+def test_every_upload_route_refuses_the_zip_bomb_and_keeps_nothing(app, registry, settings):
     """Award agreements, assessments, survey results and evidence go through the same
     check as application documents."""
     import webtest
@@ -287,12 +297,11 @@ def test_every_upload_route_refuses_the_zip_bomb_and_keeps_nothing(app, registry
     officer_app, member_app, eva_app = signed_in("leila@example.org"), signed_in("amel@example.org"), \
         signed_in("eva@example.org")
     pages = [
-        _post_upload(officer_app, url + "/@@agreement", {"submit": "submit"}, [("agreement", "plan.odt", bomb)]),
-        _post_upload(eva_app, url + "/@@assessment", {"summary": "Good work."}, [("file-1", "plan.odt", bomb)]),
-        _post_upload(member_app, url + "/@@surveys", {"instrument": str(instrument_id), "wave": "baseline"},
-                     [("file", "plan.odt", bomb)]),
-        _post_upload(member_app, url + "/@@evidence", {"kind": "story", "title": "A story", "text": "Told."},
-                     [("file", "plan.odt", bomb)]),
+        _submit_upload(officer_app, url + "/@@agreement", "agreement"),
+        _submit_upload(eva_app, url + "/@@assessment", "file-1", [("summary", "Good work.")]),
+        _submit_upload(member_app, url + "/@@surveys", "file"),
+        _submit_upload(member_app, url + "/@@evidence", "file", [("kind", "success_story"), ("title", "A story"),
+                                                                  ("text", "Told.")]),
     ]
     for page in pages:
         summary = page.html.find(class_="error-summary")

@@ -16,7 +16,7 @@ from grants.mel.models import Evidence, Indicator, IndicatorTarget, Report
 from grants.mel.services import save_report
 from grants.money import format_money
 from grants.programmes import services as programmes
-from grants.programmes.models import Round
+from grants.programmes.models import Funder, Round
 from grants.reporting import public
 
 UTC = dt.timezone.utc
@@ -301,3 +301,30 @@ def test_report_options_refusals(registry):
             public.set_report_options(db, rnd, small_cell_threshold=101, hidden_funder_ids=[stranger.id])
         assert [p for p, _ in refused.value.problems] == ["small_cell_threshold", "hidden_funder_ids"]
         assert rnd.small_cell_threshold == 5
+
+
+def test_a_funder_a_round_hides_is_not_named_on_the_public_programme_page(testapp, registry, world):
+    """The programme's page speaks for all its rounds: a funder any of them hides is
+    "Another funder" there too (lists, contributions, what it matches, totals by funder),
+    even beside a round that names everyone; its money stays."""
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, world["round"])
+        other = f.round_(db, registry, rnd.programme, title="Round 2")
+        quiet = db.get(Funder, world["quiet"])
+        programmes.add_funder_contribution(db, rnd.programme, quiet, role="co_funder", amount=tnd("1000"),
+                                           round=other)
+        programme_url = f"/programmes/{rnd.programme_id}"
+    page = testapp.get(programme_url)  # anonymous
+    assert HIDDEN not in page.text
+    text = page.html.find("main").get_text(" ", strip=True)
+    assert "Co-funders Another funder" in text
+    contributions = page.html.find(id="contributions").get_text(" ", strip=True)
+    assert contributions.count("Another funder") == 2 and "TND12,345.678" in contributions
+    assert "US Department of State" in contributions
+    assert "Another funder" in page.html.find(id="funder-totals").get_text(" ", strip=True)
+
+    f.sign_in(testapp, "leila@example.org")  # the programme's officer manages it and sees who it is
+    page = testapp.get(programme_url)
+    contributions = page.html.find(id="contributions").get_text(" ", strip=True)
+    assert HIDDEN in contributions and "not named on public pages" in contributions
+    assert "Another funder" not in contributions
