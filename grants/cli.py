@@ -57,7 +57,7 @@ def enabled_migrations(settings: dict) -> dict:
 
     try:
         return enabled_migrations(settings)
-    except StartupError as exc:
+    except (StartupError, ValueError) as exc:  # ValueError: a setting the configuration needs is wrong
         raise UsageError(str(exc)) from None
 
 

@@ -152,6 +152,16 @@ def test_a_database_ahead_of_this_grants_stops_initdb_with_one_line(tmp_path, gr
     assert "neither grants nor an enabled plugin" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_initdb_with_plugins_and_a_setting_missing_says_which(tmp_path, grants_empty_database_url):
+    """Plugins declare their migrations in includeme, so initdb reads the whole configuration."""
+    ini = tmp_path / "p.ini"
+    ini.write_text(f"[app:main]\nuse = egg:grants\nsqlalchemy.url = {grants_empty_database_url}\n"
+                   f"grants.plugins = testplugin\n")
+    proc = Grants()("initdb", ini, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "grants: grants.secret is not set: put a long random string in the .ini"
+
+
 def test_a_plugin_revision_that_needs_a_revision_no_one_has_is_one_line(tmp_path, ballots, grants_empty_database_url):
     (ballots / "ballots_plugin/migrations/versions/ballots_0001_boxes.py").write_text(
         "revision = 'ballots_0001'\ndown_revision = None\nbranch_labels = ('ballots',)\n"
