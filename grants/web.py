@@ -68,11 +68,13 @@ SECURITY_HEADERS = {
 def add_security_headers(event):
     for name, value in SECURITY_HEADERS.items():
         event.response.headers.setdefault(name, value)
-    # A signed-in person's pages (their tasks, applications, money) are kept by no cache:
-    # not the browser's back button after signing out, not a shared proxy.  Whether they
+    # A signed-in person's pages and downloads (their tasks, applications, money) are kept
+    # by no cache: not the browser's after signing out, not a shared proxy.  Whether they
     # are signed in is what the request already found out (NewResponse comes after the
-    # transaction has ended, so no new query); static files never ask, and stay cacheable.
-    if event.request.__dict__.get("user") is not None:
+    # transaction has ended: no new query).  Static files stay cacheable.
+    request = event.request
+    static = getattr(request.matched_route, "name", "").startswith("__")  # add_static_view's routes
+    if request.__dict__.get("user") is not None and not static:
         event.response.headers["Cache-Control"] = "no-store"
 
 

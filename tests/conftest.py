@@ -77,4 +77,10 @@ def chromium(grants_chromium):
 
 @pytest.fixture
 def page(grants_page):
-    return grants_page
+    """The browser page of every journey, which also checks that no page breaks its
+    Content-Security-Policy (Chromium reports each refusal on the console)."""
+    refused = []
+    grants_page.on("console", lambda message: refused.append(message.text)
+                   if "Content Security Policy" in message.text else None)
+    yield grants_page
+    assert refused == [], refused

@@ -13,6 +13,7 @@ import urllib.request
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import webtest
@@ -391,3 +392,135 @@ def test_evaluation_forms_refuse_an_edit_drawn_before_another(app, registry):
     with registry.database.transaction() as (_tm, db):
         assert db.scalars(select(RoundEvaluation)).one().findings == "Attitudes improved."
         assert db.scalars(select(Assessment)).one().summary == "Good work."
+
+
+# -- the transition page ------------------------------------------------------------------------------------
+
+
+def test_the_transition_page_tells_strangers_nothing(app, registry):
+    url, _round_id = draft_round(registry, "leila@example.org")
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="stranger@example.org", name="Stranger")
+    anonymous, stranger = browser(app), browser(app, "stranger@example.org")
+    for trigger in ("open", "decide", "no_such_step"):
+        page = anonymous.get(url + "/transition", params={"trigger": trigger}, status=302)
+        assert page.location.startswith("http://localhost/login")
+    pages = [stranger.get(url + "/transition", params={"trigger": t}, status=403)
+             for t in ("open", "decide", "no_such_step")]
+    assert len({p.html.find("main").get_text() for p in pages}) == 1  # the same page, whatever was asked
+    assert "Call 5" not in pages[0].text
+    token = pages[0].html.find("input", attrs={"name": "csrf_token"})["value"]
+    stranger.post(url + "/transition?trigger=open", {"csrf_token": token, "fire": "fire"}, status=403)
+    anonymous.post(url + "/transition?trigger=open", {"csrf_token": "x", "fire": "fire"}, status=400)  # no session
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Round, _round_id).state == "draft"
+
+
+def test_a_step_someone_just_took_is_a_conflict_and_an_unknown_step_is_not_found(app, registry):
+    url, round_id = draft_round(registry, "leila@example.org", "omar@example.org")
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, round_id)
+        rnd.opens_at, rnd.closes_at = f.now() - dt.timedelta(days=1), f.now() + dt.timedelta(days=9)
+    leila, omar = browser(app, "leila@example.org"), browser(app, "omar@example.org")
+    leilas = leila.get(url + "/transition", params={"trigger": "open"}).forms["transition"]
+    omars = omar.get(url + "/transition", params={"trigger": "open"}).forms["transition"]
+    leilas.submit("fire", status=302)
+    refused = omars.submit("fire", status=409)
+    assert_conflict_page(refused, url + "/")
+    assert "It was already done: “Open the round”" in refused.text
+    assert "It was already done" in omar.get(url + "/transition", params={"trigger": "open"}, status=409).text
+    omar.get(url + "/transition", params={"trigger": "decide"}, status=404)  # not possible now, nobody just did it
+    omar.get(url + "/transition", params={"trigger": "no_such_step"}, status=404)
+    # A page drawn before another change of the round (its title) is overtaken too.
+    closing = omar.get(url + "/transition", params={"trigger": "close"}).forms["transition"]
+    form = f.main_form(leila.get(url + "/edit"))
+    form["title"] = "Call 5 (Kebili)"
+    form.submit("submit", status=302)
+    assert_conflict_page(closing.submit("fire", status=409), url + "/")
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Round, round_id).state == "open"
+        opens = db.scalars(select(HistoryEntry).where(HistoryEntry.object_id == round_id,
+                                                      HistoryEntry.object_type == "rounds",
+                                                      HistoryEntry.trigger == "open")).all()
+        assert len(opens) == 1
+
+
+def test_a_row_changed_before_the_commit_is_the_conflict_page_with_a_working_layout(settings, registry):
+    """A view that changes a row without flushing, while someone else changes it: the
+    stale UPDATE is found only when the request ends — still the 409 page, which reads the
+    signed-in person's name from a session rolled back, not a 500."""
+    from pyramid.response import Response
+
+    from grants import make_config
+
+    url, round_id = draft_round(registry, "leila@example.org")
+    config = make_config(settings)
+
+    def rename_meanwhile(context, request):
+        context.title = "Mine"  # not flushed
+        with registry.database.transaction() as (_tm, db):  # another officer, committed first
+            db.get(Round, round_id).title = "Theirs"
+        return Response("renamed")  # nothing reads the database after the change: pyramid_tm would flush it
+
+    config.add_view(rename_meanwhile, context=Round, name="rename-meanwhile", permission="programmes:round:manage")
+    app = config.make_wsgi_app()
+    leila = browser(app, "leila@example.org")
+    page = leila.get(url + "/rename-meanwhile", status=409)
+    assert_conflict_page(page, url + "/")
+    assert page.html.find(id="logout-form") is not None and "Leila" in page.html.find(id="logout-form").get_text()
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Round, round_id).title == "Theirs"
+
+
+# -- headers --------------------------------------------------------------------------------------------------
+
+
+def test_pages_carry_a_strict_content_security_policy_and_signed_in_pages_are_not_stored(app, registry):
+    url, _round_id = draft_round(registry, "leila@example.org")
+    anonymous, leila = browser(app), browser(app, "leila@example.org")
+    policy = dict(part.strip().split(" ", 1) for part in
+                  anonymous.get("/").headers["Content-Security-Policy"].split(";"))
+    assert policy == {"default-src": "'self'", "script-src": "'self'", "style-src": "'self'",
+                      "img-src": "'self' data:", "object-src": "'none'", "frame-ancestors": "'none'",
+                      "form-action": "'self'", "base-uri": "'none'"}
+    assert "no-store" not in anonymous.get("/").headers.get("Cache-Control", "")
+    for path, status in (("/", 200), (url + "/", 200), (url + "/edit", 200), ("/nowhere", 404)):
+        response = leila.get(path, status=status)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "Content-Security-Policy" in response.headers
+    static = leila.get("/static/grants.css")
+    assert "no-store" not in static.headers.get("Cache-Control", "") and "max-age" in static.headers["Cache-Control"]
+    for template in ("layout.pt", "reporting/public_report.pt", "mel/report.pt"):
+        text = (Path(__file__).resolve().parent.parent / "templates" / template).read_text()
+        assert "<style" not in text and " style=" not in text and "<script" not in text, template
+
+
+@pytest.mark.browser
+def test_the_main_pages_break_no_rule_of_their_content_security_policy(live_server, page, registry):
+    """The ``page`` fixture fails on any refusal Chromium reports; this walks the pages
+    the journeys may not reach: forms of every kind, diagrams, charts, the 409 page."""
+    url, ids = an_award(registry)
+    with registry.database.transaction() as (_tm, db):
+        from grants.reporting.public import publish_report
+
+        publish_report(db, db.get(Round, ids["round"]), user=None)
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail address").fill("leila@example.org")
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").last.click()
+    page.wait_for_load_state()
+    round_url = live_server + ids["round_url"]
+    for path in ("/", "/workflows", "/tasks", round_url + "/", round_url + "/edit", round_url + "/tiers",
+                 round_url + "/@@public-report", round_url + "/@@public-report-settings", live_server + url + "/",
+                 live_server + url + "/@@amend", live_server + url + "/@@schedule", live_server + url + "/@@budget",
+                 live_server + url + "/@@framework", live_server + url + f"/reports/{ids['report']}/",
+                 round_url + "/transition?trigger=decide"):
+        response = page.goto(path if path.startswith("http") else live_server + path)
+        assert response.status == 200, path
+    # The 409 page, with its table and the form again.
+    page.goto(live_server + url + "/@@amend")
+    page.locator("#amend input[name=row_version]").evaluate("input => input.value = '0'")
+    page.get_by_label("Reason").fill("A fifth school.")
+    with page.expect_navigation():
+        page.locator("#amend button[type=submit]").click()
+    assert page.locator("h1").inner_text() == CONFLICT

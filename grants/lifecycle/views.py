@@ -83,7 +83,7 @@ def overtaken_reason(request, context, entry):
         return CHANGED_FIRST
     transition = wf.definition.transition(entry.trigger)
     title = _(transition.title) if transition is not None else entry.trigger
-    return _("It was already done: “${action}”, ${when}. Nothing you sent was saved.",
+    return _("It was already done: “${action}”, ${when}, so what you sent was not saved.",
              mapping={"action": translate(request, title), "when": format_datetime(entry.at)})
 
 
