@@ -90,26 +90,30 @@ def take(dbsession, key: str, limit: Limit, *, now: dt.datetime) -> dt.datetime 
     expired = SignInThrottle.window_started_at <= now - limit.window
     engine = _engine(dbsession)
     with engine.begin() as conn:
-        for _ in range(3):
+        for _ in range(5):
             counted = conn.execute(
                 update(SignInThrottle)
                 .where(SignInThrottle.key == key, expired | (SignInThrottle.attempts < limit.attempts))
                 .values(attempts=case((expired, 1), else_=SignInThrottle.attempts + 1),
                         window_started_at=case((expired, literal(now, UTCDateTime())),
                                                else_=SignInThrottle.window_started_at))
-            ).rowcount
-            if counted:
+                .returning(SignInThrottle.key)
+            ).first()
+            if counted is not None:
                 return None
-            started = conn.execute(select(SignInThrottle.window_started_at).where(SignInThrottle.key == key)).scalar()
-            if started is not None:
-                return started + limit.window
-            created = conn.execute(
-                _insert(engine.dialect.name)(SignInThrottle).values(key=key, attempts=1, window_started_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-            ).rowcount
-            if created:
-                return None
-            # Another attempt created the row between our two statements: count again.
+            row = conn.execute(select(SignInThrottle.attempts, SignInThrottle.window_started_at)
+                               .where(SignInThrottle.key == key)).first()
+            if row is None:
+                # RETURNING rather than rowcount: drivers report -1 for this INSERT.
+                created = conn.execute(
+                    _insert(engine.dialect.name)(SignInThrottle).values(key=key, attempts=1, window_started_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]).returning(SignInThrottle.key)
+                ).first()
+                if created is not None:
+                    return None
+            elif row.attempts >= limit.attempts and row.window_started_at > now - limit.window:
+                return row.window_started_at + limit.window
+            # Another attempt created or restarted the row between our statements: count again.
     raise RuntimeError(f"could not count a sign-in attempt for {key}")
 
 
