@@ -360,18 +360,17 @@ def plan_budget(db, award, grantee, rng: random.Random, reports) -> list:
 
 def assess(db, registry, award, evaluator, rng: random.Random, now: dt.datetime, *, with_file: bool = False,
            summary: str | None = None) -> None:
-    """The evaluator's assessment of the award, scored on every criterion (2 to 5), with
-    a report attached if ``with_file``."""
-    from grants.evaluation.models import ASSESSMENT_CRITERIA
-    from grants.evaluation.services import save_assessment
+    """The evaluator's assessment of the award, scored on every criterion of its
+    programme (2 to 5), with a report attached if ``with_file``."""
+    from grants.evaluation.services import criteria_for, save_assessment
     from grants.files.storage import store
 
-    scores = {c: rng.randrange(2, 6) for c in ASSESSMENT_CRITERIA}
+    scores = {c.id: rng.randrange(2, 6) for c in criteria_for(registry, award.round.programme)}
     files = []
     if with_file:
         files = [("Assessment report", store(db, registry.settings, filename=f"assessment-{award.reference}.pdf",
                                              data=PDF, uploaded_by=evaluator))]
-    save_assessment(db, award, evaluator, scores=scores, files=files, now=now,
+    save_assessment(db, award, evaluator, scores=scores, files=files, now=now, registry=registry,
                     summary=summary or "Activities delivered as planned; the survey shows a clear change between "
                                        "the baseline and the end of the project. Record-keeping of attendance "
                                        "needs work.")

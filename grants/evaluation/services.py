@@ -17,7 +17,8 @@ Functions take the session first, flush but never commit, and refuse with
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +48,57 @@ CRITERION_HINTS = {
     "fidelity": _("Was the project delivered as planned, and were changes explained?"),
     "mel_quality": _("Were the data collected, reported and used well?"),
 }
+
+@dataclass(frozen=True)
+class Criterion:
+    """What an evaluator scores a grantee on, 1–5: a stable id (the stored key), a title
+    and a hint (the question behind it)."""
+
+    id: str
+    title: Any
+    hint: Any = None
+
+
+#: Grants' own criteria: every programme uses them unless one of its plugins brings its own.
+CORE_CRITERIA = tuple(Criterion(c, CRITERION_TITLES[c], CRITERION_HINTS[c]) for c in ASSESSMENT_CRITERIA)
+CRITERIA_KEY = "grants.evaluation_criteria"  # plugin -> its criteria
+
+
+def add_evaluation_criteria(config, criteria) -> None:
+    """The directive ``config.add_evaluation_criteria``: the criteria assessments use in
+    the programmes that use the plugin, instead of grants' own (``criteria``: Criterion
+    objects or (id, title, hint) tuples, in the order the evaluator sees them).  A
+    programme cannot use two plugins that both set criteria."""
+    from grants.plugins import PluginError, current_plugin, register_change, scoped_claim
+
+    plugin = current_plugin(config)
+    if not plugin:
+        raise PluginError("add_evaluation_criteria is for plugins, called from their includeme")
+    chosen = tuple(c if isinstance(c, Criterion) else Criterion(*c) for c in criteria)
+    ids = [c.id for c in chosen]
+    if not chosen or len(set(ids)) != len(ids) or not all(i and i.replace("_", "").isalnum() for i in ids):
+        raise PluginError(f"plugin {plugin!r}: evaluation criteria need distinct ids of letters, digits and "
+                          f"underscores ({', '.join(ids) or 'none given'})")
+    scoped_claim(config, ("grants:evaluation-criteria",), "set the evaluation criteria")
+    register_change(config, ("grants:evaluation-criteria", plugin), "set the evaluation criteria",
+                    lambda: config.registry.setdefault(CRITERIA_KEY, {}).__setitem__(plugin, chosen))
+
+
+def criteria_for(registry, programme) -> tuple[Criterion, ...]:
+    """The criteria assessments in ``programme`` use: those of the first of its plugins
+    that sets some, else grants' own (``registry``: the Pyramid registry or its
+    ``workflows``; the current one when None)."""
+    if registry is None:
+        from pyramid.threadlocal import get_current_registry
+
+        registry = get_current_registry()
+    registry = getattr(registry, "app_registry", None) or registry
+    found = registry.get(CRITERIA_KEY) or {} if hasattr(registry, "get") else {}
+    for plugin in getattr(programme, "plugins", None) or ():
+        if plugin in found:
+            return found[plugin]
+    return CORE_CRITERIA
+
 
 SCORE_TITLES = {1: _("1 — very weak"), 2: _("2 — weak"), 3: _("3 — fair"), 4: _("4 — good"), 5: _("5 — strong")}
 SCORES = tuple(SCORE_TITLES)
@@ -192,12 +244,15 @@ def _score(value) -> int | None:
 
 
 def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mapping[str, object], summary: str,
-                    files: Iterable[tuple[str, object]] = (), now: dt.datetime | None = None) -> Assessment:
+                    files: Iterable[tuple[str, object]] = (), now: dt.datetime | None = None,
+                    registry=None) -> Assessment:
     """The evaluator's assessment of ``award`` (one per award and evaluator; saving
-    again changes it): a score from 1 to 5 for every criterion of
-    :data:`ASSESSMENT_CRITERIA`, a summary, and files ``[(title, StoredFile)]`` added to
-    those already there.  Only an evaluator of the award's round, independent of the
-    grantee, assesses it."""
+    again changes it): a score from 1 to 5 for every criterion of the award's programme
+    (:func:`criteria_for`; ``registry`` as there), a summary, and files
+    ``[(title, StoredFile)]`` added to those already there.  Only an evaluator of the
+    award's round, independent of the grantee, assesses it."""
+    criteria = criteria_for(registry, award.round.programme)
+    ids = [c.id for c in criteria]
     now = now or _now()
     summary = str(summary or "").strip()
     files = list(files or ())
@@ -207,15 +262,15 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
     elif _member_of(dbsession, evaluator, [award.application.organisation_id]):
         problems.append((None, _("You belong to this grantee's organisation, so cannot assess it.")))
     clean: dict[str, int] = {}
-    for criterion in ASSESSMENT_CRITERIA:
-        score = _score(scores.get(criterion)) if criterion in scores else None
+    for criterion in criteria:
+        score = _score(scores.get(criterion.id)) if criterion.id in scores else None
         if score is None:
-            problems.append((criterion, _("Score “${criterion}” from 1 to 5.",
-                                          mapping={"criterion": CRITERION_TITLES[criterion]})))
+            problems.append((criterion.id, _("Score “${criterion}” from 1 to 5.",
+                                             mapping={"criterion": criterion.title})))
         else:
-            clean[criterion] = score
+            clean[criterion.id] = score
     for name in scores:
-        if name not in ASSESSMENT_CRITERIA:
+        if name not in ids:
             problems.append((None, _("“${criterion}” is not a criterion of the assessment.",
                                      mapping={"criterion": str(name)})))
     if not summary:

@@ -26,7 +26,7 @@ from grants.security import Permission
 
 from . import services
 from .forms import EvaluatorSchema, RoundEvaluationSchema
-from .models import ASSESSMENT_CRITERIA, AssessmentFile
+from .models import AssessmentFile
 
 T = "grants.templates:evaluation/"
 
@@ -211,9 +211,10 @@ def _save_findings(context, request):
 
 def _award_page(request, award) -> dict:
     rnd = award.round
+    criteria = services.criteria_for(request.registry, rnd.programme)
     return {"award": award, "rnd": rnd, "programme": rnd.programme, "organisation": award.application.organisation,
-            "criteria": ASSESSMENT_CRITERIA, "criterion_titles": services.CRITERION_TITLES,
-            "criterion_hints": services.CRITERION_HINTS, "score_titles": services.SCORE_TITLES,
+            "criteria": [c.id for c in criteria], "criterion_titles": {c.id: c.title for c in criteria},
+            "criterion_hints": {c.id: c.hint or "" for c in criteria}, "score_titles": services.SCORE_TITLES,
             "when": _when, "file_url": lambda row: request.resource_url(award, "assessment-file",
                                                                          query={"file": row.id})}
 
@@ -253,7 +254,8 @@ def award_assessment(context, request):
     from grants.files import FileRefused, read_upload, store
 
     post = request.POST
-    scores = {c: post.get(f"score-{c}", "") for c in ASSESSMENT_CRITERIA}
+    criteria = [c.id for c in services.criteria_for(request.registry, context.round.programme)]
+    scores = {c: post.get(f"score-{c}", "") for c in criteria}
     typed = {"summary": post.get("summary", ""), "scores": scores}
     errors: list[tuple[str, str]] = []
     files = []
@@ -283,7 +285,7 @@ def award_assessment(context, request):
         request.response.status = 409
         return _assessment_form_page(context, request, typed=typed, conflict=stale.differences)
     except services.EvaluationRefused as refused:
-        ids = {c: f"assessment-score-{c}-0" for c in ASSESSMENT_CRITERIA}
+        ids = {c: f"assessment-score-{c}-0" for c in criteria}
         ids.update(summary="assessment-summary", files="assessment-file-1")
         errors = [(ids.get(name, "assessment-summary"), translate(request, reason))
                   for name, reason in refused.problems] + errors

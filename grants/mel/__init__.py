@@ -3,5 +3,10 @@ reports, survey instruments and their waves, and triangulation evidence."""
 
 
 def includeme(config):
+    from .surveys import INSTRUMENTS_DIR, add_survey_instrument
+
+    config.add_directive("add_survey_instrument", add_survey_instrument)
+    for path in sorted(INSTRUMENTS_DIR.glob("*.toml")):  # grants' own, as a plugin adds its
+        config.add_survey_instrument(str(path))
     config.include(".views")
     config.include(".survey_views")

@@ -94,7 +94,7 @@ def _instruments_page(context, request, *, errors=(), typed=None) -> dict:
         "field_errors": _by_field(errors),
         "item_text": lambda item: surveys.item_text(item, request.locale_name),
         "item_labels": lambda item: surveys.item_labels(item, request.locale_name),
-        "standard_count": len(surveys.standard_instrument_files()),
+        "standard_count": len(surveys.standard_instrument_files(request.registry, context.programme.plugins)),
     }
 
 
@@ -108,7 +108,7 @@ def round_instruments(context, request):
     db = request.dbsession
     action = request.POST.get("action", "")
     if action == "load":
-        loaded = surveys.load_standard_instruments(db)
+        loaded = surveys.load_standard_instruments(db, registry=request.registry, plugins=context.programme.plugins)
         flash_done(request, _("The standard instruments are in the list: ${titles}.",
                               mapping={"titles": ", ".join(f"{i.title} ({i.version})" for i in loaded)}))
         return HTTPFound(location=request.resource_url(context, "instruments"))

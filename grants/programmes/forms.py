@@ -284,6 +284,10 @@ class EligibilityNode(colander.MappingSchema):
                                                                               "spellcheck": "false"}))
 
 
+#: The kinds of rule the round form shows (a plugin's kinds are declared otherwise).
+FORM_RULE_KINDS = ("registered_organisation", "region_in", "amount_within_max", "required_attachments")
+
+
 def rules_from_form(values: dict) -> list[dict]:
     rules: list[dict] = []
     if values.get("registered_organisation"):
@@ -496,7 +500,7 @@ class ProgrammeSchema(FormSchema):
         validator=_plugin_validator, widget=_plugin_widget)
     lead_funder = colander.SchemaNode(
         colander.String(), title=_("Lead funder"), missing="", preparer=_strip,
-        description=_("Optional: the body that leads the funding, like US Department of State or MOPAC."),
+        description=_("Optional: the body that leads the funding, like a government department or a foundation."),
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "organization"}))
     lead_funder_identifier = colander.SchemaNode(
         colander.String(), title=_("Lead funder's org-id"), missing="", preparer=_strip,
@@ -566,7 +570,8 @@ class ContributionSchema(FormSchema):
                                    validator=_choice_validator)
     matches_funder_id = colander.SchemaNode(
         colander.String(), title=_("Match funding"), missing="", widget=_matches_choices,
-        description=_("Choose the funder whose money this contribution matches, as Google.org matched City Hall."),
+        description=_("Choose the funder whose money this contribution matches, as a company may match a "
+                      "city's grants pound for pound."),
         validator=_choice_validator)
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import colander
 import deform
+from decimal import Decimal
+
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.renderers import render
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
@@ -139,7 +142,7 @@ def public_report_page(context, request):
     report = public.public_report(request.dbsession, request.registry, context, locale=request.locale_name)
     if context.report_published_at is None:
         request.response.headers["Cache-Control"] = "private, no-store"
-    return {
+    page = {
         "rnd": context,
         "programme": context.programme,
         "report": report,
@@ -160,6 +163,29 @@ def public_report_page(context, request):
         "wave_titles": WAVE_TITLES,
         "figure_titles": FIGURE_TITLES,
     }
+    page["show_value"] = _value_formatter(request, page)
+    page["section_html"] = {content.section.name: render(content.section.template, {**page, "section": content},
+                                                          request=request)
+                            for content in report.sections if content.section.template}
+    return page
+
+
+def _value_formatter(request, page):
+    """For a plugin's section: a value of its table as the page shows it."""
+    from grants.money import Money, MoneyBag
+
+    def fmt(value):
+        if isinstance(value, public.Cell):
+            return page["show"](value)
+        if isinstance(value, (Money, MoneyBag)):
+            return page["money"](value)
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return page["number"](value)
+        if hasattr(value, "interpolate"):
+            return translate(request, value)
+        return "—" if value is None else str(value)
+
+    return fmt
 
 
 # -- the settings ---------------------------------------------------------------------------------------
