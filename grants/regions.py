@@ -5,8 +5,8 @@ its country, and its name in English, French and Arabic:
 
 * Tunisia's 24 governorates (ولايات), TN-11 … TN-83;
 * Morocco's 12 regions (جهات), MA-01 … MA-12, as ISO 3166-2:MA lists them;
-* Greater London's 32 boroughs and the City of London (GB-…), for the Shared Endeavour
-  Fund.  Borough names are proper names: French and Arabic fall back to English, except
+* Greater London's 32 boroughs and the City of London (GB-…), for London's funds.
+  Borough names are proper names: French and Arabic fall back to English, except
   the City of London.
 
 Rows refer to regions by code (``organisation_regions.region_code``), so adding a

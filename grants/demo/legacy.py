@@ -15,8 +15,8 @@ library API), with the dates of the real programme:
   five capacity areas at entry and at exit, then submitted full proposals, which were
   reviewed in turn: 11 selected, 9 not funded with written feedback;
 * a second call is open today, where the demo applicant has a draft;
-* after the decisions, BLADI's awards and their year of monitoring and evaluation, and a
-  Shared Endeavour–like programme of four calls (``grants.demo_post_award``).
+* after the decisions, BLADI's awards and their year of monitoring and evaluation
+  (``grants.demo_post_award``).
 
 Running it again does nothing (it checks for its own programme first).
 """
@@ -43,9 +43,6 @@ DEMO_PEOPLE = [
     ("reviewer5@example.org", "Hatem Reviewer", "fr", "reviewer"),
     ("evaluator@example.org", "Evelyn Evaluator", "en", "evaluator (BLADI call 1)"),
     ("applicant@example.org", "Amel Ben Salah", "ar", "applicant and grantee (جمعية أفق / AFEK, Kébili)"),
-    ("fundmanager@example.org", "Grace Fund Manager", "en", "programme officer (Shared Endeavour Fund)"),
-    ("sef-evaluator@example.org", "Sam Evaluator", "en", "evaluator (Shared Endeavour Fund, every call)"),
-    ("grantee@example.org", "Priya Grantee", "en", "grantee (Lewisham Young Voices CIC, Shared Endeavour call 4)"),
 ]
 
 TUNIS = ZoneInfo("Africa/Tunis")
@@ -91,7 +88,7 @@ def load(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None)
     """Load the demo.  ``on_step(name, db, round)``, if given, is called after each stage of
     the first call (the tests check the funnel against the applications there)."""
     from grants.demo.tools import DemoPerson
-    from grants.demo_post_award import bladi_after_decisions, shared_endeavour
+    from grants.demo_post_award import bladi_after_decisions
     from grants.programmes.models import Programme
 
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -108,22 +105,8 @@ def load(registry, out=sys.stdout, now: dt.datetime | None = None, on_step=None)
         step("awarded", db, call1)
         _open_call(db, registry, programme, people, now)
         funnel_line = _funnel_line(db, registry, call1)
-        _sef, sef_calls = shared_endeavour(db, registry, tm, people)
-        sef_line = _sef_line(db, sef_calls)
     print("demo data loaded: BLADI call 1 — " + funnel_line, file=out)
-    print("Shared Endeavour Fund — " + sef_line, file=out)
     return sign_ins
-
-
-def _sef_line(db, calls) -> str:
-    from sqlalchemy import select
-
-    from grants.awards.models import Award
-    from grants.money import sum_money
-
-    awards = db.scalars(select(Award).where(Award.round_id.in_([c.id for c in calls]))).all()
-    total = sum_money([a.amount for a in awards], "GBP")
-    return f"{len(calls)} calls, {len(awards)} awards, {total.format('en')} in all"
 
 
 # -- people and the programme -----------------------------------------------------------------

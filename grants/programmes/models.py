@@ -70,7 +70,7 @@ class Programme(Base):
     workflow_choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # The theory-of-change levels its grantees use (grants.mel.models.DEFAULT_LEVELS if empty).
     results_levels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
-    # The 360Giving identifier prefix registered for the publisher ("360G-mopac").
+    # The 360Giving identifier prefix registered for the publisher ("360G-cityfund").
     grant_id_prefix: Mapped[str] = mapped_column(String(60), default="360G-grants", server_default="360G-grants")
 
     rounds: Mapped[list["Round"]] = relationship(back_populates="programme", order_by="Round.id")
@@ -228,7 +228,7 @@ class RoundTier(Base):
 class ProgrammeFunder(Base):
     """A funder's part in a programme: its role, and what it puts in (for the whole
     programme, or for one round).  ``matches`` names the funder whose money this matches:
-    Google.org matching City Hall pound for pound in the Shared Endeavour Fund."""
+    a company matching a city's money pound for pound, say."""
 
     __tablename__ = "programme_funders"
 

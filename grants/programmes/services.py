@@ -8,12 +8,12 @@ each is about.
 
 Programmes and funders::
 
-    prog = create_programme(db, title="Shared Endeavour Fund", currency="GBP")
-    mopac = get_or_create_funder(db, name="MOPAC", identifier="GB-GOV-MOPAC", kind="government")
-    google = get_or_create_funder(db, name="Google.org", kind="corporate")
-    add_funder_contribution(db, prog, mopac, role="lead", amount=Money(Decimal(400_000), "GBP"), round=r1)
-    add_funder_contribution(db, prog, google, role="co_funder", amount=Money(Decimal(400_000), "GBP"),
-                            round=r1, matches=mopac)
+    prog = create_programme(db, title="City Youth Fund", currency="GBP")
+    city = get_or_create_funder(db, name="City Council", identifier="GB-LAE-XYZ", kind="government")
+    foundation = get_or_create_funder(db, name="A Foundation", kind="foundation")
+    add_funder_contribution(db, prog, city, role="lead", amount=Money(Decimal(400_000), "GBP"), round=r1)
+    add_funder_contribution(db, prog, foundation, role="co_funder", amount=Money(Decimal(400_000), "GBP"),
+                            round=r1, matches=city)
     programme_totals(db, prog)   # per funder, per round, across rounds, matched — exact, per currency
 
 Rounds::

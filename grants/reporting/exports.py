@@ -10,7 +10,7 @@ Decisions worth knowing (see also /work/shared/STANDARDS.md):
   decimals ("45000.125" TND, "800000.00" GBP, "1500000" UGX), never through a float: the
   JSON writer here emits a Decimal's text as a JSON number.
 * **Identifiers.**  A grant is ``<programme.grant_id_prefix>-<award.reference>``
-  ("360G-mopac-G-00012").  A recipient gets an org-id when org-id.guide has a register for
+  ("360G-cityfund-G-00012").  A recipient gets an org-id when org-id.guide has a register for
   its country and legal form and it gave its registration number (GB charities and CIOs:
   ``GB-CHC-…``; GB companies and CICs: ``GB-COH-…``); Tunisian and Moroccan associations
   have no such register on org-id.guide (TN-RNE lists companies), so they get the
@@ -143,7 +143,7 @@ def round_funders(rnd) -> list[OrgRef]:
 
 
 def match_note(rnd) -> str | None:
-    """"Match funded: Google.org matched Mayor's Office…" when money in the round (or the
+    """"Match funded: the foundation matched the city…" when money in the round (or the
     whole programme) matches another funder's; hidden funders stay unnamed."""
     hidden = withheld_funder_ids(rnd)
     pairs = []
