@@ -11,11 +11,14 @@ from decimal import Decimal
 
 import transaction
 import zope.sqlalchemy
-from sqlalchemy import DateTime, MetaData, String, engine_from_config, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, SmallInteger, String, engine_from_config, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from grants.i18n import _
+from grants.text import CONTROL_CHARACTERS, has_control_characters, strip_bidi_controls
 
 # Stable constraint names, so Alembic migrations name the same thing on every database.
 NAMING_CONVENTION = {
@@ -82,6 +85,82 @@ class DecimalText(TypeDecorator):
         return None if value is None else Decimal(value)
 
 
+# -- ids and text from outside ---------------------------------------------------------------
+
+_INTEGER_RANGES = ((BigInteger, 63), (SmallInteger, 15), (Integer, 31))  # subclasses first
+
+
+def _fits(column_type, value: int) -> bool:
+    bits = next((b for kind, b in _INTEGER_RANGES if isinstance(column_type, kind)), None)
+    return bits is None or -(2 ** bits) <= value < 2 ** bits
+
+
+def parse_id(value) -> int | None:
+    """A row id as it comes in a path or a parameter ("12"), or None: ASCII digits only,
+    as the page wrote it (``int`` would also take " 12", "+12", "012", "1_2" and "١٢"),
+    from 1 to the largest integer the database keeps."""
+    text = value if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or text.startswith("0"):
+        return None
+    number = int(text)
+    return number if 1 <= number < 2 ** 31 else None
+
+
+class GrantsSession(Session):
+    """``get`` answers None for a key its column could never hold (PostgreSQL would refuse
+    the query: "integer out of range"), so an id from a URL or a form is simply not found."""
+
+    def get(self, entity, ident, **kw):
+        keys = ident if isinstance(ident, (tuple, list)) else (ident,)
+        columns = inspect(entity).mapper.primary_key
+        if isinstance(ident, dict):
+            keys = tuple(ident.get(c.key) for c in columns)
+        for column, key in zip(columns, keys):
+            if isinstance(key, int) and not isinstance(key, bool) and not _fits(column.type, key):
+                return None
+        return super().get(entity, ident, **kw)
+
+
+class UnstorableText(ValueError):
+    """A text value a column cannot keep (a control character, or longer than the column).
+    Forms refuse these with a message beside the input; this is the last line, for text
+    that reached a model some other way.  ``reason`` is a TranslationString."""
+
+    def __init__(self, column: str, reason):
+        super().__init__(f"{column}: {reason.interpolate() if hasattr(reason, 'interpolate') else reason}")
+        self.column, self.reason = column, reason
+
+
+def _text_guard(column):
+    length = getattr(column.type, "length", None)
+    name = f"{column.table.name}.{column.name}"
+
+    def guard(_target, value, _oldvalue, _initiator):
+        if not isinstance(value, str):
+            return value
+        value = strip_bidi_controls(value)
+        if has_control_characters(value):
+            raise UnstorableText(name, CONTROL_CHARACTERS)
+        if length is not None and len(value) > length:
+            raise UnstorableText(name, _("A text you sent is too long: it can have ${max} characters at most.",
+                                         mapping={"max": length}))
+        return value
+
+    return guard
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _guard_text_columns(mapper, class_):
+    """Every text column of our models strips bidi controls and refuses what it cannot keep
+    (see grants.text), whoever sets it: a form, a raw form read, a service, the CLI."""
+    if not issubclass(class_, Base):
+        return
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if len(prop.columns) == 1 and isinstance(getattr(column.type, "impl", column.type), String):
+            event.listen(getattr(class_, prop.key), "set", _text_guard(column), retval=True)
+
+
 def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
@@ -98,7 +177,7 @@ def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
 
 
 def get_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, class_=GrantsSession)
 
 
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:

@@ -14,7 +14,8 @@ import colander
 import deform
 from pyramid.csrf import get_csrf_token
 
-from grants.i18n import translate
+from grants.i18n import _, translate
+from grants.text import CONTROL_CHARACTERS, LINE_MAX, NOTE_MAX, has_control_characters, neutralise, too_long
 
 FORM_TEMPLATE = "grants.templates:form.pt"
 
@@ -37,6 +38,7 @@ class FormSchema(colander.MappingSchema):
 def make_form(request, schema: colander.Schema, formid: str, button_title, *, button_name: str = "submit",
               bind: dict | None = None) -> deform.Form:
     schema = schema.bind(request=request, **(bind or {}))
+    guard_inputs(schema, request.locale_name)
     if "csrf_token" not in schema:
         schema.add(csrf_node(get_csrf_token(request)))
     schema.widget = deform.widget.FormWidget(template=FORM_TEMPLATE)
@@ -49,6 +51,109 @@ def make_form(request, schema: colander.Schema, formid: str, button_title, *, bu
         if field.description:
             _describe(field, f"help-{field.oid}")
     return form
+
+
+# -- what every input accepts ------------------------------------------------------------
+
+TOO_LARGE = _("This number is too large to be stored: enter a smaller one.")
+# Whole-number inputs are stored in 32-bit integer columns (counts, ids, days).
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def guard_inputs(schema: colander.SchemaNode, locale_name: str = "en") -> None:
+    """Give every text input of a bound ``schema`` the rules of :mod:`grants.text`
+    (bidi controls removed, control characters refused, a maximum length: its own
+    ``colander.Length``, its ``max_length``, or ``LINE_MAX`` / ``NOTE_MAX``) and every
+    whole-number input the range of the column that keeps it.  Choices, hidden fields and
+    passwords are left to their own validators: nobody types them, and a password is
+    never shown."""
+    for node in _nodes(schema):
+        if isinstance(node.typ, colander.String) and _typed(node):
+            multiline = isinstance(node.widget, deform.widget.TextAreaWidget)
+            # A node's own colander.Length says its limit in its own words; ``max_length=``
+            # on the node sets the limit for the standard message.
+            own = _length_of(node.validator)
+            limit = None if own is not None else (
+                getattr(node, "max_length", None) or (NOTE_MAX if multiline else LINE_MAX))
+            node.preparer = [_neutraliser(multiline), *_as_list(node.preparer)]
+            node.validator = _first_of(_TextRule(multiline, limit, locale_name), node.validator)
+        elif isinstance(node.typ, colander.Int) and not _has_range(node.validator):
+            node.validator = _first_of(colander.Range(INT_MIN, INT_MAX, min_err=TOO_LARGE, max_err=TOO_LARGE),
+                                       node.validator)
+
+
+def _nodes(node):
+    for child in node.children:
+        yield child
+        yield from _nodes(child)
+
+
+def _typed(node) -> bool:
+    """Whether ``node`` is text someone types (not a choice, a hidden field or a password)."""
+    widget = getattr(node, "widget", None)
+    if widget is None:
+        return True
+    return (isinstance(widget, (deform.widget.TextInputWidget, deform.widget.AutocompleteInputWidget))
+            and not isinstance(widget, deform.widget.PasswordWidget))
+
+
+def _as_list(preparer) -> list:
+    if preparer is None:
+        return []
+    return [preparer] if callable(preparer) else list(preparer)
+
+
+def _neutraliser(multiline: bool):
+    def prepare(value):
+        if not isinstance(value, str):
+            return value
+        cleaned = neutralise(value, multiline=multiline)
+        # Nothing but bidi controls is nothing typed: the field's "required" message says so.
+        return colander.null if value.strip() and not cleaned.strip() else cleaned
+
+    return prepare
+
+
+def _validators(validator) -> list:
+    if validator is None:
+        return []
+    if isinstance(validator, (colander.All, colander.Any)):
+        return [v for inner in validator.validators for v in _validators(inner)]
+    return [validator]
+
+
+def _length_of(validator) -> int | None:
+    return next((v.max for v in _validators(validator) if isinstance(v, colander.Length) and v.max is not None),
+                None)
+
+
+def _has_range(validator) -> bool:
+    return any(isinstance(v, colander.Range) for v in _validators(validator))
+
+
+def _first_of(rule, validator):
+    """``rule``, then (when it passes) the node's own ``validator``: one message at a time."""
+    if validator is None:
+        return rule
+
+    def validate(node, value):
+        rule(node, value)
+        validator(node, value)
+
+    return validate
+
+
+class _TextRule:
+    def __init__(self, multiline: bool, limit: int | None, locale_name: str):
+        self.multiline, self.limit, self.locale_name = multiline, limit, locale_name
+
+    def __call__(self, node, value):
+        if not isinstance(value, str):
+            return
+        if has_control_characters(value, multiline=self.multiline):
+            raise colander.Invalid(node, CONTROL_CHARACTERS)
+        if self.limit is not None and len(value) > self.limit:
+            raise colander.Invalid(node, too_long(self.limit, self.locale_name))
 
 
 def _describe(field, *ids: str, invalid: bool = False) -> None:

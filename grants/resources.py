@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from sqlalchemy.orm import object_session
 
+from grants.db import parse_id
 from grants.security import Permission, Role, role_principal
 
 
@@ -52,10 +53,9 @@ class _Container:
         self._session = session
 
     def _get(self, name):
-        try:
-            key = int(name)
-        except (TypeError, ValueError):
-            raise KeyError(name) from None
+        key = parse_id(name)  # "abc", "+1", "٣" and ids past the database's integers are not found
+        if key is None:
+            raise KeyError(name)
         obj = _dbsession(self).get(self.model, key)
         if obj is None or not self._owns(obj):
             raise KeyError(name)

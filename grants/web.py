@@ -9,10 +9,11 @@ import unicodedata
 from urllib.parse import parse_qsl, quote, urlencode, urlparse
 
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender, ContextFound, NewRequest, NewResponse, subscriber
+from pyramid.events import BeforeRender, ContextFound, NewResponse, subscriber
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.renderers import get_renderer
 from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.tweens import INGRESS
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
 from sqlalchemy.exc import DataError
@@ -87,18 +88,25 @@ UNDECODABLE = _("The address or the form sent characters that are not valid text
                 "and try again.")
 
 
-@subscriber(NewRequest)
-def check_request_text(event):
+def request_text_tween_factory(handler, registry):
     """A path, query string or form body that is not UTF-8, or a query string holding
     control characters, is answered with the 400 page.  WebOb would raise
-    UnicodeDecodeError wherever the request is first read (traversal, the language,
-    a view), so the request is checked once here, then made readable — its path the home
-    page, its query only the language asked for, its body empty — so that the error page
-    itself can read it; the page is raised once the context is found (see
-    :func:`refuse_undecodable`)."""
-    request = event.request
-    if _readable(request):
-        return
+    UnicodeDecodeError (or DeprecationWarning, for a body in another charset) wherever the
+    request is first read — the sign-in check, the language, traversal, a view — so the
+    request is checked here, before anything reads it, then made readable — its path the
+    home page, its query only the language asked for, its body empty — so that the error
+    page itself can read it; the page is raised once the context is found (see
+    :func:`refuse_undecodable`), where the error views have what they need."""
+
+    def request_text_tween(request):
+        if not _readable(request):
+            _make_readable(request)
+        return handler(request)
+
+    return request_text_tween
+
+
+def _make_readable(request) -> None:
     environ = request.environ
     locale = _asked_locale(environ.get("QUERY_STRING", ""), deployment_languages(request))
     environ["PATH_INFO"] = "/"
@@ -106,8 +114,10 @@ def check_request_text(event):
     environ["wsgi.input"] = io.BytesIO(b"")
     environ["CONTENT_LENGTH"] = "0"
     environ.pop("CONTENT_TYPE", None)
-    for cached in ("webob._parsed_query_vars", "webob._parsed_post_vars", "webob._body_file"):
+    for cached in ("webob._parsed_query_vars", "webob._parsed_post_vars", "webob._body_file",
+                   "webob.is_body_seekable"):
         environ.pop(cached, None)
+    request.__dict__.pop("_charset", None)  # WebOb keeps the charset it read from the old Content-Type
     environ[BAD_REQUEST_FLAG] = True
 
 
@@ -271,4 +281,5 @@ def includeme(config):
     config.add_static_view("static", "grants:static", cache_max_age=3600)
     config.add_static_view("deform_static", "deform:static", cache_max_age=3600)
     config.add_route("language", "/language")
+    config.add_tween("grants.web.request_text_tween_factory", under=INGRESS)  # before anything reads the request
     config.scan(".web")

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import Membership, Organisation, cached_roles, granted_roles, roles_on
@@ -148,7 +148,7 @@ class EligibilityCheck(Base):
     reason: Mapped[dict | None] = mapped_column(JSON)  # why it failed (None when it passed)
     evaluated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     officer_decision: Mapped[str | None] = mapped_column(String(20))  # "confirmed" or "overridden"
-    officer_reason: Mapped[str] = mapped_column(Text, default="")
+    officer_reason: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

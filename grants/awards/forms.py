@@ -19,7 +19,10 @@ from grants.incubation.forms import RADIOS, DateNode, OptionalDateNode
 from grants.money import CURRENCIES, MoneyError, parse_money
 from grants.programmes.forms import COMMON_CURRENCIES, FIELDSET, MoneyType, money_widget
 
+from .models import BudgetLine
+
 TEXT_MAX = 20000
+CATEGORY_MAX = BudgetLine.__table__.c.category.type.length  # as long as the column that keeps it
 #: The form template for forms that upload a file (deform's, with multipart encoding).
 UPLOAD_FORM_TEMPLATE = "grants.templates:awards/upload_form.pt"
 FILE_INPUT_TEMPLATE = "grants.templates:awards/file_input.pt"
@@ -298,6 +301,7 @@ def budget_schema(award, locale: str | None, rows: int) -> colander.MappingSchem
                                                                         inline=True))
         row.add(colander.SchemaNode(
             colander.String(), name="category", title=_("Category"), missing="", preparer=_strip,
+            max_length=CATEGORY_MAX,
             widget=deform.widget.TextInputWidget(item_css_class="me-3", attributes={"dir": "auto",
                                                                                    "autocomplete": "off"})))
         row.add(colander.SchemaNode(
@@ -328,7 +332,7 @@ def expenditure_schema(award, locale: str | None, line_choices, report_choices) 
     schema.add(colander.SchemaNode(
         colander.String(), name="note", title=_("Note"), missing="", preparer=_strip,
         description=_("Optional: what it paid for, the invoice's number."),
-        validator=colander.Length(max=2000), widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": "auto"})))
+        max_length=2000, widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": "auto"})))
     return schema
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import Membership, cached_roles, granted_roles, roles_on
@@ -60,8 +60,8 @@ class Award(WorkflowMixin, Base):
     fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText)  # units of `currency` per 1 source unit
     fx_date: Mapped[dt.date | None] = mapped_column(Date)
     # Ending early: both required by the end_early transition's form.
-    exit_plan: Mapped[str] = mapped_column(Text, default="")
-    end_rationale: Mapped[str] = mapped_column(Text, default="")
+    exit_plan: Mapped[str] = mapped_column(String(20_000), default="")  # forms.TEXT_MAX, as the next
+    end_rationale: Mapped[str] = mapped_column(String(20_000), default="")
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     awarded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     awarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -152,7 +152,7 @@ class AwardAmendment(Base):
     kind: Mapped[str] = mapped_column(String(30))  # AMENDMENT_KINDS
     before: Mapped[dict] = mapped_column(JSON)  # {"amount_minor": …, "currency": …, "ends_on": "2020-06-30"}
     after: Mapped[dict] = mapped_column(JSON)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(20_000))  # forms.TEXT_MAX
     made_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -260,7 +260,7 @@ class Expenditure(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     spent_on: Mapped[dt.date] = mapped_column(Date)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     line: Mapped[BudgetLine] = relationship(back_populates="expenditures")

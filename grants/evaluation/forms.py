@@ -7,6 +7,8 @@ import deform
 
 from grants.i18n import _
 
+from .services import TEXT_MAX
+
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -26,7 +28,7 @@ class EvaluatorSchema(colander.MappingSchema):
 
 def _text(title, description, *, required=False, rows=6):
     return colander.SchemaNode(
-        colander.String(), title=title, description=description, preparer=_strip,
+        colander.String(), title=title, description=description, preparer=_strip, max_length=TEXT_MAX,
         missing=colander.required if required else "",
         missing_msg=_("Write the evaluation's findings."),
         widget=deform.widget.TextAreaWidget(rows=rows, attributes={"dir": "auto", "spellcheck": "true"}))

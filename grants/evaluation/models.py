@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, RowVersioned, UTCDateTime
@@ -30,7 +30,7 @@ class Assessment(RowVersioned, Base):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     scores: Mapped[dict] = mapped_column(JSON, default=dict)  # {criterion: 1..5}
-    summary: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(String(20_000), default="")  # services.TEXT_MAX
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -59,7 +59,7 @@ class RoundEvaluation(RowVersioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), unique=True)
     evaluator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    findings: Mapped[str] = mapped_column(Text, default="")
-    shortcomings: Mapped[str] = mapped_column(Text, default="")  # published too: what did not work
-    lessons: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(String(20_000), default="")  # services.TEXT_MAX, as the next two
+    shortcomings: Mapped[str] = mapped_column(String(20_000), default="")  # published too: what did not work
+    lessons: Mapped[str] = mapped_column(String(20_000), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from grants.accounts.models import LocalRole, Membership, User
 from grants.i18n import _
 from grants.security import Role
+from grants.text import control_problems
 from grants.workflow import ProblemsRefused
 
 from .models import ASSESSMENT_CRITERIA, Assessment, AssessmentFile, RoundEvaluation
@@ -206,6 +207,7 @@ def save_round_evaluation(dbsession: Session, rnd, *, findings: str, shortcoming
     for name, value in (("findings", findings), ("shortcomings", shortcomings), ("lessons", lessons)):
         if len(value) > TEXT_MAX:
             problems.append((name, _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+    problems.extend(control_problems(findings=findings, shortcomings=shortcomings, lessons=lessons))
     EvaluationRefused.refuse_if(problems)
     row = round_evaluation(dbsession, rnd)
     if row is None:
@@ -277,6 +279,8 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
         problems.append(("summary", _("Write a summary of your assessment.")))
     elif len(summary) > TEXT_MAX:
         problems.append(("summary", _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+    problems.extend(control_problems(summary=summary))
+    problems.extend(control_problems(files="".join(str(title or "") for title, _f in files)))
     for title, stored in files:
         if stored is None or getattr(stored, "id", None) is None:
             problems.append(("files", _("A file could not be kept: upload it again.")))

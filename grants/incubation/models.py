@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, UTCDateTime
@@ -74,7 +74,7 @@ class IncubationSession(Base):
     kind: Mapped[str] = mapped_column(String(20))  # SESSION_KINDS
     held_on: Mapped[dt.date] = mapped_column(Date)
     facilitator: Mapped[str] = mapped_column(String(200), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
 
     cohort: Mapped[Cohort] = relationship(back_populates="sessions")
     attendance: Mapped[list["Attendance"]] = relationship(
@@ -104,7 +104,7 @@ class CapacityScore(Base):
     phase: Mapped[str] = mapped_column(String(10))  # PHASES
     area: Mapped[str] = mapped_column(String(60))
     score: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(2000), default="")  # grants.text.NOTE_MAX
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     assessed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.i18n import _
+from grants.text import control_problems
 from grants.workflow import ProblemsRefused
 
 from .models import EVIDENCE_KINDS, Evidence, TocElement
@@ -110,6 +111,8 @@ def add_evidence(dbsession: Session, award, *, kind: str, title: str, text: str 
     elif element is not None and not is_outcome_level(element.kind):
         problems.append(("toc_element", _(
             "Evidence is linked to an outcome or to the impact, not to an activity or output: choose an outcome.")))
+    problems.extend(control_problems(multiline=False, title=title))
+    problems.extend(control_problems(text=text))
     EvidenceRefused.refuse_if(problems)
     evidence = Evidence(award_id=award.id, toc_element_id=None if element is None else element.id, kind=kind,
                         title=title, text=text, file_id=None if file is None else file.id, not_representative=True,

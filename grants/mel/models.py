@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, DecimalText, RowVersioned, UTCDateTime
@@ -53,7 +53,7 @@ class TocElement(RowVersioned, Base):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # a level, ASSUMPTION or EXTERNAL_FACTOR
     position: Mapped[int] = mapped_column(Integer, default=0)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(String(5000))  # grants.mel.framework.TEXT_MAX
 
 
 class Indicator(RowVersioned, Base):
@@ -73,7 +73,7 @@ class Indicator(RowVersioned, Base):
     ascending: Mapped[bool] = mapped_column(Boolean, default=True)  # is more better?
     baseline_value: Mapped[Decimal | None] = mapped_column(DecimalText)
     baseline_date: Mapped[dt.date | None] = mapped_column(Date)
-    baseline_missing_reason: Mapped[str] = mapped_column(Text, default="")  # required when no baseline
+    baseline_missing_reason: Mapped[str] = mapped_column(String(5000), default="")  # required when no baseline
     method: Mapped[str] = mapped_column(String(40))  # METHODS
     disaggregation: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of DIMENSIONS
     library_code: Mapped[str | None] = mapped_column(String(60))  # picked from the indicator library
@@ -115,7 +115,7 @@ class Report(WorkflowMixin, Base):
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    narrative: Mapped[str] = mapped_column(Text, default="")
+    narrative: Mapped[str] = mapped_column(String(50_000), default="")  # services.NARRATIVE_MAX
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the reminder before due_at was sent
 
@@ -156,7 +156,7 @@ class IndicatorValue(Base):
     dimensions: Mapped[dict] = mapped_column(JSON, default=dict)  # {"sex": "female", "age_band": "18_24"}
     cell: Mapped[str] = mapped_column(String(200), default="")  # dimensions as "age_band=18_24;sex=female"
     value: Mapped[Decimal | None] = mapped_column(DecimalText)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(String(20_000), default="")  # grants.text.LONG_MAX
     source: Mapped[str] = mapped_column(String(20), default="reported")  # "reported" or "survey"
     instrument_id: Mapped[int | None] = mapped_column(ForeignKey("survey_instruments.id"))  # when from a survey
 
@@ -179,7 +179,7 @@ class LibraryIndicator(Base):
     unit: Mapped[str] = mapped_column(String(60), default="")
     method: Mapped[str] = mapped_column(String(40))
     disaggregation: Mapped[list[str]] = mapped_column(JSON, default=list)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(String(20_000), default="")  # grants.text.LONG_MAX
 
 
 class SurveyInstrument(Base):
@@ -261,7 +261,7 @@ class Evidence(Base):
     toc_element_id: Mapped[int | None] = mapped_column(ForeignKey("toc_elements.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(30))  # EVIDENCE_KINDS
     title: Mapped[str] = mapped_column(String(300))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(String(20_000), default="")  # grants.mel.evidence.TEXT_MAX
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     # Always true: shown with "not representative" wherever it appears (DOMAIN.md §2.4).
     not_representative: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -18,8 +18,13 @@ import deform
 from grants.forms import FormSchema
 from grants.i18n import _
 from grants.money import CURRENCIES, MoneyError, format_amount, parse_money
+from grants.text import LONG_MAX
 
-from .models import FUNDER_KINDS, FUNDER_ROLES
+from .models import FUNDER_KINDS, FUNDER_ROLES, Funder
+
+# As long as the columns that keep them.
+FUNDER_NAME_MAX = Funder.__table__.c.name.type.length
+FUNDER_IDENTIFIER_MAX = Funder.__table__.c.identifier.type.length
 
 FIELDSET = "grants.templates:programmes/fieldset.pt"
 
@@ -485,7 +490,7 @@ class ProgrammeSchema(FormSchema):
         missing_msg=_("Enter the programme's name"),
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "off"}))
     description = colander.SchemaNode(
-        colander.String(), title=_("Description"), missing="",
+        colander.String(), title=_("Description"), missing="", max_length=LONG_MAX,
         description=_("Who funds it, what it is for, and who may apply."),
         widget=deform.widget.TextAreaWidget(rows=4, attributes={"dir": "auto"}))
     currency = colander.SchemaNode(
@@ -499,11 +504,12 @@ class ProgrammeSchema(FormSchema):
         description=_("Extra steps and forms installed on this site."),
         validator=_plugin_validator, widget=_plugin_widget)
     lead_funder = colander.SchemaNode(
-        colander.String(), title=_("Lead funder"), missing="", preparer=_strip,
+        colander.String(), title=_("Lead funder"), missing="", preparer=_strip, max_length=FUNDER_NAME_MAX,
         description=_("Optional: the body that leads the funding, like a government department or a foundation."),
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "organization"}))
     lead_funder_identifier = colander.SchemaNode(
         colander.String(), title=_("Lead funder's org-id"), missing="", preparer=_strip,
+        max_length=FUNDER_IDENTIFIER_MAX,
         description=_("Optional, like GB-GOV-23 or US-EIN-123456789."),
         widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
     lead_funder_kind = colander.SchemaNode(
@@ -541,10 +547,11 @@ class ContributionSchema(FormSchema):
     funder_id = colander.SchemaNode(colander.String(), title=_("Funder"), missing="", widget=_funder_choices,
                                     validator=_choice_validator)
     funder_name = colander.SchemaNode(
-        colander.String(), title=_("New funder's name"), missing="", preparer=_strip,
+        colander.String(), title=_("New funder's name"), missing="", preparer=_strip, max_length=FUNDER_NAME_MAX,
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "organization"}))
     funder_identifier = colander.SchemaNode(
         colander.String(), title=_("New funder's org-id"), missing="", preparer=_strip,
+        max_length=FUNDER_IDENTIFIER_MAX,
         description=_("Optional, like GB-GOV-23, or a 360Giving identifier like 360G-example."),
         widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
     funder_kind = colander.SchemaNode(
