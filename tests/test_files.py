@@ -367,3 +367,30 @@ def test_an_upload_over_the_limit_is_read_no_further_than_the_limit(settings):
         read_upload(field, small)
     assert reasons(refused) == ["The file is 3.1 MB; the largest accepted is 1 MB."]
     assert read_upload(Field(f.PDF), small) == f.PDF
+
+
+def test_a_reviewer_of_a_blind_round_reads_neutral_document_names_in_links_and_downloads(testapp, registry):
+    """File names often carry the applicant's name; a blind round's reviewer never sees
+    them, in the page's links or in the download's Content-Disposition."""
+    from grants.review.models import ReviewAssignment
+
+    with registry.database.transaction() as (_tm, db):
+        app, base, docs = _application_with_documents(db, registry, blind=True, state="eligible")
+        docs["budget"].file = store(db, registry.settings, filename="Budget AFEK Kebili 2019.pdf", data=f.PDF)
+        reviewer = f.user(db, email="reviewer@example.org", locale="fr")
+        db.add(ReviewAssignment(application_id=app.id, reviewer_id=reviewer.id, conflict=False))
+        budget = f"{base}/@@attachment/{docs['budget'].id}"
+    f.sign_in(testapp, "reviewer@example.org")
+    page = testapp.get(base)
+    assert "AFEK" not in page.html.find("main").get_text()
+    link = page.html.find("a", href=lambda h: h and h.endswith(f"attachment/{docs['budget'].id}"))
+    assert link.get_text(strip=True) == "Document 2 — Tableau budgétaire.pdf"
+    download = testapp.get(budget)
+    assert download.body == f.PDF
+    disposition = download.headers["Content-Disposition"]
+    assert "AFEK" not in disposition
+    assert disposition.endswith("filename*=UTF-8''Document%202%20%E2%80%94%20Tableau%20budg%C3%A9taire.pdf")
+    testapp.reset()
+    f.sign_in(testapp, "officer@example.org")  # the officer knows who applied: the name as uploaded
+    assert 'filename="Budget AFEK Kebili 2019.pdf"' in testapp.get(budget).headers["Content-Disposition"]
+    assert "Budget AFEK Kebili 2019.pdf" in testapp.get(base).html.find("main").get_text()

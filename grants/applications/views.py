@@ -184,9 +184,32 @@ def _attachment_url(request, application, attachment) -> str:
     return request.resource_url(application, "attachment", str(attachment.id))
 
 
+def document_name(request, application, attachment) -> str:
+    """What a document is called to this reader, in links and in the download.  A file's
+    name often carries the organisation's ("Budget AFEK 2019.xlsx"), so a reviewer of a
+    blind round reads a neutral one made from the document's place in the form: "Document 2
+    — Budget sheet.xlsx"."""
+    from grants.files.storage import clean_filename, extension_of
+
+    stored = attachment.file
+    if not services.hides_identity(application, request.user):
+        return stored.filename
+    try:
+        specs = list(form_for(request.registry, application, attachment.stage).attachments)
+    except UnknownFormVersion:
+        specs = []
+    kinds = [spec.kind for spec in specs]
+    number = kinds.index(attachment.kind) + 1 if attachment.kind in kinds else len(kinds) + 1
+    title = specs[number - 1].title if attachment.kind in kinds else _("Document")
+    name = translate(request, _("Document ${number} — ${title}", mapping={"number": number, "title": title}))
+    extension = extension_of(stored.filename)
+    return clean_filename(f"{name}.{extension}" if extension else name)
+
+
 def _base(request, application, stage="application") -> dict:
     return {"app": application, "rnd": application.round, "stage": stage, "answer_macros": _macros(),
             "attachment_url": lambda a: _attachment_url(request, application, a),
+            "document_name": lambda a: document_name(request, application, a),
             "size": _size, "page_url": lambda page, *el: _url(request, application, stage, page, *el),
             "errors": []}
 
@@ -533,7 +556,7 @@ def attachment_download(context, request):
             spec = None
         if spec is None or spec.identifying:
             raise HTTPNotFound()
-    return file_response(request, attachment.file)
+    return file_response(request, attachment.file, filename=document_name(request, context, attachment))
 
 
 # -- check your answers and submit ---------------------------------------------------------------

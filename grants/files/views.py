@@ -19,16 +19,17 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def file_response(request, stored: StoredFile):
+def file_response(request, stored: StoredFile, *, filename: str | None = None):
     """The file as a download: never shown inline, never sniffed into another type, and
-    not kept by shared caches.  404 when the bytes are missing on disk."""
+    not kept by shared caches.  404 when the bytes are missing on disk.  ``filename`` is
+    the name to offer instead of the one it was uploaded with (blind review)."""
     path = path_for(request.registry.settings, stored)
     if not path.is_file():
         raise HTTPNotFound()
     response = FileResponse(str(path), request=request, content_type=stored.content_type.split(";")[0])
     if stored.content_type.startswith("text/"):
         response.charset = "utf-8"
-    response.headers["Content-Disposition"] = content_disposition(stored.filename)
+    response.headers["Content-Disposition"] = content_disposition(filename or stored.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
