@@ -19,6 +19,8 @@ conflict found only at commit is rendered the same way instead of escaping as a 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +49,18 @@ DATABASE_BUSY = _("The database was busy with the same record, so what you sent 
 
 
 # -- the version a form was drawn from --------------------------------------------------------------
+
+
+class ContentVersion:
+    """The version of a part of a row that people edit on its own — one section of an
+    application's answers: a number drawn from a digest of what is stored there, so that
+    two members editing different sections do not refuse each other, and an edit of the
+    same section made meanwhile is seen.  (The row's own ``row_version`` still settles two
+    saves at the same moment.)"""
+
+    def __init__(self, content):
+        text = json.dumps(content, sort_keys=True, default=str)
+        self.row_version = int(hashlib.sha256(text.encode()).hexdigest()[:9], 16)
 
 
 def current_version(obj) -> int:
@@ -210,7 +224,7 @@ def editing(request, obj, *, differences: Callable[[], list[Difference]], form_h
     try:
         yield
         row = _row(obj)
-        if row is not None:
+        if row is not None and sa_inspect(row, raiseerr=False) is not None:
             touch(row)
         request.dbsession.flush()
     except StaleDataError:

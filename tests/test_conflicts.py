@@ -524,3 +524,29 @@ def test_the_main_pages_break_no_rule_of_their_content_security_policy(live_serv
     with page.expect_navigation():
         page.locator("#amend button[type=submit]").click()
     assert page.locator("h1").inner_text() == CONFLICT
+
+
+def test_two_members_editing_one_section_of_an_application_and_another_editing_another(app, registry):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", name="Amel")
+        sami = f.user(db, email="sami@example.org", name="Sami")
+        org = f.organisation(db, amel, sami, name="AFEK")
+        rnd = f.round_(db, registry)
+        application = f.application(db, registry, rnd, org)
+        url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/applications/{application.id}"
+    amel_app, sami_app = browser(app, "amel@example.org"), browser(app, "sami@example.org")
+    amels = amel_app.get(url + "/section/organisation").forms["section"]
+    samis = sami_app.get(url + "/section/organisation").forms["section"]
+    samis_project = sami_app.get(url + "/section/project").forms["section"]
+    amels["staff"] = "5"
+    amels.submit("continue", status=302)
+    samis_project.submit("continue", status=302)  # another section: no conflict with Amel's save
+    samis["staff"] = "7"
+    refused = samis.submit("continue", status=409)
+    assert_conflict_page(refused, url + "/")
+    assert differences(refused) == {"How many paid staff does it have?": ("7", "5")}
+    assert refused.forms["section"]["staff"].value == "7"
+    with registry.database.transaction() as (_tm, db):
+        from grants.applications.models import Application
+
+        assert db.get(Application, application.id).answers["organisation"]["staff"] == 5

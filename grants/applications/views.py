@@ -17,6 +17,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.renderers import get_renderer
 from pyramid.view import view_config
 
+from grants.concurrency import ContentVersion, editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.meanings import means
@@ -387,10 +388,12 @@ def proposal_tasks(context, request):
 # -- one section ------------------------------------------------------------------------------
 
 
-def _section_form(request, application, sec, *, later=False):
+def _section_form(request, application, sec, *, later=False, version=None):
     schema = sec.schema_factory()
     if later:
         schema = partial(schema)
+    if version is not None:
+        with_version(schema, version)
     form = make_form(request, schema, "section", _("Save and continue"), button_name="continue",
                      bind=_context(request, application))
     form.buttons = (
@@ -430,7 +433,11 @@ def section_page(context, request, stage):
         page["refusal"] = refusal
         return page
     later = request.method == "POST" and "later" in request.POST
-    form = _section_form(request, context, sec, later=later)
+
+    def drawn_from():
+        return ContentVersion(((context.answers if stage == "application" else context.proposal) or {}).get(sec.name))
+
+    form = _section_form(request, context, sec, later=later, version=drawn_from())
     if request.method != "POST":
         page["form_html"] = form.render(_initial_values(request, context, sec, stage, form))
         return page
@@ -439,8 +446,10 @@ def section_page(context, request, stage):
     except deform.ValidationFailure as failure:
         return {**page, **form_failed(request, failure)}
     try:
-        services.save_section(request.dbsession, request.registry, context, request.user, sec.name, values,
-                              stage=stage, finished=not later, locale=request.locale_name)
+        with editing_form(request, drawn_from, form, values,
+                          stored=lambda: _initial_values(request, context, sec, stage, form)):
+            services.save_section(request.dbsession, request.registry, context, request.user, sec.name, values,
+                                  stage=stage, finished=not later, locale=request.locale_name)
     except services.ApplicationRefused as refused:
         request.tm.doom()
         return {**page, **form_refused(request, form, refused.problems)}
