@@ -38,6 +38,11 @@ Inside ``includeme`` a plugin uses only these configuration directives:
 
 Each takes ``version=`` where it targets a workflow (default: every version).  Two
 plugins changing the same thing stop start-up with a message naming both.
+
+grants' areas add directives of their own, which work the same way (docs/plugins.md):
+``config.add_eligibility_rule_kind`` (grants.applications), ``config.add_survey_instrument``
+(grants.mel), ``config.add_report_section`` (grants.reporting),
+``config.add_evaluation_criteria`` (grants.evaluation) and ``config.add_demo`` (grants.demo).
 """
 from __future__ import annotations
 
