@@ -174,6 +174,47 @@ def format_datetime(moment: dt.datetime, zone: str = "UTC") -> str:
     return f"{local:%Y-%m-%d %H:%M} ({zone})"
 
 
+def format_number(value, locale_name: str) -> str:
+    """A number as the reader's language writes it ("1,234.5", "1 234,5"), with every
+    decimal it has ("12.50" stays two places) and never in exponent form: a normalised
+    Decimal prints itself as "4E+1"."""
+    return _with_decimals(value, locale_name, "decimal_formats")
+
+
+def format_percent_figure(value, locale_name: str) -> str:
+    """A figure that is already a percentage (a tranche's 40, 12.50 of a budget spent)
+    with the language's percent sign and spacing: "40%", "40 %"."""
+    from decimal import Decimal
+
+    return _with_decimals(Decimal(value), locale_name, "percent_formats", scale=Decimal(100))
+
+
+def _with_decimals(value, locale_name: str, formats: str, scale=None) -> str:
+    import copy
+    from decimal import Decimal
+
+    locale = Locale.parse(locale_name)
+    pattern = copy.copy(getattr(locale, formats)[None])
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+        pattern.frac_prec = (decimals, decimals)
+    if scale is not None:  # the percent pattern multiplies by 100
+        value = value / scale
+    return pattern.apply(value, locale, numbering_system="latn")
+
+
+def _number_globals(event) -> None:
+    """``figure`` and ``percent_figure`` for every page template: the one way a page shows
+    a number that is not money (money has grants.money.format_money)."""
+    request = event.get("request")
+    if request is None:
+        return
+    locale_name = request.locale_name
+    event["figure"] = lambda value: format_number(value, locale_name)
+    event["percent_figure"] = lambda value: format_percent_figure(value, locale_name)
+
+
 def _deform_translator(term):
     request = get_current_request()
     if request is None:
@@ -197,4 +238,7 @@ def includeme(config):
         return text_direction(request.locale_name)
 
     config.add_request_method(text_dir, "text_direction", reify=True)
+    from pyramid.events import BeforeRender
+
+    config.add_subscriber(_number_globals, BeforeRender)
     config.add_request_method(lambda request: language_tag(request.locale_name), "language_tag", reify=True)

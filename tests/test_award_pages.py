@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 import webtest
 from sqlalchemy import func, select
 
@@ -412,7 +413,7 @@ def test_officers_set_the_budget_and_the_grantee_records_spending(app, registry)
         set_date(form, "spend-spent_on", dt.date(2019, 8, 1))
         page = form.submit("submit", status=302).follow()
     total = [text_of(td) for td in page.html.find(id="budget-total").find_all("td")]
-    assert total == ["TND12,345.678", "TND2,000.667", "TND10,345.011", "16.21 %"]
+    assert total == ["TND12,345.678", "TND2,000.667", "TND10,345.011", "16.21%"]
     form = page.forms["spend"]
     form["line"] = form["line"].options[1][0]
     form["amount"] = "10"
@@ -427,3 +428,28 @@ def test_officers_set_the_budget_and_the_grantee_records_spending(app, registry)
     assert "spend" not in page.forms and "budget" not in page.forms
     token = page.html.find("input", attrs={"name": "csrf_token"})["value"]
     evaluator.post(award_url + "/@@budget", {"csrf_token": token, "__formid__": "spend"}, status=403)
+
+
+@pytest.mark.parametrize("lang, forty, rate, spent", [
+    ("en", "40%", "2.9394", "12.50%"),
+    ("fr", "40\u00a0%", "2,9394", "12,50\u00a0%"),
+    ("ar", "40%", "2.9394", "12.50%"),
+])
+def test_shares_rates_and_percentages_are_written_as_the_language_writes_numbers(app, registry, lang, forty, rate,
+                                                                                   spent):
+    """A Decimal is never shown as Python prints it ("4E+1 %" for a normalised 40)."""
+    url, _round_url, ids = people_and_award(registry, amount=tnd("40000.000"))
+    with registry.database.transaction() as (_tm, db):
+        award = db.get(Award, ids["award"])
+        award.fx_rate, award.source_currency, award.source_amount_minor = Decimal("2.9394"), "USD", 1_360_822
+        services.set_schedule(db, registry, award, [{"percent": Decimal("40")}, {"percent": Decimal("60")}])
+        lines = services.set_budget(db, award, [("Staff", tnd("20000.000")), ("Activities", tnd("20000.000"))])
+        services.record_expenditure(db, lines[0], amount=tnd("2500.000"), spent_on=dt.date(2019, 9, 1))
+    officer = browser(app, "leila@example.org")
+    officer.set_cookie("grants_lang", lang)
+    page = officer.get(url)
+    text = main_text(page)
+    assert "E+" not in text and "4E" not in text
+    assert forty in text_of(page.html.find(id="tranche-1"))
+    assert rate in text_of(page.html.find(id="source-budget"))
+    assert spent in text_of(page.html.find(id="budget-summary")) and spent in main_text(officer.get(url + "/@@budget"))

@@ -17,6 +17,7 @@ the fields it is about, with everything typed kept (400)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import deform
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
@@ -366,9 +367,11 @@ def _cells(report, indicator) -> list[tuple[str, list[dict]]]:
 
 
 def _shown(value) -> str:
+    """A stored value as its input shows it: plain digits a person can edit and the form
+    reads back ("40", never the "4E+1" a normalised Decimal prints)."""
     if value is None:
         return ""
-    return str(value)
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def _report_rows(request, report, indicators, typed: dict | None, errors: dict) -> list[dict]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-from babel.numbers import format_decimal
 
 #: Colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by their labels too.
 PALETTE = ("#1f5fa8", "#b35900", "#2e7d32", "#6a3d9a")
@@ -45,12 +44,10 @@ class Group:
 
 
 def format_number(value, locale: str) -> str:
-    """``value`` as ``locale`` writes numbers, every decimal kept."""
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
-        return format_decimal(value, format=f"#,##0.{'0' * decimals}" if decimals else "#,##0", locale=locale)
-    return format_decimal(value, locale=locale)
+    """``value`` as ``locale`` writes numbers, every decimal kept (grants.i18n.format_number)."""
+    from grants.i18n import format_number as format_for_locale
+
+    return format_for_locale(value, locale)
 
 
 def _clip(text: str, limit: int = 28) -> str:

@@ -19,7 +19,7 @@ from pyramid.view import view_config
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, format_number, translate
 from grants.money import Money, format_money
 from grants.programmes.models import Round
 from grants.resources import Root
@@ -486,7 +486,7 @@ def _score_schema(request, rubric: scoring.Rubric) -> colander.Schema:
         group = colander.MappingSchema(
             name=criterion.id, title=translate(request, _(criterion.title)),
             widget=deform.widget.MappingWidget(template=CRITERION_TEMPLATE, category="structural"))
-        group.weight = criterion.weight
+        group.weight = format_number(criterion.weight, request.locale_name)  # shown beside the criterion
         group.add(colander.SchemaNode(
             colander.String(), name="score", title=_("Score"), missing="",
             validator=colander.OneOf([str(v) for v in scoring.SCORE_VALUES], msg_err=_(
