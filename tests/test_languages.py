@@ -89,6 +89,14 @@ def refusal(settings) -> str:
     return message
 
 
+def test_a_visitor_who_asks_for_nothing_gets_the_default_if_offered_else_the_first_listed(settings):
+    # pyramid.default_locale_name is "en" in the suite's settings.
+    assert html_of(browser(settings, **{"grants.languages": "ar en"}).get("/")) == ("en", "ltr")
+    no_english = browser(settings, **{"grants.languages": "ar fr"})
+    assert html_of(no_english.get("/")) == ("ar", "rtl")
+    assert html_of(no_english.get("/", params={"_LOCALE_": "en"})) == ("ar", "rtl")
+
+
 def test_a_code_babel_does_not_know_stops_start_up_naming_it(settings):
     message = refusal({**settings, "grants.languages": "en fr xx ar"})
     assert message == ("grants: cannot start: grants.languages: 'xx' is not a language Babel knows "
