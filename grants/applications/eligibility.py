@@ -292,7 +292,9 @@ class RuleKind:
     ``normalise(rule)`` returns the rule as it is stored (a dict holding what the check
     reads) or raises ``grants.programmes.services.ProgrammeRefused``; None keeps only the
     kind.  ``describe(rule, rnd, locale)`` says what the rule asks, for the round page
-    (the title when None), its values plain or in the stored forms.  ``origin`` is the plugin that added it ("" for grants)."""
+    (the title when None), its values plain or in the stored forms.  ``form``, if given,
+    puts the rule on the round form (:class:`RuleForm`).  ``origin`` is the plugin that
+    added it ("" for grants)."""
 
     kind: str
     title: Any
@@ -300,6 +302,19 @@ class RuleKind:
     normalise: Callable[[dict], dict] | None = None
     describe: Callable[[dict, Any, str], Any] | None = None
     origin: str = ""
+    form: "RuleForm | None" = None
+
+
+@dataclass(frozen=True)
+class RuleForm:
+    """A plugin's rule on the round form, among the eligibility rules: ``node()`` makes the
+    question (a colander node; it is named after the kind), ``read(answer)`` turns the
+    answer into the rule (None: the round does not declare it) and ``show(rule)`` a declared
+    rule back into the answer."""
+
+    node: Callable[[], Any]
+    read: Callable[[Any], dict | None]
+    show: Callable[[dict], Any]
 
 
 @functools.cache
@@ -350,7 +365,7 @@ def kinds_for(registry, programme) -> dict[str, RuleKind]:
     return {name: k for name, k in rule_kinds(registry).items() if in_scope(k.origin, plugins)}
 
 
-def add_eligibility_rule_kind(config, kind: str, check, title, normalise=None, describe=None):
+def add_eligibility_rule_kind(config, kind: str, check, title, normalise=None, describe=None, form=None):
     """The directive ``config.add_eligibility_rule_kind``: a kind of rule rounds may
     declare (see :class:`RuleKind`).  From a plugin it is available only in programmes
     that use the plugin; two registrations of one kind conflict at start-up."""
@@ -358,7 +373,7 @@ def add_eligibility_rule_kind(config, kind: str, check, title, normalise=None, d
 
     if not kind or not str(kind).replace("_", "").isalnum():
         raise ValueError(f"eligibility rule kind {kind!r}: use letters, digits and underscores")
-    found = RuleKind(kind, title, check, normalise, describe, current_plugin(config))
+    found = RuleKind(kind, title, check, normalise, describe, current_plugin(config), form)
 
     def register():
         config.registry.setdefault(RULE_KINDS_KEY, {})[kind] = found

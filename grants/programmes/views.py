@@ -201,9 +201,24 @@ def contribution_new(context, request):
 # -- rounds ------------------------------------------------------------------------------------
 
 
+def _plugin_rule_kinds(request, programme) -> list:
+    """The kinds of rule the programme's plugins put on the round form."""
+    from grants.applications.eligibility import kinds_for
+
+    return [k for k in kinds_for(request.registry, programme).values() if k.origin and k.form is not None]
+
+
 def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AFTER_DRAFT, button=None,
                 rnd=None):
     schema = round_schema(editable_only, editable)
+    kinds = _plugin_rule_kinds(request, programme)
+    if kinds and "eligibility" in schema:
+        eligibility = schema["eligibility"].clone()  # the schema's own nodes are shared between requests
+        for kind in kinds:
+            node = kind.form.node()
+            node.name = kind.kind
+            eligibility.add(node)
+        schema["eligibility"] = eligibility
     if rnd is not None:
         with_version(schema, rnd)
     form = make_form(request, schema, "round", button or _("Create the round"), bind={"currency": programme.currency})
@@ -211,7 +226,7 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
     return form
 
 
-def _round_values(appstruct: dict) -> tuple[dict, list]:
+def _round_values(appstruct: dict, plugin_kinds=()) -> tuple[dict, list]:
     """Service arguments from the form's values, and problems with the dates."""
     values, problems = {}, []
     for name in ("title", "timezone", "application_form_version", "rubric_id", "blind_review", "budget"):
@@ -230,7 +245,12 @@ def _round_values(appstruct: dict) -> tuple[dict, list]:
         except ValueError as exc:
             problems.append((key, exc.args[0]))
     if "eligibility" in appstruct:
-        values["eligibility_rules"] = rules_from_form(appstruct["eligibility"])
+        rules = rules_from_form(appstruct["eligibility"])
+        for kind in plugin_kinds:
+            rule = kind.form.read(appstruct["eligibility"].get(kind.kind))
+            if rule is not None:
+                rules.append(rule)
+        values["eligibility_rules"] = rules
     return values, problems
 
 
@@ -262,7 +282,7 @@ def round_new(context, request):
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
-    values, problems = _round_values(data)
+    values, problems = _round_values(data, _plugin_rule_kinds(request, programme))
     problems += _unknown_form_version(request, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
@@ -275,15 +295,19 @@ def round_new(context, request):
     return HTTPFound(location=request.resource_url(rnd))
 
 
-def _round_current(rnd) -> dict:
+def _round_current(rnd, plugin_kinds=()) -> dict:
     """The round form's values for the round as stored."""
+    eligibility = rules_to_form(rnd.eligibility_rules)
+    for kind in plugin_kinds:
+        rule = next((r for r in rnd.eligibility_rules or () if r.get("kind") == kind.kind), None)
+        eligibility[kind.kind] = kind.form.show(rule) if rule is not None else colander.null
     return {
         "title": rnd.title, "timezone": rnd.timezone,
         "opens": local_parts(rnd.opens_at, rnd.timezone),
         "closes": local_parts(rnd.closes_at, rnd.timezone),
         "budget": rnd.budget, "application_form_version": rnd.application_form_version or colander.null,
         "rubric_id": rnd.rubric_id, "blind_review": rnd.blind_review,
-        "eligibility": rules_to_form(rnd.eligibility_rules),
+        "eligibility": eligibility,
     }
 
 
@@ -294,23 +318,25 @@ def round_edit(context, request):
     form = _round_form(request, context.programme, editable_only=not draft, editable=editable,
                        button=_("Save the round"), rnd=context)
     extra = {"programme": context.programme, "rnd": context, "editable_only": not draft}
+    kinds = _plugin_rule_kinds(request, context.programme)
     if request.method != "POST":
-        current = _round_current(context)
+        current = _round_current(context, kinds)
         return _page(request, form.render({k: v for k, v in current.items() if k in form.schema}), **extra)
     try:
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
-    values, problems = _round_values(data)
+    values, problems = _round_values(data, kinds)
     problems += _unknown_form_version(request, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     if "eligibility_rules" in values:
-        # Rules of kinds this form does not show (a plugin's) are kept as they are.
+        # Rules of kinds this form does not show (a plugin's without a question) are kept.
+        shown = set(FORM_RULE_KINDS) | {k.kind for k in kinds}
         values["eligibility_rules"] += [rule for rule in context.eligibility_rules or ()
-                                        if rule.get("kind") not in FORM_RULE_KINDS]
+                                        if rule.get("kind") not in shown]
     try:
-        with editing_form(request, context, form, data, stored=lambda: _round_current(context)):
+        with editing_form(request, context, form, data, stored=lambda: _round_current(context, kinds)):
             services.update_round(request.dbsession, context, registry=request.registry, **values)
     except services.ProgrammeRefused as refused:
         request.tm.doom()

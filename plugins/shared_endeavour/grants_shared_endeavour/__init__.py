@@ -38,13 +38,14 @@ def includeme(config):
     from .demo import load_demo
     from .form import FORM
     from .report import include_report
-    from .rules import LEGAL_FORM_IN, describe_legal_form_rule, legal_form_in, read_legal_form_rule
+    from .rules import LEGAL_FORM_IN, LEGAL_FORM_QUESTION, describe_legal_form_rule, legal_form_in, read_legal_form_rule
     from .workflow import include_workflow
 
     config.add_translations("grants_shared_endeavour:locale")
     config.add_application_form(FORM, default=True)
     config.add_eligibility_rule_kind(LEGAL_FORM_IN, legal_form_in, title=_("Legal form"),
-                                     normalise=read_legal_form_rule, describe=describe_legal_form_rule)
+                                     normalise=read_legal_form_rule, describe=describe_legal_form_rule,
+                                     form=LEGAL_FORM_QUESTION)
     include_workflow(config)
     for name in INSTRUMENTS:
         config.add_survey_instrument(f"grants_shared_endeavour:instruments/{name}")

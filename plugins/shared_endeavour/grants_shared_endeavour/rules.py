@@ -7,9 +7,12 @@ it when the budget is saved, and grants checks every finished section again on s
 """
 from __future__ import annotations
 
+import colander
 from translationstring import TranslationStringFactory
 
 from grants.accounts.organisations import LEGAL_FORMS
+from grants.applications.eligibility import RuleForm
+from grants.applications.formdefs import CheckboxesWidget
 
 _ = TranslationStringFactory("grants")
 
@@ -46,3 +49,27 @@ def read_legal_form_rule(rule):
 
 def describe_legal_form_rule(rule, rnd, locale):
     return _("Applicants must be one of: ${accepted}", mapping={"accepted": {"legal_forms": rule["legal_forms"]}})
+
+
+@colander.deferred
+def _legal_forms_widget(node, kw):
+    request = kw.get("request")
+    label = (lambda message: request.localizer.translate(message)) if request is not None else str
+    return CheckboxesWidget(values=[(key, label(title)) for key, title in LEGAL_FORMS.items()])
+
+
+def _legal_forms_node():
+    return colander.SchemaNode(
+        colander.Set(), title=_("Legal forms that may apply"), missing=colander.null,
+        description=_("Leave every box empty to accept any legal form."), widget=_legal_forms_widget)
+
+
+def _read_legal_forms(answer):
+    if not answer:
+        return None
+    return {"kind": LEGAL_FORM_IN, "legal_forms": [key for key in LEGAL_FORMS if key in answer]}
+
+
+#: The rule on the round form: a box per legal form.
+LEGAL_FORM_QUESTION = RuleForm(node=_legal_forms_node, read=_read_legal_forms,
+                               show=lambda rule: set(rule.get("legal_forms") or ()))

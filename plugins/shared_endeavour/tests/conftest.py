@@ -5,15 +5,13 @@ open round with the fund's tiers and rules, its officer, and a London charity wi
 member; ``core_round`` an open round of a programme that does not use the plugin."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
-
 from sqlalchemy import select
 
 from grants.testing import PASSWORD, build_site
+from shared_endeavour_fund_helpers import open_round
 
 PLUGIN = "shared_endeavour"
 
@@ -34,27 +32,6 @@ class Fund:
 
     def round_url(self) -> str:
         return f"/programmes/{self.programme_id}/rounds/{self.round_id}"
-
-
-def gbp(amount) -> "Money":
-    from grants.money import Money
-
-    return Money(Decimal(amount), "GBP")
-
-
-def open_round(db, registry, programme, *, title="Call 5", tiers=(), rules=()):
-    from grants.lifecycle.services import WorkflowService
-    from grants.programmes.services import create_round
-    from grants.workflow import Actor
-
-    now = dt.datetime.now(dt.timezone.utc)
-    system = Actor.system_actor("system:tests")
-    rnd = create_round(db, registry, programme, title=title, timezone="Europe/London",
-                       opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=30),
-                       budget=gbp(500_000) if programme.currency == "GBP" else None, tiers=tiers,
-                       eligibility_rules=rules, actor=system)
-    WorkflowService(registry.workflows, db).fire(rnd, "open", actor=system)
-    return rnd
 
 
 @pytest.fixture

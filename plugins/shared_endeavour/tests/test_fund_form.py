@@ -4,7 +4,7 @@ the amount for the largest — refused on saving and on submitting, in the appli
 from __future__ import annotations
 
 import pytest
-from conftest import gbp
+from shared_endeavour_fund_helpers import gbp
 from sqlalchemy import select
 
 from grants.applications import services as applications

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import gbp
+from shared_endeavour_fund_helpers import gbp
 from sqlalchemy import select
 
 from grants.demo import DEMO_PASSWORD

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import gbp
+from shared_endeavour_fund_helpers import gbp
 from sqlalchemy import select
 
 from grants.applications import services as applications

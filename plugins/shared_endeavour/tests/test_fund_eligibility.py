@@ -4,7 +4,7 @@ reader in their own language."""
 from __future__ import annotations
 
 import pytest
-from conftest import gbp
+from shared_endeavour_fund_helpers import gbp
 from sqlalchemy import select
 
 from grants.applications import eligibility
@@ -89,8 +89,11 @@ def test_the_round_page_and_the_screening_page_name_the_rule(grants_registry, gr
     assert "الشكل القانوني" in screening.text
 
 
-def test_the_round_form_keeps_the_fund_s_rules_when_the_officer_edits_the_round(grants_registry, grants_testapp,
-                                                                               fund):
+def _boxes(form):
+    return {box._value: box for box in form.fields["checkbox"]}
+
+
+def test_the_officer_sets_the_legal_forms_on_the_round_form(grants_registry, grants_testapp, fund, core_round):
     from grants.programmes.models import Programme
 
     with grants_registry.database.transaction() as (_tm, db):
@@ -99,12 +102,29 @@ def test_the_round_form_keeps_the_fund_s_rules_when_the_officer_edits_the_round(
                                                            {"kind": "legal_form_in", "legal_forms": ["cio"]}])
         url = f"/programmes/{fund.programme_id}/rounds/{draft.id}"
         draft_id = draft.id
+        other = db.get(Round, core_round)
+        other_new = f"/programmes/{other.programme_id}/rounds/@@new"
     sign_in(grants_testapp, fund.officer_email)
-    form = grants_testapp.get(url + "/@@edit").forms["round"]
+    grants_testapp.set_cookie("grants_lang", "fr")
+    page = grants_testapp.get(url + "/@@edit")
+    assert "Formes juridiques admises" in page.html.find(id="round-eligibility").get_text()
+    form = page.forms["round"]
+    boxes = _boxes(form)
+    assert boxes["cio"].checked and not boxes["registered_charity"].checked
+    boxes["registered_charity"].checked = True
     form["title"] = "Call 6 — 2027"
     form.submit("submit", status=302)
     with grants_registry.database.transaction() as (_tm, db):
         kept = db.get(Round, draft_id)
         assert kept.title == "Call 6 — 2027"
         assert kept.eligibility_rules == [{"kind": "registered_organisation"},
-                                          {"kind": "legal_form_in", "legal_forms": ["cio"]}]
+                                          {"kind": "legal_form_in", "legal_forms": ["registered_charity", "cio"]}]
+    form = grants_testapp.get(url + "/@@edit").forms["round"]
+    for box in form.fields["checkbox"]:
+        box.checked = False
+    form.submit("submit", status=302)
+    with grants_registry.database.transaction() as (_tm, db):
+        assert db.get(Round, draft_id).eligibility_rules == [{"kind": "registered_organisation"}]
+    # a programme that does not use the plugin asks no such question
+    page = grants_testapp.get(other_new)
+    assert "checkbox" not in page.forms["round"].fields
