@@ -42,7 +42,9 @@ plugins changing the same thing stop start-up with a message naming both.
 grants' areas add directives of their own, which work the same way (docs/plugins.md):
 ``config.add_eligibility_rule_kind`` (grants.applications), ``config.add_survey_instrument``
 (grants.mel), ``config.add_report_section`` (grants.reporting),
-``config.add_evaluation_criteria`` (grants.evaluation) and ``config.add_demo`` (grants.demo).
+``config.add_evaluation_criteria`` (grants.evaluation), ``config.add_rubric`` (grants.review),
+``config.add_capacity_areas`` (grants.incubation), ``config.add_tranche_condition``
+(grants.awards) and ``config.add_demo`` (grants.demo).
 """
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ def test_an_organisation_drafts_fails_validation_fixes_and_submits(testapp, regi
     with registry.database.transaction() as (_tm, db):
         app = db.scalars(select(Application)).one()
         assert app.answers["organisation"]["staff"] == 4 and app.state == "submitted"
-        assert app.title == "Clubs de théâtre" and app.form_version == "bladi-2018"
+        assert app.title == "Clubs de théâtre" and app.form_version == "general"
 
     # The officer sees everything, read-only too, with the staff's label for the state.
     testapp.reset()

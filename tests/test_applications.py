@@ -37,6 +37,37 @@ def reasons(refused) -> list[str]:
     return [plain(r) for r in refused.value.reasons]
 
 
+def _project_v2():
+    """The general project questions, with how many people take part instead of who."""
+    from grants.applications.formdefs import ProjectSection, number_question
+
+    schema = ProjectSection()
+    del schema["beneficiaries"]
+    schema.add(number_question("How many people will take part?", minimum=1, name="beneficiaries_count",
+                               message="Enter a whole number", missing_msg="Enter how many people will take part"))
+    return schema
+
+
+def _general_v2() -> ApplicationForm:
+    from grants.applications.formdefs import GENERAL_APPLICATION
+
+    return ApplicationForm(version="general-v2", title="Second version", stage="application",
+                           sections=tuple(Section(s.name, s.title, _project_v2, s.attachments) if s.name == "project"
+                                          else s for s in GENERAL_APPLICATION.sections),
+                           amount_field=GENERAL_APPLICATION.amount_field, title_field=GENERAL_APPLICATION.title_field)
+
+
+@pytest.fixture
+def registry(settings):
+    """The app's configuration with a second version of the general form, as a plugin adds one."""
+    from grants import make_config
+
+    config = make_config(settings)
+    config.add_application_form(_general_v2())
+    config.commit()
+    return config.registry
+
+
 def problems(refused) -> list[tuple[str | None, str]]:
     return [(name, plain(r)) for name, r in refused.value.problems]
 
@@ -71,13 +102,13 @@ def complete(db, registry, app, user):
 
 
 def test_an_application_pins_its_rounds_form_version(db, registry):
-    amel, app = started(db, registry, version="bladi-2018-v2")
-    assert (app.state, app.form_version, app.title) == ("draft", "bladi-2018-v2", "Clubs de théâtre")
+    amel, app = started(db, registry, version="general-v2")
+    assert (app.state, app.form_version, app.title) == ("draft", "general-v2", "Clubs de théâtre")
     assert [s.name for s in form_for(registry, app).sections] == ["organisation", "project", "budget", "documents"]
     assert "beneficiaries_count" in form_for(registry, app).section("project").schema_factory()
     rnd = tunisian_round(db, registry)
     other = services.create_application(db, registry, rnd, app.organisation, amel, title="Youth centre")
-    assert other.form_version == "bladi-2018"  # a round naming none gets the default
+    assert other.form_version == "general"  # a round naming none gets the default
 
 
 def test_only_members_start_an_application_and_only_while_the_round_is_open(db, registry):
@@ -91,7 +122,8 @@ def test_only_members_start_an_application_and_only_while_the_round_is_open(db, 
                                                   "you, or register your own organisation.")]
     with pytest.raises(ApplicationRefused) as refused:
         services.create_application(db, registry, rnd, org, amel, title="   ")
-    assert problems(refused) == [("title", "Enter your project's title, like “Theatre clubs in Kebili”")]
+    assert problems(refused) == [("title", "Enter your project's title, like “Reading clubs in three village "
+                                           "schools”")]
     draft = tunisian_round(db, registry, state="draft", title="Call 2")
     with pytest.raises(ApplicationRefused) as refused:
         services.create_application(db, registry, draft, org, amel, title="Clubs")
@@ -307,15 +339,15 @@ def test_withdrawing_keeps_the_reason_in_the_history(db, registry):
 
 
 def test_a_new_form_version_for_an_open_round_leaves_applications_already_made_as_they_were(db, registry):
-    amel, first = started(db, registry, version="bladi-2018")
+    amel, first = started(db, registry, version="general")
     complete(db, registry, first, amel)
     rnd = first.round
     answers = {k: dict(v) for k, v in first.answers.items()}
 
-    programmes.update_round(db, rnd, application_form_version="bladi-2018-v2")  # allowed while open
+    programmes.update_round(db, rnd, application_form_version="general-v2")  # allowed while open
     second = services.create_application(db, registry, rnd, first.organisation, amel, title="Youth centre")
 
-    assert (first.form_version, second.form_version) == ("bladi-2018", "bladi-2018-v2")
+    assert (first.form_version, second.form_version) == ("general", "general-v2")
     assert first.answers == answers and services.missing_answers(registry, first) == []
     assert "beneficiaries" in {r.name for r in _questions(registry, first, "project")}
     assert "beneficiaries_count" in {r.name for r in _questions(registry, second, "project")}
@@ -328,17 +360,17 @@ def test_a_new_form_version_for_an_open_round_leaves_applications_already_made_a
 
     WorkflowService(registry.workflows, db).fire(rnd, "close", actor=f.SYSTEM)
     with pytest.raises(ProgrammeRefused) as refused:
-        programmes.update_round(db, rnd, application_form_version="bladi-2018")
+        programmes.update_round(db, rnd, application_form_version="general")
     assert reasons(refused) == ["The round no longer takes applications, so its application form version can no "
                                 "longer change"]
-    assert rnd.application_form_version == "bladi-2018-v2"
+    assert rnd.application_form_version == "general-v2"
 
 
 def _questions(registry, app, section):
     return form_for(registry, app).section(section).schema_factory().children
 
 
-# -- the full proposal (BLADI's second stage) -----------------------------------------------------
+# -- the full proposal (the second stage) -----------------------------------------------------------
 
 
 def to_incubation(db, registry, app):
@@ -360,7 +392,7 @@ def test_a_full_proposal_is_written_in_incubation_and_submitted(db, registry):
     services.save_section(db, registry, app, amel, "theory_of_change",
                           {"problem": "Peu de lieux pour les jeunes.", "theory_of_change": "Si… alors…"},
                           stage="proposal")
-    assert app.proposal["_form_version"] == "bladi-proposal-2019"
+    assert app.proposal["_form_version"] == "general-proposal"
     assert "proposal:theory_of_change" in app.sections_done
     with pytest.raises(ApplicationRefused) as refused:
         services.submit_proposal(db, registry, app, amel)
@@ -411,7 +443,7 @@ def test_a_plugin_adds_a_form_version_through_the_directive(settings):
     config.add_application_form(SEF, default=True)
     config.commit()
     forms = forms_of(config.registry)
-    assert [form.version for form in forms] == ["bladi-2018", "bladi-2018-v2", "sef-2024", "bladi-proposal-2019"]
+    assert [form.version for form in forms] == ["general", "sef-2024", "general-proposal"]
     assert forms.default("application") is SEF
     changes = [i["introspectable"].title for i in config.registry.introspector.get_category("grants plugin changes")]
     assert "add application form 'sef-2024' (application)" in changes

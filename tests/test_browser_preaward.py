@@ -19,7 +19,7 @@ from grants.review.models import Decision, Review
 
 pytestmark = pytest.mark.browser
 
-CRITERIA = ("relevance", "feasibility", "capacity", "participation", "value")
+CRITERIA = ("relevance", "feasibility", "value_for_money", "capacity", "sustainability")
 CSV = b"item,amount\nTraining of club leaders,5000\nCostumes and sets,3000\n"
 
 
@@ -210,7 +210,7 @@ def test_a_reviewer_accepts_declares_a_conflict_and_scores_another(live_server, 
     submit(page, page.get_by_role("button", name="Send my declaration"))
     assert page.url == urls["radio"] + "/score"
     assert "Community radio" in page.locator("#answers").inner_text()
-    scores = {"relevance": 5, "feasibility": 4, "capacity": 3, "participation": 4, "value": 2}
+    scores = {"relevance": 5, "feasibility": 4, "value_for_money": 2, "capacity": 3, "sustainability": 4}
     page.get_by_label("5 — Addresses a pressing need, evidenced and voiced by the community itself").check()
     for criterion, value in scores.items():
         radio_button = page.locator(f"#score-{criterion}-score input[type=radio][value='{value}']")
@@ -227,7 +227,7 @@ def test_a_reviewer_accepts_declares_a_conflict_and_scores_another(live_server, 
     with registry.database.transaction() as (_tm, db):
         (stored,) = db.scalars(select(Review)).all()
         assert (stored.application_id, stored.scores) == (ids["radio"], scores)
-        assert stored.submitted_at is not None and stored.rationales["value"] == "Why 2 for value."
+        assert stored.submitted_at is not None and stored.rationales["value_for_money"] == "Why 2 for value_for_money."
 
 
 # -- c. an officer ----------------------------------------------------------------------------------

@@ -1,193 +1,137 @@
-"""The demo (`grants demo`) is a living BLADI programme, loaded through the services: its
-round's funnel agrees with its applications at every step, and every application that
-did not go on ends in a final state with a reason."""
+"""The demo (`grants demo`): grants' own funder-neutral programme, loaded through the
+services with no plugin enabled, where every demo person finds something to do; plugins'
+demos after it, each loaded once; the sign-ins printed at the end."""
 from __future__ import annotations
 
 import io
-import re
+import json
 from collections import Counter
-from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
-from grants.accounts.models import Organisation
 import factories as f
+import standards_checks
+from grants.accounts.models import Organisation, User
 from grants.applications.eligibility import ineligible_reasons
 from grants.applications.models import Application
-from grants.demo import DEMO_PASSWORD, load_demo
-from grants.demo.legacy import load as load_bladi
-from grants.incubation.models import CapacityScore, Cohort
-from grants.lifecycle.models import HistoryEntry
-from grants.programmes.models import Round
+from grants.awards.models import Award, Disbursement
+from grants.demo import DEMO_PASSWORD, core, load_demo
+from grants.evaluation.models import Assessment
+from grants.mel.models import Report
+from grants.programmes.models import Programme, Round
 from grants.programmes.services import round_funnel
-from grants.review.models import Decision, Review, ReviewAssignment, ScoreModeration, SelectionOverride
-
-ARABIC = re.compile(r"[\u0600-\u06FF]")
-
-
-def _check_funnel(db, registry, rnd) -> Counter:
-    """The funnel's counts are the applications' states, read another way."""
-    funnel = round_funnel(db, rnd, registry)
-    states = Counter(db.scalars(select(Application.state).where(Application.round_id == rnd.id)))
-    assert funnel.total == sum(states.values())
-    assert {s: n for s, n in funnel.by_state if n} == dict(states)
-    assert sum(n for _s, n in funnel.by_state) == funnel.total
-    return Counter(dict(funnel.reached))
+from grants.reporting import exports
+from grants.review.models import Decision, Review
 
 
-def test_the_demo_runs_a_whole_bladi_call_and_its_funnel_agrees_at_every_step(registry, testapp):
-    seen = {}
+def _counts(db) -> tuple:
+    return tuple(db.scalar(select(func.count()).select_from(model))
+                 for model in (User, Organisation, Programme, Round, Application, Award, Report, Review))
 
-    def on_step(name, db, rnd):
-        seen[name] = _check_funnel(db, registry, rnd)
 
-    out = io.StringIO()
-    load_bladi(registry, out=out, on_step=on_step)
-    # the whole demo again: nothing more is loaded; reports past due become overdue; sign-ins
-    again = io.StringIO()
-    load_demo(registry, out=again)
-    assert "already loaded" in again.getvalue()
-    assert list(seen) == ["applied", "screened", "incubation", "proposals", "decided", "awarded"]
-    assert seen["applied"]["submitted"] >= 250
-    assert seen["incubation"]["incubation"] == 20
-    assert seen["decided"]["incubation"] == 20 and seen["decided"]["selected"] == 11
-
-    with registry.database.transaction() as (_tm, db):
-        call = db.scalars(select(Round).order_by(Round.id)).first()
-        assert call.opens_at.astimezone(call.opens_at.tzinfo).date().isoformat() == "2018-12-25"
-        assert call.state == "decided"
-        states = Counter(db.scalars(select(Application.state).where(Application.round_id == call.id)))
-        assert sum(states.values()) >= 250
-        assert states["selected"] == 11 and states["not_funded"] == 9
-        # everyone else is in a final state
-        workflow = registry.workflows.get("application").definition
-        assert all(workflow.states[s].final or s == "selected" for s in states)
-
-        # from all 24 governorates, with Arabic and French names
-        regions = dict(round_funnel(db, call, registry).by_region)
-        assert len([c for c in regions if c.startswith("TN-")]) == 24
-        names = list(db.scalars(select(Organisation.legal_name)))
-        assert sum(bool(ARABIC.search(n)) for n in names) >= 100
-        assert sum(n.startswith("Association") for n in names) >= 100
-
-        # final states carry their reasons
-        apps = list(db.scalars(select(Application).where(Application.round_id == call.id)))
-        decisions = {}
-        for d in db.scalars(select(Decision)):
-            decisions.setdefault(d.application_id, []).append(d)
-        for app in apps:
-            if app.state in ("declined", "not_funded"):
-                assert decisions[app.id][-1].reason.strip(), app.id
-            if app.state == "ineligible":
-                assert ineligible_reasons(app, "en"), app.id
-            if app.state == "withdrawn":
-                comment = db.scalar(select(HistoryEntry.comment).where(
-                    HistoryEntry.object_id == app.id, HistoryEntry.object_type == "applications",
-                    HistoryEntry.to_state == "withdrawn"))
-                assert comment.strip()
-        references = {d.funder_reference for ds in decisions.values() for d in ds}
-        assert {"BLADI-SC-2019-03", "US-DOS-MEPI-2019-117"} <= references
-
-        # reviews and scores, a declared conflict, a moderation and an override
-        assert db.scalar(select(func.count()).select_from(Review).where(Review.submitted_at.is_not(None))) >= 2 * 200
-        assert db.scalar(select(func.count()).select_from(ReviewAssignment).where(ReviewAssignment.conflict)) >= 1
-        assert db.scalar(select(func.count()).select_from(ScoreModeration)) == 1
-        assert db.scalar(select(func.count()).select_from(SelectionOverride)) == 2
-
-        # the cohort: 20 members, capacity scored in five areas at entry and at exit
-        cohort = db.scalars(select(Cohort)).one()
-        assert len(cohort.members) == 20 and len(cohort.sessions) == 8
-        assert (cohort.ends_on - cohort.starts_on).days in range(119, 124)  # four months
-        per_phase = Counter(db.scalars(select(CapacityScore.phase)))
-        assert per_phase == {"entry": 100, "exit": 100}
-
-        # a second call is open, with the demo applicant's draft
-        second = db.scalars(select(Round).where(Round.programme_id == call.programme_id)
-                            .order_by(Round.id.desc())).first()
-        assert second.state == "open"
-        assert [a.state for a in second.applications] == ["draft"]
-
-    assert "demo data loaded" in out.getvalue()
-    for role in ("admin@", "officer@", "reviewer@", "evaluator@", "applicant@"):
-        assert role in again.getvalue()
-
-    # the pages of the decided call still show its record to its officer
-    f.sign_in(testapp, "officer@example.org", DEMO_PASSWORD)
-    url = f"/programmes/{call.programme_id}/rounds/{call.id}"
-    page = testapp.get(url)
-    assert "264" in page.html.find(id="funnel").get_text()
-    ranking = testapp.get(url + "/@@ranking?stage=proposal")
-    assert len(ranking.html.find(id="decided").tbody.find_all("tr")) >= 20
-    assert "BLADI cohort 2019" in testapp.get(url + "/@@incubation").text
-    testapp.get(url + "/@@screening")
-    # the applicant sees AFEK's application selected, in Arabic
+def _logout(testapp):
     testapp.post("/logout", {"csrf_token": testapp.get("/").html.find("input", {"name": "csrf_token"})["value"]})
-    f.sign_in(testapp, "applicant@example.org", DEMO_PASSWORD)
-    with registry.database.transaction() as (_tm, db):
-        afek = db.scalars(select(Application).join(Application.organisation).where(
-            Application.round_id == call.id, Organisation.legal_name == "جمعية أفق")).one()
-        afek_url = f"{url}/applications/{afek.id}"
-    mine = testapp.get(afek_url)
-    assert mine.html.find("html")["dir"] == "rtl" and "تم اختياره للتمويل" in mine.text  # the public label
-    # her colleague is invited to AFEK, and not a member until she accepts
-    afek_page = testapp.get(f"/organisations/{afek.organisation_id}")
-    invited = afek_page.html.select("table.invitations tbody tr")
-    assert [tr.find("td").get_text().strip() for tr in invited] == ["youssef@afek.example.org"]
-    assert "youssef@afek.example.org" not in afek_page.html.select_one("table.members").get_text()
-
-    _check_post_award(registry, testapp, call.id)
 
 
-def _check_post_award(registry, testapp, bladi_call_id):
-    """BLADI's awards and their year of MEL, the public report and both exports of the
-    demo data."""
-    import json
-
-    import standards_checks
-    from grants.accounts.models import User
-    from grants.awards.models import Award, Disbursement
-    from grants.evaluation.models import Assessment, RoundEvaluation
-    from grants.mel.models import Evidence, IndicatorValue, Report, SurveyUpload
-    from grants.reporting import exports
+def test_the_core_demo_gives_every_role_something_and_loads_once(registry, testapp):
+    assert not registry.settings.get("grants.plugins")  # grants alone
+    out = io.StringIO()
+    people = load_demo(registry, out=out)
+    text = out.getvalue()
+    assert [p.email for p in people] == [p.email for p in core.PEOPLE]
+    assert text.index(f"{core.TITLE}:") < text.index("round 1 decided (6 applied, 2 awards)") < text.index("sign in at")
+    for person in core.PEOPLE:
+        assert person.email in text.split("sign in at")[1]
+    assert repr(DEMO_PASSWORD) in text
 
     with registry.database.transaction() as (_tm, db):
-        bladi = db.get(Round, bladi_call_id)
-        awards = db.scalars(select(Award).where(Award.round_id == bladi.id)).all()
-        assert len(awards) == 11
+        programme = db.scalars(select(Programme)).one()
+        assert (programme.title, programme.currency, programme.plugins) == (core.TITLE, "EUR", [])
+        decided, open_round = programme.rounds
+        assert (decided.state, open_round.state) == ("decided", "open")
+        states = Counter(a.state for a in decided.applications)
+        assert states == {"selected": 2, "declined": 3, "ineligible": 1}
+        funnel = round_funnel(db, decided, registry)
+        assert funnel.total == 6 and dict(funnel.reached)["selected"] == 2
+        (ineligible,) = [a for a in decided.applications if a.state == "ineligible"]
+        assert ineligible_reasons(ineligible, "en")
+        declined = [a for a in decided.applications if a.state == "declined"]
+        assert all(db.scalars(select(Decision).where(Decision.application_id == a.id)).one().reason for a in declined)
+        assert db.scalar(select(func.count()).select_from(Review).where(Review.submitted_at.is_not(None))) == 5
+        awards = db.scalars(select(Award).order_by(Award.id)).all()
+        assert [a.application.organisation.legal_name for a in awards][0] == "Riverside Community Association"
         for award in awards:
-            assert award.currency == "TND" and award.source_currency == "USD"
-            # the dinar amount is the dollar budget at the recorded rate, to the millime
-            assert award.amount.amount == (award.source_amount.amount * award.fx_rate).quantize(Decimal("0.001"))
+            reports = db.scalars(select(Report).where(Report.award_id == award.id).order_by(Report.number)).all()
+            assert len(reports) == 4 and reports[0].state == "accepted"
             assert award.agreement_file_id is not None
-            states = Counter(r.state for r in db.scalars(select(Report).where(Report.award_id == award.id)))
-            assert sum(states.values()) == 4  # quarterly over twelve months
-        report_states = Counter(db.scalars(select(Report.state).join(Award).where(Award.round_id == bladi.id)))
-        assert report_states["accepted"] >= 40 and report_states["overdue"] == 1 and report_states["returned"] == 1
-        assert db.scalar(select(func.count()).select_from(IndicatorValue)) > 0
-        assert db.scalar(select(func.count()).select_from(SurveyUpload)) > 0
-        assert db.scalar(select(func.count()).select_from(Evidence)) >= 1
-        assert db.scalar(select(func.count()).select_from(Assessment).join(Award)
-                         .where(Award.round_id == bladi.id)) == 11
-        assert db.scalar(select(RoundEvaluation).where(RoundEvaluation.round_id == bladi.id)).shortcomings
-        assert bladi.report_published_at is not None
-        paid = db.scalars(select(Disbursement).join(Award).where(Award.round_id == bladi.id)).all()
-        assert paid and all(d.currency == "TND" for d in paid)
+        assert db.scalar(select(func.count()).select_from(Disbursement)) == 4  # both tranches of both awards
+        assert db.scalar(select(func.count()).select_from(Assessment)) == 2
+        assert [a.state for a in open_round.applications] == ["draft"]
+        ids = {"programme": programme.id, "decided": decided.id, "open": open_round.id,
+               "award": awards[0].id, "draft": open_round.applications[0].id}
+        before = _counts(db)
 
+        # its exports are sound, and name nobody
         forbidden = [u.email for u in db.scalars(select(User))] + [u.name for u in db.scalars(select(User))]
-        forbidden += [o.contact_email for o in db.scalars(select(Organisation)) if o.contact_email]
         package = json.loads(exports.threesixty_giving(db, registry, fmt="json"))
         standards_checks.check_360giving_package(package, forbidden)
-        assert len(package["grants"]) == 11
-        standards_checks.check_360giving_csv(exports.threesixty_giving(db, registry, fmt="csv").decode("utf-8"),
-                                             forbidden)
+        assert len(package["grants"]) == 2
         standards_checks.check_iati(exports.iati_activities(db, registry), forbidden)
-        report_urls = {bladi.id: f"/programmes/{bladi.programme_id}/rounds/{bladi.id}/@@public-report"}
 
-    # the public reports, for anyone, in three languages
-    testapp.post("/logout", {"csrf_token": testapp.get("/").html.find("input", {"name": "csrf_token"})["value"]})
-    for url in report_urls.values():
-        for lang in ("en", "fr", "ar"):
-            testapp.set_cookie("grants_lang", lang)
-            page = testapp.get(url)
-            assert page.html.find("html")["lang"] == lang
-            assert page.html.find("svg", attrs={"role": "img"}) is not None
+    # every person finds something
+    decided_url = f"/programmes/{ids['programme']}/rounds/{ids['decided']}"
+    f.sign_in(testapp, "officer@example.org", DEMO_PASSWORD)
+    assert "6" in testapp.get(decided_url).html.find(id="funnel").get_text()
+    _logout(testapp)
+    f.sign_in(testapp, "reviewer@example.org", DEMO_PASSWORD)
+    assert "Round 1 — 2024" in testapp.get("/reviews").text
+    _logout(testapp)
+    f.sign_in(testapp, "evaluator@example.org", DEMO_PASSWORD)
+    testapp.get(f"{decided_url}/awards/{ids['award']}")
+    _logout(testapp)
+    f.sign_in(testapp, "applicant@example.org", DEMO_PASSWORD)
+    testapp.get(f"/programmes/{ids['programme']}/rounds/{ids['open']}/applications/{ids['draft']}")
+    testapp.get(f"{decided_url}/awards/{ids['award']}")
+    _logout(testapp)
+    f.sign_in(testapp, "admin@example.org", DEMO_PASSWORD)
+
+    again = io.StringIO()
+    load_demo(registry, out=again)
+    assert "already loaded" in again.getvalue() and "sign in at" in again.getvalue()
+    with registry.database.transaction() as (_tm, db):
+        assert _counts(db) == before
+
+
+@pytest.fixture
+def with_testplugin(settings):
+    settings["grants.plugins"] = "testplugin"
+
+
+def test_a_plugins_demo_runs_after_grants_own_and_once(with_testplugin, registry):
+    out = io.StringIO()
+    people = load_demo(registry, out=out)
+    text = out.getvalue()
+    assert text.index(f"{core.TITLE}:") < text.index("Test plugin demo:") < text.index("sign in at")
+    assert [p.email for p in people][-1] == "referee@testplugin.example.org"
+    assert "referee@testplugin.example.org" in text.split("sign in at")[1]
+    again = io.StringIO()
+    load_demo(registry, out=again)
+    assert again.getvalue().count("already loaded") == 2
+    assert "referee@testplugin.example.org" in again.getvalue()
+    with registry.database.transaction() as (_tm, db):
+        titles = sorted(db.scalars(select(Programme.title)))
+        assert titles == sorted([core.TITLE, "Test plugin programme"])
+
+
+def test_a_plugin_registers_one_demo(settings):
+    from pyramid.exceptions import ConfigurationConflictError
+
+    from grants import make_config
+
+    config = make_config(settings)
+    config.registry["grants.including_plugin"] = "my_plugin"  # as while a plugin is included
+    config.add_demo(lambda registry, out, now: [], title="A demo")
+    config.add_demo(lambda registry, out, now: [], title="Another demo")
+    with pytest.raises(ConfigurationConflictError):
+        config.commit()

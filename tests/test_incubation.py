@@ -13,7 +13,6 @@ import factories as f
 from grants.applications.models import Application
 from grants.incubation import services
 from grants.incubation.models import (
-    BLADI_CAPACITY_AREAS,
     Attendance,
     CapacityScore,
     Cohort,
@@ -26,8 +25,19 @@ from grants.mail import Mailer
 from grants.workflow import Refused
 
 D = dt.date
-AREAS = BLADI_CAPACITY_AREAS
-START = D(2019, 2, 1)  # BLADI's incubation: four months from February 2019
+#: The areas the tests' cohorts assess, by a short key.
+AREA = {"programme_delivery": "Programme delivery", "financial_management": "Financial management",
+        "hr_management": "Human resources management", "external_relations": "External relations and communication",
+        "governance": "Management and governance"}
+AREAS = tuple(AREA.values())
+FIN, GOV = AREA["financial_management"], AREA["governance"]
+START = D(2019, 2, 1)  # four months from February 2019
+
+
+def create_cohort(db, rnd, **values):
+    """A cohort assessing AREAS unless other areas are given."""
+    values.setdefault("capacity_areas", AREAS)
+    return services.create_cohort(db, rnd, **values)
 
 
 def reasons(refused) -> list[str]:
@@ -51,7 +61,7 @@ def incubated(db, registry, rnd, org, *, title="Theatre clubs in Kebili", tm=Non
 def cohort_with(db, registry, n, *, title="Cohort 2019", rnd=None):
     """A round, a cohort and ``n`` members (each its own organisation)."""
     rnd = rnd or f.round_(db, registry)
-    cohort = services.create_cohort(db, rnd, title=title, starts_on=START)
+    cohort = create_cohort(db, rnd, title=title, starts_on=START)
     for i in range(n):
         incubated(db, registry, rnd, f.organisation(db, name=f"Association {i + 1}"), title=f"Project {i + 1}")
     members = services.enrol_incubated(db, cohort)
@@ -59,8 +69,8 @@ def cohort_with(db, registry, n, *, title="Cohort 2019", rnd=None):
 
 
 def full(**scores) -> dict:
-    """Scores for every BLADI area: 3 unless given."""
-    return {area: scores.get(area, 3) for area in AREAS}
+    """Scores for every area (by its key): 3 unless given."""
+    return {title: scores.get(key, 3) for key, title in AREA.items()}
 
 
 # -- cohorts ------------------------------------------------------------------------------------------
@@ -69,17 +79,17 @@ def full(**scores) -> dict:
 def test_a_cohort_lasts_calendar_months_from_its_start(registry):
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
-        bladi = services.create_cohort(db, rnd, title="  Cohort 2019 ", starts_on=START)
+        bladi = create_cohort(db, rnd, title="  Cohort 2019 ", starts_on=START)
         assert (bladi.title, bladi.starts_on, bladi.ends_on) == ("Cohort 2019", START, D(2019, 6, 1))
         assert bladi.capacity_areas == list(AREAS)
         # the end of a longer month falls on the last day of a shorter one, leap years included
-        assert services.create_cohort(db, rnd, title="B", starts_on=D(2018, 10, 31)).ends_on == D(2019, 2, 28)
-        assert services.create_cohort(db, rnd, title="C", starts_on=D(2019, 10, 31)).ends_on == D(2020, 2, 29)
-        long = services.create_cohort(db, rnd, title="D", starts_on=D(2019, 11, 15), months=14)
+        assert create_cohort(db, rnd, title="B", starts_on=D(2018, 10, 31)).ends_on == D(2019, 2, 28)
+        assert create_cohort(db, rnd, title="C", starts_on=D(2019, 10, 31)).ends_on == D(2020, 2, 29)
+        long = create_cohort(db, rnd, title="D", starts_on=D(2019, 11, 15), months=14)
         assert long.ends_on == D(2021, 1, 15)
-        own = services.create_cohort(db, rnd, title="E", starts_on=START,
-                                     capacity_areas=["governance", "hr_management"])
-        assert own.capacity_areas == ["governance", "hr_management"]
+        own = create_cohort(db, rnd, title="E", starts_on=START,
+                            capacity_areas=[" Gouvernance ", "", "الحوكمة"])  # the officer's own words
+        assert own.capacity_areas == ["Gouvernance", "الحوكمة"]
         assert [c.title for c in services.cohorts_of(db, rnd)] == ["Cohort 2019", "B", "C", "D", "E"]
 
 
@@ -91,17 +101,21 @@ def test_a_cohort_lasts_calendar_months_from_its_start(registry):
     ({"months": 0}, "months", "a whole number from 1 to 24"),
     ({"months": 25}, "months", "a whole number from 1 to 24"),
     ({"months": True}, "months", "a whole number from 1 to 24"),
-    ({"capacity_areas": ["governance", "fundraising"]}, "capacity_areas", "fundraising: not a capacity area we know"),
-    ({"capacity_areas": []}, "capacity_areas", "Choose at least one capacity area"),
-    ({"capacity_areas": ["governance", "governance"]}, "capacity_areas", "Name each capacity area once"),
+    ({"capacity_areas": ["Governance", "x" * 61]}, "capacity_areas", "to 60 characters or fewer"),
+    ({"capacity_areas": []}, "capacity_areas", "Name at least one capacity area to assess"),
+    ({"capacity_areas": None}, "capacity_areas", "Name at least one capacity area to assess"),  # no plugin names any
+    ({"capacity_areas": [" ", ""]}, "capacity_areas", "Name at least one capacity area to assess"),
+    ({"capacity_areas": ["Governance", "governance"]}, "capacity_areas", "Name each capacity area once"),
+    ({"capacity_areas": [f"Area {n}" for n in range(13)]}, "capacity_areas", "Name 12 capacity areas or fewer"),
+    ({"capacity_areas": ["Governance", 3]}, "capacity_areas", "Name each capacity area in words"),
 ])
 def test_a_cohort_is_refused_with_a_reason_and_nothing_made(registry, changes, field, message):
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
-        services.create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
+        create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
         values = {"title": "Cohort 2020", "starts_on": D(2020, 2, 1), **changes}
         with pytest.raises(IncubationRefused) as refused:
-            services.create_cohort(db, rnd, **values)
+            create_cohort(db, rnd, **values)
         assert isinstance(refused.value, Refused)
         assert [p[0] for p in refused.value.problems] == [field]
         assert message in reasons(refused)[0]
@@ -112,8 +126,8 @@ def test_the_same_title_is_fine_in_another_round(registry):
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
         other = f.round_(db, registry, rnd.programme, title="Round 2")
-        services.create_cohort(db, rnd, title="Cohort", starts_on=START)
-        assert services.create_cohort(db, other, title="Cohort", starts_on=START).round_id == other.id
+        create_cohort(db, rnd, title="Cohort", starts_on=START)
+        assert create_cohort(db, other, title="Cohort", starts_on=START).round_id == other.id
 
 
 # -- members ------------------------------------------------------------------------------------------
@@ -123,8 +137,8 @@ def test_only_applications_of_the_round_in_incubation_join_and_only_once(registr
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
         other_round = f.round_(db, registry, rnd.programme, title="Round 2")
-        cohort = services.create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
-        second = services.create_cohort(db, rnd, title="Cohort 2019 bis", starts_on=START)
+        cohort = create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
+        second = create_cohort(db, rnd, title="Cohort 2019 bis", starts_on=START)
         afek = incubated(db, registry, rnd, f.organisation(db, name="AFEK"))
         draft = f.application(db, registry, rnd, f.organisation(db, name="Khatwa"))
         elsewhere = incubated(db, registry, other_round, f.organisation(db, name="Mashhad"))
@@ -148,7 +162,7 @@ def test_only_applications_of_the_round_in_incubation_join_and_only_once(registr
 def test_enrol_incubated_takes_every_waiting_application_of_the_round(registry):
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
-        cohort = services.create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
+        cohort = create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
         early = incubated(db, registry, rnd, f.organisation(db))
         services.enrol(db, cohort, early)
         waiting = [incubated(db, registry, rnd, f.organisation(db)) for _ in range(3)]
@@ -220,28 +234,28 @@ def test_capacity_is_scored_in_every_area_at_entry_then_at_exit(registry):
         assert reasons(refused) == ["Record the entry assessment of “Association 1” before the exit one"]
 
         rows = services.record_capacity(db, member, officer, phase="entry", scores=full(financial_management=1),
-                                        notes={"financial_management": " No separate project account "})
-        assert [(r.area, r.score) for r in rows] == [(a, 1 if a == "financial_management" else 3) for a in AREAS]
+                                        notes={FIN: " No separate project account "})
+        assert [(r.area, r.score) for r in rows] == [(a, 1 if a == FIN else 3) for a in AREAS]
         assert rows[1].note == "No separate project account" and rows[0].note == ""
         assert {r.assessed_by_id for r in rows} == {officer.id}
 
         # again: replaced, not added to
         services.record_capacity(db, member, officer, phase="entry", scores=full(financial_management=2))
         entry = services.scores_of(member, "entry")
-        assert entry["financial_management"].score == 2 and entry["financial_management"].note == ""
+        assert entry[FIN].score == 2 and entry[FIN].note == ""
         services.record_capacity(db, member, None, phase="exit", scores=full(financial_management=4, governance=5))
         assert count(db, CapacityScore) == 10
-        assert services.scores_of(member, "exit")["governance"].score == 5
+        assert services.scores_of(member, "exit")[GOV].score == 5
 
 
 @pytest.mark.parametrize("scores, notes, field, message", [
-    ({**full(), "governance": None}, None, "governance", "Choose a score from 1 to 5 for Management and governance"),
-    ({k: v for k, v in full().items() if k != "hr_management"}, None, "hr_management",
+    ({**full(), GOV: None}, None, GOV, "Choose a score from 1 to 5 for Management and governance"),
+    ({k: v for k, v in full().items() if k != AREA["hr_management"]}, None, AREA["hr_management"],
      "Choose a score from 1 to 5 for Human resources management"),
-    (full(governance=0), None, "governance", "Score Management and governance with a whole number from 1 to 5"),
-    (full(governance=6), None, "governance", "Score Management and governance with a whole number from 1 to 5"),
-    (full(governance="4"), None, "governance", "Score Management and governance with a whole number from 1 to 5"),
-    (full(governance=True), None, "governance", "Score Management and governance with a whole number from 1 to 5"),
+    (full(governance=0), None, GOV, "Score Management and governance with a whole number from 1 to 5"),
+    (full(governance=6), None, GOV, "Score Management and governance with a whole number from 1 to 5"),
+    (full(governance="4"), None, GOV, "Score Management and governance with a whole number from 1 to 5"),
+    (full(governance=True), None, GOV, "Score Management and governance with a whole number from 1 to 5"),
     ({**full(), "fundraising": 3}, None, None, "fundraising: not a capacity area of this cohort"),
     (full(), {"fundraising": "Good"}, None, "fundraising: not a capacity area of this cohort"),
 ])
@@ -254,7 +268,7 @@ def test_a_capacity_assessment_with_a_mistake_is_refused_and_changes_nothing(reg
         assert refused.value.problems == [(field, refused.value.reasons[0])]
         assert reasons(refused) == [message]
         assert count(db, CapacityScore) == 5
-        assert services.scores_of(member, "entry")["governance"].score == 2
+        assert services.scores_of(member, "entry")[GOV].score == 2
 
 
 def test_an_unknown_phase_is_refused(registry):
@@ -290,17 +304,17 @@ def test_the_summary_gives_exact_means_changes_and_attendance(registry):
         assert summary.sessions == 3
         by_area = {area.area: area for area in summary.areas}
         assert list(by_area) == list(AREAS)
-        fin = by_area["financial_management"]
+        fin = by_area[FIN]
         assert (fin.entry_mean, fin.exit_mean, fin.improved, fin.entry_count, fin.exit_count) == (
             Decimal(2), Decimal(3), 2, 4, 3)
         # the mean change is over those assessed at both: not exit mean − entry mean
         assert fin.mean_change == services.CONTEXT.divide(Decimal(4), Decimal(3))
         assert str(fin.mean_change) == "1." + "3" * 33  # 34 significant digits, never a float
         assert services.display(fin.mean_change) == "1.33" and services.display(None) == "—"
-        gov = by_area["governance"]
+        gov = by_area[GOV]
         assert (gov.entry_mean, gov.exit_mean, gov.improved) == (Decimal("2.25"), Decimal(2), 2)
         assert services.display(gov.mean_change) == "0.67"
-        delivery = by_area["programme_delivery"]
+        delivery = by_area[AREA["programme_delivery"]]
         assert (delivery.entry_mean, delivery.exit_mean, delivery.mean_change, delivery.improved) == (3, 3, 0, 0)
         assert str(fin.title) == "Financial management"
 
@@ -312,16 +326,16 @@ def test_the_summary_gives_exact_means_changes_and_attendance(registry):
         assert (md.attended, md.recorded, md.attendance_rate) == (0, 3, Decimal(0))
         ml = summary.member(late.id)
         assert (ml.attended, ml.recorded, ml.attendance_rate) == (1, 1, Decimal(1))
-        assert ma.entry["financial_management"] == 1
-        assert ma.exit["financial_management"] == 4
-        assert ma.change == {"programme_delivery": 0, "financial_management": 3, "hr_management": 0,
-                             "external_relations": 0, "governance": 1}
+        assert ma.entry[FIN] == 1
+        assert ma.exit[FIN] == 4
+        assert ma.change == {AREA["programme_delivery"]: 0, FIN: 3, AREA["hr_management"]: 0,
+                             AREA["external_relations"]: 0, GOV: 1}
         assert md.exit == {} and md.change == {}
         assert summary.member(late.id).entry == {} and summary.member(late.id).attendance_rate == Decimal(1)
 
 
 def test_a_cohort_of_twenty_has_exact_means(registry):
-    """BLADI's 20: dividing by 20 always ends, so every mean is exact."""
+    """A cohort of 20: dividing by 20 always ends, so every mean is exact."""
     with registry.database.transaction() as (_tm, db):
         _rnd, cohort, members = cohort_with(db, registry, 20)
         for i, m in enumerate(members):
@@ -339,7 +353,7 @@ def test_a_cohort_of_twenty_has_exact_means(registry):
 def test_the_cohort_is_invited_to_the_second_stage_after_commit(registry, settings):
     with registry.database.transaction() as (tm, db):
         rnd = f.round_(db, registry)
-        cohort = services.create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
+        cohort = create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
         amel = f.user(db, email="amel@example.org", locale="fr")
         omar = f.user(db, email="omar@example.org", locale="ar")
         sana = f.user(db, email="sana@example.org")
@@ -406,7 +420,7 @@ def by_id(form, oid):
     return next(fld for fields in form.fields.values() for fld in fields if getattr(fld, "id", None) == oid)
 
 
-def _bladi(registry):
+def _incubating(registry):
     """An officer of the programme, a round with three applications in incubation, and
     the applicant of the first.  Returns (round URL, application ids)."""
     with registry.database.transaction() as (tm, db):
@@ -422,7 +436,7 @@ def _bladi(registry):
 
 
 def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, settings):
-    url, (bithret_id, afek_id, khatwa_id) = _bladi(registry)
+    url, (bithret_id, afek_id, khatwa_id) = _incubating(registry)
     f.sign_in(testapp, "leila@example.org")
     page = testapp.get(url + "/@@incubation")
     assert "Applications in incubation, waiting for a cohort: 3." in words(page)
@@ -434,11 +448,13 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     by_id(form, "cohort-starts_on-month").value = "février"
     by_id(form, "cohort-starts_on-year").value = "2019"
     form["months"] = "4"
+    form["capacity_areas"] = "\n".join(AREAS)  # the officer names what the assessment covers
     failed = form.submit("submit", status=400)
     assert failed.html.title.get_text().strip().startswith("Error:")
     links = {a["href"]: a.get_text(strip=True) for a in failed.html.select(".error-summary a")}
     assert links == {"#cohort-title": "Enter the cohort's name, like “Cohort 2019”",
                      "#cohort-starts_on-day": "Enter a real date for the start of the incubation, like 1 2 2019"}
+    assert failed.forms["cohort"]["capacity_areas"].value.split("\n") == list(AREAS)
     assert failed.html.find(id="cohort-title")["aria-invalid"] == "true"
     assert failed.html.find(id="cohort-starts_on-month")["value"] == "février"
 
@@ -451,6 +467,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     # the same name again: the service's refusal beside the field
     form = page.forms["cohort"]
     form["title"] = "cohort 2019"
+    form["capacity_areas"] = "Governance"
     for part, value in (("day", "1"), ("month", "3"), ("year", "2019")):
         by_id(form, f"cohort-starts_on-{part}").value = value
     failed = form.submit("submit", status=400)
@@ -504,22 +521,23 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     member_page = page.click(href=f"member={member_ids[bithret_id]}")
     assert "Record the entry assessment first" in words(member_page) and "capacity-exit" not in member_page.forms
     form = member_page.forms["capacity-entry"]
-    for area, score in zip(AREAS, ("2", "1", "2", "3")):  # governance left out
-        form[f"capacity-entry-{area}"] = score
-    form["financial_management_note"] = "No separate project account"
+    # fields are named by the area's place in the cohort's list (areas are named in words)
+    for n, score in enumerate(("2", "1", "2", "3"), start=1):  # governance (the fifth) left out
+        form[f"capacity-entry-area_{n}"] = score
+    form["area_2_note"] = "No separate project account"
     failed = form.submit("submit", status=400)
     links = {a["href"]: a.get_text(strip=True) for a in failed.html.select(".error-summary a")}
-    assert links == {"#capacity-entry-governance": "Choose a score from 1 to 5 for Management and governance"}
-    assert failed.html.find(id="error-capacity-entry-governance") is not None
+    assert links == {"#capacity-entry-area_5": "Choose a score from 1 to 5 for Management and governance"}
+    assert failed.html.find(id="error-capacity-entry-area_5") is not None
     form = failed.forms["capacity-entry"]
-    assert form["capacity-entry-financial_management"].value == "1"
-    assert form["financial_management_note"].value == "No separate project account"
-    form["capacity-entry-governance"] = "2"
+    assert form["capacity-entry-area_2"].value == "1"
+    assert form["area_2_note"].value == "No separate project account"
+    form["capacity-entry-area_5"] = "2"
     member_page = form.submit("submit").follow()
     assert "Saved the entry assessment of Bithret Amal." in words(member_page)
     form = member_page.forms["capacity-exit"]
-    for area, score in zip(AREAS, ("3", "3", "2", "4", "4")):
-        form[f"capacity-exit-{area}"] = score
+    for n, score in enumerate(("3", "3", "2", "4", "4"), start=1):
+        form[f"capacity-exit-area_{n}"] = score
     member_page = form.submit("submit").follow()
     capacity = {tr.th.get_text(strip=True): [td.get_text(strip=True) for td in tr.select("td")]
                 for tr in member_page.html.find(id="capacity").select("tbody tr")}
@@ -544,18 +562,36 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     assert f"http://localhost{url}/applications/{bithret_id}/@@proposal" in invitation.get_content()
 
 
+def test_a_cohort_without_capacity_areas_is_refused_beside_the_field(testapp, registry):
+    """grants names no capacity areas of its own: in a programme whose plugins supply none,
+    the officer names them, and a cohort naming none is not made."""
+    url, _ids = _incubating(registry)
+    f.sign_in(testapp, "leila@example.org")
+    form = testapp.get(url + "/@@incubation").forms["cohort"]
+    assert form["capacity_areas"].value == ""
+    form["title"] = "Cohort 2019"
+    for part, value in (("day", "1"), ("month", "2"), ("year", "2019")):
+        by_id(form, f"cohort-starts_on-{part}").value = value
+    failed = form.submit("submit", status=400)
+    links = {a["href"]: a.get_text(strip=True) for a in failed.html.select(".error-summary a")}
+    assert links == {"#cohort-capacity_areas": "Name at least one capacity area to assess, like “Financial "
+                                               "management”"}
+    with registry.database.transaction() as (_tm, db):
+        assert count(db, Cohort) == 0
+
+
 def test_the_applicant_sees_their_sessions_and_scores(testapp, registry):
-    url, (bithret_id, afek_id, _khatwa_id) = _bladi(registry)
+    url, (bithret_id, afek_id, _khatwa_id) = _incubating(registry)
     with registry.database.transaction() as (_tm, db):
         rnd = db.get(Application, bithret_id).round
-        cohort = services.create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
+        cohort = create_cohort(db, rnd, title="Cohort 2019", starts_on=START)
         (bithret, afek, khatwa) = services.enrol_incubated(db, cohort)
         budgeting = services.add_session(db, cohort, title="Budgeting", kind="training", held_on=D(2019, 2, 12),
                                          facilitator="Amel B.")
         services.add_session(db, cohort, title="Governance clinic", kind="coaching", held_on=D(2019, 3, 5))
         services.record_attendance(db, budgeting, [bithret.id])
         services.record_capacity(db, bithret, None, phase="entry", scores=full(financial_management=1),
-                                 notes={"financial_management": "No separate project account"})
+                                 notes={FIN: "No separate project account"})
         services.record_capacity(db, bithret, None, phase="exit", scores=full(financial_management=4))
     f.sign_in(testapp, "amel@example.org")
     record = testapp.get(f"{url}/applications/{bithret_id}/@@incubation-record")
@@ -578,14 +614,14 @@ def test_the_applicant_sees_their_sessions_and_scores(testapp, registry):
 
 
 def test_an_application_outside_any_cohort_says_so(testapp, registry):
-    url, (bithret_id, _afek_id, _khatwa_id) = _bladi(registry)
+    url, (bithret_id, _afek_id, _khatwa_id) = _incubating(registry)
     f.sign_in(testapp, "amel@example.org")
     record = testapp.get(f"{url}/applications/{bithret_id}/@@incubation-record")
     assert record.html.find(id="no-cohort") is not None
 
 
 def test_a_member_of_another_round_is_not_found_here(testapp, registry):
-    url, _ids = _bladi(registry)
+    url, _ids = _incubating(registry)
     with registry.database.transaction() as (_tm, db):
         _rnd, _cohort, (stranger,) = cohort_with(db, registry, 1, title="Elsewhere")
         stranger_id = stranger.id

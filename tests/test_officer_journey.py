@@ -24,7 +24,7 @@ from grants.review.models import Decision, ScoreModeration, SelectionOverride
 
 KEBILI, GAFSA, TOZEUR, TUNIS = "TN-73", "TN-71", "TN-72", "TN-11"
 RULES = [{"kind": "registered_organisation"}, {"kind": "region_in", "regions": [KEBILI, GAFSA, TOZEUR]}]
-CRITERIA = ("relevance", "feasibility", "capacity", "participation", "value")
+CRITERIA = ("relevance", "feasibility", "value_for_money", "capacity", "sustainability")
 #: name: (region, amount asked in TND, the reviewer's score on every criterion or None)
 APPLICANTS = {
     "ACEC": (KEBILI, "30000", 4),

@@ -293,7 +293,7 @@ def by_id(form, oid):
 def _fill_round(form, **overrides):
     values = {"title": "Call 4", "timezone": LONDON, "opens-day": "12", "opens-month": "April", "opens-year": "2023",
               "opens-time": "09:00", "closes-day": "٢٢", "closes-month": "5", "closes-year": "2023",
-              "closes-time": "5pm", "budget": "873,925", "application_form_version": "bladi-2018-v2", "rubric_id": "",
+              "closes-time": "5pm", "budget": "873,925", "application_form_version": "general", "rubric_id": "",
               "eligibility-regions": "GB-HRW GB-LND"}
     values.update(overrides)
     for key, value in values.items():
@@ -317,7 +317,7 @@ def test_an_officer_creates_a_round_through_the_form(testapp, registry):
         assert rnd.opens_at == dt.datetime(2023, 4, 12, 8, 0, tzinfo=UTC)
         assert rnd.closes_at == dt.datetime(2023, 5, 22, 16, 0, tzinfo=UTC)
         assert rnd.budget == f.money(873_925) and rnd.state == "draft" and rnd.blind_review
-        assert rnd.application_form_version == "bladi-2018-v2"
+        assert rnd.application_form_version == "general"
         assert rnd.eligibility_rules == [{"kind": "registered_organisation"},
                                          {"kind": "region_in", "regions": ["GB-HRW", "GB-LND"]}]
     details = done.html.find(id="round-details").get_text(" ", strip=True)
@@ -517,12 +517,20 @@ def test_a_french_officer_types_french_numbers_and_month_names(testapp, registry
         assert rnd.closes_at == dt.datetime(2023, 5, 22, 16, 30, tzinfo=UTC)
 
 
-def test_an_officer_changes_an_open_rounds_form_and_applications_already_made_keep_theirs(testapp, registry):
+@pytest.fixture
+def with_testplugin(settings):
+    """The test plugin enabled: it brings a second application form, testplugin-2026."""
+    settings["grants.plugins"] = "testplugin"
+
+
+def test_an_officer_changes_an_open_rounds_form_and_applications_already_made_keep_theirs(with_testplugin, testapp,
+                                                                                          registry):
     from grants.applications.models import Application
 
     with registry.database.transaction() as (_tm, db):
         officer = f.user(db, email="leila@example.org")
-        rnd = f.round_(db, registry)  # open, on the default form (bladi-2018)
+        rnd = f.round_(db, registry)  # open, on the default form (general)
+        rnd.programme.plugins = ["testplugin"]
         f.grant_role(db, officer, "programme_officer", rnd.programme)
         made = f.application(db, registry, rnd, f.organisation(db), state="submitted")
         made_id, before = made.id, (made.form_version, dict(made.answers), made.amount_minor)
@@ -533,12 +541,12 @@ def test_an_officer_changes_an_open_rounds_form_and_applications_already_made_ke
     refused = form.submit("submit", status=400)
     assert "There is no application form “no-such-form”" in refused.text
     form = f.main_form(refused)
-    form["application_form_version"] = "bladi-2018-v2"
+    form["application_form_version"] = "testplugin-2026"
     form.submit("submit").follow()
     with registry.database.transaction() as (_tm, db):
-        assert db.get(Round, rnd.id).application_form_version == "bladi-2018-v2"
+        assert db.get(Round, rnd.id).application_form_version == "testplugin-2026"
         made = db.get(Application, made_id)
         assert (made.form_version, dict(made.answers), made.amount_minor) == before
-        assert before[0] == "bladi-2018"
+        assert before[0] == "general"
         new = f.application(db, registry, db.get(Round, rnd.id), f.organisation(db))
-        assert new.form_version == "bladi-2018-v2"
+        assert new.form_version == "testplugin-2026"

@@ -81,11 +81,12 @@ def test_the_default_rubric_is_made_once_and_rounds_use_their_own_when_set(regis
     with registry.database.transaction() as (_tm, db):
         rnd = f.round_(db, registry)
         default = services.rubric_for(db, rnd)
-        assert default.title == services.BLADI_RUBRIC_TITLE
-        assert [c["id"] for c in default.criteria] == ["relevance", "feasibility", "capacity", "participation",
-                                                       "value"]
+        assert default.title == services.GENERAL_RUBRIC_TITLE
+        assert [c["id"] for c in default.criteria] == ["relevance", "feasibility", "value_for_money", "capacity",
+                                                       "sustainability"]
+        assert [c["weight"] for c in default.criteria] == ["3", "2", "2", "2", "1"]
         assert all(len(c["labels"]) == 5 for c in default.criteria)
-        assert services.bladi_rubric(db).id == default.id
+        assert services.default_rubric(db).id == default.id
         own = services.create_rubric(db, "Own", [{"id": "need", "title": "Need", "weight": 1, "labels": LABELS}])
         rnd.rubric_id = own.id
         assert services.rubric_for(db, rnd).id == own.id
@@ -440,13 +441,13 @@ def test_a_draft_may_be_partial_a_submission_must_be_complete_and_is_final(regis
         assert refused.value.problems[0][0] == "relevance.score"
         scores, rationales = full_scores(rubric, 3)
         rationales["capacity"] = "   "
-        del scores["value"]
+        del scores["value_for_money"]
         with pytest.raises(ReviewRefused) as refused:
             services.save_review(db, registry, assignment, sami, scores=scores, rationales=rationales, submit=True)
-        assert refused.value.problems == [
-            ("capacity.rationale", refused.value.problems[0][1]), ("value.score", refused.value.problems[1][1])]
-        assert reasons(refused) == ["Give a rationale for the score for “Organisational capacity”.",
-                                    "“Value for money” has not been scored."]
+        assert sorted(name for name, _reason in refused.value.problems) == ["capacity.rationale",
+                                                                            "value_for_money.score"]
+        assert sorted(reasons(refused)) == ["Give a rationale for the score for “Organisational capacity”.",
+                                            "“Value for money” has not been scored."]
         assert draft.scores == {"relevance": 5} and draft.submitted_at is None  # nothing changed
         scores, rationales = full_scores(rubric, 4)
         scores["relevance"] = 5
@@ -459,7 +460,7 @@ def test_a_draft_may_be_partial_a_submission_must_be_complete_and_is_final(regis
             services.save_review(db, registry, assignment, sami, scores=full_scores(rubric, 1)[0],
                                  rationales=rationales, submit=True)
         assert reasons(refused) == ["You have already submitted your scores; they can no longer be changed."]
-        assert review.scores["value"] == 4
+        assert review.scores["value_for_money"] == 4
         assert services.submitted_reviews(db, rnd) == [review]
         assert services.assignment_status(assignment) == services.SUBMITTED
 
@@ -643,7 +644,7 @@ def test_an_open_round_shows_the_organisation_and_the_answers(testapp, registry)
     assert "Association AFEK (reg. 2011-0457) will run weekly clubs." in answers
     assert page.html.find(id="score-relevance-score") is not None  # the rubric's first criterion
     labels = [label.get_text(strip=True) for label in page.html.find(id="score-relevance-score").find_all("label")]
-    assert labels[0] == "1 — Does not address a local need" and len(labels) == 5
+    assert labels[0] == "1 — Does not address the programme's aims" and len(labels) == 5
     arabic = testapp.get(app_url + "/@@score", {"_LOCALE_": "ar"})
     assert arabic.html.html["dir"] == "rtl" and arabic.html.find(id="score-relevance-score") is not None
 

@@ -13,7 +13,7 @@ import factories as f
 from grants.applications.models import Application
 from grants.review.models import Review, ReviewAssignment
 
-CRITERIA = ("relevance", "feasibility", "capacity", "participation", "value")
+CRITERIA = ("relevance", "feasibility", "value_for_money", "capacity", "sustainability")
 
 
 def eligible_application(db, registry, rnd, org, title) -> Application:
@@ -116,7 +116,7 @@ def test_a_reviewer_declares_a_conflict_is_refused_that_application_and_scores_t
     assert "Radio Sfax" in score_page.html.find(id="application-details").get_text()
 
     # A submit with a rationale missing is refused; everything typed is kept.
-    scores = {"relevance": 5, "feasibility": 4, "capacity": 3, "participation": 4, "value": 2}
+    scores = {"relevance": 5, "feasibility": 4, "value_for_money": 2, "capacity": 3, "sustainability": 4}
     rationales = {c: f"Rationale for {c}." for c in CRITERIA if c != "capacity"}
     failed = fill_scores(f.main_form(score_page), scores, rationales).submit("submit", status=400)
     assert failed.html.title.get_text().strip().startswith("Error:")

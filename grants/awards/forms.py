@@ -139,7 +139,7 @@ def _cadence_choices():
 
 def make_award_schema(currencies: list[tuple[str, str]]) -> colander.MappingSchema:
     """Amount and currency, dates, reporting cadence, the agreement, and optionally the
-    source budget in another currency (BLADI: a US-dollar budget granted in dinars)."""
+    source budget in another currency (a US-dollar budget granted in dinars, say)."""
     schema = colander.MappingSchema(validator=_award_money_validator)
     schema.add(colander.SchemaNode(
         colander.String(), name="amount", title=_("Amount awarded"), preparer=_strip,
@@ -249,13 +249,14 @@ def amend_schema(award, locale: str | None) -> colander.MappingSchema:
 # -- the payment schedule -------------------------------------------------------------------------------
 
 
-def condition_choices():
-    from .services import CONDITION_TITLES
+def condition_choices(registry, award):
+    """What the award's tranches may wait for: grants' conditions and its programme's plugins'."""
+    from .services import conditions_for
 
-    return list(CONDITION_TITLES.items())
+    return [(name, c.title) for name, c in conditions_for(registry, award).items()]
 
 
-def schedule_schema(award, report_choices: list[tuple[str, str]], rows: int) -> colander.MappingSchema:
+def schedule_schema(award, report_choices: list[tuple[str, str]], rows: int, registry=None) -> colander.MappingSchema:
     """How the shares are given (percentages or amounts) and ``rows`` tranche rows, each a
     fieldset: share, due date, condition and the report it waits for.  Blank rows are
     ignored."""
@@ -267,7 +268,7 @@ def schedule_schema(award, report_choices: list[tuple[str, str]], rows: int) -> 
         validator=colander.OneOf([m for m, _t in modes], msg_err=_("Choose percentages or amounts")),
         missing_msg=_("Choose percentages or amounts"),
         widget=deform.widget.RadioChoiceWidget(values=modes, template=RADIOS, inline=True, category="structural")))
-    conditions = condition_choices()
+    conditions = condition_choices(registry, award)
     reports = [("", _("No report"))] + report_choices
     for number in range(1, rows + 1):
         row = colander.MappingSchema(name=f"tranche_{number}", title=_("Tranche ${number}", mapping={"number": number}),

@@ -52,7 +52,7 @@ def reports_all_accepted(ctx):
 def tranche_condition_holds(ctx):
     from grants.awards.services import tranche_condition_problem
 
-    return tranche_condition_problem(ctx.obj)
+    return tranche_condition_problem(ctx.obj, getattr(ctx.env, "app", None))
 
 
 def disbursement_matches(ctx):

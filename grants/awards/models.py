@@ -53,7 +53,7 @@ class Award(WorkflowMixin, Base):
     cadence: Mapped[str] = mapped_column(String(20), default="quarterly")  # CADENCES
     agreement_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     agreement_signed_on: Mapped[dt.date | None] = mapped_column(Date)
-    # A budget held in another currency (BLADI: US dollars granted in Tunisian dinars):
+    # A budget held in another currency (US dollars granted in Tunisian dinars, say):
     # the source amount and the rate used, recorded, never recomputed.
     source_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     source_currency: Mapped[str | None] = mapped_column(String(3))

@@ -3,4 +3,7 @@ stage — sessions and attendance, and capacity assessed at entry and at exit.""
 
 
 def includeme(config):
+    from .services import add_capacity_areas
+
+    config.add_directive("add_capacity_areas", add_capacity_areas)
     config.include(".views")

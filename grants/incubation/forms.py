@@ -15,7 +15,7 @@ from grants.forms import FormSchema
 from grants.i18n import _
 from grants.programmes.forms import FIELDSET, WholeNumber, _fold, month_names, normalise_digits
 
-from .services import AREA_TITLES, KIND_TITLES, MAX_MONTHS, SCORE_TITLES
+from .services import KIND_TITLES, MAX_MONTHS, SCORE_TITLES, area_title
 
 RADIOS = "grants.templates:incubation/radio_fieldset.pt"
 CHECKBOXES = "grants.templates:incubation/checkbox_fieldset.pt"
@@ -131,14 +131,39 @@ class CohortSchema(FormSchema):
                     message=_("Enter how many months the incubation lasts, a whole number from 1 to ${max}, like 4",
                               mapping={"max": MAX_MONTHS})),
         title=_("Length in months"), default=4,
-        description=_("BLADI's incubation lasted 4 months."),
+        description=_("Four months is usual."),
         missing_msg=_("Enter how many months the incubation lasts, a whole number from 1 to ${max}, like 4",
                       mapping={"max": MAX_MONTHS}),
         widget=deform.widget.TextInputWidget(css_class="w-auto", attributes={"inputmode": "numeric", "size": "3",
                                                                            "dir": "ltr", "autocomplete": "off"}))
 
 
-COHORT_FIELDS = {"title": "title", "starts_on": "starts_on", "months": "months"}
+    capacity_areas = colander.SchemaNode(
+        colander.String(), title=_("Capacity areas to assess"), missing="",
+        description=_("One per line, like “Financial management”: each member is scored from 1 to 5 in each, "
+                      "on entry and on exit."),
+        widget=deform.widget.TextAreaWidget(rows=5, attributes={"dir": "auto"}))
+
+
+def cohort_schema(default_areas=()) -> FormSchema:
+    """The cohort form; where a plugin of the programme supplies capacity areas, the officer
+    may leave them out and the cohort gets those."""
+    schema = CohortSchema()
+    if default_areas:
+        schema["capacity_areas"].description = _(
+            "One per line. Leave empty to assess the programme's usual areas: ${areas}.",
+            mapping={"areas": ", ".join(default_areas)})
+    return schema
+
+
+def area_lines(text: str) -> list[str] | None:
+    """The areas typed, one per line (None for none: the programme's usual ones)."""
+    lines = [line.strip() for line in (text or "").splitlines()]
+    lines = [line for line in lines if line]
+    return lines or None
+
+
+COHORT_FIELDS = {"title": "title", "starts_on": "starts_on", "months": "months", "capacity_areas": "capacity_areas"}
 
 
 # -- sessions and their registers ------------------------------------------------------------------
@@ -202,20 +227,26 @@ class AttendanceSchema(FormSchema):
 # -- the needs assessment ----------------------------------------------------------------------------
 
 
+def area_fields(areas) -> dict[str, str]:
+    """Each area's field name on the form: areas are named in words (any script, any
+    spaces), fields by their place in the cohort's list."""
+    return {area: f"area_{n}" for n, area in enumerate(areas, start=1)}
+
+
 def capacity_schema(areas) -> FormSchema:
     """A score (radios, 1 to 5) and a note for every area, in the cohort's order."""
     schema = FormSchema()
     choices = [(str(score), title) for score, title in SCORE_TITLES.items()]
-    for area in areas:
-        title = AREA_TITLES.get(area, area)
+    for area, name in area_fields(areas).items():
+        title = area_title(area)
         message = _("Choose a score from 1 to 5 for ${area}", mapping={"area": title})
         schema.add(colander.SchemaNode(
-            colander.String(), name=area, title=title, missing_msg=message,
+            colander.String(), name=name, title=title, missing_msg=message,
             validator=colander.OneOf([value for value, _label in choices], msg_err=message),
             widget=deform.widget.RadioChoiceWidget(values=choices, template=RADIOS, inline=True,
                                                    category="structural")))
         schema.add(colander.SchemaNode(
-            colander.String(), name=f"{area}_note", title=_("Note on ${area}", mapping={"area": title}),
+            colander.String(), name=f"{name}_note", title=_("Note on ${area}", mapping={"area": title}),
             missing="", description=_("Optional: what the score rests on, and what to work on."),
             widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": "auto"})))
     return schema

@@ -14,21 +14,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-#: BLADI's five capacity areas (DOMAIN.md §1); a cohort may declare its own list.
-BLADI_CAPACITY_AREAS = (
-    "programme_delivery",
-    "financial_management",
-    "hr_management",
-    "external_relations",
-    "governance",
-)
 ENTRY, EXIT = "entry", "exit"
 PHASES = (ENTRY, EXIT)
 SESSION_KINDS = ("coaching", "training")
 
 
 class Cohort(Base):
-    """A round's incubation cohort (BLADI: 20 associations for 4 months)."""
+    """A round's incubation cohort: some of its applicants, coached and trained for a
+    few months.  ``capacity_areas`` are what its needs assessment scores, by name: the
+    officer's own words, or the English names a plugin supplies (which pages translate
+    through the catalog)."""
 
     __tablename__ = "cohorts"
 
@@ -37,7 +32,7 @@ class Cohort(Base):
     title: Mapped[str] = mapped_column(String(300))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
-    capacity_areas: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(BLADI_CAPACITY_AREAS))
+    capacity_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
     members: Mapped[list["CohortMember"]] = relationship(

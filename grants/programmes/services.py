@@ -23,7 +23,7 @@ Rounds::
                        tiers=[TierSpec("Small", Money(...), Money(...)), ...],
                        eligibility_rules=[{"kind": "registered_organisation"}])
     update_round(db, rnd, closes_at=...)   # dates, budget, tiers, rules: only in draft
-    update_round(db, rnd, application_form_version="bladi-2018-v2")  # also while open: for new applications
+    update_round(db, rnd, application_form_version="general-v2")  # also while open: for new applications
     round_funnel(db, rnd, registry)        # applications per state and per region
 """
 from __future__ import annotations
@@ -732,8 +732,8 @@ class Funnel:
     by_region: list[tuple[str, int]] | None = None
     without_region: int = 0
     state_titles: dict[str, Any] = field(default_factory=dict)
-    #: How many applications have ever been in each state (from the history): BLADI's
-    #: "20 incubated" stays 20 after they all move on to a decision.
+    #: How many applications have ever been in each state (from the history): "20
+    #: incubated" stays 20 after they all move on to a decision.
     reached: list[tuple[str, int]] = field(default_factory=list)
 
 

@@ -3,5 +3,8 @@ against a rubric, moderation, ranking, selection and decisions."""
 
 
 def includeme(config):
+    from .services import add_rubric
+
+    config.add_directive("add_rubric", add_rubric)
     config.include(".views")
     config.include(".decision_views")

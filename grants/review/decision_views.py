@@ -59,7 +59,7 @@ def _normalise(request) -> bool:
 
 
 def _limit(request) -> tuple[int | None, str, list]:
-    """The cap by number from the query (BLADI's 20 to incubation): value, as typed, errors."""
+    """The cap by number from the query (20 places in an incubation, say): value, as typed, errors."""
     from grants.programmes.forms import normalise_digits
 
     typed = (request.params.get("limit") or "").strip()

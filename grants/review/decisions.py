@@ -9,9 +9,9 @@ the SQLAlchemy session first, flushes but never commits, and refuses bad input w
 reasons sentences a person can read — before anything has changed.
 
 Review happens in stages (``grants.review.models.STAGES``): the first application, whose
-candidates are the round's applications in state ``eligible``, and (BLADI) the full
-proposal after incubation, whose candidates are in ``proposal_submitted``.  Officers see
-applicants' names here, whatever the round's blind review hides from reviewers.
+candidates are the round's applications in state ``eligible``, and (for a programme with
+incubation) the full proposal after it, whose candidates are in ``proposal_submitted``.
+Officers see applicants' names here, whatever the round's blind review hides from reviewers.
 
 Ranking and moderation::
 
@@ -22,7 +22,7 @@ Ranking and moderation::
     moderate(db, application, officer, score_after=Decimal("4.2"), stage="application",
              reason="Reviewer 2 misread the budget; the plan is costed.")
 
-Selection, within the round's budget or (BLADI's incubation) capped at a number::
+Selection, within the round's budget or (for places in an incubation) capped at a number::
 
     pick = suggested_selection(db, rnd, stage="application")            # Round.budget
     pick = suggested_selection(db, rnd, stage="application", limit=20)  # the top 20
@@ -79,7 +79,7 @@ from .models import (
     SelectionOverride,
 )
 
-#: What the selected may get at each stage: BLADI invites to incubation, others select for funding.
+#: What the selected may get at each stage: an invitation to incubation, or selection for funding.
 SELECT_TRIGGERS = {APPLICATION_STAGE: ("incubate", "select"), PROPOSAL_STAGE: ("select",)}
 #: What the others get: declined, or (after incubation) not funded, with written feedback.
 DECLINE_TRIGGERS = {APPLICATION_STAGE: ("decline",), PROPOSAL_STAGE: ("not_fund",)}
@@ -341,7 +341,7 @@ class SuggestedSelection:
 
 
 def _top(ranked: Sequence[scoring.Ranked], limit: int, budget: Money) -> scoring.Selection:
-    """The top ``limit`` by rank, whatever they ask for (BLADI's 20 to incubation):
+    """The top ``limit`` by rank, whatever they ask for (twenty places in an incubation, say):
     the same record as ``scoring.suggest_selection``, with "skipped" meaning below the cut."""
     remaining = budget.minor_units
     steps = []

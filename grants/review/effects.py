@@ -9,7 +9,7 @@ def record_decision(ctx) -> None:
     """Keep the decision beside the history: the step, the reason (the comment) and the
     funder's reference (the transition form's ``funder_reference``)."""
     data = ctx.data or {}
-    # Once a full proposal exists, decisions are about it (BLADI's second stage).
+    # Once a full proposal exists, decisions are about it (the second stage).
     stage = PROPOSAL_STAGE if ctx.obj.proposal_submitted_at is not None else APPLICATION_STAGE
     ctx.env.dbsession.add(Decision(
         application_id=ctx.obj.id,

@@ -289,14 +289,12 @@ def default_rubric_for(dbsession: Session, registry, programme) -> Rubric:
 
 def rubric_refusal(dbsession: Session, registry, programme, rubric_id: int | None):
     """Why rounds of ``programme`` may not use the rubric ``rubric_id`` (a sentence), or None:
-    it does not exist, or a plugin the programme does not use brought it."""
+    a plugin the programme does not use brought it."""
     from grants.plugins import in_scope
 
-    if rubric_id is None:
-        return None
-    rubric = dbsession.get(Rubric, rubric_id)
+    rubric = dbsession.get(Rubric, rubric_id) if rubric_id is not None else None
     if rubric is None:
-        return _("There is no rubric number ${number}.", mapping={"number": rubric_id})
+        return None
     app = _app_registry(registry)
     spec = rubric_specs(app).get(rubric.title) if app is not None else None
     if spec is not None and not in_scope(spec.origin, programme.plugins):

@@ -44,6 +44,22 @@ REFERENCE_FORM = ApplicationForm(
 )
 
 
+def load_demo(registry, out, now):
+    """The plugin's demo (config.add_demo): one programme using it, and a referee."""
+    from grants.demo import tools
+    from grants.programmes.services import create_programme
+
+    referee = tools.DemoPerson("referee@testplugin.example.org", "Rita Referee", "en", "referee (test plugin)")
+    with registry.database.transaction() as (_tm, db):
+        if tools.programme_exists(db, "Test plugin programme"):
+            print("  already loaded", file=out)
+            return [referee]
+        tools.make_people(db, [referee])
+        create_programme(db, title="Test plugin programme", currency="EUR", plugins=["testplugin"], registry=registry)
+    print("  one programme", file=out)
+    return [referee]
+
+
 def includeme(config):
     config.add_workflow("grants_testplugin:workflows/referral.toml")
     config.add_workflow_permission("testplugin:reference:check")
@@ -90,3 +106,4 @@ def includeme(config):
     from grants_testplugin import votes  # noqa: F401
 
     config.add_migrations("grants_testplugin:migrations")
+    config.add_demo(load_demo, title="Test plugin demo")
