@@ -31,7 +31,8 @@ PLUGIN = "shared_endeavour"
 LONDON = "Europe/London"
 
 PEOPLE = [
-    tools.DemoPerson("fundmanager@example.org", "Grace Fund Manager", "en", "programme officer (Shared Endeavour Fund)"),
+    tools.DemoPerson("fundmanager@example.org", "Grace Fund Manager", "en",
+                     "programme officer (Shared Endeavour Fund)"),
     tools.DemoPerson("sef-evaluator@example.org", "Sam Evaluator", "en",
                      "evaluator (Shared Endeavour Fund, every call)"),
     tools.DemoPerson("grantee@example.org", "Priya Grantee", "en",
@@ -287,8 +288,8 @@ def _awards(db, registry, tm, rnd, people, instrument, decided, rng, *, last_cal
                 surveys.rollup_to_indicators(db, award, report)
                 if last_call and n in (2, 5):
                     continue  # overdue final reports in the latest call
-            tools.file_report(db, service, report, grantee, manager, reached=400 * report.number + rng.randrange(0, 300),
-                              rng=rng)
+            tools.file_report(db, service, report, grantee, manager,
+                              reached=400 * report.number + rng.randrange(0, 300), rng=rng)
         tools.pay_tranches(db, service, award, manager, upto=2 if reports[0].state == "accepted" else 1)
         tools.assess(db, registry, award, evaluator, rng, tools.at(start + dt.timedelta(days=400)), with_file=n == 0)
     save_round_evaluation(
