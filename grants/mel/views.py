@@ -37,6 +37,7 @@ from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.meanings import means
 from grants.programmes.models import Round
+from grants.resources import ReportsContainer
 from grants.security import Permission
 from grants.workflow import Refused
 
@@ -339,6 +340,13 @@ def award_reports(context, request):
              "url": request.resource_url(r)}
             for r in services.reports_of(request.dbsession, context)]
     return {"award": context, "rows": rows, "framework_url": request.resource_url(context, "framework")}
+
+
+@view_config(context=ReportsContainer, renderer=T + "reports.pt", permission=Permission.MelDataView)
+def reports_container(context, request):
+    """``award/reports/`` is the same list: traversal finds the reports' container before
+    the award's view of that name, so links to either land here."""
+    return award_reports(context.__parent__, request)
 
 
 # -- one report ----------------------------------------------------------------------------------------
