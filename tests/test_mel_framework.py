@@ -217,7 +217,8 @@ def test_the_shipped_library_loads_and_loading_it_twice_changes_nothing(db):
     assert {row.library for row in stored.values()} == {"pve-bank"}
     assert stored["SC-OUT-01"].disaggregation == ["sex", "age_band", "region"]
     assert stored["SC-MTO-04"].measure == "qualitative"
-    # Neutral terminology in public-facing indicators (DOMAIN.md §3.2).
+    # Neutral terminology in public-facing indicators: naming extremism stigmatises the
+    # communities a prevention project works with.
     for row in stored.values():
         assert "extrem" not in (row.title + row.description).lower()
         assert "radical" not in (row.title + row.description).lower()

@@ -349,7 +349,7 @@ class NoCostExtensionSchema(colander.MappingSchema):
 
 class EarlyEndSchema(colander.MappingSchema):
     """Ending a grant early needs an exit plan and a rationale (ending abruptly can harm
-    the people a project serves: DOMAIN.md §3.2)."""
+    the people a project serves and the trust it built with them)."""
 
     ended_on = date_node(_("Last day of the grant"))
     rationale = _long_text(_("Rationale"), _("Why the grant ends before its end date."),

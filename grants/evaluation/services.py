@@ -196,7 +196,8 @@ def round_evaluation(dbsession: Session, rnd) -> RoundEvaluation | None:
 def save_round_evaluation(dbsession: Session, rnd, *, findings: str, shortcomings: str = "", lessons: str = "",
                           user, now: dt.datetime | None = None) -> RoundEvaluation:
     """Write (or rewrite) the round's evaluation for its public report: what was found,
-    what did not work (published too — DOMAIN.md §3.6) and the lessons.  Only an
+    what did not work (published too: a report that hides its shortcomings teaches the
+    next round nothing) and the lessons.  Only an
     evaluator of the round (or an administrator) writes it."""
     findings, shortcomings, lessons = (str(v or "").strip() for v in (findings, shortcomings, lessons))
     problems: list = []

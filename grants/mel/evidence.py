@@ -1,6 +1,6 @@
 """Triangulation evidence: individual stories, testimonials and diaries that tell what the
-numbers leave out — "provided they are objective and none is presented as
-representative" (DOMAIN.md §2.4).
+numbers leave out, as long as each is objective and none is presented as representative
+of the people a project served.
 
 Evidence is kept only with a consent record (given, how, when, and the signed form if
 there is one), may be linked to an outcome of the award's theory of change, is always

@@ -4,12 +4,12 @@ indicators can be picked from.
 
 The theory of change is kept by level, in the programme's order (``levels_for``: the
 programme's own ``results_levels``, or ``DEFAULT_LEVELS``), plus the assumptions it
-rests on and the external factors outside the grantee's control (DOMAIN.md §2.2)::
+rests on and the external factors outside the grantee's control::
 
     add_toc_element(db, award, kind="outputs", text="Four theatre clubs meet every week")
     add_toc_element(db, award, kind="assumption", text="Schools keep their halls open after class")
 
-An indicator says how the grantee will show a result was reached (DOMAIN.md §2.3). It
+An indicator says how the grantee will show a result was reached.  It
 needs a baseline — a value and the date it was measured — or the reason there is none::
 
     ind = add_indicator(db, award, code="OUT1", title="Young people taking part in the clubs",

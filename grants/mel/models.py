@@ -22,14 +22,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-#: Theory-of-change levels when a programme configures none (DOMAIN.md §2.2).  A
+#: Theory-of-change levels when a programme configures none.  A
 #: programme may add intermediate layers (``Programme.results_levels``).
 DEFAULT_LEVELS = ("inputs", "activities", "outputs", "short_term_outcomes", "medium_term_outcomes", "impact")
 #: Parts of a theory of change that are not levels of results.
 ASSUMPTION, EXTERNAL_FACTOR = "assumption", "external_factor"
 #: How an indicator is measured (the IATI IndicatorMeasure codes in brackets).
 MEASURES = {"unit": "1", "percentage": "2", "nominal": "3", "ordinal": "4", "qualitative": "5"}
-#: Data-collection methods (DOMAIN.md §2.3).
+#: Data-collection methods.
 METHODS = ("survey", "interview", "focus_group", "direct_measurement", "administrative_data", "observation")
 #: Disaggregation dimensions and their allowed values.
 DIMENSIONS = {
@@ -37,9 +37,10 @@ DIMENSIONS = {
     "age_band": ("under_15", "15_17", "18_24", "25_34", "35_plus", "not_stated"),
     "region": (),  # any ISO 3166-2 code the programme's regions list knows
 }
-#: Survey waves, in order (DOMAIN.md §2.3: after the output, +3 months, +6 months).
+#: Survey waves, in order: before, straight after the activity, then three and six months
+#: later, to see whether a change lasts.
 WAVES = ("baseline", "post", "plus_3_months", "plus_6_months")
-#: Kinds of triangulation evidence (DOMAIN.md §2.4).
+#: Kinds of triangulation evidence (individual accounts, never aggregated).
 EVIDENCE_KINDS = ("success_story", "testimonial", "diary", "video_diary", "case_study")
 
 
@@ -263,7 +264,7 @@ class Evidence(Base):
     title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(String(20_000), default="")  # grants.mel.evidence.TEXT_MAX
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
-    # Always true: shown with "not representative" wherever it appears (DOMAIN.md §2.4).
+    # Always true: one person's account is shown as "not representative" wherever it appears.
     not_representative: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_given: Mapped[bool] = mapped_column(Boolean)
     consent_method: Mapped[str] = mapped_column(String(40))  # "written", "recorded_verbal", "guardian_written"

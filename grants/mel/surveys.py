@@ -3,7 +3,7 @@ responses grantees upload, and the roll-ups of those responses.
 
 An instrument is versioned and never changes once created: a change is a new version,
 and results from two versions are never added up, averaged or compared as if they were
-one (DOMAIN.md §2.3, comparability).  Every function takes the database session first,
+one: a reworded question measures something else.  Every function takes the database session first,
 flushes but never commits, and refuses bad input with :class:`SurveyRefused`, whose
 ``problems`` are (field, reason) pairs a person can read in their own language; a
 refusal changes nothing.

@@ -4,7 +4,7 @@
 call :func:`threesixty_giving` and :func:`iati_activities`.  Every award is exported,
 whatever its state (active, ended early, closed).
 
-Decisions worth knowing (see also /work/shared/STANDARDS.md):
+Decisions worth knowing:
 
 * **Money is exact.**  Amounts are written from their ``Decimal`` with the currency's
   decimals ("45000.125" TND, "800000.00" GBP, "1500000" UGX), never through a float: the
