@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -641,7 +642,7 @@ def add_tranche_condition(config, name: str, title, check, needs_report: bool = 
         raise ConfigurationError(f"tranche condition {name!r}: a name of letters, digits and _, 30 at most")
     condition = TrancheCondition(name, title, check, bool(needs_report), current_plugin(config))
     register_change(config, ("grants:tranche-condition", name), f"add the tranche condition {name!r}",
-                    lambda: tranche_conditions(config.registry).__setitem__(name, condition))
+                    lambda: config.registry.setdefault("grants.tranche_conditions", {}).__setitem__(name, condition))
 
 
 def tranche_conditions(registry=None) -> dict[str, TrancheCondition]:
@@ -652,10 +653,8 @@ def tranche_conditions(registry=None) -> dict[str, TrancheCondition]:
 
         registry = get_current_registry()
     registry = getattr(registry, "app_registry", None) or registry
-    found = registry.get("grants.tranche_conditions") if hasattr(registry, "get") else None
-    if found is None and hasattr(registry, "setdefault") and hasattr(registry, "registerUtility"):
-        found = registry.setdefault("grants.tranche_conditions", {})
-    return found if found else {c.name: c for c in CORE_CONDITIONS}
+    found = registry.get("grants.tranche_conditions") if isinstance(registry, dict) else None
+    return found or {c.name: c for c in CORE_CONDITIONS}
 
 
 def conditions_for(registry, award) -> dict[str, TrancheCondition]:

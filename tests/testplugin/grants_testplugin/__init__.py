@@ -60,6 +60,17 @@ def load_demo(registry, out, now):
     return [referee]
 
 
+def site_visit_done(tranche):
+    """The test plugin's tranche condition: released once an officer visited the grantee."""
+    if "site visited" not in (tranche.award.title or ""):
+        return "Visit the grantee first, then note it in the award's title."
+    return None
+
+
+PANEL_CRITERIA = [{"id": "merit", "title": "Merit", "weight": "1",
+                   "labels": {str(n): f"Merit {n}" for n in range(1, 6)}}]
+
+
 def includeme(config):
     config.add_workflow("grants_testplugin:workflows/referral.toml")
     config.add_workflow_permission("testplugin:reference:check")
@@ -107,3 +118,6 @@ def includeme(config):
 
     config.add_migrations("grants_testplugin:migrations")
     config.add_demo(load_demo, title="Test plugin demo")
+    config.add_rubric("Test plugin panel", PANEL_CRITERIA)
+    config.add_capacity_areas(["Bookkeeping", "Volunteering"])
+    config.add_tranche_condition("site_visit", "A site visit is done", site_visit_done)
