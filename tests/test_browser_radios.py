@@ -20,8 +20,7 @@ SCREENSHOTS = os.environ.get("GRANTS_SCREENSHOTS")
 
 def sign_in(page, live_server, email) -> None:
     page.goto(live_server + "/login")
-    page.fill("#login-email", email) if page.locator("#login-email").count() else \
-        page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(f.PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").last.click()

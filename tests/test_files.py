@@ -253,6 +253,22 @@ def test_a_zip_bomb_uploaded_as_a_document_is_refused_without_inflating_it(testa
     assert files_on_disk(settings) == []
 
 
+def test_the_zip_bomb_is_refused_in_french_too(testapp, registry, bomb):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", locale="fr")
+        app = f.application(db, registry, f.round_(db, registry), f.organisation(db, amel), complete=False)
+        url = f"/programmes/{app.round.programme_id}/rounds/{app.round_id}/applications/{app.id}/@@attachments"
+    f.sign_in(testapp, "amel@example.org")
+    form = testapp.get(url).forms["attachments"]
+    form["budget"] = ("plan.odt", bomb, "application/vnd.oasis.opendocument.text")
+    refused = form.submit("continue", status=400)
+    message = refused.html.find(id="error-attachments-budget").get_text()
+    assert message.strip() == ("Le fichier « plan.odt » prendrait, une fois ouvert, bien plus de place qu’un vrai "
+                               "document : il n’a donc pas été accepté. Enregistrez-le de nouveau depuis votre "
+                               "logiciel de bureautique, ou en PDF, puis choisissez-le de nouveau.")
+
+
+
 def _submit_upload(client, url, field, values=()):
     """Choose the bomb in the page's form that has ``field``, fill ``values``, submit."""
     import webtest
