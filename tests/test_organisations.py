@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 import factories as f
 from grants.accounts import organisations as orgs
-from grants.accounts.models import Membership, Organisation, OrganisationRegion
+from grants.accounts.models import Membership, Organisation, OrganisationRegion, User
 
 AFEK = "جمعية أفق — AFEK"
 
@@ -185,6 +185,27 @@ def test_an_invitation_can_be_declined_withdrawn_replaced_or_left_to_expire(db):
         orgs.accept_invitation(db, late_token, sami)
     assert expired.value.reason == "expired"
     assert [m.user_id for m in orgs.members_of(db, org)] == [amel.id]
+
+
+def test_two_answers_at_once_count_once(database):
+    """A second tab that read the invitation before the first one answered it."""
+    with database.transaction() as (_tm, db):
+        amel, sami = f.user(db), f.user(db, email="sami@example.org")
+        _invitation, token = orgs.invite_member(db, amel, f.registered_organisation(db, amel), "sami@example.org")
+        sami_id = sami.id
+    second_tab = database.transaction()
+    _tm, slow = second_tab.__enter__()
+    try:
+        orgs.invitation_for(slow, token)
+        with database.transaction() as (_tm, fast):
+            orgs.accept_invitation(fast, token, fast.get(User, sami_id))
+        with pytest.raises(orgs.InvalidInvitation) as late:
+            orgs.decline_invitation(slow, token)
+        assert late.value.reason == "answered"
+    finally:
+        second_tab.__exit__(None, None, None)
+    with database.transaction() as (_tm, db):
+        assert db.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == sami_id)) == 1
 
 
 def test_an_invitation_changes_no_roles_until_it_is_accepted(db, registry):

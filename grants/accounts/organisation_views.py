@@ -192,11 +192,15 @@ def _invitation(request):
     try:
         return services.invitation_for(request.dbsession, request.matchdict["token"]), None
     except services.InvalidInvitation as exc:
-        values = {"reason": exc.reason, "days": services.INVITATION_LIFETIME.days}
-        response = render_to_response(TEMPLATES + "invitation_invalid.pt", values, request=request)
-        response.status = 400
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return None, response
+        return None, _unusable(request, exc.reason)
+
+
+def _unusable(request, reason: str):
+    values = {"reason": reason, "days": services.INVITATION_LIFETIME.days}
+    response = render_to_response(TEMPLATES + "invitation_invalid.pt", values, request=request)
+    response.status = 400
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @view_config(route_name="invitation", renderer=TEMPLATES + "invitation.pt", request_method=("GET", "POST"),
@@ -211,21 +215,25 @@ def answer_invitation(request):
     if request.method == "GET":
         return values
     answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        raise HTTPBadRequest(translate(request, _("Choose whether to accept or decline the invitation.")))
+    if answer == "accept" and user is None:
+        raise HTTPForbidden()  # sent to sign in, and back here
+    try:
+        if answer == "decline":
+            services.decline_invitation(request.dbsession, request.matchdict["token"])
+        else:
+            services.accept_invitation(request.dbsession, request.matchdict["token"], user)
+    except services.InvalidInvitation as exc:  # answered a moment ago, in another tab
+        return _unusable(request, exc.reason)
+    except services.InvitationForSomeoneElse:
+        request.response.status = 403
+        return values
     if answer == "decline":
-        services.decline_invitation(request.dbsession, request.matchdict["token"])
         request.session.flash(translate(request, _("You have declined the invitation to join ${organisation}.",
                                                    mapping={"organisation": invitation.organisation.legal_name})),
                               "info")
         return HTTPFound(location=request.resource_url(request.root))
-    if answer != "accept":
-        raise HTTPBadRequest(translate(request, _("Choose whether to accept or decline the invitation.")))
-    if user is None:
-        raise HTTPForbidden()  # sent to sign in, and back here
-    try:
-        services.accept_invitation(request.dbsession, request.matchdict["token"], user)
-    except services.InvitationForSomeoneElse:
-        request.response.status = 403
-        return values
     flash_done(request, _("You are now a member of ${organisation}.",
                           mapping={"organisation": invitation.organisation.legal_name}))
     return HTTPFound(location=request.route_url("organisation", id=invitation.organisation_id))
@@ -253,7 +261,10 @@ def register_from_invitation(request):
         # Only someone holding the mailed link gets here, so saying so reveals nothing.
         request.response.status = 409
         return {**values, "has_account": True, "form_html": ""}
-    services.accept_invitation(request.dbsession, request.matchdict["token"], user)
+    try:
+        services.accept_invitation(request.dbsession, request.matchdict["token"], user)
+    except services.InvalidInvitation as exc:  # answered a moment ago, in another tab
+        return _unusable(request, exc.reason)
     request.session.invalidate()  # a new session for the signed-in person: no fixation
     headers = remember(request, str(user.id))
     flash_done(request, _("Your account is ready and you are now a member of ${organisation}.",
