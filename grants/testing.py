@@ -260,7 +260,8 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
     an open round; an organisation with one member.  Everyone's password is ``PASSWORD``."""
     import datetime as dt
 
-    from grants.accounts.models import LocalRole, Membership, Organisation, User
+    from grants.accounts.models import LocalRole, Organisation, User
+    from grants.accounts.organisations import add_member_without_invitation
     from grants.lifecycle.services import WorkflowService
     from grants.programmes import services as programmes
     from grants.workflow import Actor
@@ -277,7 +278,7 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
         organisation = Organisation(legal_name="Association for Testing", country="TN")
         db.add(organisation)
         db.flush()
-        db.add(Membership(user_id=people["member"].id, organisation_id=organisation.id))
+        add_member_without_invitation(db, organisation, people["member"])
         programme = programmes.create_programme(db, title=title, currency=currency, plugins=list(plugins),
                                                 registry=registry)
         db.add(LocalRole(user_id=people["officer"].id, role="programme_officer",

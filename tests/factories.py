@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from grants.accounts.models import LocalRole, Membership, Organisation, User
+from grants.accounts.models import LocalRole, Organisation, User
+from grants.accounts.organisations import add_member_without_invitation
 from grants.accounts.services import hash_password
 from grants.applications.models import Application
 from grants.lifecycle.services import WorkflowService
@@ -40,8 +41,7 @@ def organisation(db, *members: User, name=None) -> Organisation:
     db.add(org)
     db.flush()
     for m in members:
-        db.add(Membership(user_id=m.id, organisation_id=org.id))
-    db.flush()
+        add_member_without_invitation(db, org, m)
     return org
 
 

@@ -12,7 +12,7 @@ import webtest
 from sqlalchemy import func, select
 
 import factories as f
-from grants.accounts.models import Membership
+from grants.accounts.organisations import add_member_without_invitation
 from grants.awards import services
 from grants.awards.models import Award, Tranche
 from grants.money import Money, format_money
@@ -45,7 +45,7 @@ def people_and_award(registry, *, amount=None):
         officer = f.user(db, email="leila@example.org", name="Leila Ben Salah")
         f.grant_role(db, officer, "programme_officer", award.round.programme)
         member = f.user(db, email="amel@example.org", name="Amel")
-        db.add(Membership(user_id=member.id, organisation_id=award.application.organisation_id))
+        add_member_without_invitation(db, award.application.organisation, member)
         evaluator = f.user(db, email="eva@example.org", name="Eva Evaluator")
         f.grant_role(db, evaluator, "evaluator", award.round)
         rnd = award.round

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories as f
-from grants.accounts.models import Membership
+from grants.accounts.organisations import add_member_without_invitation
 from grants.awards import services
 from grants.awards.models import Award, BudgetLine, Disbursement, Expenditure, Tranche
 from grants.awards.services import AwardRefused
@@ -402,8 +402,7 @@ def test_budget_against_actual_is_exact(db, registry):
     award = f.award(db, registry, amount=tnd("12345.678"))
     officer = officer_of(db, award)
     member = f.user(db)  # a member of the grantee records spending
-    db.add(Membership(user_id=member.id, organisation_id=award.application.organisation_id))
-    db.flush()
+    add_member_without_invitation(db, award.application.organisation, member)
     with pytest.raises(AwardRefused) as refused:
         services.set_budget(db, award, [("Staff", tnd("6000")), ("Activities", tnd("6345.677"))], user=officer)
     assert "they must be equal" in reasons(refused.value)[0]

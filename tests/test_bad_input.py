@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import factories as f
-from grants.accounts.models import Membership
+from grants.accounts.organisations import add_member_without_invitation
 from grants.db import Base, UnstorableText, parse_id
 from grants.i18n import _, translate_for
 from grants.lifecycle.services import WorkflowService
@@ -59,7 +59,7 @@ def build_world(registry) -> dict:
         officer = f.user(db, email="officer@example.org", name="Leila Ben Salah")
         f.grant_role(db, officer, "programme_officer", prog)
         member = f.user(db, email="member@example.org", name="Amel")
-        db.add(Membership(user_id=member.id, organisation_id=org.id, kind="owner"))
+        add_member_without_invitation(db, org, member, kind="owner")
         evaluator = f.user(db, email="evaluator@example.org", name="Eva")
         f.grant_role(db, evaluator, "evaluator", rnd)
         f.user(db, email="admin@example.org", name="Admin", admin=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories as f
-from grants.accounts.models import Membership
+from grants.accounts.organisations import add_member_without_invitation
 from grants.applications.models import Application
 from grants.lifecycle.models import HistoryEntry
 from grants.lifecycle.services import WorkflowService
@@ -314,7 +314,7 @@ def test_decide_round_moves_every_candidate_and_records_reasons_and_the_referenc
         rnd, apps = three_scored(db, registry)
         officer = officer_of(db, rnd)
         member = f.user(db, email="afek@example.org", locale="fr")
-        db.add(Membership(user_id=member.id, organisation_id=apps["afek"].organisation_id))
+        add_member_without_invitation(db, apps["afek"].organisation, member)
         decisions.override_selection(db, rnd, apps["khatwa"], officer, action="add", stage="application",
                                      reason="The only project in juvenile centres")
         done = decisions.decide_round(

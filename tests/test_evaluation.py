@@ -169,10 +169,9 @@ def test_only_an_independent_evaluator_of_the_round_assesses(db, registry):
     services.assign_evaluator(db, award.round, stranger)
     f.organisation(db, stranger)  # another organisation: fine
     services.save_assessment(db, award, stranger, scores=SCORES, summary="…")
-    from grants.accounts.models import Membership
+    from grants.accounts.organisations import add_member_without_invitation
 
-    db.add(Membership(user_id=stranger.id, organisation_id=award.application.organisation_id))
-    db.flush()
+    add_member_without_invitation(db, award.application.organisation, stranger)
     with pytest.raises(EvaluationRefused) as refused:
         services.save_assessment(db, award, stranger, scores=SCORES, summary="Changed.")
     assert problems(refused) == [(None, "You belong to this grantee's organisation, so cannot assess it.")]
