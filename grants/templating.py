@@ -62,8 +62,16 @@ def template_specs(registry) -> list[str]:
 def compile_templates(registry) -> int:
     """Compile every template :func:`template_specs` names; how many there were."""
     from pyramid.renderers import get_renderer
+    from pyramid.threadlocal import manager
 
     specs = template_specs(registry)
-    for spec in specs:
-        get_renderer(spec, registry=registry).implementation().cook_check()
+    # Asset overrides (a plugin's template in place of ours everywhere) are looked up in the
+    # current registry: make it this app's, as during a request, or the renderer cached
+    # here would keep our file.
+    manager.push({"registry": registry, "request": None})
+    try:
+        for spec in specs:
+            get_renderer(spec, registry=registry).implementation().cook_check()
+    finally:
+        manager.pop()
     return len(specs)
