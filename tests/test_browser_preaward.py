@@ -211,7 +211,7 @@ def test_a_reviewer_accepts_declares_a_conflict_and_scores_another(live_server, 
     assert page.url == urls["radio"] + "/score"
     assert "Community radio" in page.locator("#answers").inner_text()
     scores = {"relevance": 5, "feasibility": 4, "value_for_money": 2, "capacity": 3, "sustainability": 4}
-    page.get_by_label("5 — Addresses a pressing need, evidenced and voiced by the community itself").check()
+    page.get_by_label("5 — Addresses a pressing need, evidenced and voiced by the people concerned").check()
     for criterion, value in scores.items():
         radio_button = page.locator(f"#score-{criterion}-score input[type=radio][value='{value}']")
         radio_button.check()

@@ -145,7 +145,7 @@ def test_initdb_on_a_fresh_sqlite_file_then_demo(tmp_path):
     ini = write_ini(tmp_path / "fresh.ini", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     assert "is up to date" in grants("initdb", str(ini)).stdout
     demo = grants("demo", str(ini))
-    assert "demo data loaded" in demo.stdout and "officer@example.org" in demo.stdout
+    assert "round 1 decided" in demo.stdout and "officer@example.org" in demo.stdout
     again = grants("demo", str(ini))
     assert "already loaded" in again.stdout
 
