@@ -80,7 +80,7 @@ def make_app(settings: dict):
 
     from grants.lifecycle.services import StoredStateError, check_stored_states, record_installed_workflows
     from grants.programmes.services import programme_plugin_conflicts
-    from grants.templating import compile_templates
+    from grants.templating import warm_templates
 
     config = make_config(settings)
     with config.registry.database.transaction() as (_tm, dbsession):
@@ -96,7 +96,7 @@ def make_app(settings: dict):
             record_installed_workflows(dbsession, config.registry.workflows)
     except IntegrityError:
         pass  # another process starting at the same moment wrote the same rows
-    compile_templates(config.registry)  # ready before the first request, not during many at once
+    warm_templates(config.registry)  # compiled beside the starting server, one at a time
     return config.make_wsgi_app()
 
 

@@ -86,8 +86,12 @@ def with_version(schema: colander.Schema, obj) -> colander.Schema:
 
 
 def posted_version(request) -> int | None:
+    """The version the form says it was drawn from; None for anything but digits (a file,
+    a tampered value), which no row has."""
     raw = request.POST.get(ROW_VERSION, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or len(raw) >= 12:
+        return None
+    return int(raw)
 
 
 # -- the 409 page -------------------------------------------------------------------------------------
@@ -198,9 +202,9 @@ def touch(obj) -> None:
     state = sa_inspect(obj)
     if state.modified or state.deleted or (state.session is not None and obj in state.session.deleted):
         return
-    mapper = state.mapper
-    column = next(attr.key for attr in mapper.column_attrs
+    column = next(attr.key for attr in state.mapper.column_attrs
                   if attr.key != ROW_VERSION and not attr.columns[0].primary_key)
+    getattr(obj, column)  # loaded, which flag_modified needs
     flag_modified(obj, column)
 
 

@@ -13,8 +13,10 @@ in).  So:
   installed packages, and the names it is given), as Chameleon's on-disk cache does:
   a template is compiled once per process however many apps (registries) render it;
 - :func:`compile_templates` compiles every page template of ours, and every template a
-  plugin puts in place of one, through pyramid_chameleon's renderer lookup at start-up,
-  so requests find them ready.
+  plugin puts in place of one, through pyramid_chameleon's renderer lookup, so requests
+  find them ready.  :func:`warm_templates` runs it beside the server as it starts:
+  compiling ~90 templates takes seconds, which the server need not wait for — a request
+  that comes first compiles the template it needs, under the same lock.
 """
 from __future__ import annotations
 
@@ -75,3 +77,12 @@ def compile_templates(registry) -> int:
     finally:
         manager.pop()
     return len(specs)
+
+
+def warm_templates(registry) -> threading.Thread:
+    """:func:`compile_templates` in a thread of its own; the thread is kept on the
+    registry (``grants.templates_warmed``) for whoever must wait for it."""
+    thread = threading.Thread(target=compile_templates, args=(registry,), name="grants-templates", daemon=True)
+    registry["grants.templates_warmed"] = thread
+    thread.start()
+    return thread
