@@ -550,6 +550,10 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
              for tr in page.html.find(id=f"areas-{cohort_id}").select("tbody tr")}
     assert areas["Financial management"] == ["1.00", "3.00", "2.00", "1 of 1"]
     assert areas["Management and governance"] == ["2.00", "4.00", "2.00", "1 of 1"]
+    testapp.set_cookie("grants_lang", "fr")  # means as French writes numbers
+    french = testapp.get(url + "/@@incubation").html.find(id=f"areas-{cohort_id}").select("tbody tr")
+    assert ["1,00", "3,00", "2,00"] in [[td.get_text(strip=True) for td in tr.select("td")][:3] for tr in french]
+    testapp.set_cookie("grants_lang", "en")
 
     # Khatwa leaves; the others are invited to the second stage
     with registry.database.transaction() as (tm, db):

@@ -54,7 +54,7 @@ from pyramid.traversal import resource_path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.i18n import _
+from grants.i18n import _, format_number
 from grants.lifecycle.meanings import means, state_means
 from grants.workflow import ProblemsRefused
 
@@ -115,11 +115,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def display(value: Decimal | None) -> str:
-    """A mean or change for people: two decimal places, ROUND_HALF_EVEN; "—" for none."""
+def display(value: Decimal | None, locale_name: str = "en") -> str:
+    """A mean or change for people: two decimal places, ROUND_HALF_EVEN, as the language
+    writes numbers ("1.33", "1,33"); "—" for none."""
     if value is None:
         return "—"
-    return str(value.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN, context=CONTEXT))
+    return format_number(value.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN, context=CONTEXT), locale_name)
 
 
 def _name(application) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from grants.applications.models import Application
 from grants.forms import flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, translate
+from grants.i18n import _, format_percent_figure, translate
 from grants.lifecycle.meanings import means, state_means
 from grants.programmes.models import Round
 from grants.security import Permission
@@ -131,15 +131,15 @@ def _overview(context, request, *, forms: dict | None = None, errors=()) -> dict
         "create_open": "cohort" in forms,
         "errors": list(errors),
         "kind_titles": services.KIND_TITLES,
-        "display": services.display,
-        "percent": _percent,
+        "display": lambda value: services.display(value, request.locale_name),
+        "percent": lambda rate: _percent(rate, request.locale_name),
     }
 
 
-def _percent(rate) -> str:
+def _percent(rate, locale_name: str) -> str:
     if rate is None:
         return "—"
-    return f"{(rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)}%"
+    return format_percent_figure((rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN), locale_name)
 
 
 def _find_cohort(request, rnd, cohort_id: str):
@@ -315,7 +315,7 @@ def _member_page(context, request, member, *, forms: dict | None = None, errors=
         "exit_form_html": html[EXIT],
         "errors": list(errors),
         "area_titles": _area_titles(member.cohort.capacity_areas),
-        "percent": _percent,
+        "percent": lambda rate: _percent(rate, request.locale_name),
         "overview_url": request.resource_url(context, "incubation"),
     }
 
@@ -374,7 +374,8 @@ def incubation_record(context, request):
     member = services.cohort_of(request.dbsession, context)
     page = {"application": context, "member": member,
             "area_titles": _area_titles(member.cohort.capacity_areas) if member else {},
-            "kind_titles": services.KIND_TITLES, "percent": _percent,
+            "kind_titles": services.KIND_TITLES,
+            "percent": lambda rate: _percent(rate, request.locale_name),
             "proposal_url": request.resource_url(context, "@@proposal")
             if request.has_permission(Permission.ApplicationsProposalEdit, context) else None}
     if member is None:
