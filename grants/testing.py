@@ -328,9 +328,20 @@ def grants_live_server(grants_app):
     from waitress.server import create_server
 
     server = create_server(grants_app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:
+            # Closing the sockets while the loop waits on them (EBADF) is how it stops.
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
+    stopping.set()
     server.close()
     thread.join(5)
 
