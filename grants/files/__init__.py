@@ -14,11 +14,12 @@ __all__ = ["FileRefused", "read_upload", "store"]
 
 
 def _close_spooled_body(request) -> None:
-    # WebOb copies a large request body (an upload) to a temporary file of its own and
-    # never closes it; close it when the request is done rather than whenever the
-    # garbage collector gets to it.
+    # WebOb copies a large request body (an upload) to a temporary file of its own, marks
+    # the body seekable and never closes the file; close it when the request is done
+    # rather than whenever the garbage collector gets to it.  A server's own input stream
+    # is never marked so, and is the server's to close.
     body = request.environ.get("wsgi.input")
-    if isinstance(body, io.BufferedRandom):
+    if request.environ.get("webob.is_body_seekable") and isinstance(body, io.BufferedRandom):
         body.close()
 
 
