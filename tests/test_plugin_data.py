@@ -241,7 +241,12 @@ def test_a_plugins_revision_has_its_tables_only_in_its_folder_on_its_branch(tmp_
     assert re.search(r"^revision = 'ballots_\w+'$", source, re.M)
     assert "down_revision = None" in source and "branch_labels = ('ballots',)" in source
     depends_on = re.search(r"^depends_on = (.+)$", source, re.M).group(1)
-    assert "0006_plugin_scope" in depends_on and "testplugin" not in depends_on  # grants' heads of today
+    from alembic.script import ScriptDirectory
+
+    from grants.migrations import alembic_config
+
+    core_heads = ScriptDirectory.from_config(alembic_config({"sqlalchemy.url": url})).get_heads()
+    assert all(head in depends_on for head in core_heads) and "testplugin" not in depends_on  # grants' heads of today
 
     # The author reviews it; the operator upgrades: the table appears on the plugin's branch.
     grants("initdb", ini)

@@ -2,7 +2,7 @@
 the log of failed sign-ins), and invitations to join an organisation.
 
 Revision ID: 0007_accounts_sessions
-Revises: 0005_post_award
+Revises: 0006_plugin_scope
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import grants.db
 
 
 revision = '0007_accounts_sessions'  # alembic_version holds 32 characters
-down_revision = '0005_post_award'
+down_revision = '0006_plugin_scope'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 

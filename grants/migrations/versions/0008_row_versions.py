@@ -3,14 +3,14 @@ boxes, indicators, assessments, a round's evaluation): each edit form carries th
 it was drawn from, and a stale one is refused instead of undoing someone else's change.
 
 Revision ID: 0008_row_versions
-Revises: 0005_post_award
+Revises: 0007_accounts_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008_row_versions'
-down_revision = '0005_post_award'
+down_revision = '0007_accounts_sessions'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 

@@ -4,14 +4,14 @@ a report's narrative 50,000), where it had none: the database now refuses what t
 refuse, instead of keeping text of any length.
 
 Revision ID: 0009_text_limits
-Revises: 0005_post_award
+Revises: 0008_row_versions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009_text_limits'
-down_revision = '0005_post_award'
+down_revision = '0008_row_versions'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 
