@@ -308,3 +308,37 @@ def test_a_plugin_naming_a_missing_workflow_stops_start_up(settings):
 def test_an_enabled_plugin_that_is_not_installed_stops_start_up(settings):
     with pytest.raises(StartupError, match="plugin 'nope' is enabled in the settings but not installed"):
         make_config({**settings, "grants.plugins": "nope"})
+
+
+def test_a_round_chooses_forms_and_workflows_only_from_its_programmes_plugins(plugin_settings):
+    app = make_app(plugin_settings)
+    registry = app.registry
+    with registry.database.transaction() as (_tm, db):
+        plain = f.programme(db, title="Plain")
+        with pytest.raises(programmes.ProgrammeRefused, match="comes with a plugin this programme does not use"):
+            programmes.create_round(db, registry, plain, title="R", application_form_version="testplugin-2026",
+                                    actor=f.SYSTEM)
+        officer = f.user(db, email="officer@example.org")
+        theirs = programmes.create_programme(db, title="Municipal", currency="EUR", plugins=["testplugin"],
+                                             registry=registry)
+        f.grant_role(db, officer, "programme_officer", theirs)
+        rnd = f.round_(db, registry, theirs)
+        f.grant_role(db, officer, "programme_officer", plain)
+        plain_round = f.round_(db, registry, plain)
+        urls = [f"/programmes/{r.programme_id}/rounds/{r.id}/edit" for r in (rnd, plain_round)]
+        ids = (theirs.id, rnd.id)
+    testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    f.sign_in(testapp, "officer@example.org")
+    plain_form = f.main_form(testapp.get(urls[1]))
+    assert "application_workflow" not in plain_form.fields  # nothing to choose from
+    assert [v for v, _s, _t in plain_form["application_form_version"].options] == ["", "general"]
+    form = f.main_form(testapp.get(urls[0]))
+    assert [v for v, _s, _t in form["application_workflow"].options] == ["application", APPLICATION]
+    form["application_workflow"] = APPLICATION
+    form.submit("submit").follow()
+    with registry.database.transaction() as (_tm, db):
+        from grants.programmes.models import Round
+
+        rnd = db.get(Round, ids[1])
+        assert rnd.workflow_choices == {"application": APPLICATION}
+        assert f.application(db, registry, rnd, f.organisation(db, f.user(db))).workflow_id == APPLICATION

@@ -136,7 +136,7 @@ def test_create_round_starts_its_workflow_in_draft(registry):
             eligibility_rules=[{"kind": "registered_organisation"},
                                {"kind": "region_in", "regions": ["gb-hrw", "GB-LND"]},
                                {"kind": "required_attachments", "attachments": ["Budget", "registration certificate"]}],
-            application_form_version=3, rubric_id=7, blind_review=True, actor=f.SYSTEM)
+            application_form_version="general", rubric_id=7, blind_review=True, actor=f.SYSTEM)
         rnd_id = rnd.id
         history = f.WorkflowService(registry.workflows, db).history(rnd)
         assert [(h.trigger, h.to_state) for h in history] == [("create", "draft")]
@@ -150,7 +150,7 @@ def test_create_round_starts_its_workflow_in_draft(registry):
         assert rnd.eligibility_rules == [
             {"kind": "registered_organisation"}, {"kind": "region_in", "regions": ["GB-HRW", "GB-LND"]},
             {"kind": "required_attachments", "attachments": ["budget", "registration_certificate"]}]
-        assert (rnd.application_form_version, rnd.rubric_id, rnd.blind_review) == ("3", 7, True)
+        assert (rnd.application_form_version, rnd.rubric_id, rnd.blind_review) == ("general", 7, True)
         assert rnd.opens_at == opens
 
 
@@ -537,9 +537,10 @@ def test_an_officer_changes_an_open_rounds_form_and_applications_already_made_ke
         url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
     f.sign_in(testapp, "leila@example.org")
     form = f.main_form(testapp.get(url + "/edit"))
-    form["application_form_version"] = "no-such-form"
+    assert [v for v, _s, _t in form["application_form_version"].options] == ["", "general", "testplugin-2026"]
+    form["application_form_version"].force_value("no-such-form")  # a forged post
     refused = form.submit("submit", status=400)
-    assert "There is no application form “no-such-form”" in refused.text
+    assert "Choose a form from the list." in refused.text
     form = f.main_form(refused)
     form["application_form_version"] = "testplugin-2026"
     form.submit("submit").follow()

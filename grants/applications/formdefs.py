@@ -200,6 +200,30 @@ class FormRegistry:
         return self.get(self._defaults[stage])
 
 
+def forms_in_scope(registry, programme, stage: str = "application") -> list[ApplicationForm]:
+    """The forms a round of ``programme`` may use at ``stage``: grants' own and those of the
+    plugins the programme uses."""
+    from grants.plugins import in_scope
+
+    return [f for f in forms_of(registry) if f.stage == stage and in_scope(f.origin, programme.plugins)]
+
+
+def form_refusal(registry, programme, version: str | None):
+    """Why a round of ``programme`` may not use the application form ``version`` (None:
+    the programme's default), or None."""
+    if not version:
+        return None
+    forms = forms_of(registry)
+    if version not in forms or forms.get(version).stage != "application":
+        return _("There is no application form “${version}”: choose one from the list.", mapping={"version": version})
+    from grants.plugins import in_scope
+
+    if not in_scope(forms.get(version).origin, programme.plugins):
+        return _("The form “${version}” comes with a plugin this programme does not use: choose one from the list.",
+                 mapping={"version": version})
+    return None
+
+
 def shipped_forms() -> FormRegistry:
     """A registry holding only the forms grants ships (for scripts without a Pyramid registry)."""
     forms = FormRegistry()

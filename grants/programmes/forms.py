@@ -405,7 +405,7 @@ ROUND_FIELDS = {
     "title": "title", "timezone": "timezone", "opens_at": "opens", "closes_at": "closes", "budget": "budget",
     "application_form_version": "application_form_version", "rubric_id": "rubric_id",
     "blind_review": "blind_review", "rule_regions": "eligibility", "rule_attachments": "eligibility",
-    "eligibility_rules": "eligibility",
+    "eligibility_rules": "eligibility", "workflow": "application_workflow",
 }
 
 

@@ -579,6 +579,7 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
         problems += refused.problems
         rules = []
     problems += _rubric_problems(dbsession, registry, programme, rubric_id)
+    problems += _form_problems(registry, programme, version)
     _refuse_if(problems)
     if rubric_id is None:
         rubric_id = _plugin_rubric_id(dbsession, registry, programme)
@@ -589,6 +590,14 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     return rnd
+
+
+def _form_problems(registry, programme: Programme, version) -> list:
+    """A form version that is not installed, or that a plugin the programme does not use brought."""
+    from grants.applications.formdefs import form_refusal
+
+    reason = form_refusal(registry, programme, version) if registry is not None else None
+    return [("application_form_version", reason)] if reason else []
 
 
 def _rubric_problems(dbsession: Session, registry, programme: Programme, rubric_id) -> list:
@@ -673,6 +682,8 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     problems += _check_round_values(rnd.programme, merged)
     if "rubric_id" in changed:
         problems += _rubric_problems(dbsession, registry, rnd.programme, changed["rubric_id"])
+    if changed.get("application_form_version"):
+        problems += _form_problems(registry, rnd.programme, str(changed["application_form_version"]).strip())
     _refuse_if(problems)
     for name, value in changed.items():
         if name == "tiers":

@@ -219,6 +219,7 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
             node.name = kind.kind
             eligibility.add(node)
         schema["eligibility"] = eligibility
+    _choices(request, programme, schema)
     if rnd is not None:
         with_version(schema, rnd)
     form = make_form(request, schema, "round", button or _("Create the round"), bind={"currency": programme.currency})
@@ -254,15 +255,36 @@ def _round_values(appstruct: dict, plugin_kinds=()) -> tuple[dict, list]:
     return values, problems
 
 
-def _unknown_form_version(request, version) -> list:
-    from grants.applications.formdefs import application_forms
+def _unknown_form_version(request, programme, version) -> list:
+    from grants.applications.formdefs import form_refusal
 
-    forms = application_forms(request.registry)
-    if not version or version in forms:
-        return []
-    known = ", ".join(f.version for f in forms if f.stage == "application")
-    return [("application_form_version", _("There is no application form “${version}”; choose one of: ${known}",
-                                           mapping={"version": version, "known": known}))]
+    reason = form_refusal(request.registry, programme, version)
+    return [("application_form_version", reason)] if reason else []
+
+
+def _choices(request, programme, schema) -> None:
+    """The form version and the applications' workflow are chosen from lists of what the
+    programme may use: grants' own and its plugins'."""
+    from grants.applications.formdefs import forms_in_scope, forms_of
+
+    if "application_form_version" in schema:
+        default = forms_of(request.registry).default("application", programme.plugins)
+        choices = [("", translate(request, _("The programme's default: ${form}",
+                                             mapping={"form": _(default.title)})))]
+        choices += [(f.version, f"{translate(request, _(f.title))} ({f.version})")
+                    for f in forms_in_scope(request.registry, programme)]
+        node = schema["application_form_version"].clone()
+        node.widget = deform.widget.SelectWidget(values=choices)
+        node.validator = colander.OneOf([v for v, _t in choices])
+        node.validator.msg_err = _("Choose a form from the list.")
+        schema["application_form_version"] = node
+    variants = services.workflow_options(request.registry, programme, "application")
+    if len(variants) > 1:
+        choices = [(d.id, f"{translate(request, _(d.title))} ({d.id})") for d in variants]
+        schema.add(colander.SchemaNode(
+            colander.String(), name="application_workflow", title=_("Workflow for applications"), missing="",
+            description=_("The steps new applications go through. Applications already made keep theirs."),
+            validator=colander.OneOf([v for v, _t in choices]), widget=deform.widget.SelectWidget(values=choices)))
 
 
 def _latest_zone(programme) -> str:
@@ -283,11 +305,14 @@ def round_new(context, request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
     values, problems = _round_values(data, _plugin_rule_kinds(request, programme))
-    problems += _unknown_form_version(request, values.get("application_form_version"))
+    problems += _unknown_form_version(request, programme, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     try:
         rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
+        if data.get("application_workflow"):
+            services.choose_workflow(request.dbsession, request.registry, rnd, "application",
+                                     data["application_workflow"])
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
@@ -308,6 +333,7 @@ def _round_current(rnd, plugin_kinds=()) -> dict:
         "budget": rnd.budget, "application_form_version": rnd.application_form_version or colander.null,
         "rubric_id": rnd.rubric_id, "blind_review": rnd.blind_review,
         "eligibility": eligibility,
+        "application_workflow": services.workflow_chosen_at(rnd, "application"),
     }
 
 
@@ -327,7 +353,7 @@ def round_edit(context, request):
     except deform.ValidationFailure as failure:
         return _failed(request, failure, **extra)
     values, problems = _round_values(data, kinds)
-    problems += _unknown_form_version(request, values.get("application_form_version"))
+    problems += _unknown_form_version(request, context.programme, values.get("application_form_version"))
     if problems:
         return _refused(request, form, problems, ROUND_FIELDS, **extra)
     if "eligibility_rules" in values:
@@ -338,6 +364,9 @@ def round_edit(context, request):
     try:
         with editing_form(request, context, form, data, stored=lambda: _round_current(context, kinds)):
             services.update_round(request.dbsession, context, registry=request.registry, **values)
+            if "application_workflow" in data:
+                services.choose_workflow(request.dbsession, request.registry, context, "application",
+                                         data["application_workflow"] or None)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
