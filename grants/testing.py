@@ -260,6 +260,8 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
     an open round; an organisation with one member.  Everyone's password is ``PASSWORD``."""
     import datetime as dt
 
+    from sqlalchemy import select
+
     from grants.accounts.models import LocalRole, Organisation, User
     from grants.accounts.organisations import add_member_without_invitation
     from grants.lifecycle.services import WorkflowService
@@ -270,10 +272,13 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
     system = Actor.system_actor("system:grants.testing")
     with registry.database.transaction() as (_tm, db):
         people = {}
+        # A second site in one test gets people of its own (officer2@example.org, …).
+        taken = set(db.scalars(select(User.email).where(User.email.like("%@example.org"))))
+        suffix = next(str(n or "") for n in range(1000) if f"officer{n or ''}@example.org" not in taken)
         for key, name, admin in (("admin", "Site Admin", True), ("officer", "Programme Officer", False),
                                  ("member", "Organisation Member", False)):
-            people[key] = User(email=f"{key}@example.org", name=name, locale="en", password_hash=_hash(PASSWORD),
-                               email_verified=True, is_admin=admin)
+            people[key] = User(email=f"{key}{suffix}@example.org", name=name, locale="en",
+                               password_hash=_hash(PASSWORD), email_verified=True, is_admin=admin)
             db.add(people[key])
         organisation = Organisation(legal_name="Association for Testing", country="TN")
         db.add(organisation)
@@ -304,6 +309,34 @@ def grants_site_workflows() -> dict:
 @pytest.fixture
 def grants_site(grants_registry, grants_plugins, grants_site_workflows) -> Site:
     return build_site(grants_registry, plugins=grants_plugins, workflows=grants_site_workflows)
+
+
+def make_application(registry, site: Site, *, title: str = "A project for the neighbourhood",
+                     state: str = "draft") -> int:
+    """An application of ``site``'s organisation to its round, every section answered and
+    every document attached through the services (``grants.demo.tools.fill_application``),
+    then taken to ``state`` — "draft", "submitted" or "eligible" (the round has no
+    eligibility rules) — through the real transitions.  Returns its id."""
+    from grants.accounts.models import Organisation, User
+    from grants.applications import services as applications
+    from grants.demo.tools import fill_application
+    from grants.lifecycle.services import WorkflowService
+    from grants.programmes.models import Round
+    from grants.workflow import Actor
+
+    if state not in ("draft", "submitted", "eligible"):
+        raise ValueError(f"make_application takes an application to draft, submitted or eligible, not {state!r}")
+    with registry.database.transaction() as (tm, db):
+        member = db.get(User, site.member.id)
+        application = applications.create_application(db, registry, db.get(Round, site.round.id),
+                                                      db.get(Organisation, site.organisation.id), member, title=title)
+        fill_application(db, registry, application, member)
+        if state != "draft":
+            applications.submit(db, registry, application, member, transaction_manager=tm)
+        if state == "eligible":
+            WorkflowService(registry.workflows, db, transaction_manager=tm).fire(
+                application, "confirm_eligible", actor=Actor.system_actor("system:grants.testing"))
+        return application.id
 
 
 def sign_in(testapp, email: str, password: str = PASSWORD):

@@ -186,7 +186,10 @@ def _plain_answer(node, organisation, amount, currency):
     from grants.programmes.forms import WholeNumber
 
     if getattr(node, "regions", False) or (isinstance(node.typ, colander.Set) and node.name == "regions"):
-        return set(organisation.regions or ())
+        from grants.regions import regions_for
+
+        # where the organisation works, else the first region of its country
+        return set(organisation.regions or ()) or {r.code for r in regions_for(organisation.country, "en")[:1]}
     values = getattr(node.widget, "values", None)
     if values:
         first = values[0][0]

@@ -45,9 +45,10 @@ REFERENCE_FORM = ApplicationForm(
 
 
 def load_demo(registry, out, now):
-    """The plugin's demo (config.add_demo): one programme using it, and a referee."""
+    """The plugin's demo (config.add_demo): one programme using it and running its
+    variants (the reference check inserted before review), and a referee."""
     from grants.demo import tools
-    from grants.programmes.services import create_programme
+    from grants.programmes.services import choose_workflow, create_programme
 
     referee = tools.DemoPerson("referee@testplugin.example.org", "Rita Referee", "en", "referee (test plugin)")
     with registry.database.transaction() as (_tm, db):
@@ -55,7 +56,10 @@ def load_demo(registry, out, now):
             print("  already loaded", file=out)
             return [referee]
         tools.make_people(db, [referee])
-        create_programme(db, title="Test plugin programme", currency="EUR", plugins=["testplugin"], registry=registry)
+        programme = create_programme(db, title="Test plugin programme", currency="EUR", plugins=["testplugin"],
+                                     registry=registry)
+        choose_workflow(db, registry, programme, "application", APPLICATION)
+        choose_workflow(db, registry, programme, "round", ROUND)
     print("  one programme", file=out)
     return [referee]
 
