@@ -18,6 +18,7 @@ from pyramid.view import forbidden_view_config, notfound_view_config, view_confi
 
 from sqlalchemy.exc import DataError
 
+from grants.concurrency import abandon_changes
 from grants.db import UnstorableText
 from grants.i18n import COOKIE, _, deployment_languages, translate
 from grants.lifecycle.meanings import means, state_means
@@ -232,17 +233,9 @@ def bad_request(exc, request):
     return {"title": _("Something in the request was wrong"), "detail": exc.detail or ""}
 
 
-def _fresh_transaction(request) -> None:
-    """Start the request's transaction again, empty, before an error page reads the database:
-    the failed statement left PostgreSQL's transaction unusable, and nothing of it may be
-    written.  pyramid_tm aborts this one too, since the response is an exception's."""
-    request.tm.abort()
-    request.tm.begin()
-
-
 @view_config(context=UnstorableText, renderer="grants.templates:error.pt", permission=NO_PERMISSION_REQUIRED)
 def unstorable_text(exc, request):
-    _fresh_transaction(request)
+    abandon_changes(request)  # the failed statement left the transaction unusable; write nothing
     request.response.status = 400
     return {"title": _("Something in the request was wrong"), "detail": exc.reason}
 
@@ -254,7 +247,7 @@ def data_refused(exc, request):
     this is the last line, logged so that the input that got through can be caught earlier."""
     log.warning("the database refused a value from %s %s: %s", request.method, request.path_info,
                 str(exc.orig).splitlines()[0] if exc.orig else exc)
-    _fresh_transaction(request)
+    abandon_changes(request)
     request.response.status = 400
     return {"title": _("Something in the request was wrong"),
             "detail": _("A value you sent cannot be stored. Check what you typed and try again.")}

@@ -8,7 +8,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from grants.concurrency import CHANGED_FIRST, ROW_VERSION, posted_version, with_version
+from grants.concurrency import CHANGED_FIRST, ROW_VERSION, abandon_changes, posted_version, with_version
 from grants.forms import flash_done, form_failed, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.security import local_roles
@@ -142,6 +142,7 @@ def includeme(config):
 def effect_failed(exc, request):
     """A step's effect broke (a plugin's bug, an outage): the whole step was undone.  Say
     so plainly, and who to tell; the details are in the server's log."""
+    abandon_changes(request)  # the moved state and its history row must not be flushed by the page
     request.response.status = 500
     who = exc.origin or "grants"
     return {"title": _("This step could not be completed"),

@@ -13,7 +13,7 @@ enables it with ``grants.plugins = bladi``):
   funded in dinars from a dollar budget, and their year of reporting each quarter.
 
 Its messages are in the ``grants`` domain, in its own catalogs (``locale/``), merged with
-grants' own: ``python -m grants_bladi.catalogs --update`` refreshes them.
+grants' own: ``python -m grants.locale.extract --package grants_bladi --update`` refreshes them.
 """
 
 from .demo import load_demo

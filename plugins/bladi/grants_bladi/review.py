@@ -2,6 +2,10 @@
 rounds.  Titles and labels are messages of the ``grants`` domain, translated by the
 plugin's catalogs."""
 from grants.i18n import _
+from grants.review.services import GENERAL_CRITERIA
+
+#: The criteria BLADI's committee shared with grants' general rubric, by id.
+GENERAL = {criterion["id"]: criterion for criterion in GENERAL_CRITERIA}
 
 RUBRIC_TITLE = "BLADI — first-stage review"
 CRITERIA = [
@@ -11,30 +15,16 @@ CRITERIA = [
         "3": _("Addresses a real local need"),
         "4": _("Addresses a pressing, well-evidenced local need"),
         "5": _("Addresses a pressing need, evidenced and voiced by the community itself")}},
-    {"id": "feasibility", "title": _("Feasibility of the plan"), "weight": "2", "labels": {
-        "1": _("The plan cannot be carried out as written"),
-        "2": _("Major gaps in the plan, timetable or budget"),
-        "3": _("A workable plan with some gaps"),
-        "4": _("A clear, realistic plan, timetable and budget"),
-        "5": _("A clear, realistic plan with its risks foreseen and managed")}},
-    {"id": "capacity", "title": _("Organisational capacity"), "weight": "2", "labels": {
-        "1": _("No sign the organisation can deliver it"),
-        "2": _("Little experience or means for this work"),
-        "3": _("Some relevant experience and means"),
-        "4": _("Proven experience and the people to deliver it"),
-        "5": _("A strong track record in this very kind of work")}},
+    GENERAL["feasibility"],
+    GENERAL["capacity"],
     {"id": "participation", "title": _("Community participation"), "weight": "2", "labels": {
         "1": _("The community is not involved"),
         "2": _("The community is informed but not involved"),
         "3": _("The community is consulted"),
         "4": _("The community takes part in running the project"),
         "5": _("The community leads the project and its decisions")}},
-    {"id": "value", "title": _("Value for money"), "weight": "1", "labels": {
-        "1": _("Costs are unjustified or unclear"),
-        "2": _("Costs are high for what is achieved"),
-        "3": _("Reasonable costs"),
-        "4": _("Good value: costs are justified and modest"),
-        "5": _("Excellent value: much achieved for the cost")}},
+    # Same scale as grants' general rubric, weighed less: BLADI's grants were small.
+    {**GENERAL["value_for_money"], "id": "value", "weight": "1"},
 ]
 
 #: BLADI's needs assessment: five areas, scored at the start and the end of incubation.
