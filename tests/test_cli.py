@@ -45,6 +45,23 @@ def test_workflow_check_passes_on_every_shipped_workflow(ini):
     assert "error" not in proc.stdout
 
 
+def test_workflow_check_lists_each_variant_with_its_plugin_and_refuses_one_that_loses_a_meaning(
+        tmp_path, database_url, database):
+    pytest.importorskip("grants_testplugin")
+    ini = write_ini(tmp_path / "p.ini", database_url, **{"grants.plugins": "testplugin"})
+    proc = grants("workflow", "check", str(ini))
+    assert "testplugin_application v1 (a variant of application from plugin testplugin, " in proc.stdout
+    assert "testplugin_round v1 (a variant of round from plugin testplugin, " in proc.stdout
+    extra = tmp_path / "variants"
+    extra.mkdir()
+    variant = (Path(__file__).parent / "workflows" / "panel_application.toml").read_text()
+    (extra / "panel_application.toml").write_text(variant.replace('means = ["selected", "awardable"]', ""))
+    ini = write_ini(tmp_path / "v.ini", database_url, **{"grants.workflow_dirs": str(extra)})
+    proc = grants("workflow", "check", str(ini), check=False)
+    assert proc.returncode == 1
+    assert "no state means 'selected' any more" in proc.stdout and "panel_application v1" in proc.stdout
+
+
 @pytest.mark.parametrize("wf_id", sorted(p.stem for p in WORKFLOWS.glob("*.toml")))
 def test_workflow_graph_svg_for_every_shipped_workflow(ini, tmp_path, wf_id):
     out = tmp_path / f"{wf_id}.svg"
