@@ -50,6 +50,7 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".concurrency")  # the 409 pages when someone else changed a thing first
         config.include(".accounts")
         config.include(".programmes")
+        config.include(".workflow_editor")  # workflow variants edited in the browser
         config.include(".files")
         config.include(".applications")
         config.include(".review")
@@ -81,8 +82,10 @@ def make_app(settings: dict):
     from grants.lifecycle.services import StoredStateError, check_stored_states, record_installed_workflows
     from grants.programmes.services import programme_plugin_conflicts
     from grants.templating import warm_templates
+    from grants.workflow_editor.services import load_released
 
     config = make_config(settings)
+    load_released(config.registry)  # workflow versions released in the browser, before objects are checked
     with config.registry.database.transaction() as (_tm, dbsession):
         try:
             check_stored_states(dbsession, config.registry.workflows)

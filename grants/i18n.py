@@ -146,6 +146,11 @@ def localize(localizer, message) -> str:
         # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
         # grants.locale.extract); Pyramid would look it up in the "messages" domain.
         message = TranslationString(str(message), domain="grants")
+    from grants.workflow.labels import lookup
+
+    stored = lookup(message, localizer.locale_name)  # a title typed in the workflow editor
+    if stored is not None:
+        return stored
     if message.mapping and any(hasattr(v, "interpolate") for v in message.mapping.values()):
         mapping = {k: localize(localizer, v) for k, v in message.mapping.items()}
         message = TranslationString(message, mapping=mapping)

@@ -13,3 +13,4 @@ def import_all_models() -> None:
     import grants.mel.models  # noqa: F401
     import grants.programmes.models  # noqa: F401
     import grants.review.models  # noqa: F401
+    import grants.workflow_editor.models  # noqa: F401

@@ -328,15 +328,49 @@ class MigrationError(Exception):
     pass
 
 
-def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int, to_version: int,
-            state_map: dict[str, str], *, now: dt.datetime | None = None, to_workflow: str | None = None
-            ) -> dict[str, int]:
-    """Move every object on ``workflow_id`` v``from_version`` to v``to_version`` of
-    ``to_workflow`` (default: the same workflow; another variant of the same family is
-    fine, and so is leaving a workflow whose plugin was disabled).  States named in
-    ``state_map`` become the mapped state; others must exist in the new version.  Each
-    move is recorded in history.  Returns how many objects left each old state."""
-    now = now or utcnow()
+@dataclass
+class MigrationPlan:
+    """Which objects a migration moves, and where: ``moves`` maps each old state the
+    objects are in to (new state, the objects in it).  Nothing has moved yet."""
+
+    workflow_id: str
+    from_version: int
+    to_workflow: str
+    to_version: int
+    old: Any  # the old Definition, or None when it is no longer installed
+    new: Any
+    moves: dict[str, tuple[str | None, list]]
+
+    @property
+    def unmapped(self) -> list[str]:
+        return sorted(source for source, (target, _objects) in self.moves.items() if target is None)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {source: len(objects) for source, (_target, objects) in self.moves.items()}
+
+
+def default_state_map(old, new) -> dict[str, str]:
+    """Where each state of ``old`` goes in ``new`` unless someone says otherwise: the state
+    of the same id, else the first state with a meaning in common."""
+    result = {}
+    for state in old.states.values():
+        if state.id in new.states:
+            result[state.id] = state.id
+            continue
+        for meaning in sorted(state.means):
+            found = sorted(new.states_meaning(meaning))
+            if found:
+                result[state.id] = found[0]
+                break
+    return result
+
+
+def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int,
+                   to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
+                   where: Callable | None = None) -> MigrationPlan:
+    """What :func:`migrate` would move (``where(model)`` narrows the objects, e.g. to one
+    round's applications).  Raises MigrationError for a map that cannot be."""
     to_workflow = to_workflow or workflow_id
     if (to_workflow, to_version) not in registry:
         raise MigrationError(f"workflow {to_workflow} has no version {to_version}")
@@ -352,37 +386,56 @@ def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, fr
             raise MigrationError(f"--map {source}={target}: v{from_version} has no state {source!r}")
         if target not in new.states:
             raise MigrationError(f"--map {source}={target}: {to_workflow} v{to_version} has no state {target!r}")
-    models = [m for m in workflow_models() if m.__workflow__ == new.family]
-    objects = [
-        obj
-        for model in models
-        for obj in dbsession.scalars(
-            select(model).where(model.workflow_id == workflow_id, model.workflow_version == from_version)
-        )
-    ]
-    unmapped = sorted({o.state for o in objects if o.state not in state_map and o.state not in new.states})
-    if unmapped:
-        raise MigrationError(
-            f"{to_workflow} v{to_version} has no state {', '.join(repr(s) for s in unmapped)}: map it with --map OLD=NEW"
-        )
-    counts: dict[str, int] = {}
-    actor = Actor.system_actor("system:migrate")
-    target_name = f"v{to_version}" if to_workflow == workflow_id else f"{to_workflow} v{to_version}"
-    for obj in objects:
-        source = obj.state
-        target = state_map.get(source, source)
-        obj.state = target
-        obj.workflow_id = to_workflow
-        obj.workflow_version = to_version
-        obj.workflow_digest = new.digest
-        counts[source] = counts.get(source, 0) + 1
-        WorkflowService(registry, dbsession)._store(
-            obj,
-            Record(to_workflow, to_version, new.digest, "migrate", source, target, actor.id,
-                   f"migrated from {workflow_id} v{from_version} to {target_name}: {source} -> {target}", None, now),
-        )
+    moves: dict[str, tuple[str | None, list]] = {}
+    for model in (m for m in workflow_models() if m.__workflow__ == new.family):
+        query = select(model).where(model.workflow_id == workflow_id, model.workflow_version == from_version)
+        if where is not None:
+            query = query.where(where(model))
+        for obj in dbsession.scalars(query.order_by(model.id)):
+            target = state_map.get(obj.state, obj.state if obj.state in new.states else None)
+            moves.setdefault(obj.state, (target, []))[1].append(obj)
+    return MigrationPlan(workflow_id, from_version, to_workflow, to_version, old, new, dict(sorted(moves.items())))
+
+
+def carry_out(dbsession: Session, registry: WorkflowRegistry, plan: MigrationPlan, *, actor: Actor | None = None,
+              now: dt.datetime | None = None) -> dict[str, int]:
+    """Move the objects of ``plan``, each with a history row saying who moved it, from
+    which state and version to which.  Returns how many objects left each old state."""
+    if plan.unmapped:
+        raise MigrationError(f"{plan.to_workflow} v{plan.to_version} has no state "
+                             f"{', '.join(repr(s) for s in plan.unmapped)}: map it with --map OLD=NEW")
+    now = now or utcnow()
+    actor = actor or Actor.system_actor("system:migrate")
+    new = plan.new
+    target_name = (f"v{plan.to_version}" if plan.to_workflow == plan.workflow_id
+                   else f"{plan.to_workflow} v{plan.to_version}")
+    service = WorkflowService(registry, dbsession)
+    for source, (target, objects) in plan.moves.items():
+        for obj in objects:
+            obj.state = target
+            obj.workflow_id = plan.to_workflow
+            obj.workflow_version = plan.to_version
+            obj.workflow_digest = new.digest
+            service._store(obj, Record(
+                plan.to_workflow, plan.to_version, new.digest, "migrate", source, target, actor.id,
+                f"migrated from {plan.workflow_id} v{plan.from_version} to {target_name}: {source} -> {target}",
+                None, now))
     dbsession.flush()
-    return counts
+    return plan.counts
+
+
+def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int, to_version: int,
+            state_map: dict[str, str], *, now: dt.datetime | None = None, to_workflow: str | None = None,
+            where: Callable | None = None, actor: Actor | None = None) -> dict[str, int]:
+    """Move every object on ``workflow_id`` v``from_version`` (that ``where`` selects) to
+    v``to_version`` of ``to_workflow`` (default: the same workflow; another variant of the
+    same family is fine, and so is leaving a workflow whose plugin was disabled).  States
+    named in ``state_map`` become the mapped state; others must exist in the new version.
+    Each move is recorded in history.  Returns how many objects left each old state.
+    The command line and the page that moves objects (grants.workflow_editor) share it."""
+    plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
+                          to_workflow=to_workflow, where=where)
+    return carry_out(dbsession, registry, plan, actor=actor, now=now)
 
 
 # -- worklists ("my tasks") -----------------------------------------------------------------

@@ -251,6 +251,10 @@ class WorkflowRegistry:
         #: confined to workflows they own (their own, or variants they derive).
         self.plugin_names: set[str] = set()
         self.frozen = False
+        #: Where workflows edited in the browser are kept (grants.workflow_editor): an object
+        #: with ``one(workflow_id, version)`` and ``all()`` giving released Definitions.  A
+        #: released version never changes, so any process may load it when first asked.
+        self.stored = None
 
     # -- configuring --------------------------------------------------------------
 
@@ -449,6 +453,46 @@ class WorkflowRegistry:
             WorkflowRegistry.machines_built += 1
         self.frozen = True
 
+    def problems(self, d: Definition) -> list[str]:
+        """What stops ``d`` from running here: unknown names, lint errors, and meanings its
+        family's base declares that it lost (against the base's newest version)."""
+        from .lint import lint
+
+        problems = self.check_references(d) + [str(p) for p in lint(d) if p.is_error]
+        base_versions = self.versions(d.family)
+        if base_versions and d.id != d.family:
+            problems += lost_meanings(d, self._workflows[(d.family, base_versions[-1])].definition)
+        return problems
+
+    def add_stored(self, d: Definition) -> Workflow:
+        """Compile one released stored definition into a frozen registry (at start-up, on
+        release, or when an object on it is first met).  Raises WorkflowConfigurationError."""
+        if not self.frozen:
+            raise WorkflowConfigurationError("stored workflows are added after the installed ones are compiled")
+        if d.key in self._workflows:
+            return self._workflows[d.key]
+        problems = self.problems(d)
+        if problems:
+            raise WorkflowConfigurationError(problems[0])
+        guards = {t.trigger: [(g, self.resolve(g)) for g in t.guards] for t in d.transitions}
+        effects = {t.trigger: [(e, self.resolve(e)) for e in t.effects] for t in d.transitions}
+        forms = {name: self.resolve_form(name) for name in _form_names(d)}
+        wf = Workflow(d, guards, effects, forms)
+        wf.effect_origins = {}
+        self._workflows[d.key] = wf  # one assignment: other threads see all of it or nothing
+        WorkflowRegistry.compiled[d.key] = d
+        WorkflowRegistry.machines_built += 1
+        return wf
+
+    def load_stored(self, key: tuple[str, int] | None = None) -> None:
+        """Compile released stored versions not compiled yet: every one, or just ``key``."""
+        if self.stored is None or not self.frozen:
+            return
+        found = self.stored.all() if key is None else [d for d in [self.stored.one(*key)] if d is not None]
+        for d in found:
+            if d.key not in self._workflows:
+                self.add_stored(d)
+
     def _effect_origins(self, d: Definition) -> dict[str, str]:
         """Which plugin added each effect (for the message when one fails)."""
         origins = {e: t.origin for t in d.transitions for e in t.effects if t.origin}
@@ -466,6 +510,8 @@ class WorkflowRegistry:
             if not versions:
                 raise KeyError(workflow_id)
             version = versions[-1]
+        if (workflow_id, version) not in self._workflows:
+            self.load_stored((workflow_id, version))
         return self._workflows[(workflow_id, version)]
 
     def for_object(self, obj: Any) -> Workflow:
@@ -478,6 +524,11 @@ class WorkflowRegistry:
         return iter(self._workflows[k] for k in sorted(self._workflows))
 
     def __contains__(self, key: tuple[str, int]) -> bool:
+        if key not in self._workflows and isinstance(key, tuple) and len(key) == 2:
+            try:
+                self.load_stored(key)
+            except WorkflowConfigurationError:
+                return False
         return key in self._workflows
 
 

@@ -1,0 +1,291 @@
+"""Workflow variants edited in the browser: copy, change, check and diagram on each save,
+release as an immutable version that other processes load, choose it for a round, and
+move in-flight applications onto it with an explicit confirmation."""
+from __future__ import annotations
+
+import webtest
+from sqlalchemy import select
+
+from grants import make_app, make_config
+from grants.audit.services import changes_of
+from grants.applications.models import Application
+from grants.lifecycle.models import HistoryEntry
+from grants.programmes import services as programmes
+from grants.programmes.models import Round
+from grants.testing import build_site, make_application, sign_in
+from grants.workflow_editor import services
+from grants.workflow_editor.models import WorkflowVersion
+
+
+def _copy(testapp, new_id="application_panel", source="application:1", title="Application with a panel"):
+    page = testapp.get("/workflow-editor")
+    form = page.forms["copy-workflow"]
+    form["source"] = source
+    form["workflow_id"] = new_id
+    form["title"] = title
+    return form.submit()
+
+
+def _add_panel_step(testapp, url):
+    """A state "panel" between eligible and selected, reached by a new step."""
+    page = testapp.get(url)
+    form = page.forms["state-form"]
+    form["id"] = "panel"
+    form["title-en"] = "Before the panel"
+    form["title-ar"] = "أمام اللجنة"
+    form["title-fr"] = "Devant le comité"
+    form["like"] = "eligible"
+    page = form.submit("action", value="save_state").follow()
+    form = page.forms["step-form"]
+    form["trigger"] = "to_panel"
+    form["title-en"] = "Send to the panel"
+    form["title-ar"] = "إحالة إلى اللجنة"
+    form["from"] = ["eligible"]  # webtest: tick by value
+    form["to"] = "panel"
+    form["permission"] = "applications:application:decide"
+    return form.submit("action", value="save_step").follow()
+
+
+def _tick(form, name, value):
+    for field in form.fields[name]:
+        if field._value == value:
+            field.checked = True
+            return
+    raise AssertionError(f"no {name}={value}")
+
+
+def test_an_admin_copies_edits_checks_and_releases_a_variant(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sign_in(testapp, site.admin.email)
+    page = _copy(testapp).follow()
+    assert page.request.path == "/workflow-editor/application_panel/1"
+    assert "draft" in page.html.select_one("h1").parent.get_text()
+    assert page.html.select_one("#diagram svg") is not None
+    assert "No problems" in page.html.select_one("#check").get_text()
+
+    # A new state no step reaches: the check says so on the next page, with the diagram.
+    form = page.forms["state-form"]
+    form["id"] = "panel"
+    form["title-en"] = "Before the panel"
+    form["title-ar"] = "أمام اللجنة"
+    form["like"] = "eligible"
+    page = form.submit("action", value="save_state").follow()
+    check = page.html.select_one("#check").get_text()
+    assert "unreachable" in check and "panel" in check
+    assert "panel" in page.html.select_one("#diagram svg").get_text()
+    # …and it cannot be released like that.
+    page = page.forms["release"].submit("action", value="release", status=400)
+    assert "before releasing" in page.html.select_one(".error-summary").get_text()
+
+    # A step into it and one out of it: now it checks, and is released.
+    page = testapp.get("/workflow-editor/application_panel/1")
+    form = page.forms["step-form"]
+    form["trigger"] = "to_panel"
+    form["title-en"] = "Send to the panel"
+    form["title-ar"] = "إحالة إلى اللجنة"
+    _tick(form, "from", "eligible")
+    form["to"] = "panel"
+    form["permission"] = "applications:application:decide"
+    page = form.submit("action", value="save_step").follow()
+    form = page.forms["step-form"]
+    form["trigger"] = "panel_done"
+    form["title-en"] = "Back from the panel"
+    _tick(form, "from", "panel")
+    form["to"] = "eligible"
+    form["permission"] = "applications:application:decide"
+    page = form.submit("action", value="save_step").follow()
+    # The panel state lets officers screen (copied from "eligible"), so nobody is stuck.
+    assert "No problems" in page.html.select_one("#check").get_text(), page.html.select_one("#check").get_text()
+    page = page.forms["release"].submit("action", value="release").follow()
+    assert "released" in page.html.select_one(".badge").get_text()
+    assert page.html.select_one("#state-form") is None  # a released version is never edited
+
+    # The running process knows it; the round can choose it and new applications run it.
+    assert ("application_panel", 1) in registry.workflows
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, site.round.id)
+        options = [d.id for d in programmes.workflow_options(registry, rnd, "application")]
+        assert "application_panel" in options
+        programmes.choose_workflow(db, registry, rnd, "application", "application_panel")
+    app_id = make_application(registry, site)
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Application, app_id).workflow_id == "application_panel"
+        row = db.scalar(select(WorkflowVersion).where(WorkflowVersion.workflow_id == "application_panel"))
+        whats = [c.what for c in changes_of(db, row)]
+        assert whats == ["created", "state panel", "step to_panel", "step panel_done", "status"]
+        assert changes_of(db, row)[1].after["titles"]["ar"] == "أمام اللجنة"
+
+    # Titles typed per language are what the pages show in that language.
+    page = testapp.get("/workflow-editor/application_panel/1?_LOCALE_=ar")
+    assert "أمام اللجنة" in page.html.select_one("#states").get_text()
+
+    # Another process (started afterwards) loads it at start-up.
+    other = make_app(app.registry.settings)
+    assert other is not None
+    # A process started before the release loads it when first asked for it.
+    config = make_config(dict(app.registry.settings))
+    assert ("application_panel", 1) in config.registry.workflows
+    assert config.registry.workflows.get("application_panel", 1).definition.states["panel"].title == "Before the panel"
+
+
+def test_saving_makes_a_new_version_and_released_ones_stay_as_they_were(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    page = page.forms["release"].submit("action", value="release").follow()
+    page = page.forms["new-version"].submit("action", value="new_version").follow()
+    assert page.request.path == "/workflow-editor/application_panel/2"
+    form = page.forms["state-form"]
+    form["id"] = "on_hold"
+    form["title-en"] = "On hold"
+    form["like"] = "eligible"
+    form.submit("action", value="save_state").follow()
+    with registry.database.transaction() as (_tm, db):
+        v1, v2 = services.versions_of(db, "application_panel")
+        assert "on_hold" not in v1.data["states"] and "on_hold" in v2.data["states"]
+    # The released version refuses a change sent to it.
+    page = testapp.get("/workflow-editor/application_panel/1")
+    token = page.forms["new-version"]["csrf_token"].value
+    page = testapp.post("/workflow-editor/application_panel/1",
+                        {"csrf_token": token, "row_version": "2", "action": "remove_state", "state": "draft"},
+                        status=400)
+    assert "never changed" in page.html.select_one(".error-summary").get_text()
+
+
+def test_bad_input_is_refused_beside_the_field_and_changes_nothing(testapp, app):
+    site = build_site(app.registry)
+    sign_in(testapp, site.admin.email)
+    page = testapp.get("/workflow-editor")
+    form = page.forms["copy-workflow"]
+    form["workflow_id"] = "application"
+    form["title"] = ""
+    page = form.submit(status=400)
+    text = page.html.select_one(".error-summary").get_text()
+    assert "exists already" in text and "Give the workflow a title" in text
+    _copy(testapp)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    form = page.forms["step-form"]
+    form["trigger"] = "submit"  # already leaves draft
+    form["title-en"] = "Again"
+    _tick(form, "from", "draft")
+    form["to"] = "submitted"
+    page = form.submit("action", value="save_step", status=400)
+    assert "already leaves" in page.html.select_one(".error-summary").get_text()
+    assert page.forms["step-form"]["title-en"].value == "Again"  # what was typed comes back
+    # Tampered choices are refused, never a 500.
+    token = page.forms["step-form"]["csrf_token"].value
+    page = testapp.post("/workflow-editor/application_panel/1", {
+        "csrf_token": token, "row_version": "1", "action": "save_step", "trigger": "x", "title-en": "X",
+        "from": "nowhere", "to": "draft", "permission": "site:admin", "guards": "os:system"}, status=400)
+    text = page.html.select_one(".error-summary").get_text()
+    assert "Choose the states it leaves" in text and "Choose guards from the list" in text
+    testapp.set_cookie("grants_lang", "fr")
+    page = testapp.get("/workflow-editor/application_panel/1")
+    form = page.forms["state-form"]
+    form["id"] = "draft"
+    form["title-en"] = "x"
+    page = form.submit("action", value="save_state", status=400)
+    assert "Il existe déjà un état" in page.html.select_one(".error-summary").get_text()
+    with app.registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert [c.what for c in changes_of(db, row)] == ["created"]
+
+
+def test_two_admins_saving_the_same_draft_one_gets_a_409(testapp, app):
+    site = build_site(app.registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    other = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    sign_in(other, site.admin.email)
+    mine = testapp.get("/workflow-editor/application_panel/1").forms["state-form"]
+    theirs = other.get("/workflow-editor/application_panel/1").forms["state-form"]
+    theirs["id"] = "theirs"
+    theirs["title-en"] = "Theirs"
+    theirs["like"] = "eligible"
+    theirs.submit("action", value="save_state").follow()
+    mine["id"] = "mine"
+    mine["title-en"] = "Mine"
+    page = mine.submit("action", value="save_state", status=409)
+    assert "Someone else changed this first" in page.text
+    with app.registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert "theirs" in row.data["states"] and "mine" not in row.data["states"]
+
+
+def test_a_programme_officer_may_look_but_not_edit(testapp, app):
+    site = build_site(app.registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    officer = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    sign_in(officer, site.officer.email)
+    page = officer.get("/workflow-editor/application_panel/1")
+    assert "step-form" not in page.forms and page.html.select_one("#diagram svg") is not None
+    assert "copy-workflow" not in officer.get("/workflow-editor").forms
+    officer.post("/workflow-editor", {"csrf_token": page.forms and "" or "", "workflow_id": "x"}, status=403)
+    member = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    sign_in(member, site.member.email)
+    member.get("/workflow-editor", status=403)
+
+
+def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    draft_id = make_application(registry, site, title="Still a draft")
+    submitted_id = make_application(registry, site, title="Sent in", state="submitted")
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    # "submitted" is renamed: the new state "sent" means what it meant.
+    form = page.forms["state-form"]
+    form["id"] = "sent"
+    form["title-en"] = "Sent"
+    _tick(form, "means", "submitted")
+    form["like"] = "submitted"
+    page = form.submit("action", value="save_state").follow()
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        data = row.data
+        for t in data["transitions"]:
+            t["from"] = ["sent" if s == "submitted" else s for s in t["from"]]
+            if t["to"] == "submitted":
+                t["to"] = "sent"
+        del data["states"]["submitted"]
+        row.data = dict(data)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    assert "No problems" in page.html.select_one("#check").get_text(), page.html.select_one("#check").get_text()
+    page.forms["release"].submit("action", value="release").follow()
+
+    page = testapp.get(f"/workflow-editor/application_panel/1/move?from=application:1&round={site.round.id}")
+    rows = {tr.select_one("code").get_text(): tr for tr in page.html.select("#state-map tbody tr")}
+    assert set(rows) == {"draft", "submitted"}
+    assert rows["submitted"].select_one("option[selected]")["value"] == "sent"  # by meaning
+    assert rows["draft"].select_one("option[selected]")["value"] == "draft"  # by id
+    assert "Sent in" in rows["submitted"].get_text() and rows["submitted"].select_one(".count").get_text() == "1"
+
+    # Without the confirmation nothing moves.
+    page = page.forms["move-form"].submit("action", value="move", status=400)
+    assert "nothing was moved" in page.html.select_one(".error-summary").get_text()
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Application, submitted_id).workflow_id == "application"
+
+    form = page.forms["move-form"]
+    form["confirm"].checked = True
+    page = form.submit("action", value="move").follow()
+    assert "Moved 2 objects" in page.text
+    with registry.database.transaction() as (_tm, db):
+        moved = db.get(Application, submitted_id)
+        assert (moved.workflow_id, moved.workflow_version, moved.state) == ("application_panel", 1, "sent")
+        assert db.get(Application, draft_id).state == "draft"
+        entry = db.scalars(select(HistoryEntry).where(HistoryEntry.object_id == submitted_id,
+                                                      HistoryEntry.trigger == "migrate")).one()
+        assert (entry.from_state, entry.to_state, entry.workflow_id, entry.workflow_version, entry.user_id) == (
+            "submitted", "sent", "application_panel", 1, site.admin.id)
+        row = services.versions_of(db, "application_panel")[0]
+        change = changes_of(db, row)[-1]
+        assert change.what == "moved objects" and change.after["counts"] == {"draft": 1, "submitted": 1}
+    # The application's own page still works on its new workflow, and its history shows the move.
+    page = testapp.get(f"/programmes/{site.programme.id}/rounds/{site.round.id}/applications/{submitted_id}")
+    assert page.status_code == 200
