@@ -3,6 +3,8 @@ release as an immutable version that other processes load, choose it for a round
 move in-flight applications onto it with an explicit confirmation."""
 from __future__ import annotations
 
+import copy
+
 import webtest
 from sqlalchemy import select
 
@@ -224,7 +226,6 @@ def test_a_programme_officer_may_look_but_not_edit(testapp, app):
     page = officer.get("/workflow-editor/application_panel/1")
     assert "step-form" not in page.forms and page.html.select_one("#diagram svg") is not None
     assert "copy-workflow" not in officer.get("/workflow-editor").forms
-    officer.post("/workflow-editor", {"csrf_token": page.forms and "" or "", "workflow_id": "x"}, status=403)
     member = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
     sign_in(member, site.member.email)
     member.get("/workflow-editor", status=403)
@@ -247,13 +248,13 @@ def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(tes
     page = form.submit("action", value="save_state").follow()
     with registry.database.transaction() as (_tm, db):
         row = services.versions_of(db, "application_panel")[0]
-        data = row.data
+        data = copy.deepcopy(row.data)  # re-routed as the step form would, every step at once
         for t in data["transitions"]:
             t["from"] = ["sent" if s == "submitted" else s for s in t["from"]]
             if t["to"] == "submitted":
                 t["to"] = "sent"
         del data["states"]["submitted"]
-        row.data = dict(data)
+        row.data = data
     page = testapp.get("/workflow-editor/application_panel/1")
     assert "No problems" in page.html.select_one("#check").get_text(), page.html.select_one("#check").get_text()
     page.forms["release"].submit("action", value="release").follow()
@@ -274,7 +275,7 @@ def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(tes
     form = page.forms["move-form"]
     form["confirm"].checked = True
     page = form.submit("action", value="move").follow()
-    assert "Moved 2 objects" in page.text
+    assert "Objects moved to version 1: 2." in page.text
     with registry.database.transaction() as (_tm, db):
         moved = db.get(Application, submitted_id)
         assert (moved.workflow_id, moved.workflow_version, moved.state) == ("application_panel", 1, "sent")

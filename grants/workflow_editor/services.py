@@ -416,7 +416,7 @@ def release(dbsession: Session, registry, row: WorkflowVersion, *, by=None, now=
     refuse_released(row)
     found = check(registry, row)
     if found.errors:
-        raise WorkflowEditRefused([(None, _("Put right what the check finds before releasing (${count} errors).",
+        raise WorkflowEditRefused([(None, _("Put right what the check finds before releasing (errors: ${count}).",
                                             mapping={"count": len(found.errors)}))])
     row.status = RELEASED
     row.released_at = _now(now)

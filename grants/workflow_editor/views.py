@@ -283,7 +283,7 @@ def move_page(request):
                           {"workflow": source[0], "version": source[1],
                            "round": chosen_round.id if chosen_round is not None else None},
                           {"map": moves, "counts": counts}, user=request.user)
-            flash_done(request, _("Moved ${count} objects to version ${version}.",
+            flash_done(request, _("Objects moved to version ${version}: ${count}.",
                                   mapping={"count": sum(counts.values()), "version": row.version}))
             return HTTPFound(location=_version_url(request, row))
     if errors:
