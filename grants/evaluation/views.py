@@ -18,7 +18,15 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from grants.awards.models import Award
-from grants.concurrency import Difference, StaleEdit, abandon_changes, editing, editing_form, with_version
+from grants.concurrency import (
+    Difference,
+    StaleEdit,
+    abandon_changes,
+    editing,
+    editing_form,
+    posted_version,
+    with_version,
+)
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.programmes.models import Round
@@ -284,7 +292,8 @@ def award_assessment(context, request):
 
     submit = "draft" not in post  # the form's main button (and Enter) submits; "Save as a draft" keeps it a draft
     current = mine()
-    if current is not None and current.submitted_at is not None:
+    if current is not None and current.submitted_at is not None and posted_version(request) == current.row_version:
+        # (A form drawn before someone else's save gets the page of differences, below.)
         # Submitted: the grantee may have read it; it changes only once reopened (409, nothing kept).
         abandon_changes(request)
         request.response.status = 409

@@ -394,20 +394,20 @@ def round_edit(context, request):
     return HTTPFound(location=request.resource_url(context))
 
 
-def _rules_preview(request, rnd, form, rules, **extra) -> dict:
+def _rules_preview(request, current, form, rules, **extra) -> dict:
     """The round form as typed, with how many of the round's submitted applications each
     proposed rule would fail.  Nothing is saved."""
     from grants.applications.eligibility import preview_rules, kinds_for
 
     request.tm.doom()  # reading only, whatever a rule's check touches
     try:
-        rules = services.normalise_eligibility_rules(rules, kinds_for(request.registry, rnd.programme))
+        rules = services.normalise_eligibility_rules(rules, kinds_for(request.registry, current.programme))
     except services.ProgrammeRefused as refused:
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
-    sentences = describe_rules(request, rnd, rules)
+    sentences = describe_rules(request, current, rules)
     preview = [{"rule": sentences[p.position] if p.position < len(sentences) else p.rule.get("kind"),
                 "failing": p.failing, "checked": p.checked}
-               for p in preview_rules(request.dbsession, rnd, rules, registry=request.registry)]
+               for p in preview_rules(request.dbsession, current, rules, registry=request.registry)]
     return _page(request, form.serialize(), rules_preview=preview, **extra)
 
 

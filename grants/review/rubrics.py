@@ -312,7 +312,9 @@ def _criterion_form(request, rubric, criterion_id=""):
                                    widget=deform.widget.HiddenWidget()))
     with_version(schema, rubric)
     button = _("Save the criterion") if criterion_id else _("Add the criterion")
-    return make_form(request, schema, "criterion", button)
+    form = make_form(request, schema, "criterion", button)
+    form.action = request.resource_url(rubric, "criterion")
+    return form
 
 
 def _criterion_values(criterion: dict, languages) -> dict:
@@ -349,9 +351,10 @@ def _rubric_page(request, rubric, form_html="", errors=(), editing_id=None) -> d
             "json_text": lambda value: "—" if value is None else json.dumps(value, ensure_ascii=False, indent=1)}
 
 
-@view_config(context=Programme, name="rubrics", renderer=T + "rubrics.pt", permission=Permission.ProgrammesProgrammeManage)
-def programme_rubrics(context, request):
+@view_config(context=RubricsContainer, renderer=T + "rubrics.pt", permission=Permission.ProgrammesProgrammeManage)
+def programme_rubrics(container, request):
     """The programme's rubrics, every version, and a form to start a new one."""
+    context = container.__parent__
     form = make_form(request, NewRubricSchema(), "new-rubric", _("Start the rubric"))
     page = {"programme": context, "rubrics": rubrics_of(request.dbsession, context), "errors": [],
             "in_use": {r.id for r in rubrics_of(request.dbsession, context) if in_use(request.dbsession, r)}}
