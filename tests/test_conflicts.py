@@ -384,7 +384,7 @@ def test_evaluation_forms_refuse_an_edit_drawn_before_another(app, registry):
         for criterion in ("relevance", "effectiveness", "efficiency", "sustainability", "fidelity", "mel_quality"):
             form[f"score-{criterion}"] = "4"
         form["summary"] = summary
-    first.submit(status=302)
+    first.submit("draft", status=302)  # a draft: still the evaluator's to change (a submitted one is reopened first)
     second["score-relevance"] = "2"
     refused = second.submit(status=409)
     assert differences(refused) == {"Relevance": ("2", "4"), "Summary": ("Weak work.", "Good work.")}

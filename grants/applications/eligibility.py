@@ -381,19 +381,49 @@ def add_eligibility_rule_kind(config, kind: str, check, title, normalise=None, d
     register_change(config, ("grants:eligibility-rule-kind", kind), f"add eligibility rule kind {kind!r}", register)
 
 
-def evaluate(application: Application, *, locale: str | None = None, registry=None) -> list[RuleResult]:
-    """Every rule of the application's round applied to it, in the round's order.  Reads
-    only; nothing is stored (see :func:`run_checks`).  A rule whose kind is not installed,
-    or belongs to a plugin the programme does not use, is left to the officer."""
+def evaluate(application: Application, *, locale: str | None = None, registry=None,
+             rules: list[dict] | None = None) -> list[RuleResult]:
+    """Every rule of the application's round (or ``rules``, proposed for it) applied to
+    it, in order.  Reads only; nothing is stored (see :func:`run_checks`).  A rule whose
+    kind is not installed, or belongs to a plugin the programme does not use, is left to
+    the officer."""
     results = []
     kinds = kinds_for(registry, application.round.programme)
-    for position, rule in enumerate(application.round.eligibility_rules or ()):
+    rules = application.round.eligibility_rules if rules is None else rules
+    for position, rule in enumerate(rules or ()):
         kind = str(rule.get("kind"))
         found = kinds.get(kind)
         failure = (found.check if found is not None else _unknown)(application, rule)
         stored = None if failure is None else _stored(failure)
         results.append(RuleResult(position, kind, dict(rule), failure is None, message_from(stored, locale), stored))
     return results
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    """How one proposed rule fares against the round's applications so far."""
+
+    position: int
+    rule: dict
+    failing: int   # applications it would fail
+    checked: int   # applications it was tried on
+
+
+def preview_rules(db: Session, rnd, rules: list[dict], *, registry=None) -> list[RulePreview]:
+    """Each of ``rules`` (proposed for ``rnd``, already normalised) tried on every
+    application of the round that has been submitted: how many it would fail.  Reads
+    only; nothing is stored or changed."""
+    from sqlalchemy import select
+
+    applications = list(db.scalars(select(Application).where(
+        Application.round_id == rnd.id, Application.submitted_at.is_not(None)).order_by(Application.id)))
+    failing = [0] * len(rules)
+    for application in applications:
+        for result in evaluate(application, locale="en", registry=registry, rules=rules):
+            if not result.passed:
+                failing[result.position] += 1
+    return [RulePreview(position, dict(rule), failing[position], len(applications))
+            for position, rule in enumerate(rules)]
 
 
 def run_checks(db: Session, application: Application, *, now: dt.datetime | None = None,

@@ -373,7 +373,7 @@ def assess(db, registry, award, evaluator, rng: random.Random, now: dt.datetime,
     if with_file:
         files = [("Assessment report", store(db, registry.settings, filename=f"assessment-{award.reference}.pdf",
                                              data=PDF, uploaded_by=evaluator))]
-    save_assessment(db, award, evaluator, scores=scores, files=files, now=now, registry=registry,
+    save_assessment(db, award, evaluator, scores=scores, files=files, now=now, registry=registry, submit=True,
                     summary=summary or "Activities delivered as planned; the survey shows a clear change between "
                                        "the baseline and the end of the project. Record-keeping of attendance "
                                        "needs work.")

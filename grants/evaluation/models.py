@@ -33,6 +33,9 @@ class Assessment(RowVersioned, Base):
     summary: Mapped[str] = mapped_column(String(20_000), default="")  # services.TEXT_MAX
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    # Draft until the evaluator submits it; only then does the grantee read it.  Once
+    # submitted it is not changed: the evaluator reopens it first, with a recorded reason.
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     evaluator = relationship("User")
     files: Mapped[list["AssessmentFile"]] = relationship(

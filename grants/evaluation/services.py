@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.accounts.models import LocalRole, Membership, User
+from grants.audit.services import changes_of, record_change
 from grants.i18n import _
 from grants.security import Role
 from grants.text import control_problems
@@ -105,6 +106,7 @@ SCORE_TITLES = {1: _("1 — very weak"), 2: _("2 — weak"), 3: _("3 — fair"),
 SCORES = tuple(SCORE_TITLES)
 
 TEXT_MAX = 20_000
+NOTE_MAX = 2_000
 FILE_TITLE_MAX = 300
 EVALUATOR = str(Role.Evaluator)
 
@@ -248,12 +250,16 @@ def _score(value) -> int | None:
 
 def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mapping[str, object], summary: str,
                     files: Iterable[tuple[str, object]] = (), now: dt.datetime | None = None,
-                    registry=None) -> Assessment:
+                    registry=None, submit: bool = False) -> Assessment:
     """The evaluator's assessment of ``award`` (one per award and evaluator; saving
     again changes it): a score from 1 to 5 for every criterion of the award's programme
     (:func:`criteria_for`; ``registry`` as there), a summary, and files
     ``[(title, StoredFile)]`` added to those already there.  Only an evaluator of the
-    award's round, independent of the grantee, assesses it."""
+    award's round, independent of the grantee, assesses it.
+
+    An assessment is a draft (the grantee does not read it) until saved with
+    ``submit=True``.  A submitted assessment is not changed: saving it again is refused
+    until its evaluator reopens it (:func:`reopen_assessment`, with a recorded reason)."""
     criteria = criteria_for(registry, award.round.programme)
     ids = [c.id for c in criteria]
     now = now or _now()
@@ -288,8 +294,10 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
         elif len(str(title or "")) > FILE_TITLE_MAX:
             problems.append(("files", _("Give a file title of ${max} characters or fewer.",
                                         mapping={"max": FILE_TITLE_MAX})))
-    EvaluationRefused.refuse_if(problems)
     assessment = assessment_by(dbsession, award, evaluator)
+    if assessment is not None and assessment.submitted_at is not None:
+        problems.insert(0, (None, SUBMITTED_REFUSAL))
+    EvaluationRefused.refuse_if(problems)
     if assessment is None:
         assessment = Assessment(award_id=award.id, evaluator_id=evaluator.id, created_at=now)
         dbsession.add(assessment)
@@ -300,4 +308,57 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
         assessment.files.append(AssessmentFile(file_id=stored.id, file=stored,
                                                title=" ".join(str(title or "").split()) or stored.filename))
     dbsession.flush()
+    if submit:
+        assessment.submitted_at = now
+        record_change(dbsession, assessment, "submitted", None, assessment_snapshot(assessment), user=evaluator,
+                      now=now)
+        dbsession.flush()
     return assessment
+
+
+SUBMITTED_REFUSAL = _("This assessment is submitted and the grantee may have read it, so it cannot be changed "
+                      "as it stands: reopen it first, saying why.")
+
+
+def assessment_snapshot(assessment: Assessment) -> dict:
+    """What the grantee read when it was submitted: plain JSON for the audit."""
+    return {"scores": dict(assessment.scores), "summary": assessment.summary,
+            "files": [row.title for row in assessment.files]}
+
+
+def reopen_assessment(dbsession: Session, assessment: Assessment, evaluator: User, *, reason: str,
+                      now: dt.datetime | None = None) -> Assessment:
+    """Make a submitted assessment a draft again so its evaluator can change it.  Only
+    its evaluator reopens it, with a reason the grantee reads beside it (recorded with
+    what was submitted, so the change is never silent)."""
+    reason = " ".join(str(reason or "").split())
+    problems: list = []
+    if evaluator is None or assessment.evaluator_id != evaluator.id:
+        problems.append((None, _("Only the evaluator who wrote this assessment reopens it.")))
+    elif assessment.submitted_at is None:
+        problems.append((None, _("This assessment is not submitted: it can be changed as it is.")))
+    if not reason:
+        problems.append(("reason", _("Say why you reopen the assessment: the grantee reads it.")))
+    elif len(reason) > NOTE_MAX:
+        problems.append(("reason", _("Write ${max} characters or fewer.", mapping={"max": NOTE_MAX})))
+    problems.extend(control_problems(reason=reason))
+    EvaluationRefused.refuse_if(problems)
+    record_change(dbsession, assessment, "reopened", assessment_snapshot(assessment), {"reason": reason},
+                  user=evaluator, now=now)
+    assessment.submitted_at = None
+    dbsession.flush()
+    return assessment
+
+
+def assessment_history(dbsession: Session, assessment: Assessment) -> list:
+    """Its submissions and reopenings (audit rows), oldest first."""
+    return [c for c in changes_of(dbsession, assessment) if c.what in ("submitted", "reopened")]
+
+
+def last_submitted(dbsession: Session, assessment: Assessment) -> dict | None:
+    """What the grantee last read: the current assessment if submitted, else (reopened)
+    what was submitted last; None for a draft never submitted."""
+    if assessment.submitted_at is not None:
+        return assessment_snapshot(assessment)
+    history = assessment_history(dbsession, assessment)
+    return history[-1].before if history and history[-1].what == "reopened" else None

@@ -18,7 +18,15 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from grants.awards.models import Award
-from grants.concurrency import Difference, StaleEdit, abandon_changes, editing, editing_form, with_version
+from grants.concurrency import (
+    Difference,
+    StaleEdit,
+    abandon_changes,
+    editing,
+    editing_form,
+    posted_version,
+    with_version,
+)
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, translate
 from grants.programmes.models import Round
@@ -228,8 +236,17 @@ def _assessment_form_page(context, request, *, typed=None, errors=(), conflict=N
     field_errors: dict[str, list[str]] = {}
     for oid, message in errors:
         field_errors.setdefault(oid, []).append(message)
+    history = services.assessment_history(request.dbsession, assessment) if assessment is not None else []
     return {**_award_page(request, context), "assessment": assessment, "typed": typed, "errors": list(errors),
-            "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict}
+            "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict,
+            "submitted": assessment is not None and assessment.submitted_at is not None,
+            "history": _history_rows(request, history)}
+
+
+def _history_rows(request, history) -> list[dict]:
+    """Each submission and reopening of an assessment: when, who, and why it was reopened."""
+    return [{"when": _when(c.at), "who": c.user.name if c.user else "—", "submitted": c.what == "submitted",
+             "reason": (c.after or {}).get("reason", "") if c.what == "reopened" else ""} for c in history]
 
 
 def _assessment_differences(request, assessment, typed) -> list[Difference]:
@@ -273,13 +290,22 @@ def award_assessment(context, request):
     def mine():
         return services.assessment_by(request.dbsession, context, request.user)
 
+    submit = "draft" not in post  # the form's main button (and Enter) submits; "Save as a draft" keeps it a draft
+    current = mine()
+    if current is not None and current.submitted_at is not None and posted_version(request) == current.row_version:
+        # (A form drawn before someone else's save gets the page of differences, below.)
+        # Submitted: the grantee may have read it; it changes only once reopened (409, nothing kept).
+        abandon_changes(request)
+        request.response.status = 409
+        return _assessment_form_page(context, request, typed=typed, errors=[
+            ("assessment-reason", translate(request, services.SUBMITTED_REFUSAL))])
     try:
         with editing(request, mine, form_html=lambda: None,
                      differences=lambda: _assessment_differences(request, mine(), typed)):
             assessment = services.save_assessment(request.dbsession, context, request.user,
                                                   scores={c: v for c, v in scores.items() if v},
                                                   summary=typed["summary"], files=files,
-                                                  registry=request.registry)
+                                                  registry=request.registry, submit=submit)
     except StaleEdit as stale:
         abandon_changes(request)  # files uploaded with it are not kept either: they are chosen again
         request.response.status = 409
@@ -297,8 +323,32 @@ def award_assessment(context, request):
             errors.append(("assessment-file-1", translate(request, _(
                 "Choose the files again: they are kept only when the assessment is saved."))))
         return _assessment_form_page(context, request, typed=typed, errors=errors)
+    if not submit:
+        flash_done(request, _("Draft saved. The grantee cannot read it until you submit it."))
+        return HTTPFound(location=request.resource_url(context, "assessment"))
     flash_done(request, _("Your assessment is saved. The grantee can read it."))
     return HTTPFound(location=request.resource_url(context, "assessments", anchor=f"assessment-{assessment.id}"))
+
+
+@view_config(context=Award, name="reopen-assessment", request_method="POST", renderer=T + "assessment.pt",
+             permission=Permission.EvaluationAssessmentEdit)
+def reopen_assessment(context, request):
+    """The evaluator reopens their submitted assessment to change it, saying why."""
+    from grants.concurrency import refuse_overtaken
+
+    assessment = services.assessment_by(request.dbsession, context, request.user)
+    if assessment is None:
+        raise HTTPNotFound()
+    refuse_overtaken(request, assessment)  # reopened or changed from another page meanwhile: 409
+    try:
+        services.reopen_assessment(request.dbsession, assessment, request.user, reason=request.POST.get("reason", ""))
+    except services.EvaluationRefused as refused:
+        request.tm.doom()
+        request.response.status = 400
+        return _assessment_form_page(context, request, errors=[
+            ("assessment-reason", translate(request, reason)) for _name, reason in refused.problems])
+    flash_done(request, _("The assessment is reopened: change it, then submit it again. The grantee sees why."))
+    return HTTPFound(location=request.resource_url(context, "assessment"))
 
 
 @view_config(context=Award, name="assessments", renderer=T + "assessments.pt", permission=Permission.AwardsAwardView)
@@ -306,10 +356,21 @@ def award_assessments(context, request):
     """Every assessment of the award, read only."""
     from grants.accounts.models import User
 
-    assessments = services.assessments_of(request.dbsession, context)
+    db = request.dbsession
+    shown = []
+    for assessment in services.assessments_of(db, context):
+        # Readers see what was submitted; a reopened one keeps showing what they read, with why it was reopened.
+        own = request.user is not None and assessment.evaluator_id == request.user.id
+        content = services.assessment_snapshot(assessment) if own else services.last_submitted(db, assessment)
+        if content is None:
+            continue  # a draft never submitted: its evaluator's alone
+        shown.append({"assessment": assessment, "scores": content["scores"], "summary": content["summary"],
+                      "submitted": assessment.submitted_at is not None,
+                      "history": _history_rows(request, services.assessment_history(db, assessment))})
+    assessments = [row["assessment"] for row in shown]
     ids = {a.evaluator_id for a in assessments}
     people = {u.id: u for u in request.dbsession.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return {**_award_page(request, context), "assessments": assessments, "people": people,
+    return {**_award_page(request, context), "assessments": assessments, "shown": shown, "people": people,
             "edit_url": request.resource_url(context, "assessment")
             if request.has_permission(Permission.EvaluationAssessmentEdit, context) else None}
 

@@ -367,12 +367,14 @@ class RoundSchema(FormSchema):
                       "open; applications already made keep the version they were made with."),
         validator=colander.Length(max=40, max_err=_("Enter a form version of 40 characters or fewer")),
         widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
+    # Chosen from a list of the rubrics the programme may use (the view fills it in:
+    # grants.review.rubrics.rubric_choices); "" leaves it to the programme's default.
     rubric_id = colander.SchemaNode(
-        WholeNumber(minimum=1, message=_("Enter the rubric's number, a whole number like 3")),
-        title=_("Review rubric number"), missing=None,
-        description=_("Optional: the rubric reviewers score applications with."),
-        widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"inputmode": "numeric", "dir": "ltr",
-                                                                              "autocomplete": "off"}))
+        WholeNumber(minimum=1, message=_("Choose a rubric from the list.")),
+        title=_("Review rubric"), missing=None,
+        description=_("The rubric reviewers score applications with. Once applications are scored it can no longer "
+                      "change."),
+        widget=deform.widget.SelectWidget(values=[("", "—")]))
     blind_review = colander.SchemaNode(
         colander.Boolean(), title=_("Blind review: reviewers do not see who applied"), missing=False,
         widget=deform.widget.CheckboxWidget())
@@ -388,7 +390,7 @@ class RoundSchema(FormSchema):
 #: Round form fields that stay editable once a round has left draft.
 EDITABLE_AFTER_DRAFT = ("title", "rubric_id", "blind_review")
 #: ... and those editable while it is open (a new form version is for new applications only).
-EDITABLE_WHILE_OPEN = EDITABLE_AFTER_DRAFT + ("application_form_version",)
+EDITABLE_WHILE_OPEN = EDITABLE_AFTER_DRAFT + ("application_form_version", "eligibility")
 
 
 def round_schema(editable_only: bool = False, editable: tuple[str, ...] = EDITABLE_AFTER_DRAFT) -> RoundSchema:

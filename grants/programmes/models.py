@@ -123,6 +123,10 @@ class Programme(Base):
     def __getitem__(self, name):
         if name == "rounds":
             return parent_container(RoundsContainer, self)
+        if name == "rubrics":  # the programme's own rubrics (grants.review.rubrics)
+            from grants.review.rubrics import RubricsContainer
+
+            return parent_container(RubricsContainer, self)
         raise KeyError(name)
 
     @cached_roles

@@ -58,10 +58,12 @@ from .models import (
 )
 
 #: What may no longer change once a round has left draft.
-LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers", "eligibility_rules")
+LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers")
 #: What may still change while a round is open, and no longer after: the form version (a
-#: new version serves new applications; those already made keep theirs).
-LOCKED_AFTER_OPEN = ("application_form_version",)
+#: new version serves new applications; those already made keep theirs) and the
+#: eligibility rules — those only until an officer has screened an application under them
+#: (:func:`rules_locked`); the checks of applications awaiting screening are run again.
+LOCKED_AFTER_OPEN = ("application_form_version", "eligibility_rules")
 EDITABLE = LOCKED_AFTER_DRAFT + LOCKED_AFTER_OPEN + ("title", "rubric_id", "blind_review")
 
 
@@ -600,13 +602,29 @@ def _form_problems(registry, programme: Programme, version) -> list:
     return [("application_form_version", reason)] if reason else []
 
 
-def _rubric_problems(dbsession: Session, registry, programme: Programme, rubric_id) -> list:
-    """A rubric that does not exist, or that a plugin the programme does not use brought."""
+def _rubric_problems(dbsession: Session, registry, programme: Programme, rubric_id, rnd: Round | None = None
+                     ) -> list:
+    """A rubric that does not exist, that a plugin the programme does not use brought, that
+    is another programme's or still a draft; or a change of rubric in a round already scored
+    (its reviews keep the rubric they were scored with: grants.review.rubrics)."""
+    from grants.review.models import Rubric
+    from grants.review.rubrics import round_rubric_refusal
+    from grants.review.rubrics import rubric_refusal as own_rubric_refusal
     from grants.review.services import rubric_refusal
 
+    if rnd is not None:
+        reason = round_rubric_refusal(dbsession, rnd, rubric_id)
+        if reason:
+            return [("rubric_id", reason)]
+    if rubric_id is None:
+        return []
     if not isinstance(rubric_id, int) or isinstance(rubric_id, bool):
         return []  # _check_round_values says why
-    reason = rubric_refusal(dbsession, registry, programme, rubric_id)
+    rubric = dbsession.get(Rubric, rubric_id)
+    if rubric is None:
+        return [("rubric_id", _("Choose a rubric from the list."))]
+    reason = rubric_refusal(dbsession, registry, programme, rubric_id) or own_rubric_refusal(dbsession, programme,
+                                                                                             rubric)
     return [("rubric_id", reason)] if reason else []
 
 
@@ -672,6 +690,9 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     locked = [] if means(rnd, "draft") else [n for n in LOCKED_AFTER_DRAFT if n in changed]
     if not means(rnd, "draft", "open"):
         locked += [n for n in LOCKED_AFTER_OPEN if n in changed]
+    elif "eligibility_rules" in changed and rules_locked(dbsession, rnd):
+        _refuse_if([("eligibility_rules", _("Applications of this round have been screened under its eligibility "
+                                            "rules, so the rules can no longer change"))])
     if locked:
         _refuse_if([(name, _locked(name)) for name in locked])
     merged = {name: changed.get(name, getattr(rnd, name) if name != "tiers" else None) for name in
@@ -681,7 +702,7 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
         merged["tiers"] = changed.get("tiers", [_tier_spec(t) for t in rnd.tiers])
     problems += _check_round_values(rnd.programme, merged)
     if "rubric_id" in changed:
-        problems += _rubric_problems(dbsession, registry, rnd.programme, changed["rubric_id"])
+        problems += _rubric_problems(dbsession, registry, rnd.programme, changed["rubric_id"], rnd)
     if changed.get("application_form_version"):
         problems += _form_problems(registry, rnd.programme, str(changed["application_form_version"]).strip())
     _refuse_if(problems)
@@ -697,7 +718,29 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
         else:
             setattr(rnd, name, value)
     dbsession.flush()
+    if "eligibility_rules" in changed and not means(rnd, "draft"):
+        _check_again(dbsession, registry, rnd)
     return rnd
+
+
+def rules_locked(dbsession: Session, rnd: Round) -> bool:
+    """An officer has screened an application of ``rnd`` under its rules: they stay."""
+    from grants.applications.models import Application, EligibilityCheck
+
+    return dbsession.scalar(
+        select(EligibilityCheck.id).join(Application, Application.id == EligibilityCheck.application_id)
+        .where(Application.round_id == rnd.id, EligibilityCheck.officer_decision.is_not(None)).limit(1)) is not None
+
+
+def _check_again(dbsession: Session, registry, rnd: Round) -> None:
+    """New rules in an open round: the applications awaiting screening are checked against them."""
+    from grants.applications.eligibility import run_checks
+    from grants.applications.models import Application
+    from grants.lifecycle.meanings import state_means
+
+    for application in dbsession.scalars(select(Application).where(
+            Application.round_id == rnd.id, state_means(Application, "submitted"))):
+        run_checks(dbsession, application, registry=registry)
 
 
 def _locked(name: str):
@@ -707,7 +750,8 @@ def _locked(name: str):
         "timezone": _("The round has left draft, so its time zone can no longer change"),
         "budget": _("The round has left draft, so its budget can no longer change"),
         "tiers": _("The round has left draft, so its grant-size tiers can no longer change"),
-        "eligibility_rules": _("The round has left draft, so its eligibility rules can no longer change"),
+        "eligibility_rules": _("The round no longer takes applications, so its eligibility rules can no longer "
+                               "change"),
         "application_form_version": _("The round no longer takes applications, so its application form "
                                       "version can no longer change"),
     }[name]

@@ -223,6 +223,11 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
     if rnd is not None:
         with_version(schema, rnd)
     form = make_form(request, schema, "round", button or _("Create the round"), bind={"currency": programme.currency})
+    if rnd is not None and "eligibility" in schema:
+        # Before saving new rules, the officer can see what they would do to the round's applications.
+        form.buttons = (*form.buttons, deform.Button("check", translate(request, _("Check the rules against the "
+                                                                                   "applications")),
+                                                     css_class="btn-outline-primary"))
     _stable_ids(form)
     return form
 
@@ -278,6 +283,19 @@ def _choices(request, programme, schema) -> None:
         node.validator = colander.OneOf([v for v, _t in choices])
         node.validator.msg_err = _("Choose a form from the list.")
         schema["application_form_version"] = node
+    if "rubric_id" in schema:
+        from grants.review.rubrics import rubric_choices
+
+        choices = [("", translate(request, _("The programme's default rubric")))]
+        for rubric in rubric_choices(request.dbsession, request.registry, programme):
+            label = translate(request, _(rubric.title))
+            if rubric.programme_id is not None:
+                label = translate(request, _("${title}, version ${version}",
+                                             mapping={"title": rubric.title, "version": rubric.version}))
+            choices.append((str(rubric.id), label))
+        node = schema["rubric_id"].clone()
+        node.widget = deform.widget.SelectWidget(values=choices)
+        schema["rubric_id"] = node
     variants = services.workflow_options(request.registry, programme, "application")
     if len(variants) > 1:
         choices = [(d.id, f"{translate(request, _(d.title))} ({d.id})") for d in variants]
@@ -361,6 +379,8 @@ def round_edit(context, request):
         shown = set(FORM_RULE_KINDS) | {k.kind for k in kinds}
         values["eligibility_rules"] += [rule for rule in context.eligibility_rules or ()
                                         if rule.get("kind") not in shown]
+    if "check" in request.POST and "eligibility_rules" in values:
+        return _rules_preview(request, context, form, values["eligibility_rules"], **extra)
     try:
         with editing_form(request, context, form, data, stored=lambda: _round_current(context, kinds)):
             services.update_round(request.dbsession, context, registry=request.registry, **values)
@@ -372,6 +392,23 @@ def round_edit(context, request):
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
     flash_done(request, _("Saved the round."))
     return HTTPFound(location=request.resource_url(context))
+
+
+def _rules_preview(request, current, form, rules, **extra) -> dict:
+    """The round form as typed, with how many of the round's submitted applications each
+    proposed rule would fail.  Nothing is saved."""
+    from grants.applications.eligibility import preview_rules, kinds_for
+
+    request.tm.doom()  # reading only, whatever a rule's check touches
+    try:
+        rules = services.normalise_eligibility_rules(rules, kinds_for(request.registry, current.programme))
+    except services.ProgrammeRefused as refused:
+        return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
+    sentences = describe_rules(request, current, rules)
+    preview = [{"rule": sentences[p.position] if p.position < len(sentences) else p.rule.get("kind"),
+                "failing": p.failing, "checked": p.checked}
+               for p in preview_rules(request.dbsession, current, rules, registry=request.registry)]
+    return _page(request, form.serialize(), rules_preview=preview, **extra)
 
 
 def _tier_page(request, rnd, form_html, errors=()):
@@ -436,14 +473,15 @@ def round_tier_remove(context, request):
     return HTTPFound(location=request.resource_url(context, "tiers"))
 
 
-def describe_rules(request, rnd) -> list[str]:
-    """The round's eligibility rules as sentences in the page's language."""
+def describe_rules(request, rnd, rules=None) -> list[str]:
+    """The round's eligibility rules (or ``rules`` proposed for it) as sentences in the
+    page's language."""
     from grants.applications.eligibility import localised, rule_kinds
 
     locale = request.locale_name
     kinds = rule_kinds(request.registry)
     out = []
-    for rule in rnd.eligibility_rules or ():
+    for rule in (rnd.eligibility_rules if rules is None else rules) or ():
         kind = rule.get("kind")
         if kind == "registered_organisation":
             out.append(_("Only officially registered organisations may apply"))

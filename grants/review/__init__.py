@@ -8,3 +8,4 @@ def includeme(config):
     config.add_directive("add_rubric", add_rubric)
     config.include(".views")
     config.include(".decision_views")
+    config.include(".rubrics")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.db import Base, UTCDateTime
+from grants.db import Base, RowVersioned, UTCDateTime
 
 from . import scoring
 
@@ -31,9 +31,20 @@ STAGES = (APPLICATION_STAGE, PROPOSAL_STAGE)
 STAGE_MEANINGS = {APPLICATION_STAGE: "application_review", PROPOSAL_STAGE: "proposal_review"}
 
 
-class Rubric(Base):
+#: A rubric's life: a draft is edited; publishing freezes it for good (rounds choose only
+#: published rubrics, and reviews are scored with them); a copy starts the next version.
+DRAFT, PUBLISHED = "draft", "published"
+
+
+class Rubric(RowVersioned, Base):
     """Weighted criteria, each scored 1–5 with a label per score.  ``criteria`` is
-    ``[{"id", "title", "weight" (a decimal string), "labels": {"1": …, …, "5": …}}]``."""
+    ``[{"id", "title", "weight" (a decimal string), "labels": {"1": …, …, "5": …}}]``;
+    a rubric made in the browser adds ``"titles"`` and ``"guidance"`` (``{language: text}``)
+    to each criterion, and its ``title`` is then the text in the programme's first language.
+
+    Code-defined rubrics (grants' general one, a plugin's ``config.add_rubric``) have no
+    programme and are published.  A programme's own rubrics are versions of a family
+    (``family_id``: the id of its first version; ``version``: 1, 2, …)."""
 
     __tablename__ = "rubrics"
 
@@ -41,12 +52,56 @@ class Rubric(Base):
     title: Mapped[str] = mapped_column(String(300))
     criteria: Mapped[list[dict]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, server_default=PUBLISHED)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    def scoring_rubric(self) -> scoring.Rubric:
+    @property
+    def __name__(self) -> str:
+        return str(self.id)
+
+    @property
+    def __parent__(self):
+        """A programme's rubric lives under it, so its officers manage it; code-defined
+        rubrics (no programme) have no page."""
+        from sqlalchemy.orm import object_session
+
+        from grants.programmes.models import Programme
+        from grants.resources import parent_container
+
+        from .rubrics import RubricsContainer
+
+        session = object_session(self)
+        programme = session.get(Programme, self.programme_id) if self.programme_id is not None else None
+        return parent_container(RubricsContainer, programme) if programme is not None else None
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    def scoring_rubric(self, locale: str | None = None) -> scoring.Rubric:
+        """The rubric reviews are counted with; with ``locale``, each criterion's title is
+        the one written in that language when the rubric has one (ids and weights are the
+        same in every language, so scores do not depend on who reads them)."""
         return scoring.Rubric(tuple(
-            scoring.Criterion(c["id"], c["title"], Decimal(str(c["weight"])),
+            scoring.Criterion(c["id"], criterion_title(c, locale), Decimal(str(c["weight"])),
                               {int(k): v for k, v in c["labels"].items()})
             for c in self.criteria))
+
+    def guidance(self, criterion_id: str, locale: str | None) -> str:
+        """What reviewers are told about a criterion, in ``locale`` ("" when none)."""
+        found = next((c for c in self.criteria if c["id"] == criterion_id), None)
+        texts = (found or {}).get("guidance") or {}
+        return texts.get(locale) or ""
+
+
+def criterion_title(criterion: dict, locale: str | None) -> str:
+    """A stored criterion's title in ``locale`` when written in it, else its ``title``
+    (a message the catalogues translate, for code-defined rubrics)."""
+    titles = criterion.get("titles") or {}
+    return (titles.get(locale) if locale else None) or criterion["title"]
 
 
 class RoundReviewer(Base):
@@ -101,6 +156,9 @@ class Review(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     stage: Mapped[str] = mapped_column(String(20), default=APPLICATION_STAGE)
+    # The rubric the scores were given with (a published rubric never changes): the review
+    # keeps it whatever the round chooses later.
+    rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="SET NULL"))
     scores: Mapped[dict] = mapped_column(JSON, default=dict)
     rationales: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

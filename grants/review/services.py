@@ -312,6 +312,17 @@ def rubric_for(dbsession: Session, rnd: Round) -> Rubric:
     return default_rubric(dbsession)
 
 
+def rubric_of(dbsession: Session, assignment: ReviewAssignment) -> Rubric:
+    """The rubric an assignment is scored with: the one its review was begun with (a review
+    keeps its rubric), else the round's."""
+    review = assignment.review
+    if review is not None and review.rubric_id is not None:
+        rubric = dbsession.get(Rubric, review.rubric_id)
+        if rubric is not None:
+            return rubric
+    return rubric_for(dbsession, assignment.application.round)
+
+
 # -- inviting reviewers -------------------------------------------------------------------------
 
 
@@ -774,7 +785,8 @@ def save_review(dbsession: Session, registry, assignment: ReviewAssignment, user
     refusal = score_refusal(dbsession, registry, assignment, user)
     if refusal is not None:
         _refuse(refusal)
-    rubric = rubric_for(dbsession, assignment.application.round).scoring_rubric()
+    stored_rubric = rubric_of(dbsession, assignment)
+    rubric = stored_rubric.scoring_rubric()
     given = {cid: value for cid, value in (scores or {}).items() if _present(value)}
     texts = {cid: (text or "").strip() for cid, text in (rationales or {}).items()}
 
@@ -805,6 +817,7 @@ def save_review(dbsession: Session, registry, assignment: ReviewAssignment, user
         review = Review(application_id=assignment.application_id, reviewer_id=user.id, stage=assignment.stage)
         assignment.review = review
         dbsession.add(review)
+    review.rubric_id = stored_rubric.id
     # New dicts, not changes in place: the JSON columns notice only reassignment.
     review.scores = {c.id: given[c.id] for c in rubric.criteria if c.id in given}
     review.rationales = {c.id: texts[c.id] for c in rubric.criteria if texts.get(c.id)}
@@ -864,6 +877,6 @@ __all__ = [
     "has_declared_conflict",
     "invitation_for", "invitation_status",
     "invite_reviewer", "invite_reviewer_by_email", "my_assignments", "pending_invitations", "respond",
-    "reviewer_load", "reviewer_pool", "rubric_for", "save_review", "score_refusal", "stage_applications",
+    "reviewer_load", "reviewer_pool", "rubric_for", "rubric_of", "save_review", "score_refusal", "stage_applications",
     "stage_of", "submitted_reviews", "unassignable_ids", "undeclared_assignment", "unassign",
 ]

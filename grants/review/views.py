@@ -501,8 +501,13 @@ def _score_schema(request, rubric: scoring.Rubric) -> colander.Schema:
     return schema
 
 
-def _score_form(request, rubric):
-    form = make_form(request, _score_schema(request, rubric), "score", _("Submit scores"))
+def _score_form(request, rubric, stored=None):
+    schema = _score_schema(request, rubric)
+    for group in schema.children:  # a rubric made in the browser may tell reviewers what each criterion means
+        guidance = stored.guidance(group.name, request.locale_name) if stored is not None else ""
+        if guidance:
+            group.guidance = guidance
+    form = make_form(request, schema, "score", _("Submit scores"))
     form.buttons = (deform.Button("save", translate(request, _("Save draft")), css_class="btn-outline-primary"),
                     deform.Button("submit", translate(request, _("Submit scores")), css_class="btn-primary"))
     for group in form.children:
@@ -550,9 +555,10 @@ def score(context, request):
     assignment = services.assignment_for(db, context, request.user, stage) if stage else None
     if assignment is None:
         raise HTTPNotFound()
-    rubric = services.rubric_for(db, context.round).scoring_rubric()
+    stored_rubric = services.rubric_of(db, assignment)
+    rubric = stored_rubric.scoring_rubric(request.locale_name)  # titles in the reader's language
     submitted = assignment.review is not None and assignment.review.submitted_at is not None
-    form = _score_form(request, rubric)
+    form = _score_form(request, rubric, stored_rubric)
     if request.method != "POST" or submitted:
         if request.method == "POST":  # a submitted review is final
             raise services.ReviewRefused([(None, services.score_refusal(db, request.registry, assignment,

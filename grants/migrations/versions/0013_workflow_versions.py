@@ -10,7 +10,7 @@ import grants.db
 
 
 revision = '0013_workflow_versions'
-down_revision = '0009_text_limits'
+down_revision = '0012_configurable_review'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 
