@@ -249,41 +249,70 @@ def freeze(obj, fields, language: str) -> None:
 
 
 class MultilingualMapping(colander.Mapping):
-    """A mapping whose appstruct drops the blank languages."""
+    """The inputs of one text in several languages, read as ``{language: text}`` (blank
+    languages dropped).  The inputs are named after the field — the default language's
+    input keeps the field's own name (``title``), the others add their code
+    (``title_ar``) — so that each name on the page says what it is."""
+
+    def __init__(self, names: dict[str, str]):
+        super().__init__(unknown="ignore")
+        self.names = names  # language -> input name
+
+    def serialize(self, node, appstruct):
+        if isinstance(appstruct, Mapping):
+            appstruct = {self.names[code]: text for code, text in appstruct.items() if code in self.names}
+        return super().serialize(node, appstruct)
 
     def deserialize(self, node, cstruct):
         values = super().deserialize(node, cstruct)
         if values is colander.null:
             return values
-        return {code: text for code, text in values.items() if isinstance(text, str) and text.strip()}
+        return {code: values[name] for code, name in self.names.items()
+                if isinstance(values.get(name), str) and values[name].strip()}
+
+
+def input_name(field: str, code: str, default: str) -> str:
+    return field if code == default else f"{field}_{code}"
 
 
 def multilingual_node(name: str, title, languages, *, required=None, max_length: int, multiline: bool = False,
                       description=None, rows: int = 4) -> colander.SchemaNode:
-    """A fieldset with one input per language (the default first): each says its language
-    by name and carries its ``lang`` and ``dir``, so Arabic is typed right to left.  The
-    default language's input is required when ``required`` (a message) is given."""
+    """The inputs of a text in ``languages`` (the default first): each carries its
+    language's ``lang`` and ``dir``, so Arabic is typed right to left.  With one language,
+    a single input as any other; with more, a fieldset with one input per language, named
+    by its language.  The default language's text is required when ``required`` (a
+    message) is given.  The value is ``{language: text}`` (a string with one language)."""
     languages = list(languages)
-    node = colander.SchemaNode(MultilingualMapping(unknown="ignore"), name=name, title=title, hint=description,
-                               widget=deform.widget.MappingWidget(template=FIELDSET, category="structural"),
-                               missing={} if required is None else colander.required)
-    for code in languages:
-        attributes = {"lang": language_tag(code), "dir": text_direction(code)}
+    default = languages[0]
+
+    def widget_for(code, **extra):
+        attributes = {"lang": language_tag(code), "dir": text_direction(code), **extra}
         if multiline:
-            widget = deform.widget.TextAreaWidget(rows=rows, attributes=attributes)
-        else:
-            widget = deform.widget.TextInputWidget(attributes={**attributes, "autocomplete": "off"})
-        child = colander.SchemaNode(colander.String(), name=code, title=language_name(code), missing="",
-                                    widget=widget)
-        child.max_length = max_length  # grants.forms.guard_inputs: the standard length rule
+            return deform.widget.TextAreaWidget(rows=rows, attributes=attributes)
+        return deform.widget.TextInputWidget(attributes={**attributes, "autocomplete": "off"})
+
+    if len(languages) == 1:
+        node = colander.SchemaNode(colander.String(), name=name, title=title, description=description,
+                                   widget=widget_for(default),
+                                   missing="" if required is None else colander.required,
+                                   **({"missing_msg": required} if required is not None else {}))
+        node.max_length = max_length  # grants.forms.guard_inputs: the standard length rule
+        return node
+    names = {code: input_name(name, code, default) for code in languages}
+    node = colander.SchemaNode(MultilingualMapping(names), name=name, title=title, hint=description,
+                               widget=deform.widget.MappingWidget(template=FIELDSET, category="structural"),
+                               missing={})
+    node.multilingual = names
+    for code in languages:
+        child = colander.SchemaNode(colander.String(), name=names[code], title=language_name(code), missing="",
+                                    widget=widget_for(code))
+        child.max_length = max_length
         node.add(child)
     if required is not None:
-        default = languages[0]
-
         def validate(node, value):
             if not (value or {}).get(default):
                 error = colander.Invalid(node)
-                error[default] = required
+                error[names[default]] = required
                 raise error
 
         node.validator = validate
@@ -291,16 +320,37 @@ def multilingual_node(name: str, title, languages, *, required=None, max_length:
 
 
 def stable_ids(form, *names: str) -> None:
-    """The inputs of a multilingual fieldset get ids named after it (``programme-title-ar``)."""
+    """The inputs of a multilingual fieldset get ids named after it and their language
+    (``programme-title-ar``)."""
     for field in form.children:
-        if field.name in names:
+        languages = getattr(field.schema, "multilingual", None)
+        if field.name in names and languages:
+            by_name = {input_name: code for code, input_name in languages.items()}
             for child in field.children:
-                child.oid = f"{field.oid}-{child.name}"
+                child.oid = f"{field.oid}-{by_name.get(child.name, child.name)}"
 
 
-#: service problem field -> form field, for a multilingual field's per-language problems
-def field_map(*fields: str, languages=()) -> dict:
-    return {f"{f}.{code}": (f, code) for f in fields for code in languages}
+def problem_fields(form, languages=()) -> dict:
+    """A service's problem names for one language of a text (``title.ar``) → where the
+    form shows it: the input of that language, or the field itself when it has a single
+    input (for each of ``languages``)."""
+    out = {}
+    for field in form.children:
+        names = getattr(field.schema, "multilingual", None)
+        if names:
+            out.update({f"{field.name}.{code}": (field.name, child) for code, child in names.items()})
+        else:
+            out.update({f"{field.name}.{code}": field.name for code in languages})
+    return out
+
+
+def as_form_value(obj, field: str, languages) -> Any:
+    """What a form built with :func:`multilingual_node` shows for ``obj``'s ``field``."""
+    all_texts = texts(obj, field)
+    languages = list(languages)
+    if len(languages) == 1:
+        return all_texts.get(languages[0], getattr(obj, field, "") or "")
+    return all_texts
 
 
 def includeme(config):
