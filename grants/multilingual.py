@@ -271,6 +271,10 @@ class MultilingualMapping(colander.Mapping):
                 if isinstance(values.get(name), str) and values[name].strip()}
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def input_name(field: str, code: str, default: str) -> str:
     return field if code == default else f"{field}_{code}"
 
@@ -291,9 +295,12 @@ def multilingual_node(name: str, title, languages, *, required=None, max_length:
             return deform.widget.TextAreaWidget(rows=rows, attributes=attributes)
         return deform.widget.TextInputWidget(attributes={**attributes, "autocomplete": "off"})
 
+    # A single line is trimmed before it is checked (a trailing form feed is not a control
+    # character someone meant to store), as every single-line input is.
+    preparer = None if multiline else _strip
     if len(languages) == 1:
         node = colander.SchemaNode(colander.String(), name=name, title=title, description=description,
-                                   widget=widget_for(default),
+                                   widget=widget_for(default), preparer=preparer,
                                    missing="" if required is None else colander.required,
                                    **({"missing_msg": required} if required is not None else {}))
         node.max_length = max_length  # grants.forms.guard_inputs: the standard length rule
@@ -305,7 +312,7 @@ def multilingual_node(name: str, title, languages, *, required=None, max_length:
     node.multilingual = names
     for code in languages:
         child = colander.SchemaNode(colander.String(), name=names[code], title=language_name(code), missing="",
-                                    widget=widget_for(code))
+                                    widget=widget_for(code), preparer=preparer)
         child.max_length = max_length
         node.add(child)
     if required is not None:

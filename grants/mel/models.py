@@ -86,6 +86,8 @@ class Indicator(RowVersioned, Base):
 
     targets: Mapped[list["IndicatorTarget"]] = relationship(
         back_populates="indicator", order_by="IndicatorTarget.id", cascade="all, delete-orphan")
+    # Its award, whose programme says the languages of its title and unit.
+    award = relationship("Award")
 
 
 class IndicatorTarget(Base):
