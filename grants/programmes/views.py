@@ -289,6 +289,7 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
     form = make_form(request, schema, "round", button or _("Create the round"),
                      bind={"currency": programme.currency, "languages": languages_of(programme)})
     _stable_ids(form)
+    stable_ids(form, "title")  # round-title-en, round-title-ar
     return form
 
 
