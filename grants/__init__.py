@@ -42,6 +42,7 @@ def make_config(settings: dict, *, compile_workflows: bool = True) -> Configurat
         config.include(".db")
         config.include(".security")
         config.include(".i18n")
+        config.include(".multilingual")  # ml() and ml_text() for templates
         config.include(".mail")
         config.include(".plugins")  # the plugin directives, before anything may use them
         config.include(".lifecycle")  # the workflow registry and the shipped definitions

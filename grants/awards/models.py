@@ -237,6 +237,7 @@ class BudgetLine(Base):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # grants.multilingual
     planned_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
 

@@ -48,6 +48,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grants.audit.services import record_change
 from grants.i18n import _
 from grants.lifecycle.meanings import means, state_means
 from grants.lifecycle.services import WorkflowService, holds_permission, settings_of, workflows_of
@@ -698,10 +699,15 @@ def open_reports(dbsession: Session, award: Award) -> list:
 # -- budget against actual -----------------------------------------------------------------------------
 
 
-def set_budget(dbsession: Session, award: Award, lines: list[tuple[str, Money]], *, user=None) -> list[BudgetLine]:
+def set_budget(dbsession: Session, award: Award, lines: list[tuple[str | dict, Money]], *, user=None
+               ) -> list[BudgetLine]:
     """Set the award's budget: (category, planned Money) lines, in the award's currency,
     adding up to exactly the award's amount.  A line keeps its spending when its category
-    stays (matched without regard to case); a line with spending cannot be removed."""
+    stays (matched without regard to case, in the programme's default language); a line
+    with spending cannot be removed.  A category is a plain string (the default
+    language's) or ``{language: text}`` (grants.multilingual); a line keeps the other
+    languages of its category when a string names it."""
+    from grants.multilingual import clean_texts, default_language_of, languages_of, set_texts, texts
     problems = []
     if user is not None and not _holds(user, award, (Role.ProgrammeOfficer, Role.Admin)):
         problems.append((None, _("Only the programme's officers can set the award's budget.")))
@@ -711,9 +717,21 @@ def set_budget(dbsession: Session, award: Award, lines: list[tuple[str, Money]],
         problems.append(("lines", _("Give at least one budget line.")))
     seen = set()
     cleaned = []
+    names = {}  # default-language category (folded) -> every language
+    languages = languages_of(award)
+    by_category = {line.category.casefold(): line for line in award.budget_lines}
     for i, (category, planned) in enumerate(lines):
         where = f"line_{i + 1}"
-        category = " ".join((category or "").split())
+        every = {code: " ".join((text or "").split()) for code, text in (
+            category.items() if isinstance(category, dict) else [(languages[0], category)])}
+        category = every.get(languages[0], "")
+        every, found = clean_texts(every, languages=languages, field=f"{where}.category", limit=200,
+                                   current=None)
+        problems += [(f"{where}.category", reason) for _name, reason in found if not category or len(category) <= 200]
+        if not isinstance(lines[i][0], dict) and category.casefold() in by_category:
+            # A name alone keeps the line's other languages.
+            every = {**texts(by_category[category.casefold()], "category"), **every}
+        names[category.casefold()] = every
         if not category:
             problems.append((f"{where}.category", _("Name budget line ${number}, like “Staff”.",
                                                     mapping={"number": i + 1})))
@@ -756,6 +774,10 @@ def set_budget(dbsession: Session, award: Award, lines: list[tuple[str, Money]],
                               currency=award.currency)
         else:
             line.category, line.position, line.planned_minor = category, position, planned.minor_units
+        before = texts(line, "category") if line.id is not None else None
+        set_texts(line, "category", names.get(category.casefold()) or {default_language_of(award): category})
+        if before is not None and before != texts(line, "category"):
+            record_change(dbsession, line, "category", before, texts(line, "category"), user=user)
         result.append(line)
     award.budget_lines = result
     dbsession.flush()

@@ -14,6 +14,7 @@ import colander
 import deform
 
 from grants.forms import FormSchema
+from grants.multilingual import as_form_value, languages_of, multilingual_node
 from grants.i18n import _, translate
 from grants.incubation.forms import OptionalDateNode
 from grants.programmes.forms import FIELDSET
@@ -164,7 +165,13 @@ def indicator_schema(request, award, reports, elements) -> FormSchema:
     levels = levels_for(programme)
     schema.add(_text("code", _("Code"), max_len=40, direction="ltr", description=_("Short and unique, like OUT1."),
                      missing_msg=_("Give the indicator a short code, like OUT1.")))
-    schema.add(_text("title", _("What it measures"), missing_msg=_("Say what the indicator measures.")))
+    languages = languages_of(award)
+    if len(languages) > 1:
+        # The funder's words in each of the programme's languages (grants.multilingual).
+        schema.add(multilingual_node("title", _("What it measures"), languages, max_length=500,
+                                     required=_("Say what the indicator measures.")))
+    else:
+        schema.add(_text("title", _("What it measures"), missing_msg=_("Say what the indicator measures.")))
     level_message = _("Choose the level of results the indicator measures.")
     schema.add(colander.SchemaNode(
         colander.String(), name="level", title=_("Level"), missing_msg=level_message,
@@ -176,8 +183,12 @@ def indicator_schema(request, award, reports, elements) -> FormSchema:
         validator=colander.OneOf(list(MEASURES), msg_err=measure_message),
         widget=deform.widget.RadioChoiceWidget(values=list(MEASURE_TITLES.items()), template=RADIOS,
                                                category="structural")))
-    schema.add(_text("unit", _("Unit"), max_len=60, missing="",
-                     description=_("For counts: people, sessions, schools.")))
+    if len(languages) > 1:
+        schema.add(multilingual_node("unit", _("Unit"), languages, max_length=60,
+                                     description=_("For counts: people, sessions, schools.")))
+    else:
+        schema.add(_text("unit", _("Unit"), max_len=60, missing="",
+                         description=_("For counts: people, sessions, schools.")))
     schema.add(colander.SchemaNode(
         colander.String(), name="direction", title=_("Which way is better"), missing="up",
         validator=colander.OneOf(["up", "down"]),
@@ -245,8 +256,9 @@ def indicator_field_map(reports) -> dict:
 def indicator_values(indicator) -> dict:
     """An indicator as its form shows it."""
     return {
-        "code": indicator.code, "title": indicator.title, "level": indicator.level, "measure": indicator.measure,
-        "unit": indicator.unit, "direction": "up" if indicator.ascending else "down", "method": indicator.method,
+        "code": indicator.code, "title": as_form_value(indicator, "title", languages_of(indicator)),
+        "level": indicator.level, "measure": indicator.measure,
+        "unit": as_form_value(indicator, "unit", languages_of(indicator)), "direction": "up" if indicator.ascending else "down", "method": indicator.method,
         "disaggregation": set(indicator.disaggregation or ()), "baseline_value": indicator.baseline_value,
         "baseline_date": indicator.baseline_date, "baseline_missing_reason": indicator.baseline_missing_reason,
         "toc_element": "" if indicator.toc_element_id is None else str(indicator.toc_element_id),

@@ -41,8 +41,10 @@ from typing import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants.audit.services import record_change
 from grants.i18n import _
 from grants.lifecycle.meanings import state_means
+from grants.multilingual import clean_texts, default_language_of, languages_of, set_texts, texts
 from grants.workflow import ProblemsRefused
 
 from .models import (
@@ -299,12 +301,25 @@ def _check_value(measure: str, value: Decimal | None, field: str, problems: list
         problems.append((field, _("${what} is a count: it cannot be below zero.", mapping={"what": what})))
 
 
+#: An indicator's texts written in each of the programme's languages.
+INDICATOR_TEXTS = ("title", "unit")
+UNLIMITED = 10 ** 9
+
+
 def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list, dict]:
     """Check an indicator's fields; return the problems and the cleaned values."""
     problems: list = []
     code = (values.get("code") or "").strip()
-    title = (values.get("title") or "").strip()
-    unit = (values.get("unit") or "").strip()
+    # The title and unit are the funder's words in each of the programme's languages
+    # (grants.multilingual): a string is the default language's, a dict every language.
+    languages = languages_of(award)
+    # Lengths are checked below, with this form's own messages.
+    titles, found = clean_texts(values.get("title") or "", languages=languages, field="title", limit=UNLIMITED)
+    units, found_units = clean_texts(values.get("unit") or "", languages=languages, field="unit", limit=UNLIMITED)
+    problems += [(name.partition(".")[0], reason) for name, reason in found + found_units]
+    title, unit = titles.get(languages[0], ""), units.get(languages[0], "")
+    too_long_title = any(len(text) > 500 for text in titles.values())
+    too_long_unit = any(len(text) > 60 for text in units.values())
     reason = (values.get("baseline_missing_reason") or "").strip()
     level, measure, method = values.get("level"), values.get("measure"), values.get("method")
     if not code:
@@ -319,13 +334,13 @@ def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list
                                      mapping={"code": code})))
     if not title:
         problems.append(("title", _("Say what the indicator measures.")))
-    elif len(title) > 500:
+    elif too_long_title:
         problems.append(("title", _("Keep the title to 500 characters or fewer.")))
     if level not in levels_for(_programme(award)):
         problems.append(("level", _("Choose the level of results the indicator measures.")))
     if measure not in MEASURES:
         problems.append(("measure", _("Choose how the indicator is measured.")))
-    if len(unit) > 60:
+    if too_long_unit:
         problems.append(("unit", _("Keep the unit to 60 characters or fewer.")))
     if method not in METHODS:
         problems.append(("method", _("Choose how the data are collected.")))
@@ -357,7 +372,7 @@ def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list
     toc_element = values.get("toc_element")
     if toc_element is not None and toc_element.award_id != award.id:
         problems.append(("toc_element", _("Link the indicator to a part of this award's theory of change.")))
-    cleaned = dict(code=code, title=title, level=level, measure=measure, unit=unit,
+    cleaned = dict(code=code, title=titles, level=level, measure=measure, unit=units,
                    ascending=bool(values.get("ascending", True)), baseline_value=baseline,
                    baseline_date=baseline_date, baseline_missing_reason=reason, method=method,
                    disaggregation=disaggregation,
@@ -412,7 +427,11 @@ def add_indicator(dbsession: Session, award, *, code: str, title: str, level: st
     problems, cleaned = _indicator_problems(dbsession, award, None, values)
     target_problems, cleaned_targets = _target_problems(dbsession, award.id, measure, targets or {})
     FrameworkRefused.refuse_if(problems + target_problems)
+    texts_of = {name: cleaned.pop(name) for name in INDICATOR_TEXTS}
     indicator = Indicator(award_id=award.id, library_code=library_code, **cleaned)
+    indicator.award = award  # its programme's languages, for the texts
+    for name, value in texts_of.items():
+        set_texts(indicator, name, value)
     dbsession.add(indicator)
     dbsession.flush()
     _apply_targets(dbsession, indicator, cleaned_targets)
@@ -420,8 +439,8 @@ def add_indicator(dbsession: Session, award, *, code: str, title: str, level: st
     return indicator
 
 
-def edit_indicator(dbsession: Session, indicator: Indicator, *, targets: Mapping | None = None, **changes
-                   ) -> Indicator:
+def edit_indicator(dbsession: Session, indicator: Indicator, *, targets: Mapping | None = None, user=None,
+                   **changes) -> Indicator:
     """Change an indicator's fields (any of ``add_indicator``'s) and, if given, its
     targets.  The same checks apply; a measure or disaggregation that would make values
     already reported unreadable is refused."""
@@ -439,6 +458,11 @@ def edit_indicator(dbsession: Session, indicator: Indicator, *, targets: Mapping
                    method=indicator.method, disaggregation=indicator.disaggregation,
                    toc_element=None if indicator.toc_element_id is None else dbsession.get(TocElement,
                                                                                          indicator.toc_element_id))
+    for name in INDICATOR_TEXTS:
+        # A plain string changes the default language's text and keeps the others.
+        current[name] = texts(indicator, name)
+        if isinstance(changes.get(name), str):
+            changes[name] = {**current[name], default_language_of(award): changes[name]}
     values = {**current, **changes}
     problems, cleaned = _indicator_problems(dbsession, award, indicator, values)
     reported = dbsession.scalars(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator.id)).all()
@@ -451,6 +475,10 @@ def edit_indicator(dbsession: Session, indicator: Indicator, *, targets: Mapping
                                              mapping={"dimensions": ", ".join(sorted(dropped))})))
     target_problems, cleaned_targets = _target_problems(dbsession, award.id, cleaned["measure"] or "", targets or {})
     FrameworkRefused.refuse_if(problems + target_problems)
+    for name in INDICATOR_TEXTS:
+        before = set_texts(indicator, name, cleaned.pop(name))
+        if before != texts(indicator, name):
+            record_change(dbsession, indicator, name, before, texts(indicator, name), user=user)
     for name, value in cleaned.items():
         setattr(indicator, name, value)
     _apply_targets(dbsession, indicator, cleaned_targets)

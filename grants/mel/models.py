@@ -71,6 +71,8 @@ class Indicator(RowVersioned, Base):
     level: Mapped[str] = mapped_column(String(40))  # one of the programme's levels
     measure: Mapped[str] = mapped_column(String(20))  # MEASURES
     unit: Mapped[str] = mapped_column(String(60), default="")  # "people", "sessions"
+    # {"title"|"unit": {language: text}} (grants.multilingual)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     ascending: Mapped[bool] = mapped_column(Boolean, default=True)  # is more better?
     baseline_value: Mapped[Decimal | None] = mapped_column(DecimalText)
     baseline_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -84,6 +86,8 @@ class Indicator(RowVersioned, Base):
 
     targets: Mapped[list["IndicatorTarget"]] = relationship(
         back_populates="indicator", order_by="IndicatorTarget.id", cascade="all, delete-orphan")
+    # Its award, whose programme says the languages of its title and unit.
+    award = relationship("Award")
 
 
 class IndicatorTarget(Base):

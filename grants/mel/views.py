@@ -320,7 +320,8 @@ def framework_indicator(context, request):
             framework.edit_indicator(db, indicator, code=data["code"], title=data["title"], level=data["level"],
                                      measure=data["measure"], unit=data["unit"],
                                      ascending=data["direction"] == "up", method=data["method"],
-                                     disaggregation=sorted(data["disaggregation"]), targets=targets, **arguments)
+                                     disaggregation=sorted(data["disaggregation"]), targets=targets,
+                                     user=request.user, **arguments)
     except framework.FrameworkRefused as refused:
         request.tm.doom()
         page.update(form_refused(request, form, refused.problems, indicator_field_map(reports)))

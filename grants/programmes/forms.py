@@ -16,7 +16,8 @@ import colander
 import deform
 
 from grants.forms import FormSchema
-from grants.i18n import _
+from grants.i18n import _, deployment_languages
+from grants.multilingual import multilingual_node
 from grants.money import CURRENCIES, MoneyError, format_amount, parse_money
 from grants.text import LONG_MAX
 
@@ -385,6 +386,11 @@ class RoundSchema(FormSchema):
         super().after_bind(node, kw)
         if "budget" in node:
             _bind_money(node["budget"], kw["currency"], kw["request"].locale_name)
+        if "title" in node and kw.get("languages"):
+            # One input per language of the programme, the default first and required.
+            node["title"] = multilingual_node(
+                "title", node["title"].title, kw["languages"], max_length=300, description=node["title"].description,
+                required=_("Enter the round's name, like “Call 4”"))
 
 
 #: Round form fields that stay editable once a round has left draft.
@@ -439,6 +445,10 @@ class TierSchema(FormSchema):
         super().after_bind(node, kw)
         for name in ("minimum", "maximum"):
             _bind_money(node[name], kw["currency"], kw["request"].locale_name)
+        if kw.get("languages"):
+            node["name"] = multilingual_node(
+                "name", node["name"].title, kw["languages"], max_length=200, description=node["name"].description,
+                required=_("Give the tier a name, like “Small grants”"))
 
 
 TIER_FIELDS = {"tiers": None}
@@ -484,7 +494,55 @@ def _role_labels():
 assert [k for k, _label in _role_labels()] == list(FUNDER_ROLES)
 
 
+@colander.deferred
+def _languages_widget(node, kw):
+    return deform.widget.CheckboxChoiceWidget(values=list(deployment_languages(kw["request"]).items()))
+
+
+@colander.deferred
+def _default_language_widget(node, kw):
+    return deform.widget.SelectWidget(values=list(deployment_languages(kw["request"]).items()))
+
+
+@colander.deferred
+def _languages_validator(node, kw):
+    offered = set(deployment_languages(kw["request"]))
+
+    def validate(node, value):
+        if not set(value) <= offered:
+            raise colander.Invalid(node, _("Choose the programme's languages from the list"))
+
+    return validate
+
+
+@colander.deferred
+def _default_language_validator(node, kw):
+    return colander.OneOf(list(deployment_languages(kw["request"])),
+                          msg_err=_("Choose the programme's default language from the list"))
+
+
+def content_languages_for_form(request, programme=None) -> list[str]:
+    """The languages a programme form offers inputs in: every language the site offers,
+    the programme's default first (a funder adds a language and writes in it at once)."""
+    offered = list(deployment_languages(request))
+    default = programme.default_language if programme is not None else request.locale_name
+    if default not in offered:
+        default = offered[0]
+    return [default] + [code for code in offered if code != default]
+
+
 class ProgrammeSchema(FormSchema):
+    languages = colander.SchemaNode(
+        colander.Set(), title=_("Languages of the programme's content"),
+        description=_("Titles, descriptions, tiers, budget lines and indicators are written in each of these. "
+                      "Readers see their own language, or the default one marked as not translated."),
+        missing=(), validator=_languages_validator, widget=_languages_widget)
+    default_language = colander.SchemaNode(
+        colander.String(), title=_("Default language"),
+        description=_("Every text must be written in it; exports use it."),
+        validator=_default_language_validator,
+        missing_msg=_("Choose the programme's default language from the list"),
+        widget=_default_language_widget)
     title = colander.SchemaNode(
         colander.String(), title=_("Name of the programme"), preparer=_strip,
         validator=colander.Length(min=1, max=300, min_err=_("Enter the programme's name"),
@@ -518,6 +576,28 @@ class ProgrammeSchema(FormSchema):
         colander.String(), title=_("What kind of body the lead funder is"), missing="government",
         validator=colander.OneOf(list(FUNDER_KINDS), msg_err=_("Choose what kind of body the funder is")),
         widget=deform.widget.SelectWidget(values=_kind_labels()))
+
+    def after_bind(self, node, kw):
+        super().after_bind(node, kw)
+        # The name and description in every language the site offers: the service refuses
+        # a text in a language the programme does not use, and requires the default's.
+        languages = kw["content_languages"]
+        node["title"] = multilingual_node("title", node["title"].title, languages, max_length=300)
+        node["description"] = multilingual_node("description", node["description"].title, languages,
+                                                max_length=LONG_MAX, multiline=True,
+                                                description=node["description"].description)
+
+
+#: What the programme edit page changes (the funder and plugins are set on their own).
+PROGRAMME_EDITABLE = ("languages", "default_language", "title", "description")
+
+
+def programme_edit_schema() -> ProgrammeSchema:
+    schema = ProgrammeSchema()
+    for child in list(schema.children):
+        if child.name not in PROGRAMME_EDITABLE:
+            del schema[child.name]
+    return schema
 
 
 @colander.deferred

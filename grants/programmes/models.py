@@ -24,7 +24,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, o
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import cached_roles, granted_roles, roles_on
-from grants.db import Base, UTCDateTime
+from grants.db import Base, RowVersioned, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
 from grants.resources import ApplicationsContainer, AwardsContainer, ProgrammesContainer, Root, RoundsContainer, parent_container
@@ -55,12 +55,21 @@ class Funder(Base):
         return f"<Funder {self.id} {self.name}>"
 
 
-class Programme(Base):
+class Programme(RowVersioned, Base):
+    """A funder's scheme.  Its title and description are multilingual (grants.multilingual):
+    the columns hold the default language's text, ``translations`` every language."""
+
     __tablename__ = "programmes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(String(20_000), default="")  # forms.ProgrammeSchema
+    # The languages its content is written in (a subset of the deployment's
+    # grants.languages) and the one every text must have, which exports use.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # {field: {language: text}} for title and description (grants.multilingual)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     currency: Mapped[str] = mapped_column(String(3), default="USD")  # ISO 4217
     # entry-point names (group grants.plugins) this programme uses: what they add applies
     # to this programme only
@@ -143,6 +152,7 @@ class Round(WorkflowMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     title: Mapped[str] = mapped_column(String(300))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # grants.multilingual
     opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # how dates are shown and entered
@@ -212,6 +222,7 @@ class RoundTier(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # grants.multilingual
     min_minor: Mapped[int] = mapped_column(BigInteger)
     max_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -43,6 +43,9 @@ from grants.money import MINOR_UNITS, Money, MoneyBag
 from grants.plugins import ENTRY_POINT_GROUP
 from grants.workflow import ProblemsRefused
 from grants.lifecycle.services import workflow_chosen_at, workflows_of
+from grants.audit.services import record_change
+from grants.multilingual import clean_texts, default_language_of, freeze, languages_of, rebase, set_texts, texts
+from grants.text import LONG_MAX
 
 from .models import (
     CO_FUNDER,
@@ -158,43 +161,113 @@ def _check_currency(currency: str, field_name: str = "currency"):
     return []
 
 
-def create_programme(dbsession: Session, *, title: str, currency: str, description: str = "",
+#: Limits of the programme's multilingual texts (their columns' lengths).
+PROGRAMME_TITLE_MAX, ROUND_TITLE_MAX, TIER_NAME_MAX = 300, 300, 200
+#: The texts of a programme, a round and a tier that are written in every language.
+PROGRAMME_TEXTS, ROUND_TEXTS, TIER_TEXTS = ("title", "description"), ("title",), ("name",)
+
+
+def _check_languages(languages, default_language, registry=None) -> tuple[list[str], str, list]:
+    """The programme's content languages (the default first) and problems: each must be a
+    language the deployment offers (any Babel language without a registry)."""
+    from grants.i18n import deployment_languages, is_language
+
+    offered = list(deployment_languages(registry)) if registry is not None else None
+    chosen = list(dict.fromkeys(code for code in (languages or ()) if code))
+    problems = []
+    if default_language and default_language not in chosen:
+        chosen.insert(0, default_language)
+    unknown = [code for code in chosen if (code not in offered if offered is not None else not is_language(code))]
+    if unknown:
+        problems.append(("languages", _("Choose the programme's languages from those this site offers: ${known}",
+                                        mapping={"known": ", ".join(offered or ()) or "—"})))
+    if not chosen:
+        problems.append(("languages", _("Choose at least one language for the programme's content")))
+    default = default_language or (chosen[0] if chosen else "")
+    return [default] + [c for c in chosen if c != default], default, problems
+
+
+def create_programme(dbsession: Session, *, title, currency: str, description="",
                      plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None,
-                     registry=None) -> Programme:
+                     registry=None, languages: Iterable[str] | None = None, default_language: str | None = None
+                     ) -> Programme:
     """A new programme.  ``plugins`` are entry-point names checked against what is
     installed (or ``available_plugins``; with ``registry``, what the deployment enables),
-    and against each other: two plugins changing the same thing cannot share a programme."""
+    and against each other: two plugins changing the same thing cannot share a programme.
+
+    ``languages`` are those its content is written in, ``default_language`` the one every
+    text must have (the deployment's default, or English, when not given).  ``title``
+    and ``description`` are plain strings (the default language's) or ``{language:
+    text}`` dicts (grants.multilingual)."""
+    from grants.i18n import SOURCE_LANGUAGE
+    from grants.i18n import default_language as deployment_default
+
     if registry is not None and available_plugins is None:
         available_plugins = enabled_plugins_of(registry)
-    title = (title or "").strip()
-    problems = []
-    if not title:
-        problems.append(("title", _("Enter the programme's name")))
+    if default_language is None:
+        default_language = (list(languages)[0] if languages else
+                            deployment_default(registry) if registry is not None else SOURCE_LANGUAGE)
+    chosen_languages, default_language, problems = _check_languages(languages or (), default_language, registry)
+    titles, found = clean_texts(title, languages=chosen_languages, field="title", limit=PROGRAMME_TITLE_MAX,
+                                required=_("Enter the programme's name"))
+    problems += found
+    descriptions, found = clean_texts(description or "", languages=chosen_languages, field="description",
+                                      limit=LONG_MAX, multiline=True)
+    problems += found
     problems += _check_currency(currency)
     _refuse_if(problems)
     chosen = validate_plugins(plugins, available_plugins)
     _check_plugin_conflict(registry, chosen)
-    programme = Programme(title=title, description=description or "", currency=currency, plugins=chosen)
+    programme = Programme(currency=currency, plugins=chosen, languages=chosen_languages,
+                          default_language=default_language)
+    set_texts(programme, "title", titles)
+    set_texts(programme, "description", descriptions)
     dbsession.add(programme)
     dbsession.flush()
     return programme
 
 
 def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, registry=None,
-                     **changes) -> Programme:
-    """Change ``title``, ``description`` or ``plugins``.  The currency is fixed once the
-    programme has rounds or contributions (their amounts are in it)."""
+                     user=None, **changes) -> Programme:
+    """Change ``title``, ``description`` (strings: the default language's; or ``{language:
+    text}``: every language), ``languages``, ``default_language`` or ``plugins``.  The
+    currency is fixed once the programme has rounds or contributions (their amounts are in
+    it).  Every change is recorded in the audit of configuration, by ``user``."""
     if registry is not None and available_plugins is None:
         available_plugins = enabled_plugins_of(registry)
-    if "title" in changes:
-        if not (changes["title"] or "").strip():
-            raise ProgrammeRefused([("title", _("Enter the programme's name"))])
-        programme.title = changes["title"].strip()
-    if "description" in changes:
-        programme.description = changes["description"] or ""
+    problems = []
+    languages = languages_of(programme)
+    if "languages" in changes or "default_language" in changes:
+        languages, default, found = _check_languages(
+            changes.get("languages", programme.languages or [programme.default_language]),
+            changes.get("default_language") or programme.default_language, registry)
+        problems += found
+    texts_wanted = {}
+    for name, limit, required in (("title", PROGRAMME_TITLE_MAX, _("Enter the programme's name")),
+                                  ("description", LONG_MAX, None)):
+        if name in changes:
+            current = texts(programme, name)
+            texts_wanted[name], found = clean_texts(
+                changes[name] if changes[name] is not None else "", languages=languages, field=name, limit=limit,
+                required=required, multiline=name == "description",
+                current={k: v for k, v in current.items() if k in languages})
+            problems += found
+    _refuse_if(problems)
+    if "languages" in changes or "default_language" in changes:
+        before = {"languages": languages_of(programme), "default_language": programme.default_language}
+        set_content_languages(dbsession, programme, languages, default)
+        after = {"languages": languages_of(programme), "default_language": programme.default_language}
+        if before != after:
+            record_change(dbsession, programme, "languages", before, after, user=user)
+    for name, wanted in texts_wanted.items():
+        before = set_texts(programme, name, wanted)
+        if before != texts(programme, name):
+            record_change(dbsession, programme, name, before, texts(programme, name), user=user)
     if "plugins" in changes:
         chosen = validate_plugins(changes["plugins"], available_plugins)
         _check_plugin_conflict(registry, chosen)
+        if chosen != list(programme.plugins or ()):
+            record_change(dbsession, programme, "plugins", list(programme.plugins or ()), chosen, user=user)
         programme.plugins = chosen
     if "currency" in changes and changes["currency"] != programme.currency:
         _refuse_if(_check_currency(changes["currency"]))
@@ -202,9 +275,41 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
             raise ProgrammeRefused([("currency", _(
                 "The currency cannot change once the programme has rounds or contributions in ${currency}",
                 mapping={"currency": programme.currency}))])
+        record_change(dbsession, programme, "currency", programme.currency, changes["currency"], user=user)
         programme.currency = changes["currency"]
     dbsession.flush()
     return programme
+
+
+def multilingual_rows(dbsession: Session, programme: Programme) -> list[tuple[Any, tuple[str, ...]]]:
+    """Every row of ``programme`` whose texts are multilingual, with those texts' names."""
+    from grants.awards.models import Award, BudgetLine
+    from grants.mel.models import Indicator
+
+    rows: list[tuple[Any, tuple[str, ...]]] = [(programme, PROGRAMME_TEXTS)]
+    for rnd in programme.rounds:
+        rows.append((rnd, ROUND_TEXTS))
+        rows += [(tier, TIER_TEXTS) for tier in rnd.tiers]
+    awards = select(Award.id).join(Round, Award.round_id == Round.id).where(Round.programme_id == programme.id)
+    rows += [(line, ("category",)) for line in dbsession.scalars(
+        select(BudgetLine).where(BudgetLine.award_id.in_(awards)))]
+    rows += [(ind, ("title", "unit")) for ind in dbsession.scalars(
+        select(Indicator).where(Indicator.award_id.in_(awards)))]
+    return rows
+
+
+def set_content_languages(dbsession: Session, programme: Programme, languages: Sequence[str], default: str) -> None:
+    """Change the programme's languages.  When the default changes, every text of the
+    programme (its rounds', tiers', budget lines', indicators') keeps all its languages,
+    and its column takes the new default's text where there is one."""
+    old_default = programme.default_language
+    rows = multilingual_rows(dbsession, programme) if default != old_default else []
+    for row, fields in rows:
+        freeze(row, fields, old_default)
+    programme.languages = list(languages)
+    programme.default_language = default
+    for row, fields in rows:
+        rebase(row, fields)
 
 
 def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | None = None,
@@ -368,9 +473,10 @@ def programme_totals(dbsession: Session, programme: Programme) -> ProgrammeTotal
 
 @dataclass(frozen=True)
 class TierSpec:
-    """A grant-size tier to create: amounts in the programme's currency."""
+    """A grant-size tier to create: amounts in the programme's currency; ``name`` a plain
+    string (the default language's) or ``{language: text}``."""
 
-    name: str
+    name: str | dict
     minimum: Money
     maximum: Money
     conditions: str = ""
@@ -381,10 +487,17 @@ def _tier_spec(t) -> TierSpec:
     if isinstance(t, TierSpec):
         return t
     if isinstance(t, RoundTier):
-        return TierSpec(t.name, t.minimum, t.maximum, t.conditions or "", t.match_funding_percent)
+        return TierSpec(texts(t, "name") or t.name, t.minimum, t.maximum, t.conditions or "", t.match_funding_percent)
     if isinstance(t, dict):
         return TierSpec(**t)
     raise TypeError(f"a tier is a TierSpec or a dict, not {t!r}")
+
+
+def tier_label(t: TierSpec) -> str:
+    """A tier's name for a message: the default language's, or the first there is."""
+    if isinstance(t.name, str):
+        return t.name.strip()
+    return next((text.strip() for text in t.name.values() if isinstance(text, str) and text.strip()), "")
 
 
 def check_tiers(tiers: Sequence[TierSpec], currency: str) -> list[tuple[str, Any]]:
@@ -392,8 +505,8 @@ def check_tiers(tiers: Sequence[TierSpec], currency: str) -> list[tuple[str, Any
     a match percentage from 0 to 100, and no two overlap."""
     problems = []
     for i, t in enumerate(tiers, start=1):
-        label = t.name.strip() or _("Tier ${n}", mapping={"n": i})
-        if not t.name.strip():
+        label = tier_label(t) or _("Tier ${n}", mapping={"n": i})
+        if not tier_label(t):
             problems.append(("tiers", _("Give tier ${n} a name, like “Small grants”", mapping={"n": i})))
         if t.minimum.currency != currency or t.maximum.currency != currency:
             problems.append(("tiers", _("Enter the amounts of “${tier}” in ${currency}, the programme's currency",
@@ -414,7 +527,7 @@ def check_tiers(tiers: Sequence[TierSpec], currency: str) -> list[tuple[str, Any
         if b.minimum <= a.maximum:
             problems.append(("tiers", _(
                 "Tiers “${a}” and “${b}” overlap: “${b}” must start above ${max}, where “${a}” ends",
-                mapping={"a": a.name, "b": b.name, "max": a.maximum.amount})))
+                mapping={"a": tier_label(a), "b": tier_label(b), "max": a.maximum.amount})))
     return problems
 
 
@@ -523,8 +636,6 @@ def _check_zone(zone: str):
 
 def _check_round_values(programme: Programme, values: dict) -> list[tuple[str, Any]]:
     problems = []
-    if "title" in values and not (values["title"] or "").strip():
-        problems.append(("title", _("Enter the round's name, like “Call 4”")))
     if "timezone" in values:
         problems += _check_zone(values["timezone"])
     for name in ("opens_at", "closes_at"):
@@ -550,7 +661,7 @@ def _check_round_values(programme: Programme, values: dict) -> list[tuple[str, A
             for t in values["tiers"]:
                 if t.minimum.currency == budget.currency and t.minimum > budget:
                     problems.append(("tiers", _("The smallest grant in “${tier}” is more than the round's budget",
-                                                mapping={"tier": t.name})))
+                                                mapping={"tier": tier_label(t)})))
     version = values.get("application_form_version")
     if version is not None and len(str(version)) > 40:
         problems.append(("application_form_version", _("Enter a form version of 40 characters or fewer")))
@@ -572,9 +683,12 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
 
     tier_specs = [_tier_spec(t) for t in tiers]
     version = None if application_form_version in (None, "") else str(application_form_version).strip()
-    values = dict(title=title, timezone=timezone, opens_at=opens_at, closes_at=closes_at, budget=budget,
+    titles, problems = _round_titles(programme, title)
+    tier_specs, found = _tier_names(programme, tier_specs)
+    problems += found
+    values = dict(timezone=timezone, opens_at=opens_at, closes_at=closes_at, budget=budget,
                   tiers=tier_specs, application_form_version=version, rubric_id=rubric_id)
-    problems = _check_round_values(programme, values)
+    problems += _check_round_values(programme, values)
     try:
         rules = normalise_eligibility_rules(eligibility_rules, _rule_kinds(registry, programme))
     except ProgrammeRefused as refused:
@@ -585,11 +699,12 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     _refuse_if(problems)
     if rubric_id is None:
         rubric_id = _plugin_rubric_id(dbsession, registry, programme)
-    rnd = Round(programme=programme, title=title.strip(), timezone=timezone, opens_at=opens_at,
+    rnd = Round(programme=programme, timezone=timezone, opens_at=opens_at,
                 closes_at=closes_at, application_form_version=version, rubric_id=rubric_id,
                 blind_review=bool(blind_review), eligibility_rules=rules)
+    set_texts(rnd, "title", titles)
     rnd.budget = budget
-    rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
+    rnd.tiers = [_new_tier(rnd, t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     return rnd
 
@@ -641,13 +756,39 @@ def _by_size(tiers: Sequence[TierSpec]) -> list[TierSpec]:
     return sorted(tiers, key=lambda t: (t.minimum.amount, t.maximum.amount))
 
 
-def _new_tier(t: TierSpec) -> RoundTier:
-    return RoundTier(name=t.name.strip(), min_minor=t.minimum.minor_units, max_minor=t.maximum.minor_units,
+def _new_tier(rnd: Round, t: TierSpec) -> RoundTier:
+    tier = RoundTier(round=rnd, min_minor=t.minimum.minor_units, max_minor=t.maximum.minor_units,
                      currency=t.minimum.currency, conditions=t.conditions or "",
                      match_funding_percent=t.match_funding_percent)
+    set_texts(tier, "name", t.name if isinstance(t.name, dict) else {default_language_of(rnd): t.name.strip()})
+    return tier
+
+
+def _round_titles(programme: Programme, title, current=None) -> tuple[dict, list]:
+    return clean_texts(title if title is not None else "", languages=languages_of(programme), field="title",
+                       limit=ROUND_TITLE_MAX, required=_("Enter the round's name, like “Call 4”"), current=current)
+
+
+def _tier_names(programme: Programme, specs: Sequence[TierSpec]) -> tuple[list[TierSpec], list]:
+    """``specs`` with their names as ``{language: text}``, and the problems with those
+    names (a missing name is check_tiers' to say)."""
+    from dataclasses import replace
+
+    out, problems = [], []
+    for spec in specs:
+        if not tier_label(spec):
+            out.append(spec)
+            continue
+        names, found = clean_texts(spec.name, languages=languages_of(programme), field="tiers", limit=TIER_NAME_MAX,
+                                   required=_("Give the tier a name in the programme's default language"))
+        problems += [("tiers" if name.startswith("tiers") else name, reason) for name, reason in found]
+        out.append(replace(spec, name=names))
+    return out, problems
 
 
 def _same(rnd: Round, name: str, value) -> bool:
+    if name == "title":
+        return texts(rnd, "title") == value
     if name == "tiers":
         return [_tier_spec(t) for t in rnd.tiers] == list(value)
     if name == "application_form_version":
@@ -663,7 +804,7 @@ def _rule_kinds(registry, programme: Programme) -> dict:
     return kinds_for(registry, programme)
 
 
-def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) -> Round:
+def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **changes) -> Round:
     """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
     tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
     application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
@@ -672,13 +813,19 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     take the new version, those already made keep theirs (``Application.form_version``) —
     and no longer once it has closed.  ``registry`` says which eligibility rule kinds the
     programme's plugins add (the current request's when not given).  Refusals change
-    nothing."""
+    nothing.  ``title`` and the tiers' names are plain strings (the default language's) or
+    ``{language: text}``; a change of the title is recorded in the audit, by ``user``."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
-    if "tiers" in changes:
-        changes["tiers"] = [_tier_spec(t) for t in changes["tiers"]]
     problems = []
+    if "title" in changes:
+        current = texts(rnd, "title")
+        changes["title"], found = _round_titles(rnd.programme, changes["title"], current=current)
+        problems += found
+    if "tiers" in changes:
+        changes["tiers"], found = _tier_names(rnd.programme, [_tier_spec(t) for t in changes["tiers"]])
+        problems += found
     if "eligibility_rules" in changes:
         try:
             changes["eligibility_rules"] = normalise_eligibility_rules(changes["eligibility_rules"],
@@ -696,7 +843,7 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     if locked:
         _refuse_if([(name, _locked(name)) for name in locked])
     merged = {name: changed.get(name, getattr(rnd, name) if name != "tiers" else None) for name in
-              ("title", "timezone", "opens_at", "closes_at", "budget", "application_form_version", "rubric_id")}
+              ("timezone", "opens_at", "closes_at", "budget", "application_form_version", "rubric_id")}
     merged["tiers"] = changed.get("tiers")
     if "tiers" in changed or "budget" in changed:
         merged["tiers"] = changed.get("tiers", [_tier_spec(t) for t in rnd.tiers])
@@ -708,9 +855,10 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     _refuse_if(problems)
     for name, value in changed.items():
         if name == "tiers":
-            rnd.tiers = [_new_tier(t) for t in _by_size(value)]
+            rnd.tiers = [_new_tier(rnd, t) for t in _by_size(value)]
         elif name == "title":
-            rnd.title = value.strip()
+            before = set_texts(rnd, "title", value)
+            record_change(dbsession, rnd, "title", before, texts(rnd, "title"), user=user)
         elif name == "application_form_version":
             rnd.application_form_version = None if value in (None, "") else str(value).strip()
         elif name == "eligibility_rules":
@@ -761,7 +909,7 @@ def add_round_tier(dbsession: Session, rnd: Round, tier) -> RoundTier:
     """Add one tier (refused unless the round is in draft, or if it overlaps another)."""
     update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)])
     spec = _tier_spec(tier)
-    return next(t for t in rnd.tiers if t.name == spec.name.strip() and t.min_minor == spec.minimum.minor_units)
+    return next(t for t in rnd.tiers if t.min_minor == spec.minimum.minor_units and t.max_minor == spec.maximum.minor_units)
 
 
 def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from grants.concurrency import Difference, editing, editing_form, render_as_typed, with_version
 from grants.forms import flash_done, form_failed, make_form, refusal_failure
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, language_name, language_tag, translate
 from grants.lifecycle.meanings import means
 from grants.lifecycle.views import object_page
 from grants.money import Money, MoneyBag, MoneyError, format_money, parse_money
@@ -29,13 +29,16 @@ from .forms import (
     ContributionSchema,
     ProgrammeSchema,
     TierSchema,
+    content_languages_for_form,
     local_parts,
+    programme_edit_schema,
     localise,
     round_schema,
     rules_from_form,
     rules_to_form,
 )
 from .models import FUNDER_ROLES, Funder, Programme, Round
+from grants.multilingual import as_form_value, languages_of, problem_fields, shown, stable_ids
 
 T = "grants.templates:programmes/"
 
@@ -91,8 +94,18 @@ def programmes_list(context, request):
 
 
 def _programme_form(request):
-    return make_form(request, ProgrammeSchema(), "programme", _("Create the programme"),
-                     bind={"plugins_available": services.enabled_plugins_of(request.registry)})
+    form = make_form(request, ProgrammeSchema(), "programme", _("Create the programme"),
+                     bind={"plugins_available": services.enabled_plugins_of(request.registry),
+                           "content_languages": content_languages_for_form(request)})
+    stable_ids(form, "title", "description")
+    return form
+
+
+#: service problem field -> programme form field
+PROGRAMME_FIELDS = {"title": "title", "description": "description", "currency": "currency", "plugins": "plugins",
+                    "languages": "languages", "default_language": "default_language",
+                    "funder_name": "lead_funder", "funder_identifier": "lead_funder_identifier",
+                    "funder_kind": "lead_funder_kind"}
 
 
 @view_config(context=ProgrammesContainer, name="new", renderer=T + "programme_form.pt",
@@ -100,7 +113,8 @@ def _programme_form(request):
 def programme_new(context, request):
     form = _programme_form(request)
     if request.method != "POST":
-        return _page(request, form.render({"currency": "GBP"}))
+        return _page(request, form.render({"currency": "GBP", "languages": [request.locale_name],
+                                           "default_language": request.locale_name}))
     try:
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
@@ -108,7 +122,8 @@ def programme_new(context, request):
     try:
         programme = services.create_programme(request.dbsession, title=data["title"], currency=data["currency"],
                                               description=data["description"], plugins=sorted(data["plugins"]),
-                                              registry=request.registry)
+                                              registry=request.registry, default_language=data["default_language"],
+                                              languages=_ordered(request, data["languages"]))
         if data["lead_funder"]:
             funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
                                                    identifier=data["lead_funder_identifier"],
@@ -116,11 +131,57 @@ def programme_new(context, request):
             services.add_funder_contribution(request.dbsession, programme, funder, role="lead")
     except services.ProgrammeRefused as refused:
         request.tm.doom()  # nothing half-made stays
-        fields = {"title": "title", "currency": "currency", "plugins": "plugins", "funder_name": "lead_funder",
-                  "funder_identifier": "lead_funder_identifier", "funder_kind": "lead_funder_kind"}
-        return _refused(request, form, refused.problems, fields)
-    flash_done(request, _("Programme created: ${title}.", mapping={"title": programme.title}))
+        return _refused(request, form, refused.problems, _programme_fields(request, form))
+    flash_done(request, _("Programme created: ${title}.",
+                          mapping={"title": shown(programme, "title", request.locale_name).text}))
     return HTTPFound(location=request.resource_url(programme))
+
+
+def _ordered(request, languages) -> list[str]:
+    """The chosen languages in the order the site lists them."""
+    from grants.i18n import deployment_languages
+
+    return [code for code in deployment_languages(request) if code in set(languages)]
+
+
+def _programme_fields(request, form) -> dict:
+    from grants.i18n import deployment_languages
+
+    return {**PROGRAMME_FIELDS, **problem_fields(form, deployment_languages(request))}
+
+
+def _programme_current(request, programme) -> dict:
+    languages = content_languages_for_form(request, programme)
+    return {"languages": languages_of(programme), "default_language": programme.default_language,
+            "title": as_form_value(programme, "title", languages),
+            "description": as_form_value(programme, "description", languages)}
+
+
+@view_config(context=Programme, name="edit", renderer=T + "programme_form.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def programme_edit(context, request):
+    """The programme's languages, and its name and description in each of them."""
+    form = make_form(request, with_version(programme_edit_schema(), context), "programme", _("Save the programme"),
+                     bind={"content_languages": content_languages_for_form(request, context)})
+    stable_ids(form, "title", "description")
+    extra = {"programme": context}
+    if request.method != "POST":
+        return _page(request, form.render(_programme_current(request, context)), **extra)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure, **extra)
+    try:
+        with editing_form(request, context, form, data, stored=lambda: _programme_current(request, context)):
+            services.update_programme(request.dbsession, context, registry=request.registry, user=request.user,
+                                      languages=_ordered(request, data["languages"]),
+                                      default_language=data["default_language"],
+                                      title=data["title"], description=data["description"])
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        return _refused(request, form, refused.problems, _programme_fields(request, form), **extra)
+    flash_done(request, _("Saved the programme."))
+    return HTTPFound(location=request.resource_url(context))
 
 
 @view_config(context=Programme, renderer=T + "programme.pt", permission=Permission.ProgrammesProgrammeView)
@@ -148,6 +209,9 @@ def programme_page(context, request):
         "can_manage": can_manage,
         "can_add_round": bool(request.has_permission(Permission.ProgrammesRoundManage, rounds_container)),
         "new_round_url": request.resource_url(rounds_container, "new"),
+        "content_languages": languages_of(context),
+        "language_name": language_name,
+        "language_tag": language_tag,
     }
 
 
@@ -222,13 +286,15 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
     _choices(request, programme, schema)
     if rnd is not None:
         with_version(schema, rnd)
-    form = make_form(request, schema, "round", button or _("Create the round"), bind={"currency": programme.currency})
+    form = make_form(request, schema, "round", button or _("Create the round"),
+                     bind={"currency": programme.currency, "languages": languages_of(programme)})
     if rnd is not None and "eligibility" in schema:
         # Before saving new rules, the officer can see what they would do to the round's applications.
         form.buttons = (*form.buttons, deform.Button("check", translate(request, _("Check the rules against the "
                                                                                    "applications")),
                                                      css_class="btn-outline-primary"))
     _stable_ids(form)
+    stable_ids(form, "title")  # round-title-en, round-title-ar
     return form
 
 
@@ -325,7 +391,7 @@ def round_new(context, request):
     values, problems = _round_values(data, _plugin_rule_kinds(request, programme))
     problems += _unknown_form_version(request, programme, values.get("application_form_version"))
     if problems:
-        return _refused(request, form, problems, ROUND_FIELDS, **extra)
+        return _refused(request, form, problems, _round_fields(form, programme), **extra)
     try:
         rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
         if data.get("application_workflow"):
@@ -333,9 +399,14 @@ def round_new(context, request):
                                      data["application_workflow"])
     except services.ProgrammeRefused as refused:
         request.tm.doom()
-        return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
-    flash_done(request, _("Round created: ${title}. It is a draft until you open it.", mapping={"title": rnd.title}))
+        return _refused(request, form, refused.problems, _round_fields(form, programme), **extra)
+    flash_done(request, _("Round created: ${title}. It is a draft until you open it.",
+                          mapping={"title": shown(rnd, "title", request.locale_name).text}))
     return HTTPFound(location=request.resource_url(rnd))
+
+
+def _round_fields(form, programme) -> dict:
+    return {**ROUND_FIELDS, **problem_fields(form, languages_of(programme))}
 
 
 def _round_current(rnd, plugin_kinds=()) -> dict:
@@ -345,7 +416,7 @@ def _round_current(rnd, plugin_kinds=()) -> dict:
         rule = next((r for r in rnd.eligibility_rules or () if r.get("kind") == kind.kind), None)
         eligibility[kind.kind] = kind.form.show(rule) if rule is not None else colander.null
     return {
-        "title": rnd.title, "timezone": rnd.timezone,
+        "title": as_form_value(rnd, "title", languages_of(rnd.programme)), "timezone": rnd.timezone,
         "opens": local_parts(rnd.opens_at, rnd.timezone),
         "closes": local_parts(rnd.closes_at, rnd.timezone),
         "budget": rnd.budget, "application_form_version": rnd.application_form_version or colander.null,
@@ -373,7 +444,7 @@ def round_edit(context, request):
     values, problems = _round_values(data, kinds)
     problems += _unknown_form_version(request, context.programme, values.get("application_form_version"))
     if problems:
-        return _refused(request, form, problems, ROUND_FIELDS, **extra)
+        return _refused(request, form, problems, _round_fields(form, context.programme), **extra)
     if "eligibility_rules" in values:
         # Rules of kinds this form does not show (a plugin's without a question) are kept.
         shown = set(FORM_RULE_KINDS) | {k.kind for k in kinds}
@@ -383,13 +454,14 @@ def round_edit(context, request):
         return _rules_preview(request, context, form, values["eligibility_rules"], **extra)
     try:
         with editing_form(request, context, form, data, stored=lambda: _round_current(context, kinds)):
-            services.update_round(request.dbsession, context, registry=request.registry, **values)
+            services.update_round(request.dbsession, context, registry=request.registry, user=request.user,
+                                  **values)
             if "application_workflow" in data:
                 services.choose_workflow(request.dbsession, request.registry, context, "application",
                                          data["application_workflow"] or None)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
-        return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
+        return _refused(request, form, refused.problems, _round_fields(form, context.programme), **extra)
     flash_done(request, _("Saved the round."))
     return HTTPFound(location=request.resource_url(context))
 
@@ -419,7 +491,8 @@ def _tier_page(request, rnd, form_html, errors=()):
 def round_tiers(context, request):
     """The round's grant-size tiers: a list, and a form to add one (while in draft)."""
     form = make_form(request, with_version(TierSchema(), context), "tier", _("Add the tier"),
-                     bind={"currency": context.programme.currency})
+                     bind={"currency": context.programme.currency, "languages": languages_of(context.programme)})
+    stable_ids(form, "name")
     if request.method != "POST":
         return _tier_page(request, context, form.render() if means(context, "draft") else "")
     try:
@@ -436,9 +509,10 @@ def round_tiers(context, request):
             services.add_round_tier(request.dbsession, context, spec)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
-        failed = _refused(request, form, refused.problems, {})
+        failed = _refused(request, form, refused.problems,
+                          {**problem_fields(form, languages_of(context.programme)), "tiers": None})
         return _tier_page(request, context, failed["form_html"], failed["errors"])
-    flash_done(request, _("Added the tier ${name}.", mapping={"name": spec.name}))
+    flash_done(request, _("Added the tier ${name}.", mapping={"name": services.tier_label(spec)}))
     return HTTPFound(location=request.resource_url(context, "tiers"))
 
 
@@ -449,10 +523,13 @@ def _tier_differences(request, rnd, *, adding=None, removing=None) -> list[Diffe
     def text(name, minimum, maximum):
         return f"{name} ({fmt(minimum)} – {fmt(maximum)})"
 
-    stored = [text(t.name, t.minimum, t.maximum) for t in rnd.tiers]
-    typed = [text(t.name, t.minimum, t.maximum) for t in rnd.tiers if t.id != removing]
+    def name_of(tier):
+        return shown(tier, "name", request.locale_name).text
+
+    stored = [text(name_of(t), t.minimum, t.maximum) for t in rnd.tiers]
+    typed = [text(name_of(t), t.minimum, t.maximum) for t in rnd.tiers if t.id != removing]
     if adding is not None:
-        typed.append(text(adding.name, adding.minimum, adding.maximum))
+        typed.append(text(services.tier_label(adding), adding.minimum, adding.maximum))
     return [Difference(_("Grant-size tiers"), "; ".join(typed), "; ".join(stored))]
 
 

@@ -406,6 +406,21 @@ def _narrative(parent, text: str, *, typed: bool = True):
     return node
 
 
+def _multilingual(parent, tag: str, obj, field: str, activity_language: str):
+    """A funder's text in every language it is written in (grants.multilingual): one
+    narrative each, the programme's default first; a narrative in another language than
+    the activity's says which."""
+    from grants.multilingual import texts
+
+    node = ET.SubElement(parent, tag)
+    for code, text in (texts(obj, field) or {activity_language: getattr(obj, field, "") or ""}).items():
+        narrative = ET.SubElement(node, "narrative")
+        narrative.text = text
+        if code != activity_language:
+            narrative.set(XML_LANG, code.replace("_", "-"))
+    return node
+
+
 def _texts(parent, tag: str, text: str, *, typed: bool = True, **attrs):
     node = ET.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrs.items()})
     _narrative(node, text, typed=typed)
@@ -516,7 +531,7 @@ def _results(dbsession: Session, activity, award):
         for indicator in members:
             node = ET.SubElement(result, "indicator", {"measure": MEASURES.get(indicator.measure, "1"),
                                                        "ascending": "1" if indicator.ascending else "0"})
-            _texts(node, "title", indicator.title)
+            _multilingual(node, "title", indicator, "title", activity.get(XML_LANG))
             if indicator.baseline_value is None and indicator.baseline_missing_reason:
                 _texts(node, "description", f"No baseline: {indicator.baseline_missing_reason}")
             if indicator.library_code:
