@@ -66,7 +66,8 @@ def test_returned_for_changes_then_resubmitted_through_the_pages(testapp, regist
     assert link is not None
     form = f.main_form(testapp.get(link["href"]))
     failed = form.submit("fire", status=400)
-    assert "Give a reason for this step" in failed.html.find(class_="error-summary").get_text()
+    # The officer works in French: the page speaks it.
+    assert "Indiquez le motif de cette étape" in failed.html.find(class_="error-summary").get_text()
     assert _history(registry, application_id)[-1][0] == "submit"  # nothing happened
     form = f.main_form(failed)
     form["comment"] = MESSAGE

@@ -139,7 +139,7 @@ def test_the_checklist_is_for_the_rounds_managers_only(testapp, registry):
     prog_id, round_id = _draft(registry, budget=True)
     with registry.database.transaction() as (_tm, db):
         f.user(db, email="someone@example.org")
-    testapp.get(f"/programmes/{prog_id}/rounds/{round_id}/setup", status=403)
+    assert "/login" in testapp.get(f"/programmes/{prog_id}/rounds/{round_id}/setup", status=302).location
     f.sign_in(testapp, "someone@example.org")
     testapp.get(f"/programmes/{prog_id}/rounds/{round_id}/setup", status=403)
 
