@@ -61,15 +61,22 @@ def _applicant_message(ctx, app_registry, user, status):
     return _("Your application “${title}” to ${round} is now: ${status}.\n", mapping=values)
 
 
+def _members(ctx) -> list:
+    """Every member of the organisation that applies."""
+    from grants.accounts.models import Membership, User
+
+    return list(ctx.env.dbsession.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == ctx.obj.organisation_id).order_by(User.id)))
+
+
 def _recipients(ctx):
     """Every member of the applying organisation, and whoever fired the step if they are
     not one (an administrator acting for them), each once."""
-    from grants.accounts.models import Membership, User
+    from grants.accounts.models import User
 
     dbsession = ctx.env.dbsession
-    users = list(dbsession.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == ctx.obj.organisation_id).order_by(User.id)))
+    users = _members(ctx)
     actor_id = (ctx.actor.id or "") if ctx.actor is not None else ""
     if actor_id.startswith("user:") and actor_id[5:].isdigit() and int(actor_id[5:]) not in {u.id for u in users}:
         actor = dbsession.get(User, int(actor_id[5:]))
@@ -120,7 +127,6 @@ def confirm_submission(ctx) -> None:
 def notify_returned(ctx) -> None:
     """Effect of ``return_for_changes``: every member of the organisation gets the
     officer's message, in their own language around it, once the return is committed."""
-    from grants.accounts.models import Membership, User
     from grants.mail import notify
 
     app_registry = _mailer_registry(ctx)
@@ -133,8 +139,5 @@ def notify_returned(ctx) -> None:
     body = _("The programme team has returned your application “${title}” (${reference}) to ${round} so that you can "
              "change it. Their message:\n\n${message}\n\nSign in, make the changes and submit the application "
              "again.\n", mapping=values)
-    members = ctx.env.dbsession.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == application.organisation_id).order_by(User.id))
-    for user in members:
+    for user in _members(ctx):
         notify(app_registry, user, subject, body, transaction_manager=ctx.env.transaction_manager)
