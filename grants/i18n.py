@@ -140,7 +140,9 @@ def language_choice_validator(node, kw):
 
 def localize(localizer, message) -> str:
     """Translate ``message``, and first any TranslationStrings in its mapping (a refusal
-    naming a step: "You are not allowed to do “${action}” here.")."""
+    naming a step: "You are not allowed to do “${action}” here.").  A list or tuple in the
+    mapping is translated item by item and written as the language writes a list ("the
+    dates, the budget and the form"): a refusal can name everything that is missing."""
     if not hasattr(message, "interpolate"):
         # A plain string here is a label read from data — a workflow's state and step
         # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
@@ -151,10 +153,23 @@ def localize(localizer, message) -> str:
     stored = lookup(message, localizer.locale_name)  # a title typed in the workflow editor
     if stored is not None:
         return stored
-    if message.mapping and any(hasattr(v, "interpolate") for v in message.mapping.values()):
-        mapping = {k: localize(localizer, v) for k, v in message.mapping.items()}
+    if message.mapping and any(hasattr(v, "interpolate") or isinstance(v, (list, tuple))
+                               for v in message.mapping.values()):
+        mapping = {k: _localize_value(localizer, v) for k, v in message.mapping.items()}
         message = TranslationString(message, mapping=mapping)
     return localizer.translate(message)
+
+
+def _localize_value(localizer, value):
+    if isinstance(value, (list, tuple)):
+        from babel.lists import format_list
+
+        items = [localize(localizer, item) for item in value]
+        try:
+            return format_list(items, locale=localizer.locale_name or SOURCE_LANGUAGE)
+        except (ValueError, UnknownLocaleError):
+            return ", ".join(items)
+    return localize(localizer, value) if hasattr(value, "interpolate") else value
 
 
 def translate(request, message) -> str:

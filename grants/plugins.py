@@ -44,7 +44,8 @@ grants' areas add directives of their own, which work the same way (docs/plugins
 (grants.mel), ``config.add_report_section`` (grants.reporting),
 ``config.add_evaluation_criteria`` (grants.evaluation), ``config.add_rubric`` (grants.review),
 ``config.add_capacity_areas`` (grants.incubation), ``config.add_tranche_condition``
-(grants.awards) and ``config.add_demo`` (grants.demo).
+(grants.awards), ``config.add_setup_task`` (grants.programmes: a task on a round's set-up
+checklist) and ``config.add_demo`` (grants.demo).
 """
 from __future__ import annotations
 

@@ -259,10 +259,12 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
     (``{"application": "my_variant"}``, before its round exists, so the round uses them);
     an open round; an organisation with one member.  Everyone's password is ``PASSWORD``."""
     import datetime as dt
+    from decimal import Decimal
 
     from sqlalchemy import select
 
     from grants.accounts.models import LocalRole, Organisation, User
+    from grants.money import Money
     from grants.accounts.organisations import add_member_without_invitation
     from grants.lifecycle.services import WorkflowService
     from grants.programmes import services as programmes
@@ -290,9 +292,10 @@ def build_site(registry, *, plugins=(), workflows=None, title="Test programme", 
                          object_type=programme.__tablename__, object_id=programme.id))
         for family, workflow_id in (workflows or {}).items():
             programmes.choose_workflow(db, registry, programme, family, workflow_id)
+        # Complete enough to open (grants.programmes.setup): dates, a budget, the default form.
         rnd = programmes.create_round(db, registry, programme, title="Round 1", timezone="Africa/Tunis",
                                       opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=30),
-                                      actor=system)
+                                      budget=Money(Decimal(1_000_000), currency), actor=system)
         WorkflowService(registry.workflows, db).fire(rnd, "open", actor=system)
         db.flush()
         return Site(admin=people["admin"], officer=people["officer"], member=people["member"],

@@ -52,10 +52,16 @@ def programme(db, title="BLADI") -> Programme:
     return p
 
 
+#: The budget of a factory round (in its programme's currency): set-up must be complete
+#: before a round opens (grants.programmes.setup), and a budget is one of its tasks.
+ROUND_BUDGET = 10_000_000
+
+
 def round_(db, registry, prog=None, *, state="open", opens_at=None, closes_at=None, title="Round 1") -> Round:
     prog = prog or programme(db)
     r = Round(programme=prog, title=title, timezone="Africa/Tunis",
               opens_at=opens_at or now() - dt.timedelta(days=1), closes_at=closes_at or now() + dt.timedelta(days=30))
+    r.budget = money(ROUND_BUDGET, prog.currency)
     service = WorkflowService(registry.workflows, db)
     service.start(r, actor=SYSTEM)
     if state == "open":

@@ -36,7 +36,9 @@ def tnd(amount: str) -> Money:
 
 
 def bladi_round(db, registry, rules, *, tiers=(), budget=None, state="open"):
-    """A round of a TND programme declaring ``rules``, open for applications."""
+    """A round of a TND programme declaring ``rules``, open for applications (with a large
+    budget unless given one: a round needs a budget to open)."""
+    budget = budget or tnd("10000000")
     prog = programmes.create_programme(db, title="BLADI", currency="TND")
     now = dt.datetime.now(dt.timezone.utc)
     rnd = programmes.create_round(db, registry, prog, title="BLADI 2019", timezone="Africa/Tunis",

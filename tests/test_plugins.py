@@ -173,7 +173,10 @@ def test_plugin_effect_mails_once_the_submit_commits(plugin_settings):
     page = testapp.get("/programmes/%d/rounds/%d/applications/%d/transition?trigger=submit" % url_parts)
     assert registry.mailer.sent() == []
     f.main_form(page).submit("fire").follow()
-    assert [m["Subject"] for m in registry.mailer.sent()] == ["Submitted: Ateliers de théâtre"]
+    # The plugin's mail to the officer, beside grants' own receipt to the applicant.
+    assert sorted((m["To"], m["Subject"]) for m in registry.mailer.sent()) == [
+        ("amel@example.org", f"We received your application “Ateliers de théâtre” (A-{url_parts[2]:05d})"),
+        ("officer@example.org", "Submitted: Ateliers de théâtre")]
 
 
 def test_override_template_everywhere_and_add_translations(plugin_settings):

@@ -460,6 +460,16 @@ def evaluate_on_submit(ctx) -> None:
     run_checks(ctx.env.dbsession, ctx.obj, now=ctx.now, registry=getattr(ctx.env, "app", None))
 
 
+def reset_screening(ctx) -> None:
+    """Effect of ``return_for_changes``: the officer's word on each check was about the
+    answers the applicant is now changing, so the checks run afresh on resubmission."""
+    for check in ctx.obj.eligibility_checks:
+        check.officer_decision = None
+        check.officer_reason = ""
+        check.decided_by_id = None
+        check.decided_at = None
+
+
 # -- screening --------------------------------------------------------------------------------
 
 

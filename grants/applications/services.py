@@ -42,7 +42,7 @@ from typing import Any
 
 import colander
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from grants.i18n import _, format_datetime
 from grants.lifecycle.meanings import means
@@ -68,8 +68,8 @@ from .models import Application, ApplicationAttachment
 
 NOT_STARTED, IN_PROGRESS, COMPLETED, PROBLEM = "not_started", "in_progress", "completed", "problem"
 #: What the application's state means while each stage's answers may change
-#: (grants.lifecycle.meanings).
-EDITABLE_IN = {"application": "draft", "proposal": "incubation"}
+#: (grants.lifecycle.meanings): a returned application is changed and resubmitted.
+EDITABLE_IN = {"application": ("draft", "returned_for_changes"), "proposal": ("incubation",)}
 _EDIT_PERMISSION = {"application": Permission.ApplicationsApplicationEdit,
                     "proposal": Permission.ApplicationsProposalEdit}
 
@@ -177,7 +177,7 @@ def amount_problem(rnd, amount: Money | None, locale: str = "en"):
 def edit_refusal(registry, application, user, stage: str = "application"):
     """Why ``user`` may not change ``application``'s answers at ``stage`` now, or None."""
     zone = application.round.timezone
-    if not means(application, EDITABLE_IN[stage]):
+    if not means(application, *EDITABLE_IN[stage]):
         if stage == "application" and application.submitted_at is not None:
             return _("This application was submitted on ${when}; its answers can no longer be changed.",
                      mapping={"when": format_datetime(application.submitted_at, zone)})
@@ -474,9 +474,35 @@ def _fire(dbsession, registry, application, trigger, user, *, transaction_manage
 def submit(dbsession: Session, registry, application, user, *, transaction_manager=None,
            now: dt.datetime | None = None):
     """Submit the application (workflow trigger ``submit``): refused unless the round is
-    open and every answer and document is there (the workflow's guards say which)."""
-    return _fire(dbsession, registry, application, "submit", user, transaction_manager=transaction_manager,
+    open and every answer and document is there (the workflow's guards say which).  An
+    application returned for changes is resubmitted (``resubmit``), open round or not."""
+    trigger = "resubmit" if means(application, "returned_for_changes") else "submit"
+    return _fire(dbsession, registry, application, trigger, user, transaction_manager=transaction_manager,
                  now=now)
+
+
+def return_for_changes(dbsession: Session, registry, application, user, *, message: str,
+                       transaction_manager=None, now: dt.datetime | None = None):
+    """Give a submitted application back to its applicant (trigger ``return_for_changes``)
+    with ``message`` saying what to change: it is kept in the history and mailed to the
+    organisation's members."""
+    return _fire(dbsession, registry, application, "return_for_changes", user, comment=(message or "").strip(),
+                 transaction_manager=transaction_manager, now=now)
+
+
+def returned_message(registry, application):
+    """The officer's message of the last return for changes, while the application is
+    back with its applicant (or None)."""
+    if not means(application, "returned_for_changes"):
+        return None
+    from grants.lifecycle.models import HistoryEntry
+
+    dbsession = object_session(application)
+    return dbsession.scalar(
+        select(HistoryEntry.comment).where(HistoryEntry.object_type == application.__tablename__,
+                                           HistoryEntry.object_id == application.id,
+                                           HistoryEntry.trigger == "return_for_changes")
+        .order_by(HistoryEntry.id.desc()).limit(1))
 
 
 def submit_proposal(dbsession: Session, registry, application, user, *, transaction_manager=None,

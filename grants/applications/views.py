@@ -92,7 +92,7 @@ def _option_links(request, application) -> list[dict]:
     """What the person can do now, each linked to the page that does it (submitting goes
     through check your answers, withdrawing through its confirm page).  Steps they could
     never take here are left out; steps they may take later are shown with the reason."""
-    pages = {"submit": "check", "submit_proposal": "proposal-check", "withdraw": "withdraw"}
+    pages = {"submit": "check", "resubmit": "check", "submit_proposal": "proposal-check", "withdraw": "withdraw"}
     state = request.workflows.workflow(application).state_of(application)
     roles = local_roles(application, request.user)
     links = []
@@ -212,6 +212,8 @@ def _base(request, application, stage="application") -> dict:
             "attachment_url": lambda a: _attachment_url(request, application, a),
             "document_name": lambda a: document_name(request, application, a),
             "size": _size, "page_url": lambda page, *el: _url(request, application, stage, page, *el),
+            "returned_message": services.returned_message(request.registry, application) if stage == "application"
+            else None,
             "errors": []}
 
 
@@ -293,7 +295,7 @@ def apply(context, request):
 def application_page(context, request):
     """The applicant drafting sees the task list; everyone else who may see the
     application (and the applicant once it is submitted) sees every answer, read-only."""
-    if means(context, services.EDITABLE_IN["application"]) and request.has_permission(
+    if means(context, *services.EDITABLE_IN["application"]) and request.has_permission(
             Permission.ApplicationsApplicationEdit, context):
         request.override_renderer = T + "tasks.pt"
         return task_list_page(context, request, "application")
@@ -379,7 +381,7 @@ def task_list_page(context, request, stage) -> dict:
              permission=Permission.ApplicationsApplicationView)
 def proposal_tasks(context, request):
     """The full proposal's task list while in incubation; afterwards, its answers."""
-    if means(context, services.EDITABLE_IN["proposal"]) and request.has_permission(
+    if means(context, *services.EDITABLE_IN["proposal"]) and request.has_permission(
             Permission.ApplicationsProposalEdit, context):
         return task_list_page(context, request, "proposal")
     return HTTPFound(location=request.resource_url(context))

@@ -9,8 +9,8 @@ refuse a variant that drops a meaning its base declares.
 The vocabulary of the shipped workflows (``final`` also means every final state):
 
 ============  ==================================================================================
-application   draft, submitted, eligible, application_review, ineligible, incubation,
-              proposal_review, selected, due_diligence, cleared, awardable, declined,
+application   draft, submitted, returned_for_changes, eligible, application_review, ineligible,
+              incubation, proposal_review, selected, due_diligence, cleared, awardable, declined,
               not_funded, unsuccessful, withdrawn
 round         draft, open, closed, in_review, decided, cancelled
 award         active, ended_early, closed, ended

@@ -2,11 +2,16 @@
 
 Pages (``views``): the programmes list, a programme with its funders and totals, a new
 programme (admins), a new round and a round's edit and tiers pages (its officers), and
-the round page (state, dates in its zone, budget, tiers, rules and the funnel).  The
-Python API is ``grants.programmes.services``.
+the round page (state, dates in its zone, budget, tiers, rules and the funnel), and a
+round's set-up checklist (``setup``: what must be set before the call opens).  The Python
+API is ``grants.programmes.services``.
 """
 
 
 def includeme(config):
+    from .setup import add_setup_task
+
+    config.add_directive("add_setup_task", add_setup_task)
     config.scan(".views")
     config.scan(".people")
+    config.scan(".setup")

@@ -599,8 +599,12 @@ def region_label(code: str, locale: str) -> str:
 def round_page(context, request):
     """The round: its state and what can be done now (``object_page``), its dates in its
     zone, budget, tiers, eligibility rules, and for its officers the funnel at a glance."""
+    from .setup import checklist
+
     page = object_page(context, request)
     see_funnel = bool(request.has_permission(Permission.ProgrammesProgrammeManage, context.programme))
+    can_manage = bool(request.has_permission(Permission.ProgrammesRoundManage, context))
+    setup = checklist(request.registry, context) if can_manage and means(context, "draft") else []
     funnel = services.round_funnel(request.dbsession, context, request.registry) if see_funnel else None
     locale = request.locale_name
     page.update(
@@ -613,7 +617,9 @@ def round_page(context, request):
         regions=[(region_label(code, locale), n) for code, n in funnel.by_region] if funnel and funnel.by_region
         is not None else None,
         money=money_formatter(request),
-        can_manage=bool(request.has_permission(Permission.ProgrammesRoundManage, context)),
+        can_manage=can_manage,
+        setup_done=sum(1 for s in setup if s.done),
+        setup_total=len(setup),
         can_see_evaluation=bool(request.has_permission(Permission.MelDataView, context)),
         draft=means(context, "draft"),
         roles=dict(_role_titles()),

@@ -71,7 +71,9 @@ def plain(message: Any) -> str:
     if not hasattr(message, "interpolate"):
         return str(message)
     if message.mapping:
-        message = type(message)(message, mapping={k: plain(v) for k, v in message.mapping.items()})
+        message = type(message)(message, mapping={
+            k: ", ".join(plain(i) for i in v) if isinstance(v, (list, tuple)) else plain(v)
+            for k, v in message.mapping.items()})
     return message.interpolate()
 
 

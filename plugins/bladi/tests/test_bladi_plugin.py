@@ -44,6 +44,7 @@ def _programme(db, registry, plugins, title):
 
 def _open_round(db, registry, programme, **kw):
     now = dt.datetime.now(dt.timezone.utc)
+    kw.setdefault("budget", Money(Decimal(100_000), programme.currency))  # a round needs one to open
     rnd = programmes.create_round(db, registry, programme, title="Call", timezone="Africa/Tunis",
                                   opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=20), **kw)
     WorkflowService(registry.workflows, db).fire(rnd, "open", actor=SYSTEM)

@@ -26,6 +26,11 @@ def remember_submission(ctx):
         mailer.send_after_commit(msg, transaction_manager=ctx.env.transaction_manager)
 
 
+def round_has_a_real_title(rnd, registry):
+    """A set-up task: a round still called PLACEHOLDER cannot open."""
+    return "incomplete" if "PLACEHOLDER" in rnd.title else "completed"
+
+
 class WithdrawalForm(colander.MappingSchema):
     why = colander.SchemaNode(colander.String(), title="Why are you withdrawing?",
                               validator=colander.Length(min=3))
@@ -125,3 +130,5 @@ def includeme(config):
     config.add_rubric("Test plugin panel", PANEL_CRITERIA)
     config.add_capacity_areas(["Bookkeeping", "Volunteering"])
     config.add_tranche_condition("site_visit", "A site visit is done", site_visit_done)
+    config.add_setup_task("real_title", "Give the round its real title", round_has_a_real_title, "edit",
+                          required=True)
