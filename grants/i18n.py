@@ -141,12 +141,16 @@ def language_choice_validator(node, kw):
 def localize(localizer, message) -> str:
     """Translate ``message``, and first any TranslationStrings in its mapping (a refusal
     naming a step: "You are not allowed to do “${action}” here.")."""
+    if hasattr(message, "in_language"):
+        # A text written in several languages (a built form's labels, grants.applications.builder).
+        return message.in_language(localizer.locale_name)
     if not hasattr(message, "interpolate"):
         # A plain string here is a label read from data — a workflow's state and step
         # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
         # grants.locale.extract); Pyramid would look it up in the "messages" domain.
         message = TranslationString(str(message), domain="grants")
-    if message.mapping and any(hasattr(v, "interpolate") for v in message.mapping.values()):
+    if message.mapping and any(hasattr(v, "interpolate") or hasattr(v, "in_language")
+                               for v in message.mapping.values()):
         mapping = {k: localize(localizer, v) for k, v in message.mapping.items()}
         message = TranslationString(message, mapping=mapping)
     return localizer.translate(message)
