@@ -570,20 +570,29 @@ class BuiltSectionSchema(SectionSchema):
                 child.description = _join(child.description, note)
 
     def deserialize(self, cstruct=colander.null):
-        appstruct = super().deserialize(cstruct)
-        if appstruct in (colander.null, None):
+        # Every problem at once: those of the questions themselves, and a conditional
+        # question left blank although the answer it depends on says to answer it.
+        try:
+            appstruct, error = super().deserialize(cstruct), colander.Invalid(self)
+        except colander.Invalid as invalid:
+            appstruct, error = None, invalid
+        if appstruct is colander.null:
             return appstruct
-        error = colander.Invalid(self)
+        typed = cstruct if isinstance(cstruct, dict) else {}
+        answers = appstruct if appstruct is not None else typed
+        failed = {child.node.name for child in error.children}
         for child in self.children:
             condition = (getattr(child, "builder", None) or {}).get("condition")
             if not condition or condition["question"] not in self:
                 continue
-            if not _holds(condition, appstruct.get(condition["question"])):
-                appstruct.pop(child.name, None)  # a hidden question's answer is not kept
-            elif getattr(child, "required_when_shown", False) and not self.partial_save and appstruct.get(
-                    child.name) in (None, colander.null, "", [], set()):
+            if not _holds(condition, answers.get(condition["question"])):
+                if appstruct is not None:
+                    appstruct.pop(child.name, None)  # a hidden question's answer is not kept
+            elif (getattr(child, "required_when_shown", False) and not self.partial_save
+                  and child.name not in failed
+                  and answers.get(child.name) in (None, colander.null, "", [], set())):
                 error.add(colander.Invalid(child, child.missing_msg), self.children.index(child))
-        if error.children:
+        if error.children or appstruct is None:
             raise error
         return appstruct
 

@@ -53,7 +53,7 @@ class BuiltFormVersion(RowVersioned, Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("built_forms.id"))
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=DRAFT)
-    content: Mapped[Any] = mapped_column(JSON)
+    content: Mapped[Any] = mapped_column(JSON, nullable=False)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     form: Mapped[BuiltForm] = relationship(back_populates="versions")
