@@ -336,3 +336,101 @@ def test_two_officers_saving_one_draft_the_second_gets_409_with_both_versions(ap
     with app.registry.database.transaction() as (_tm, db):
         assert builder.find_version(db, "community-fund@2").content["sections"][0]["title"]["en"] == \
             "Tell us about your project"
+
+
+# -- an applicant fills a built form ----------------------------------------------------------------------
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_an_applicant_fills_a_built_form_in_arabic_and_submits_it(app, testapp):
+    registry = app.registry
+    site = build_site(registry)
+    version = published(registry, site)
+    with registry.database.transaction() as (_tm, db):
+        programmes.update_round(db, db.get(Round, site.round.id), registry=registry, application_form_version=version)
+    site.sign_in(testapp, site.member)
+    testapp.set_cookie("grants_lang", "ar")
+    round_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}"
+    apply = testapp.get(round_url + "/@@apply").forms["apply"]
+    apply["title"] = "آبار القرية"
+    tasks = apply.submit("submit", status=302).follow()
+    assert tasks.html.select_one("html")["dir"] == "rtl"
+    assert [a.get_text() for a in tasks.html.select("#task-list a")] == ["صف مشروعك", "خطط ميزانيتك", "الاتصال"]
+    app_url = tasks.request.path
+
+    # A question shown only after "yes": required then, and reported with the others.
+    page = tasks.click("صف مشروعك")
+    form = page.forms["section"]
+    assert form["project_title"].value == "آبار القرية"
+    assert "اسم الشريك" in page.html.select_one("form#section").get_text()
+    form["section-has_partner"] = "yes"
+    failed = form.submit("continue", status=400)
+    messages = failed.html.select_one(".error-summary").get_text()
+    assert "اسم الشريك" in messages and "المحاور" in messages
+    form = failed.forms["section"]
+    form["partner_name"] = "جمعية الماء"
+    for box in form.fields["checkbox"]:
+        if box._value == "water":
+            box.checked = True
+    page = form.submit("continue", status=302).follow()
+
+    # The budget: a table of lines with its total, and a document asked in the same section.
+    assert page.html.select_one("h1").get_text() == "خطط ميزانيتك"
+    attach = page.html.select_one("#attach-documents")["href"]
+    assert "خطة الميزانية" in page.html.select_one("#section-documents").get_text()
+    form = page.forms["section"]
+    form.set("item", "مضخة", index=0)
+    form.set("cost", "١٠٠", index=0)
+    form.set("item", "أنابيب", index=2)  # an empty row between is dropped
+    form.set("cost", "50.5", index=2)
+    form["amount"] = "150.5"
+    page = form.submit("continue", status=302).follow()
+    documents = testapp.get(attach)
+    upload = documents.forms["attachments"]
+    upload["budget_plan"] = webtest.Upload("الميزانية.pdf", PDF, "application/pdf")
+    upload.submit("later", status=302)
+
+    page = testapp.get(app_url + "/@@section/contact")
+    form = page.forms["section"]
+    form["email"] = "not an address"
+    failed = form.submit("continue", status=400)
+    form = failed.forms["section"]
+    form["email"] = "contact@example.org"
+    tasks = form.submit("continue", status=302).follow()  # the last section: back to the task list
+    assert {li.select_one(".status").get_text(strip=True) for li in tasks.html.select("#task-list > li")} == {"مكتمل"}
+    check = testapp.get(tasks.html.select_one("#check-answers")["href"])
+    lines = " ".join(check.html.find(id="answer-budget-lines").get_text().split())
+    assert "مضخة" in lines and "أنابيب" in lines and "150.50" in lines
+    assert "الميزانية.pdf" in check.html.find(id="document-budget_plan").get_text()
+    done = check.forms["submit-form"].submit("confirm", status=302).follow()
+    assert done.status_int == 200
+    with registry.database.transaction() as (_tm, db):
+        from grants.applications.models import Application
+
+        application = db.scalars(select(Application)).one()
+        assert application.state == "submitted" and application.form_version == "community-fund@1"
+        assert application.answers["project"]["partner_name"] == "جمعية الماء"
+        assert application.answers["budget"]["lines"] == [
+            {"item": "مضخة", "cost": {"amount": "100.00", "currency": "EUR"}},
+            {"item": "أنابيب", "cost": {"amount": "50.50", "currency": "EUR"}}]
+        assert str(application.amount.amount) == "150.50"
+
+
+def test_a_hidden_questions_answer_is_not_kept(registry, grants_site):
+    site = grants_site
+    version = published(registry, site)
+    from grants.accounts.models import Organisation, User
+
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, site.round.id)
+        programmes.update_round(db, rnd, registry=registry, application_form_version=version)
+        member = db.get(User, site.member.id)
+        app = applications.create_application(db, registry, rnd, db.get(Organisation, site.organisation.id), member,
+                                              title="Wells")
+        applications.save_section(db, registry, app, member, "project",
+                                  {"project_title": "Wells", "has_partner": "no", "partner_name": "Someone",
+                                   "themes": ["youth"]})
+        assert app.answers["project"] == {"project_title": "Wells", "has_partner": "no", "themes": ["youth"]}
+        assert "project" in app.sections_done
