@@ -293,6 +293,8 @@ def test_an_officer_builds_previews_and_publishes_a_form_in_the_browser(app, tes
     assert exported.content_type == "application/json"
     assert json.loads(exported.text)["sections"][0]["questions"][1]["condition"] == {"question": "has_partner",
                                                                                       "value": "yes"}
+    changes = testapp.get(f"{base}/village-fund@1").html.select("#form-changes li")
+    assert "published this version" in changes[0].get_text() and "started the form" in changes[-1].get_text()
     with registry.database.transaction() as (_tm, db):
         history = [c.what for c in changes_of(db, builder.find_version(db, "village-fund@1"))]
         assert history[0] == "form" and history[-1] == "status" and history.count("draft") >= 5
@@ -434,3 +436,55 @@ def test_a_hidden_questions_answer_is_not_kept(registry, grants_site):
                                    "themes": ["youth"]})
         assert app.answers["project"] == {"project_title": "Wells", "has_partner": "no", "themes": ["youth"]}
         assert "project" in app.sections_done
+
+
+# -- a plugin ships a form as data ----------------------------------------------------------------------
+
+
+def test_a_plugin_loads_an_exported_form_into_the_registry(settings, tmp_path):
+    from grants import make_config
+    from grants.applications.formdefs import forms_of
+
+    path = tmp_path / "community.json"
+    path.write_text(json.dumps(community_form(), ensure_ascii=False), encoding="utf-8")
+    config = make_config(settings)
+    config.add_application_form_file(str(path), version="community-2025")
+    config.commit()
+    form = forms_of(config.registry).get("community-2025")
+    assert [s.name for s in form.sections] == ["project", "budget", "contact"]
+    assert form.amount_field == ("budget", "amount") and form.attachment("budget_plan").required
+    assert form.section("budget").title.in_language("ar") == "خطط ميزانيتك"
+
+    wrong = community_form()
+    wrong["sections"][0]["questions"][3]["choices"] = []
+    path.write_text(json.dumps(wrong), encoding="utf-8")
+    with pytest.raises(Exception, match=r"sections\[0\]\.questions\[3\]\.choices"):
+        make_config(settings).add_application_form_file(str(path))
+
+
+def test_an_application_in_progress_still_renders_its_version_after_v2_is_published(app, testapp):
+    registry = app.registry
+    site = build_site(registry)
+    v1 = published(registry, site)
+    from grants.accounts.models import Organisation, User
+
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, site.round.id)
+        programmes.update_round(db, rnd, registry=registry, application_form_version=v1)
+        member = db.get(User, site.member.id)
+        first = applications.create_application(db, registry, rnd, db.get(Organisation, site.organisation.id),
+                                                member, title="Wells").id
+        content = community_form()
+        content["sections"][0]["questions"].append(
+            {"name": "village", "kind": "short_text", "label": text("Village", "القرية"), "help": {}, "required": True})
+        v2 = builder.copy_to_draft(db, builder.find_version(db, v1))
+        builder.save_draft(db, v2, content)
+        builder.publish(db, v2)
+        programmes.update_round(db, rnd, registry=registry, application_form_version=v2.version_id)
+        second = applications.create_application(db, registry, rnd, db.get(Organisation, site.organisation.id),
+                                                 member, title="Pumps").id
+    site.sign_in(testapp, site.member)
+    base = f"/programmes/{site.programme.id}/rounds/{site.round.id}/applications"
+    old = testapp.get(f"{base}/{first}/@@section/project").forms["section"]
+    new = testapp.get(f"{base}/{second}/@@section/project").forms["section"]
+    assert "village" not in old.fields and "village" in new.fields

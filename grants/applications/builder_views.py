@@ -27,7 +27,8 @@ from pyramid.view import view_config
 
 from grants.concurrency import Difference, abandon_changes, current_version, editing
 from grants.forms import flash_done, make_form
-from grants.i18n import _, deployment_languages, language_tag, text_direction, translate
+from grants.audit.services import changes_of
+from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate
 from grants.programmes.models import Programme
 from grants.security import Permission
 
@@ -164,7 +165,9 @@ def version_page(programme, request):
 def _editor(request, programme, version, *, content=None, typed=None, errors=()):
     content = content if content is not None else version.content
     languages = content.get("languages") or _languages(request)
-    return {"programme": programme, "version": version, "content": content,
+    history = [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—", "what": c.what,
+                "after": c.after} for c in reversed(changes_of(request.dbsession, version))]
+    return {"history": history, "programme": programme, "version": version, "content": content,
             "values": typed if typed is not None else flatten(content), "form_languages": languages,
             "language_names": deployment_languages(request), "kinds": KINDS, "kind_labels": KIND_LABELS,
             "editable": version.status == DRAFT, "errors": list(errors),
