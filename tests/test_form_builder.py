@@ -488,3 +488,27 @@ def test_an_application_in_progress_still_renders_its_version_after_v2_is_publis
     old = testapp.get(f"{base}/{first}/@@section/project").forms["section"]
     new = testapp.get(f"{base}/{second}/@@section/project").forms["section"]
     assert "village" not in old.fields and "village" in new.fields
+
+
+def test_tampered_or_wrong_requests_are_refused_without_a_500_and_change_nothing(app, testapp):
+    site = build_site(app.registry)
+    v1 = published(app.registry, site)
+    base = f"/programmes/{site.programme.id}/forms"
+    site.sign_in(testapp, site.officer)
+    testapp.get(f"{base}/community-fund@1").forms["copy-form"].submit("action", value="copy")
+    editor = testapp.get(f"{base}/community-fund@2").forms["editor"]
+    fields = {name: field[0].value for name, field in editor.fields.items() if name and field[0].value is not None}
+    for action in ("remove_question.9.9", "remove_section", "up_question.x", "explode"):
+        testapp.post(f"{base}/community-fund@2", {**fields, "action": action}, status=400)
+    page = testapp.post(f"{base}/community-fund@2", {**fields, "action": "save", "s.0.title.en": "Bell\x07"},
+                        status=400)
+    assert "control characters" in page.html.select_one(".error-summary").get_text()
+    # A published version is not edited, whatever is posted to it.
+    testapp.post(f"{base}/{v1}", {**fields, "action": "save"}, status=409)
+    testapp.get(f"{base}/nothing@1", status=404)
+    testapp.get(f"{base}/{v1}/somewhere", status=404)
+    testapp.get(f"{base}/{v1}/preview", {"section": "nowhere"}, status=404)
+    testapp.post(base, {"action": "import", "csrf_token": fields["csrf_token"]}, status=400)
+    with app.registry.database.transaction() as (_tm, db):
+        assert builder.find_version(db, "community-fund@2").content == builder.find_version(db, v1).content
+        assert builder.find_version(db, v1).status == "published"

@@ -105,6 +105,9 @@ class LocalText(str):
         self.texts = {code: text for code, text in texts.items() if text}
         return self
 
+    def __reduce__(self):  # copied or pickled with its languages, not as a plain string
+        return (LocalText, (self.texts,))
+
     def in_language(self, code: str) -> str:
         code = code or ""
         return self.texts.get(code) or self.texts.get(code.split("_")[0]) or str(self)
@@ -806,6 +809,8 @@ def load_form_file(path, *, version: str | None = None, origin: str = "") -> App
     try:
         content = read_file(text)
     except BuilderRefused as refused:
-        raise ValueError(f"{path}: " + "; ".join(f"{where}: {reason.interpolate() if hasattr(reason, 'interpolate') else reason}"
+        from grants.workflow.engine import plain
+
+        raise ValueError(f"{path}: " + "; ".join(f"{where}: {plain(reason)}"
                                                   for where, reason in refused.problems)) from None
     return compile_form(content, version or content["key"], origin=origin)

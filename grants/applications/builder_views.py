@@ -31,6 +31,7 @@ from grants.audit.services import changes_of
 from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate
 from grants.programmes.models import Programme
 from grants.security import Permission
+from grants.text import has_control_characters
 
 from . import builder
 from .builder import BuilderRefused, KINDS, KIND_LABELS
@@ -234,7 +235,8 @@ def _lines(pairs) -> str:
 def flatten(content: dict) -> dict[str, str]:
     """The editor's fields for ``content``, as text."""
     languages = content.get("languages") or []
-    flat = {"fallback": "on" if content.get("fallback") else "", "amount_question": content.get("amount_question") or "",
+    flat = {"fallback": "on" if content.get("fallback") else "",
+            "amount_question": content.get("amount_question") or "",
             "title_question": content.get("title_question") or ""}
     for code in languages:
         flat[f"title.{code}"] = (content.get("title") or {}).get(code, "")
@@ -254,7 +256,7 @@ def flatten(content: dict) -> dict[str, str]:
             for limit in ("max_length", "min", "max", "rows"):
                 flat[f"{p}.{limit}"] = "" if q.get(limit) is None else str(q[limit])
             flat[f"{p}.total"] = q.get("total") or ""
-            flat[f"{p}.columns"] = "\n".join(f"{c.get('name', '')} = {c.get('kind', '')}" for c in q.get("columns") or [])
+            flat[f"{p}.columns"] = _lines((c.get("name", ""), c.get("kind", "")) for c in q.get("columns") or [])
             condition = q.get("condition") or {}
             flat[f"{p}.condition_question"] = condition.get("question", "")
             flat[f"{p}.condition_value"] = condition.get("value", "")
@@ -288,7 +290,13 @@ def from_post(post, languages) -> tuple[dict, list]:
 
     def get(name):
         value = post.get(name, "")
-        return value.strip() if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        if has_control_characters(value):
+            problems.append((name, _("Remove the invisible control characters from this text: "
+                                     "they cannot be stored.")))
+            return ""
+        return value.strip()
 
     def texts(prefix):
         return {code: get(f"{prefix}.{code}") for code in languages if get(f"{prefix}.{code}")}
