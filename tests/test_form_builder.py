@@ -5,7 +5,6 @@ pages.  Services, the officers' pages (editor, preview, publish, copy, export, i
 from __future__ import annotations
 
 import copy
-import io
 import json
 
 import pytest
@@ -19,7 +18,7 @@ from grants.applications.formdefs import form_for, forms_in_scope
 from grants.audit.services import changes_of
 from grants.programmes import services as programmes
 from grants.programmes.models import Programme, Round
-from grants.testing import build_site, sign_in
+from grants.testing import build_site
 
 
 def text(en, ar):
@@ -338,6 +337,14 @@ def test_two_officers_saving_one_draft_the_second_gets_409_with_both_versions(ap
     with app.registry.database.transaction() as (_tm, db):
         assert builder.find_version(db, "community-fund@2").content["sections"][0]["title"]["en"] == \
             "Tell us about your project"
+    # The editor comes back with what they typed, drawn from the version saved now: sent
+    # again, it keeps theirs on purpose.
+    again = refused.forms["editor"]
+    assert again["s.0.title.en"].value == "Your project, briefly"
+    again.submit("action", value="save").follow()
+    with app.registry.database.transaction() as (_tm, db):
+        assert builder.find_version(db, "community-fund@2").content["sections"][0]["title"]["en"] == \
+            "Your project, briefly"
 
 
 # -- an applicant fills a built form ----------------------------------------------------------------------

@@ -13,30 +13,30 @@ second officer saving an older copy gets the 409 page with both versions.
 """
 from __future__ import annotations
 
-import json
 import re
 
-import colander
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
-from pyramid.renderers import render_to_response
+from pyramid.renderers import get_renderer, render, render_to_response
 from pyramid.response import Response
 from pyramid.view import view_config
+from sqlalchemy.exc import IntegrityError
 
-from grants.concurrency import Difference, abandon_changes, current_version, editing
-from grants.forms import flash_done, make_form
 from grants.audit.services import changes_of
+from grants.concurrency import CHANGED_FIRST, Difference, abandon_changes, current_version, editing
+from grants.forms import field_errors, flash_done, make_form
 from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate
 from grants.programmes.models import Programme
 from grants.security import Permission
 from grants.text import has_control_characters
+from grants.workflow import Conflict
 
 from . import builder
-from .builder import BuilderRefused, KINDS, KIND_LABELS
-from .builder_models import DRAFT, BuiltForm, BuiltFormVersion
-from .formdefs import bind_schema, partial
+from .builder import KIND_LABELS, KINDS, BuilderRefused
+from .builder_models import DRAFT
+from .formdefs import partial
 
 T = "grants.templates:applications/"
 ACTIONS = ("save", "publish", "add_section", "remove_section", "up_section", "down_section", "add_question",
@@ -88,6 +88,13 @@ def _problems(request, problems) -> list[tuple[str, str]]:
             for where, reason in problems]
 
 
+def _lost_race(request) -> Conflict:
+    """Two officers made the same key, or the same next draft, at the same moment: the
+    second is told, as for any other change someone else made first (a 409 page)."""
+    abandon_changes(request)
+    return Conflict(CHANGED_FIRST)
+
+
 # -- the list ------------------------------------------------------------------------------------------
 
 
@@ -122,6 +129,8 @@ def forms_page(context, request):
                 version = builder.import_file(request.dbsession, context, data, user=request.user)
             else:
                 raise HTTPBadRequest()
+        except IntegrityError:
+            raise _lost_race(request) from None
         except BuilderRefused as refused:
             abandon_changes(request)  # nothing is stored (and the page reads what is)
             request.response.status = 400
@@ -154,6 +163,8 @@ def version_page(programme, request):
         if request.POST.get("action") == "copy":
             try:
                 copy = builder.copy_to_draft(request.dbsession, version, user=request.user)
+            except IntegrityError:
+                raise _lost_race(request) from None
             except BuilderRefused as refused:
                 request.response.status = 409
                 return _editor(request, programme, version, errors=_problems(request, refused.problems))
@@ -168,7 +179,8 @@ def _editor(request, programme, version, *, content=None, typed=None, errors=())
     languages = content.get("languages") or _languages(request)
     history = [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—", "what": c.what,
                 "after": c.after} for c in reversed(changes_of(request.dbsession, version))]
-    return {"history": history, "programme": programme, "version": version, "content": content,
+    return {"history": history, "editor_macros": get_renderer(T + "builder_editor.pt").implementation().macros,
+            "programme": programme, "version": version, "content": content,
             "values": typed if typed is not None else flatten(content), "form_languages": languages,
             "language_names": deployment_languages(request), "kinds": KINDS, "kind_labels": KIND_LABELS,
             "editable": version.status == DRAFT, "errors": list(errors),
@@ -199,7 +211,7 @@ def _save(request, programme, version):
         raise HTTPBadRequest() from None
     try:
         with editing(request, version, differences=lambda: _differences(request, version, content),
-                     form_html=lambda: None):
+                     form_html=lambda: _typed_editor(request, programme, version, content)):
             builder.save_draft(request.dbsession, version, content, user=request.user)
             if action == "publish":
                 builder.publish(request.dbsession, version, user=request.user)
@@ -215,6 +227,13 @@ def _save(request, programme, version):
         flash_done(request, _("Saved the draft."))
     anchor = f"s-{where[0]}" if where and action not in ("remove_section",) else None
     return HTTPFound(location=request.resource_url(programme, "forms", version.version_id, anchor=anchor))
+
+
+def _typed_editor(request, programme, version, typed_content) -> str:
+    """The editor holding what was typed, drawn from the version saved now (for the 409
+    page, called after the rollback): sending it again keeps what was typed."""
+    values = _editor(request, programme, version, content=typed_content, typed=flatten(typed_content))
+    return render(T + "builder_editor.pt", values, request=request)
 
 
 def _differences(request, version, typed_content) -> list[Difference]:
@@ -470,8 +489,6 @@ def preview_page(programme, request, version):
                 page["form_html"] = deform_form.serialize()  # what was typed, as accepted
                 page["valid"] = True
             except deform.ValidationFailure as failure:
-                from grants.forms import field_errors
-
                 request.response.status = 400
                 page["errors"] = field_errors(request, failure.field)
                 page["form_html"] = failure.render()
