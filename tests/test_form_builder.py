@@ -238,6 +238,7 @@ def test_an_officer_builds_previews_and_publishes_a_form_in_the_browser(app, tes
     page = editor.submit("action", value="add_document.0").follow()
     editor = page.forms["editor"]
     editor["s.0.d.0.kind"] = "work_plan"
+    editor["s.0.d.0.identifying"] = True  # names the organisation: hidden from blind reviewers
     for code, words in (("en", "Work plan"), ("fr", "Plan de travail"), ("ar", "خطة العمل")):
         editor[f"s.0.d.0.title.{code}"] = words
     # Publishing checks first: the French question text is missing.
@@ -297,6 +298,9 @@ def test_an_officer_builds_previews_and_publishes_a_form_in_the_browser(app, tes
     with registry.database.transaction() as (_tm, db):
         history = [c.what for c in changes_of(db, builder.find_version(db, "village-fund@1"))]
         assert history[0] == "form" and history[-1] == "status" and history.count("draft") >= 5
+        form = builder.published_form(db, "village-fund@1")
+        assert form.attachment("work_plan").identifying and form.attachment("work_plan").required
+        assert form.section("project").schema_factory()["partner_name"].builder["max_length"] == 80
 
 
 def test_an_import_from_the_page_reports_errors_and_stores_nothing(app, testapp):

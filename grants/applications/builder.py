@@ -13,7 +13,8 @@ A version's content is JSON (also the file a version is exported to and imported
      "title_question": "project.title",  # optional: the short text that titles the application
      "sections": [
        {"name": "project", "title": {"en": "…", "ar": "…"},
-        "documents": [{"kind": "budget_sheet", "title": {…}, "required": true}],
+        "documents": [{"kind": "budget_sheet", "title": {…}, "required": true,
+                       "identifying": false}],   # true: hidden from reviewers of a blind round
         "questions": [
           {"name": "title", "kind": "short_text", "label": {…}, "help": {…}, "required": true,
            "max_length": 300},

@@ -266,6 +266,7 @@ def flatten(content: dict) -> dict[str, str]:
         for j, doc in enumerate(sec.get("documents") or []):
             flat[f"s.{i}.d.{j}.kind"] = doc.get("kind", "")
             flat[f"s.{i}.d.{j}.required"] = "on" if doc.get("required", True) else ""
+            flat[f"s.{i}.d.{j}.identifying"] = "on" if doc.get("identifying") else ""
             for code in languages:
                 flat[f"s.{i}.d.{j}.title.{code}"] = (doc.get("title") or {}).get(code, "")
         for k, q in enumerate(sec.get("questions") or []):
@@ -341,7 +342,8 @@ def from_post(post, languages) -> tuple[dict, list]:
         j = 0
         while f"s.{i}.d.{j}.kind" in post:
             sec["documents"].append({"kind": get(f"s.{i}.d.{j}.kind"), "title": texts(f"s.{i}.d.{j}.title"),
-                                     "required": bool(get(f"s.{i}.d.{j}.required"))})
+                                     "required": bool(get(f"s.{i}.d.{j}.required")),
+                                     "identifying": bool(get(f"s.{i}.d.{j}.identifying"))})
             j += 1
         k = 0
         while f"s.{i}.q.{k}.name" in post:
