@@ -414,6 +414,8 @@ def test_an_applicant_fills_a_built_form_in_arabic_and_submits_it(app, testapp):
     tasks = form.submit("continue", status=302).follow()  # the last section: back to the task list
     assert {li.select_one(".status").get_text(strip=True) for li in tasks.html.select("#task-list > li")} == {"مكتمل"}
     check = testapp.get(tasks.html.select_one("#check-answers")["href"])
+    assert check.html.find(id="answer-project-has_partner").get_text(strip=True) == "نعم"  # labels, not codes
+    assert check.html.find(id="answer-project-themes").get_text(strip=True) == "الماء"
     lines = " ".join(check.html.find(id="answer-budget-lines").get_text().split())
     assert "مضخة" in lines and "أنابيب" in lines and "150.50" in lines
     assert "الميزانية.pdf" in check.html.find(id="document-budget_plan").get_text()

@@ -148,11 +148,16 @@ def _display(request, node, value) -> str | None:
         return node.display(value, locale, lambda message: translate(request, message))
     if isinstance(value, Money):
         return format_money(value, locale)
+    separator = "، " if locale.startswith("ar") else ", "
+    choices = dict(getattr(node.widget, "values", None) or ()) if not getattr(node, "regions", False) else {}
+    if choices:  # one or several of fixed choices: their labels, not their codes
+        codes = sorted(value) if isinstance(value, (set, list, tuple)) else [value]
+        return separator.join(translate(request, choices.get(code, code)) for code in codes)
     if getattr(node, "regions", False) or isinstance(node.typ, colander.Set):
         from grants import regions
 
         labels = [regions.label(code, locale) for code in value]
-        return ("، " if locale.startswith("ar") else ", ").join(sorted(labels, key=regions.sort_key))
+        return separator.join(sorted(labels, key=regions.sort_key))
     return str(value)
 
 
