@@ -143,6 +143,9 @@ def localize(localizer, message) -> str:
     naming a step: "You are not allowed to do “${action}” here.").  A list or tuple in the
     mapping is translated item by item and written as the language writes a list ("the
     dates, the budget and the form"): a refusal can name everything that is missing."""
+    if hasattr(message, "in_language"):
+        # A text written in several languages (a built form's labels, grants.applications.builder).
+        return message.in_language(localizer.locale_name)
     if not hasattr(message, "interpolate"):
         # A plain string here is a label read from data — a workflow's state and step
         # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
@@ -153,7 +156,7 @@ def localize(localizer, message) -> str:
     stored = lookup(message, localizer.locale_name)  # a title typed in the workflow editor
     if stored is not None:
         return stored
-    if message.mapping and any(hasattr(v, "interpolate") or isinstance(v, (list, tuple))
+    if message.mapping and any(hasattr(v, "interpolate") or hasattr(v, "in_language") or isinstance(v, (list, tuple))
                                for v in message.mapping.values()):
         mapping = {k: _localize_value(localizer, v) for k, v in message.mapping.items()}
         message = TranslationString(message, mapping=mapping)
@@ -169,7 +172,7 @@ def _localize_value(localizer, value):
             return format_list(items, locale=localizer.locale_name or SOURCE_LANGUAGE)
         except (ValueError, UnknownLocaleError):
             return ", ".join(items)
-    return localize(localizer, value) if hasattr(value, "interpolate") else value
+    return localize(localizer, value) if hasattr(value, "interpolate") or hasattr(value, "in_language") else value
 
 
 def translate(request, message) -> str:

@@ -35,6 +35,9 @@ Inside ``includeme`` a plugin uses only these configuration directives:
     in the programmes that use the plugin only (elsewhere grants' default stays).  Two
     registrations of the same version conflict, and so do two defaults for one stage in
     one programme.
+``config.add_application_form_file(path, version=None, default=False)``
+    the same, from a JSON file exported from the form builder (an asset spec such as
+    ``"my_plugin:forms/fund.json"``): a form shipped as data.
 
 Each takes ``version=`` where it targets a workflow (default: every version).  Two
 plugins changing the same thing stop start-up with a message naming both.
@@ -252,6 +255,19 @@ def override_template(config, template: str, replacement: str, everywhere: bool 
                   lambda: template_overrides(config.registry).setdefault(template, {}).__setitem__(plugin, replacement))
 
 
+def add_application_form_file(config, path, version=None, default=False):
+    """An application form a plugin ships as data: a file exported from the form builder
+    (``"my_plugin:forms/fund.json"``, an asset spec, or a path), checked and compiled now
+    (a wrong file stops start-up with its problems) and registered as
+    ``add_application_form`` would.  Its version id is ``version``, else the file's key."""
+    from pyramid.path import AssetResolver
+
+    from grants.applications.builder import load_form_file
+
+    resolved = AssetResolver(config.package).resolve(path).abspath() if ":" in path else path
+    add_application_form(config, load_form_file(resolved, version=version), default=default)
+
+
 def add_application_form(config, form, default=False):
     import dataclasses
 
@@ -327,6 +343,7 @@ def _asset_path(spec: str) -> str:
 
 DIRECTIVES = {
     "add_application_form": add_application_form,
+    "add_application_form_file": add_application_form_file,
     "add_workflow_permission": add_workflow_permission,
     "add_role": add_role,
     "add_workflow": add_workflow,

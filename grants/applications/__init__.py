@@ -12,5 +12,6 @@ def includeme(config):
     config.add_directive("add_eligibility_rule_kind", add_eligibility_rule_kind)
     for kind in core_rule_kinds():  # grants' own kinds, through the directive plugins use
         config.add_eligibility_rule_kind(kind.kind, kind.check, kind.title, kind.normalise, kind.describe)
+    config.scan(".builder_views")  # the form builder: a programme's forms, their drafts, previews, files
     config.scan(".views")  # the task list, sections, attachments, check your answers, withdraw
     config.include(".eligibility_views")  # screening pages

@@ -11,7 +11,9 @@ Forms live in a registry on the Pyramid registry, ``registry.application_forms``
 by the core (the general forms below, which a programme uses unless a plugin brings its
 own) and by plugins, which build theirs from the same pieces (the questions below:
 ``text_question``, ``number_question``, ``money_question``, ``regions_question``,
-``choice_question``, and the general sections)::
+``choice_question``, and the general sections), or build them in the browser
+(``grants.applications.builder``: versions ``key@number`` kept in the database, found
+through the session of the application or programme asked about)::
 
     from grants.applications.formdefs import ApplicationForm, AttachmentSpec, Section
 
@@ -47,6 +49,7 @@ from typing import Any, Callable, Iterator
 
 import colander
 import deform
+from sqlalchemy.orm import object_session
 
 from grants.i18n import _
 from grants.money import Money
@@ -170,6 +173,8 @@ class FormRegistry:
     def add(self, form: ApplicationForm, *, default: bool = False) -> None:
         """``default``: the form a round names none uses — in the programmes that use the
         form's plugin, for a plugin's form; everywhere else, for grants' own."""
+        if "@" in form.version:
+            raise ValueError(f"application form {form.version!r}: “@” is kept for the versions of built forms")
         if form.version in self._forms and self._forms[form.version] is not form:
             raise ValueError(f"application form {form.version!r} is already registered")
         self._forms[form.version] = form
@@ -205,13 +210,26 @@ def forms_in_scope(registry, programme, stage: str = "application") -> list[Appl
     plugins the programme uses."""
     from grants.plugins import in_scope
 
-    return [f for f in forms_of(registry) if f.stage == stage and in_scope(f.origin, programme.plugins)]
+    from .builder import published_forms
+
+    code = [f for f in forms_of(registry) if f.stage == stage and in_scope(f.origin, programme.plugins)]
+    return code + published_forms(object_session(programme), programme, stage)
 
 
 def form_refusal(registry, programme, version: str | None):
     """Why a round of ``programme`` may not use the application form ``version`` (None:
     the programme's default), or None."""
     if not version:
+        return None
+    from .builder import find_version, is_built_version, published_form
+
+    if is_built_version(version):
+        session = object_session(programme)
+        row = find_version(session, version)
+        built = published_form(session, version)
+        if built is None or built.stage != "application" or row.form.programme_id != programme.id:
+            return _("There is no published form “${version}” of this programme: choose one from the list.",
+                     mapping={"version": version})
         return None
     forms = forms_of(registry)
     if version not in forms or forms.get(version).stage != "application":
@@ -265,8 +283,25 @@ def form_for(registry, application, stage: str = "application") -> ApplicationFo
         version = application.form_version or getattr(application.round, "application_form_version", None)
     else:
         version = (application.proposal or {}).get(PROPOSAL_VERSION_KEY)
-    form = forms.get(version) if version else forms.default(stage, _plugins_of(application))
+    form = (built_form(application, version) if version and is_built_version(version) else
+            forms.get(version) if version else forms.default(stage, _plugins_of(application)))
     if form.stage != stage:
+        raise UnknownFormVersion(version)
+    return form
+
+
+def is_built_version(version) -> bool:
+    """A version of a form built in the browser (``key@number``), kept in the database."""
+    return isinstance(version, str) and "@" in version
+
+
+def built_form(obj, version: str) -> ApplicationForm:
+    """The published built form ``version``, read through the session ``obj`` (an
+    application, a round, a programme) belongs to; UnknownFormVersion if there is none."""
+    from .builder import published_form
+
+    form = published_form(object_session(obj), version)
+    if form is None:
         raise UnknownFormVersion(version)
     return form
 
@@ -344,6 +379,7 @@ def partial(schema: colander.SchemaNode) -> colander.SchemaNode:
     """The schema for "Save and come back later": what is typed must be right, but a
     question left blank may stay blank for now."""
     schema = schema.clone()
+    schema.partial_save = True  # a built section's conditional questions read it
     for node in schema.children:
         if node.required:
             node.missing = colander.drop

@@ -162,3 +162,7 @@ class EligibilityCheck(Base):
         if self.officer_decision == "overridden":
             return not self.passed
         return None
+
+
+# Forms built in the browser live beside the applications that use them.
+from . import builder_models  # noqa: E402,F401

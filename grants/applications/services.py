@@ -58,7 +58,9 @@ from .formdefs import (
     UnknownFormVersion,
     as_cstruct,
     bind_schema,
+    built_form,
     form_for,
+    is_built_version,
     forms_of,
     from_stored,
     partial,
@@ -253,7 +255,12 @@ def create_application(dbsession: Session, registry, rnd, organisation, user, *,
         problems.append((None, _("Sign in to apply.")))
     forms = forms_of(registry)
     version = rnd.application_form_version or forms.default("application", rnd.programme.plugins).version
-    if version not in forms or forms.get(version).stage != "application":
+    if is_built_version(version):
+        try:
+            built_form(rnd, version)
+        except UnknownFormVersion:
+            problems.append((None, _unknown_form(version)))
+    elif version not in forms or forms.get(version).stage != "application":
         problems.append((None, _unknown_form(version)))
     _refuse_if(problems)
     application = Application(round=rnd, organisation=organisation, title=title, form_version=version,

@@ -144,13 +144,20 @@ def _display(request, node, value) -> str | None:
     if value in (None, colander.null, "") or (isinstance(value, (set, list, tuple)) and not value):
         return None
     locale = request.locale_name
+    if hasattr(node, "display"):  # a built form's table: its rows and their total
+        return node.display(value, locale, lambda message: translate(request, message))
     if isinstance(value, Money):
         return format_money(value, locale)
+    separator = "، " if locale.startswith("ar") else ", "
+    choices = dict(getattr(node.widget, "values", None) or ()) if not getattr(node, "regions", False) else {}
+    if choices:  # one or several of fixed choices: their labels, not their codes
+        codes = sorted(value) if isinstance(value, (set, list, tuple)) else [value]
+        return separator.join(translate(request, choices.get(code, code)) for code in codes)
     if getattr(node, "regions", False) or isinstance(node.typ, colander.Set):
         from grants import regions
 
         labels = [regions.label(code, locale) for code in value]
-        return ("، " if locale.startswith("ar") else ", ").join(sorted(labels, key=regions.sort_key))
+        return separator.join(sorted(labels, key=regions.sort_key))
     return str(value)
 
 
@@ -427,7 +434,9 @@ def section_page(context, request, stage):
     page = _base(request, context, stage)
     position = [s.name for s in definition.sections].index(sec.name) + 1
     page.update(section=sec, form=definition, position=position, total=len(definition.sections), refusal=None,
-                form_html=None, task_list_url=_url(request, context, stage, 0))
+                form_html=None, task_list_url=_url(request, context, stage, 0),
+                # A section may ask for documents beside its questions (a built form's can).
+                attachments_url=_url(request, context, stage, 2) if sec.attachments else None)
     refusal = services.edit_refusal(request.registry, context, request.user, stage)
     if refusal is not None:
         if request.method == "POST":

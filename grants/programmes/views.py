@@ -342,7 +342,9 @@ def _choices(request, programme, schema) -> None:
         default = forms_of(request.registry).default("application", programme.plugins)
         choices = [("", translate(request, _("The programme's default: ${form}",
                                              mapping={"form": _(default.title)})))]
-        choices += [(f.version, f"{translate(request, _(f.title))} ({f.version})")
+        # A built form's title is written in each language (it translates itself).
+        choices += [(f.version, f"{translate(request, f.title if hasattr(f.title, 'in_language') else _(f.title))}"
+                                f" ({f.version})")
                     for f in forms_in_scope(request.registry, programme)]
         node = schema["application_form_version"].clone()
         node.widget = deform.widget.SelectWidget(values=choices)

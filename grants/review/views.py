@@ -406,6 +406,10 @@ def _answer_text(value, locale: str) -> str:
             return format_money(Money(Decimal(str(value["amount"])), value["currency"]), locale)
         except Exception:  # an amount stored by an older form: show it as it is
             return f"{value['amount']} {value['currency']}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value):
+        # The rows of a table (a built form's budget lines): a line each, its cells in order.
+        return "\n".join("; ".join(_answer_text(cell, locale) for cell in row.values()) if isinstance(row, dict)
+                         else _answer_text(row, locale) for row in value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):

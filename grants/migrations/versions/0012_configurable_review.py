@@ -12,7 +12,7 @@ import grants.db
 
 
 revision = '0012_configurable_review'
-down_revision = '0009_text_limits'
+down_revision = '0011_form_builder'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 
