@@ -2,11 +2,15 @@
 
 Pages (``views``): the programmes list, a programme with its funders and totals, a new
 programme (admins), a new round and a round's edit and tiers pages (its officers), and
-the round page (state, dates in its zone, budget, tiers, rules and the funnel).  The
+the round page (state, dates in its zone, budget, tiers, rules and the funnel); ``people``:
+who holds which role, and invitations to roles.  The
 Python API is ``grants.programmes.services``.
 """
 
 
 def includeme(config):
+    # Mailed links to answer an invitation to a role (people.answer_invitation).
+    config.add_route("role_invitation", "/role-invitations/{token}")
+    config.add_route("role_invitation_register", "/role-invitations/{token}/register")
     config.scan(".views")
     config.scan(".people")
