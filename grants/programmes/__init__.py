@@ -3,7 +3,8 @@
 Pages (``views``): the programmes list, a programme with its funders and totals, a new
 programme (admins), a new round and a round's edit and tiers pages (its officers), and
 the round page (state, dates in its zone, budget, tiers, rules and the funnel); ``people``:
-who holds which role, and invitations to roles.  The
+who holds which role, and invitations to roles; ``history``: the "History of changes"
+pages of a programme and a round.  The
 Python API is ``grants.programmes.services``.
 """
 
@@ -14,3 +15,4 @@ def includeme(config):
     config.add_route("role_invitation_register", "/role-invitations/{token}/register")
     config.scan(".views")
     config.scan(".people")
+    config.scan(".history")

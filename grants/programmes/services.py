@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from grants.audit.services import record_change
 from grants.i18n import _
 from grants.lifecycle.meanings import means
 from grants.money import MINOR_UNITS, Money, MoneyBag
@@ -127,11 +128,12 @@ def workflow_options(registry, place, family: str):
     return [d for d in workflows_of(registry).variants(family) if in_scope(d.origin, plugins)]
 
 
-def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None):
+def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None, *, user=None):
     """Make new ``family`` objects under ``place`` (a programme or round) run
     ``workflow_id`` (None: back to what the level above chooses).  Objects already made
-    keep theirs."""
+    keep theirs.  A change is in the audit ("workflow": ``{"family", "workflow"}``)."""
     choices = dict(place.workflow_choices or {})
+    before = choices.get(family)
     if workflow_id:
         allowed = {d.id for d in workflow_options(registry, place, family)}
         if workflow_id not in allowed:
@@ -142,6 +144,9 @@ def choose_workflow(dbsession: Session, registry, place, family: str, workflow_i
     else:
         choices.pop(family, None)
     place.workflow_choices = choices
+    if before != choices.get(family):
+        record_change(dbsession, place, "workflow", {"family": family, "workflow": before},
+                      {"family": family, "workflow": choices.get(family)}, user=user)
     dbsession.flush()
     return place
 
@@ -178,12 +183,22 @@ def create_programme(dbsession: Session, *, title: str, currency: str, descripti
     return programme
 
 
+#: What ``update_programme`` may change, in the order the audit records it.
+PROGRAMME_EDITABLE = ("title", "description", "currency", "plugins", "results_levels")
+
+
 def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, registry=None,
-                     **changes) -> Programme:
-    """Change ``title``, ``description`` or ``plugins``.  The currency is fixed once the
-    programme has rounds or contributions (their amounts are in it)."""
+                     user=None, **changes) -> Programme:
+    """Change ``title``, ``description``, ``currency``, ``plugins`` or ``results_levels``
+    (the theory-of-change levels, in order; empty for the usual ones).  The currency is
+    fixed once the programme has rounds or contributions (their amounts are in it).
+    Each field that changes is in the audit, by ``user``."""
+    unknown = set(changes) - set(PROGRAMME_EDITABLE)
+    if unknown:
+        raise TypeError(f"update_programme() cannot change {', '.join(sorted(unknown))}")
     if registry is not None and available_plugins is None:
         available_plugins = enabled_plugins_of(registry)
+    before = {name: _plain(getattr(programme, name)) for name in PROGRAMME_EDITABLE}
     if "title" in changes:
         if not (changes["title"] or "").strip():
             raise ProgrammeRefused([("title", _("Enter the programme's name"))])
@@ -201,8 +216,42 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
                 "The currency cannot change once the programme has rounds or contributions in ${currency}",
                 mapping={"currency": programme.currency}))])
         programme.currency = changes["currency"]
+    if "results_levels" in changes:
+        levels = [str(level).strip() for level in changes["results_levels"] or () if str(level).strip()]
+        if len(set(levels)) != len(levels) or any(len(level) > 40 for level in levels):
+            raise ProgrammeRefused([("results_levels", _(
+                "Name each level of results once, in 40 characters or fewer"))])
+        programme.results_levels = levels
+    for name in PROGRAMME_EDITABLE:
+        after = _plain(getattr(programme, name))
+        if after != before[name]:
+            record_change(dbsession, programme, name, before[name], after, user=user)
     dbsession.flush()
     return programme
+
+
+def _plain(value):
+    """A value as the audit keeps it (plain JSON)."""
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, TierSpec):
+        return {"name": value.name.strip(), "minimum": _plain(value.minimum), "maximum": _plain(value.maximum),
+                "match_funding_percent": value.match_funding_percent, "conditions": value.conditions or ""}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _contribution_value(row: ProgrammeFunder) -> dict:
+    """A funder's contribution as the audit keeps it: names beside the ids."""
+    return {"funder_id": row.funder_id, "funder": row.funder.name, "role": row.role,
+            "amount": _plain(row.contribution), "round_id": row.round_id,
+            "round": row.round.title if row.round is not None else None,
+            "matches": row.matches.name if row.matches is not None else None}
 
 
 def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | None = None,
@@ -233,7 +282,7 @@ def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | Non
 
 def add_funder_contribution(dbsession: Session, programme: Programme, funder: Funder, *, role: str,
                             amount: Money | None = None, round: Round | None = None,
-                            matches: Funder | None = None, note: str = "") -> ProgrammeFunder:
+                            matches: Funder | None = None, note: str = "", user=None) -> ProgrammeFunder:
     """Record ``funder``'s part in ``programme`` (or in one of its rounds): its role and,
     for funders, the money it puts in.  ``matches`` is the funder whose money this one
     matches.  Contributions may be in another currency than the programme's (a USD match
@@ -259,6 +308,10 @@ def add_funder_contribution(dbsession: Session, programme: Programme, funder: Fu
                           note=note or "")
     row.contribution = amount
     dbsession.add(row)
+    dbsession.flush()
+    # In the programme's audit, and in the round's when it is earmarked for one.
+    for place in (programme, round) if round is not None else (programme,):
+        record_change(dbsession, place, "funder", None, _contribution_value(row), user=user)
     dbsession.flush()
     return row
 
@@ -645,7 +698,7 @@ def _rule_kinds(registry, programme: Programme) -> dict:
     return kinds_for(registry, programme)
 
 
-def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) -> Round:
+def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **changes) -> Round:
     """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
     tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
     application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
@@ -654,7 +707,8 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     take the new version, those already made keep theirs (``Application.form_version``) —
     and no longer once it has closed.  ``registry`` says which eligibility rule kinds the
     programme's plugins add (the current request's when not given).  Refusals change
-    nothing."""
+    nothing.  Each field that changes is in the audit, by ``user`` (``rubric_id`` as
+    ``{"id", "name"}``; money, moments and tiers as ``_plain`` writes them)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
@@ -685,6 +739,7 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
     if changed.get("application_form_version"):
         problems += _form_problems(registry, rnd.programme, str(changed["application_form_version"]).strip())
     _refuse_if(problems)
+    before = {name: _round_audit_value(dbsession, rnd, name) for name in changed}
     for name, value in changed.items():
         if name == "tiers":
             rnd.tiers = [_new_tier(t) for t in _by_size(value)]
@@ -697,7 +752,26 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, **changes) ->
         else:
             setattr(rnd, name, value)
     dbsession.flush()
+    for name in changed:
+        after = _round_audit_value(dbsession, rnd, name)
+        if after != before[name]:
+            record_change(dbsession, rnd, name, before[name], after, user=user)
+    dbsession.flush()
     return rnd
+
+
+def _round_audit_value(dbsession: Session, rnd: Round, name: str):
+    """What the audit keeps of one field of ``rnd``: plain JSON, with a name beside an id."""
+    if name == "tiers":
+        return [_plain(_tier_spec(t)) for t in rnd.tiers]
+    if name == "rubric_id":
+        if rnd.rubric_id is None:
+            return None
+        from grants.review.models import Rubric
+
+        rubric = dbsession.get(Rubric, rnd.rubric_id)
+        return {"id": rnd.rubric_id, "name": rubric.title if rubric is not None else str(rnd.rubric_id)}
+    return _plain(getattr(rnd, name))
 
 
 def _locked(name: str):
@@ -713,19 +787,19 @@ def _locked(name: str):
     }[name]
 
 
-def add_round_tier(dbsession: Session, rnd: Round, tier) -> RoundTier:
+def add_round_tier(dbsession: Session, rnd: Round, tier, *, user=None) -> RoundTier:
     """Add one tier (refused unless the round is in draft, or if it overlaps another)."""
-    update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)])
+    update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)], user=user)
     spec = _tier_spec(tier)
     return next(t for t in rnd.tiers if t.name == spec.name.strip() and t.min_minor == spec.minimum.minor_units)
 
 
-def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int) -> None:
+def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int, *, user=None) -> None:
     """Remove one tier (refused unless the round is in draft)."""
     keep = [t for t in rnd.tiers if t.id != tier_id]
     if len(keep) == len(rnd.tiers):
         raise ProgrammeRefused([("tiers", _("That tier is not part of this round"))])
-    update_round(dbsession, rnd, tiers=keep)
+    update_round(dbsession, rnd, tiers=keep, user=user)
 
 
 # -- the funnel ---------------------------------------------------------------------------------

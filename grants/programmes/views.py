@@ -10,7 +10,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from grants.concurrency import Difference, editing, editing_form, render_as_typed, with_version
+from grants.concurrency import ContentVersion, Difference, editing, editing_form, render_as_typed, with_version
 from grants.forms import flash_done, form_failed, make_form, refusal_failure
 from grants.i18n import _, format_datetime, translate
 from grants.lifecycle.meanings import means
@@ -113,7 +113,7 @@ def programme_new(context, request):
             funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
                                                    identifier=data["lead_funder_identifier"],
                                                    kind=data["lead_funder_kind"])
-            services.add_funder_contribution(request.dbsession, programme, funder, role="lead")
+            services.add_funder_contribution(request.dbsession, programme, funder, role="lead", user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()  # nothing half-made stays
         fields = {"title": "title", "currency": "currency", "plugins": "plugins", "funder_name": "lead_funder",
@@ -149,6 +149,54 @@ def programme_page(context, request):
         "can_add_round": bool(request.has_permission(Permission.ProgrammesRoundManage, rounds_container)),
         "new_round_url": request.resource_url(rounds_container, "new"),
     }
+
+
+def _programme_current(programme) -> dict:
+    """The programme edit form's values for the programme as stored."""
+    return {"title": programme.title, "description": programme.description or "", "currency": programme.currency,
+            "plugins": set(programme.plugins or ())}
+
+
+def _programme_version(programme) -> ContentVersion:
+    """Programmes carry no row version: the form carries a digest of what it shows."""
+    content = _programme_current(programme)
+    return ContentVersion({**content, "plugins": sorted(content["plugins"])})
+
+
+def _programme_edit_form(request, programme):
+    schema = ProgrammeSchema().clone()
+    for name in ("lead_funder", "lead_funder_identifier", "lead_funder_kind"):  # funders have their own page
+        del schema[name]
+    with_version(schema, _programme_version(programme))
+    return make_form(request, schema, "programme", _("Save the programme"),
+                     bind={"plugins_available": services.enabled_plugins_of(request.registry)})
+
+
+@view_config(context=Programme, name="edit", renderer=T + "programme_form.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def programme_edit(context, request):
+    """Its name, description, currency (until it has rounds or contributions) and plugins;
+    every change is in the programme's history."""
+    form = _programme_edit_form(request, context)
+    extra = {"programme": context}
+    if request.method != "POST":
+        return _page(request, form.render(_programme_current(context)), **extra)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _failed(request, failure, **extra)
+    try:
+        with editing_form(request, lambda: _programme_version(context), form, data,
+                          stored=lambda: _programme_current(context)):
+            services.update_programme(request.dbsession, context, registry=request.registry, user=request.user,
+                                      title=data["title"], description=data["description"],
+                                      currency=data["currency"], plugins=sorted(data["plugins"]))
+    except services.ProgrammeRefused as refused:
+        request.tm.doom()
+        return _refused(request, form, refused.problems, {"title": "title", "currency": "currency",
+                                                           "plugins": "plugins"}, **extra)
+    flash_done(request, _("Saved the programme."))
+    return HTTPFound(location=request.resource_url(context))
 
 
 def _role_titles():
@@ -190,7 +238,8 @@ def contribution_new(context, request):
             request.dbsession, name=data["funder_name"], identifier=data["funder_identifier"],
             kind=data["funder_kind"])
         services.add_funder_contribution(request.dbsession, context, funder, role=data["role"], amount=amount,
-                                         round=rnd, matches=by_id.get(data["matches_funder_id"]))
+                                         round=rnd, matches=by_id.get(data["matches_funder_id"]),
+                                         user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, CONTRIBUTION_FIELDS, **extra)
@@ -312,7 +361,7 @@ def round_new(context, request):
         rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
         if data.get("application_workflow"):
             services.choose_workflow(request.dbsession, request.registry, rnd, "application",
-                                     data["application_workflow"])
+                                     data["application_workflow"], user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
@@ -363,10 +412,11 @@ def round_edit(context, request):
                                         if rule.get("kind") not in shown]
     try:
         with editing_form(request, context, form, data, stored=lambda: _round_current(context, kinds)):
-            services.update_round(request.dbsession, context, registry=request.registry, **values)
+            services.update_round(request.dbsession, context, registry=request.registry, user=request.user,
+                                  **values)
             if "application_workflow" in data:
                 services.choose_workflow(request.dbsession, request.registry, context, "application",
-                                         data["application_workflow"] or None)
+                                         data["application_workflow"] or None, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, ROUND_FIELDS, **extra)
@@ -396,7 +446,7 @@ def round_tiers(context, request):
     try:
         with editing(request, context, differences=lambda: _tier_differences(request, context, adding=spec),
                      form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            services.add_round_tier(request.dbsession, context, spec)
+            services.add_round_tier(request.dbsession, context, spec, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         failed = _refused(request, form, refused.problems, {})
@@ -428,7 +478,7 @@ def round_tier_remove(context, request):
     try:
         with editing(request, context, differences=lambda: _tier_differences(request, context, removing=tier_id),
                      form_html=lambda: None):
-            services.remove_round_tier(request.dbsession, context, tier_id)
+            services.remove_round_tier(request.dbsession, context, tier_id, user=request.user)
     except services.ProgrammeRefused as refused:
         request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
     else:
@@ -436,14 +486,15 @@ def round_tier_remove(context, request):
     return HTTPFound(location=request.resource_url(context, "tiers"))
 
 
-def describe_rules(request, rnd) -> list[str]:
-    """The round's eligibility rules as sentences in the page's language."""
+def describe_rules(request, rnd, rules=None) -> list[str]:
+    """The round's eligibility rules (or ``rules`` of the round, as recorded in its
+    history) as sentences in the page's language."""
     from grants.applications.eligibility import localised, rule_kinds
 
     locale = request.locale_name
     kinds = rule_kinds(request.registry)
     out = []
-    for rule in rnd.eligibility_rules or ():
+    for rule in rnd.eligibility_rules if rules is None else rules:
         kind = rule.get("kind")
         if kind == "registered_organisation":
             out.append(_("Only officially registered organisations may apply"))
