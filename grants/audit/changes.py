@@ -95,10 +95,14 @@ def readable_changes(request, obj, *, zone: str = "UTC", only: Callable[[str], b
             when=format_datetime(change.at, zone),
             who=change.user.name if change.user is not None else translate(request, _("Someone without an account")),
             what=translate(request, kind_title(change.what)),
-            before=EMPTY if change.before is None else show(request, change.before, obj, zone),
-            after=EMPTY if change.after is None else show(request, change.after, obj, zone),
+            before=EMPTY if _empty(change.before) else show(request, change.before, obj, zone),
+            after=EMPTY if _empty(change.after) else show(request, change.after, obj, zone),
             change=change))
     return out
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _generic(request, value, obj, zone) -> str:
@@ -107,7 +111,7 @@ def _generic(request, value, obj, zone) -> str:
 
 def show_value(request, value, zone: str = "UTC") -> str:
     """A recorded value as text for people (the shapes are in the module's docstring)."""
-    if value is None or value == "" or value == [] or value == {}:
+    if _empty(value):
         return EMPTY
     if isinstance(value, bool):
         return translate(request, _("Yes") if value else _("No"))
