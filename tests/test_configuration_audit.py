@@ -102,8 +102,7 @@ def test_each_change_of_a_programme_and_a_round_is_on_their_history_pages(testap
     assert change(rows, "Budget")[2:] == ["£875,000.00", "£900,000.00"]
     assert change(rows, "Closes")[2:] == ["2030-05-05 12:00 (Europe/London)", "2030-05-12 12:00 (Europe/London)"]
     assert change(rows, "Blind review")[2:] == ["No", "Yes"]
-    assert change(rows, "Eligibility rules")[2:] == ["No eligibility rules",
-                                                      "Only officially registered organisations may apply"]
+    assert change(rows, "Eligibility rules")[2:] == ["—", "Only officially registered organisations may apply"]
     assert change(rows, "Grant-size tiers")[2:] == [
         "—", "Small (£10,000.00 – £25,000.00) with 50% match funding"]
     assert change(rows, "Funder and contribution")[2:] == [  # named as the round was then

@@ -45,7 +45,7 @@ def _rules(request, value, obj, zone) -> str:
     rnd = obj if isinstance(obj, Round) else None
     if rnd is None:
         return show_value(request, value, zone)
-    return "; ".join(describe_rules(request, rnd, value)) or translate(request, _("No eligibility rules"))
+    return "; ".join(describe_rules(request, rnd, value))
 
 
 def _workflow(request, value, obj, zone) -> str:
