@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import select
 
 import factories as f
@@ -186,3 +188,32 @@ def test_a_refused_programme_change_keeps_nothing_and_says_why(testapp, registry
     with registry.database.transaction() as (_tm, db):
         prog = db.get(Programme, prog_id)
         assert prog.currency == "GBP" and [c for c in changes_of(db, prog) if c.what != "funder"] == []
+
+
+@pytest.fixture
+def with_testplugin(settings):
+    """The test plugin enabled: a second application form and an application workflow variant."""
+    settings["grants.plugins"] = "testplugin"
+
+
+def test_a_rounds_form_and_workflow_chosen_from_lists_are_in_its_history_by_name(with_testplugin, testapp, registry):
+    pytest.importorskip("grants_testplugin")
+    with registry.database.transaction() as (_tm, db):
+        officer = f.user(db, email="leila@example.org", name="Leila Officer")
+        prog = services.create_programme(db, title="Municipal", currency="EUR", plugins=["testplugin"],
+                                         registry=registry)
+        f.grant_role(db, officer, "programme_officer", prog)
+        rnd = services.create_round(db, registry, prog, title="Call 1", timezone="Africa/Tunis", actor=f.SYSTEM)
+        url = f"/programmes/{prog.id}/rounds/{rnd.id}"
+    f.sign_in(testapp, "leila@example.org")
+    form = f.main_form(testapp.get(url + "/edit"))
+    form["application_form_version"] = "testplugin-2026"
+    form["application_workflow"] = "testplugin_application"
+    form["timezone"] = "Europe/Paris"
+    form.submit("submit").follow()
+    rows = history(testapp.get(url + "/changes"))
+    assert change(rows, "Application form version")[2:] == ["—", "testplugin-2026"]
+    assert change(rows, "Workflow for applications")[2:] == [
+        "The programme's default", "Application with a reference check (testplugin_application)"]
+    assert change(rows, "Time zone")[2:] == ["Africa/Tunis", "Europe/Paris"]
+    assert all(row[0].endswith("(Europe/Paris)") for row in rows)  # the round's zone now
