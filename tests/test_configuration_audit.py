@@ -217,3 +217,29 @@ def test_a_rounds_form_and_workflow_chosen_from_lists_are_in_its_history_by_name
         "The programme's default", "Application with a reference check (testplugin_application)"]
     assert change(rows, "Time zone")[2:] == ["Africa/Tunis", "Europe/Paris"]
     assert all(row[0].endswith("(Europe/Paris)") for row in rows)  # the round's zone now
+
+
+def test_results_levels_change_on_the_programme_page_but_not_under_grantees_frameworks(testapp, registry):
+    from grants.mel.models import TocElement
+
+    with registry.database.transaction() as (_tm, db):
+        officer = f.user(db, email="leila@example.org", name="Leila Officer")
+        award = f.award(db, registry)
+        prog = award.round.programme
+        f.grant_role(db, officer, "programme_officer", prog)
+        db.add(TocElement(award_id=award.id, kind="outputs", position=0, text="20 theatre clubs"))
+        prog_id = prog.id
+    f.sign_in(testapp, "leila@example.org")
+    form = f.main_form(testapp.get(f"/programmes/{prog_id}/edit"))
+    assert form["results_levels"].value == ""  # the usual levels
+    form["results_levels"] = "inputs\nactivities\nIntermediate results\nimpact"  # outputs would go
+    refused = form.submit("submit", status=400)
+    assert "already use outputs" in refused.html.select_one(".error-summary").get_text()
+    form = f.main_form(refused)
+    form["results_levels"] = "inputs\nactivities\noutputs\n  Intermediate   results \nimpact"
+    form.submit("submit").follow()
+    rows = history(testapp.get(f"/programmes/{prog_id}/changes"))
+    assert change(rows, "Levels of results")[2:] == ["—", "inputs, activities, outputs, Intermediate results, impact"]
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Programme, prog_id).results_levels == [
+            "inputs", "activities", "outputs", "Intermediate results", "impact"]

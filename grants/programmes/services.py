@@ -217,17 +217,37 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
                 mapping={"currency": programme.currency}))])
         programme.currency = changes["currency"]
     if "results_levels" in changes:
-        levels = [str(level).strip() for level in changes["results_levels"] or () if str(level).strip()]
-        if len(set(levels)) != len(levels) or any(len(level) > 40 for level in levels):
-            raise ProgrammeRefused([("results_levels", _(
-                "Name each level of results once, in 40 characters or fewer"))])
-        programme.results_levels = levels
+        levels = _checked_levels(dbsession, programme, changes["results_levels"])
+        if levels != list(programme.results_levels or ()):
+            programme.results_levels = levels
     for name in PROGRAMME_EDITABLE:
         after = _plain(getattr(programme, name))
         if after != before[name]:
             record_change(dbsession, programme, name, before[name], after, user=user)
     dbsession.flush()
     return programme
+
+
+def _checked_levels(dbsession: Session, programme: Programme, levels) -> list[str]:
+    """The theory-of-change levels asked for, tidied; refused if a name repeats, is too
+    long or names an assumption, or if a level grantees' frameworks already use would go."""
+    from grants.awards.models import Award
+    from grants.mel.framework import levels_for
+    from grants.mel.models import ASSUMPTION, DEFAULT_LEVELS, EXTERNAL_FACTOR, TocElement
+
+    levels = [" ".join(str(level).split()) for level in levels or () if str(level).strip()]
+    if (len(set(levels)) != len(levels) or any(len(level) > 40 for level in levels)
+            or {ASSUMPTION, EXTERNAL_FACTOR} & set(levels)):
+        raise ProgrammeRefused([("results_levels", _("Name each level of results once, in 40 characters or fewer"))])
+    used = set(dbsession.scalars(
+        select(TocElement.kind).join(Award, Award.id == TocElement.award_id).join(Round, Round.id == Award.round_id)
+        .where(Round.programme_id == programme.id).distinct()))
+    lost = [level for level in levels_for(programme) if level in used and level not in (levels or DEFAULT_LEVELS)]
+    if lost:
+        raise ProgrammeRefused([("results_levels", _(
+            "Grantees' theories of change already use ${levels}: keep those levels",
+            mapping={"levels": ", ".join(lost)}))])
+    return levels
 
 
 def _plain(value):

@@ -154,7 +154,7 @@ def programme_page(context, request):
 def _programme_current(programme) -> dict:
     """The programme edit form's values for the programme as stored."""
     return {"title": programme.title, "description": programme.description or "", "currency": programme.currency,
-            "plugins": set(programme.plugins or ())}
+            "plugins": set(programme.plugins or ()), "results_levels": "\n".join(programme.results_levels or ())}
 
 
 def _programme_version(programme) -> ContentVersion:
@@ -167,6 +167,12 @@ def _programme_edit_form(request, programme):
     schema = ProgrammeSchema().clone()
     for name in ("lead_funder", "lead_funder_identifier", "lead_funder_kind"):  # funders have their own page
         del schema[name]
+    schema.add(colander.SchemaNode(
+        colander.String(), name="results_levels", title=_("Levels of results"), missing="", max_length=2000,
+        description=_("The levels of grantees' theories of change, one per line, from the first to the last. "
+                      "Leave empty for the usual ones: inputs, activities, outputs, short-term outcomes, "
+                      "medium-term outcomes and impact."),
+        widget=deform.widget.TextAreaWidget(rows=6, attributes={"dir": "auto"})))
     with_version(schema, _programme_version(programme))
     return make_form(request, schema, "programme", _("Save the programme"),
                      bind={"plugins_available": services.enabled_plugins_of(request.registry)})
@@ -190,11 +196,13 @@ def programme_edit(context, request):
                           stored=lambda: _programme_current(context)):
             services.update_programme(request.dbsession, context, registry=request.registry, user=request.user,
                                       title=data["title"], description=data["description"],
-                                      currency=data["currency"], plugins=sorted(data["plugins"]))
+                                      currency=data["currency"], plugins=sorted(data["plugins"]),
+                                      results_levels=data["results_levels"].splitlines())
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, {"title": "title", "currency": "currency",
-                                                           "plugins": "plugins"}, **extra)
+                                                           "plugins": "plugins", "results_levels": "results_levels"},
+                        **extra)
     flash_done(request, _("Saved the programme."))
     return HTTPFound(location=request.resource_url(context))
 
