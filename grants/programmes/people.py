@@ -247,7 +247,9 @@ def invitation_for(dbsession: Session, token: str, *, now: dt.datetime | None = 
 def accept(dbsession: Session, token: str, user: User, *, now: dt.datetime | None = None):
     """``user`` accepts: they get the role (the place's refusals still hold: an evaluator
     must be independent).  Only the account with the invited address may accept
-    (``InvitationForSomeoneElse``).  Someone who meanwhile got the role keeps it once."""
+    (``InvitationForSomeoneElse``).  Someone who meanwhile got the role keeps it once.
+    On a refusal the caller rolls back (the pages doom the request's transaction), so the
+    invitation can still be answered later."""
     now = now or dt.datetime.now(dt.timezone.utc)
     invitation = invitation_for(dbsession, token, now=now)
     if normalise_email(user.email) != invitation.email:
@@ -404,8 +406,13 @@ def people_page(context, request):
         return HTTPFound(location=here)
     if request.method == "POST" and "withdraw" in request.POST:
         try:
-            invitation = withdraw(request.dbsession, context, int(request.POST["withdraw"]), by=request.user)
-        except (ValueError, InvalidInvitation):
+            invitation_id = int(request.POST["withdraw"])
+        except ValueError:
+            raise HTTPBadRequest(translate(request, _("That invitation has already been answered or withdrawn."))
+                                 ) from None
+        try:
+            invitation = withdraw(request.dbsession, context, invitation_id, by=request.user)
+        except InvalidInvitation:
             request.response.status = 409  # answered, or withdrawn by someone else, a moment ago
             message = translate(request, _("That invitation has already been answered or withdrawn."))
             return {**_page(request, context, form.render()), "errors": [("waiting", message)]}
