@@ -47,6 +47,8 @@ from .services import changes_of
 
 #: A value nobody set (the thing did not exist, or was empty).
 EMPTY = "—"
+#: Who made a change recorded without a signed-in person.
+NOBODY = _("Nobody signed in (a mailed link, the command line or the demo)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def readable_changes(request, obj, *, zone: str = "UTC", only: Callable[[str], b
         show = kind.show if kind is not None and kind.show is not None else _generic
         out.append(ReadableChange(
             when=format_datetime(change.at, zone),
-            who=change.user.name if change.user is not None else translate(request, _("Someone without an account")),
+            who=change.user.name if change.user is not None else translate(request, NOBODY),
             what=translate(request, kind_title(change.what)),
             before=EMPTY if _empty(change.before) else show(request, change.before, obj, zone),
             after=EMPTY if _empty(change.after) else show(request, change.after, obj, zone),
