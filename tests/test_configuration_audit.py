@@ -91,6 +91,7 @@ def test_each_change_of_a_programme_and_a_round_is_on_their_history_pages(testap
     assert page.html.find("title").get_text().strip().startswith("History of changes")
     rows = history(page)
     assert change(rows, "Title") == ["Leila Officer", "Title", "Shared Endeavour Fund", "Shared Endeavour Fund 2030"]
+    assert change(rows, "Created")[2:] == ["—", "Shared Endeavour Fund"]
     assert change(rows, "Description") == ["Leila Officer", "Description", "—", "Youth work against violence."]
     assert change(rows, "Funder and contribution") == [
         "Leila Officer", "Funder and contribution", "—",
@@ -187,7 +188,7 @@ def test_a_refused_programme_change_keeps_nothing_and_says_why(testapp, registry
     assert "cannot change once the programme has rounds" in refused.html.select_one(".error-summary").get_text()
     with registry.database.transaction() as (_tm, db):
         prog = db.get(Programme, prog_id)
-        assert prog.currency == "GBP" and [c for c in changes_of(db, prog) if c.what != "funder"] == []
+        assert prog.currency == "GBP" and [c.what for c in changes_of(db, prog)] == ["created", "funder"]
 
 
 @pytest.fixture

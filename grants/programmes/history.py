@@ -89,6 +89,7 @@ def _words(request, value, obj, zone) -> str:
 
 
 for _what, _title, _show in (
+    ("created", _("Created"), None),
     ("title", _("Title"), None),
     ("description", _("Description"), None),
     ("currency", _("Currency"), None),

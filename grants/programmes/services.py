@@ -163,7 +163,7 @@ def _check_currency(currency: str, field_name: str = "currency"):
 
 def create_programme(dbsession: Session, *, title: str, currency: str, description: str = "",
                      plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None,
-                     registry=None) -> Programme:
+                     registry=None, user=None) -> Programme:
     """A new programme.  ``plugins`` are entry-point names checked against what is
     installed (or ``available_plugins``; with ``registry``, what the deployment enables),
     and against each other: two plugins changing the same thing cannot share a programme."""
@@ -179,6 +179,8 @@ def create_programme(dbsession: Session, *, title: str, currency: str, descripti
     _check_plugin_conflict(registry, chosen)
     programme = Programme(title=title, description=description or "", currency=currency, plugins=chosen)
     dbsession.add(programme)
+    dbsession.flush()
+    record_change(dbsession, programme, "created", None, {"title": programme.title}, user=user)
     dbsession.flush()
     return programme
 
@@ -662,6 +664,9 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     rnd.budget = budget
     rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
+    dbsession.flush()
+    record_change(dbsession, rnd, "created", None, {"title": rnd.title}, user=user)
+    dbsession.flush()
     return rnd
 
 

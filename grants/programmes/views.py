@@ -108,7 +108,7 @@ def programme_new(context, request):
     try:
         programme = services.create_programme(request.dbsession, title=data["title"], currency=data["currency"],
                                               description=data["description"], plugins=sorted(data["plugins"]),
-                                              registry=request.registry)
+                                              registry=request.registry, user=request.user)
         if data["lead_funder"]:
             funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
                                                    identifier=data["lead_funder_identifier"],
