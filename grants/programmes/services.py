@@ -180,7 +180,7 @@ def create_programme(dbsession: Session, *, title: str, currency: str, descripti
     programme = Programme(title=title, description=description or "", currency=currency, plugins=chosen)
     dbsession.add(programme)
     dbsession.flush()
-    record_change(dbsession, programme, "created", None, {"title": programme.title}, user=user)
+    record_change(dbsession, programme, "created", None, {"id": programme.id, "name": programme.title}, user=user)
     dbsession.flush()
     return programme
 
@@ -665,7 +665,7 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     rnd.tiers = [_new_tier(t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     dbsession.flush()
-    record_change(dbsession, rnd, "created", None, {"title": rnd.title}, user=user)
+    record_change(dbsession, rnd, "created", None, {"id": rnd.id, "name": rnd.title}, user=user)
     dbsession.flush()
     return rnd
 
