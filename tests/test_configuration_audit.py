@@ -151,10 +151,14 @@ def test_only_those_who_manage_read_the_history_and_an_empty_one_says_so(testapp
     f.sign_in(testapp, "someone@example.org")
     testapp.get(f"/programmes/{prog_id}/changes", status=403)
     testapp.get(f"/programmes/{prog_id}/rounds/{rnd_id}/changes", status=403)
+    with registry.database.transaction() as (_tm, db):
+        quiet = f.round_(db, registry, db.get(Programme, prog_id), title="Made by a script")  # no service: no record
+        quiet_url = f"/programmes/{prog_id}/rounds/{quiet.id}/changes"
     officer = type(testapp)(app, extra_environ={"HTTP_HOST": "localhost"})
     f.sign_in(officer, "leila@example.org")
-    page = officer.get(f"/programmes/{prog_id}/rounds/{rnd_id}/changes")
-    assert "Nothing has been changed here yet." in page.text
+    assert "Nothing has been changed here yet." in officer.get(quiet_url).text
+    assert history(officer.get(f"/programmes/{prog_id}/rounds/{rnd_id}/changes"))[0][1:] == [
+        "Nobody signed in (a mailed link, the command line or the demo)", "Created", "—", "Call 5"]
 
 
 def test_two_officers_changing_the_programme_at_once_the_second_sees_a_409_and_nothing_is_recorded(
