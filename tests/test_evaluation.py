@@ -231,6 +231,11 @@ def test_an_officer_assigns_and_removes_evaluators_on_the_evaluation_page(testap
     assert "Eva no longer evaluates this round." in after.text
     with registry.database.transaction() as (_tm, db):
         assert db.scalar(select(func.count()).select_from(LocalRole).where(LocalRole.role == "evaluator")) == 0
+    # both in the round's history, as roles given on its People and roles page are
+    rows = [[" ".join(td.get_text().split()) for td in tr.find_all("td")][1:]
+            for tr in testapp.get(urls["round"] + "/changes").html.select("#configuration-changes tbody tr")]
+    assert rows[:2] == [["Leila", "Role", "Independent evaluator: eva@example.org", "—"],
+                        ["Leila", "Role", "—", "Independent evaluator: eva@example.org"]]
 
 
 def test_an_evaluator_reads_the_round_writes_findings_and_has_no_part_in_decisions_or_money(testapp, registry):

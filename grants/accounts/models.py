@@ -6,7 +6,7 @@ import functools
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, select
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session, relationship
 
 from grants.db import Base, UTCDateTime
 
@@ -206,19 +206,14 @@ class WebSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)  # however active it is
 
 
-class OrganisationInvitation(Base):
-    """An invitation to join an organisation, mailed to an address.  Nobody becomes a
-    member until the person at that address accepts, so an owner can neither add someone
-    against their will nor learn whether the address has an account.  Only the hash of
-    the mailed token is stored."""
+#: The columns recording how an invitation ended.
+INVITATION_ANSWERS = ("accepted_at", "declined_at", "cancelled_at")
 
-    __tablename__ = "organisation_invitations"
-    __table_args__ = (Index("ix_organisation_invitations_organisation_email", "organisation_id", "email"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+class InvitationMixin:
+    """The columns every kind of invitation has (see ``grants.accounts.invitations``)."""
+
     email: Mapped[str] = mapped_column(String(254))  # lower-cased
-    kind: Mapped[str] = mapped_column(String(20), default="member")  # what they will be: "member" or "owner"
     locale: Mapped[str] = mapped_column(String(8), default="en")  # of the mail, when the address has no account
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -229,9 +224,40 @@ class OrganisationInvitation(Base):
     declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    organisation: Mapped[Organisation] = relationship()
-    invited_by: Mapped[User | None] = relationship()
+    @declared_attr
+    def invited_by(cls) -> Mapped[User | None]:
+        return relationship("User", foreign_keys=[cls.invited_by_id])
 
     @property
     def answered(self) -> bool:
-        return any(at is not None for at in (self.accepted_at, self.declined_at, self.cancelled_at))
+        return any(getattr(self, column) is not None for column in INVITATION_ANSWERS)
+
+
+class OrganisationInvitation(InvitationMixin, Base):
+    """An invitation to join an organisation, mailed to an address.  Nobody becomes a
+    member until the person at that address accepts, so an owner can neither add someone
+    against their will nor learn whether the address has an account.  Only the hash of
+    the mailed token is stored."""
+
+    __tablename__ = "organisation_invitations"
+    __table_args__ = (Index("ix_organisation_invitations_organisation_email", "organisation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="member")  # what they will be: "member" or "owner"
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class RoleInvitation(InvitationMixin, Base):
+    """An invitation to hold a role (a ``LocalRole``) on an object — programme officer on
+    a programme, evaluator on a round, a plugin's role — mailed to an address.  The role
+    is given only when the person at that address accepts (grants.programmes.people)."""
+
+    __tablename__ = "role_invitations"
+    __table_args__ = (Index("ix_role_invitations_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int] = mapped_column(Integer)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 import unicodedata
 from typing import Any, Iterable, Mapping
 
@@ -36,8 +35,10 @@ from sqlalchemy import func, select, update
 from grants import regions as catalogue
 from grants.i18n import _
 
+from . import invitations
+from .invitations import INVITATION_LIFETIME, InvalidInvitation  # noqa: F401 - part of this module's API
 from .models import Membership, Organisation, OrganisationInvitation, User
-from .services import hash_token, normalise_email
+from .services import normalise_email
 
 OWNER = "owner"
 MEMBER = "member"
@@ -92,15 +93,6 @@ class InvalidOrganisation(OrganisationError):
 
 class AlreadyMember(OrganisationError):
     pass
-
-
-class InvalidInvitation(OrganisationError):
-    """A mailed invitation that cannot be used: ``reason`` is "unknown", "expired" or
-    "answered" (accepted, declined or withdrawn)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class InvitationForSomeoneElse(OrganisationError):
@@ -347,9 +339,6 @@ def add_member_without_invitation(dbsession, org: Organisation, person: User, ki
 
 # --- invitations ------------------------------------------------------------------------
 
-INVITATION_LIFETIME = dt.timedelta(days=14)
-
-
 def invite_member(dbsession, user: User, org: Organisation, email: str, kind: str = MEMBER, *,
                   locale: str = "en", now: dt.datetime | None = None) -> tuple[OrganisationInvitation, str]:
     """Invite the person at ``email`` (owners only).  Returns the invitation and the raw
@@ -372,50 +361,22 @@ def invite_member(dbsession, user: User, org: Organisation, email: str, kind: st
     dbsession.execute(
         update(OrganisationInvitation)
         .where(OrganisationInvitation.organisation_id == org.id, OrganisationInvitation.email == email,
-               *_waiting())
+               *invitations.waiting(OrganisationInvitation))
         .values(cancelled_at=now)
         .execution_options(synchronize_session="fetch"))
-    token = secrets.token_urlsafe(32)
+    token, token_hash = invitations.new_token()
     invitation = OrganisationInvitation(
-        organisation=org, email=email, kind=kind, locale=locale, token_hash=hash_token(token), invited_by=user,
+        organisation=org, email=email, kind=kind, locale=locale, token_hash=token_hash, invited_by=user,
         created_at=now, expires_at=now + INVITATION_LIFETIME)
     dbsession.add(invitation)
     dbsession.flush()
     return invitation, token
 
 
-def _waiting():
-    return (OrganisationInvitation.accepted_at.is_(None), OrganisationInvitation.declined_at.is_(None),
-            OrganisationInvitation.cancelled_at.is_(None))
-
-
 def invitation_for(dbsession, token: str, *, now: dt.datetime | None = None) -> OrganisationInvitation:
     """The invitation behind a mailed link, if it can still be answered; raises
     ``InvalidInvitation`` otherwise."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    invitation = dbsession.scalars(
-        select(OrganisationInvitation).where(OrganisationInvitation.token_hash == hash_token(token))
-    ).one_or_none()
-    if invitation is None:
-        raise InvalidInvitation("unknown")
-    if invitation.answered:
-        raise InvalidInvitation("answered")
-    if invitation.expires_at <= now:
-        raise InvalidInvitation("expired")
-    return invitation
-
-
-def _answer(dbsession, invitation: OrganisationInvitation, column: str, now: dt.datetime) -> None:
-    """Close the invitation, once: of two answers at the same moment only one counts."""
-    closed = dbsession.execute(
-        update(OrganisationInvitation)
-        .where(OrganisationInvitation.id == invitation.id, *_waiting())
-        .values({column: now})
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not closed:
-        raise InvalidInvitation("answered")
-    dbsession.refresh(invitation)
+    return invitations.find(dbsession, OrganisationInvitation, token, now=now)
 
 
 def accept_invitation(dbsession, token: str, user: User, *, now: dt.datetime | None = None) -> Membership:
@@ -426,7 +387,7 @@ def accept_invitation(dbsession, token: str, user: User, *, now: dt.datetime | N
     if normalise_email(user.email) != invitation.email:
         raise InvitationForSomeoneElse(_("This invitation was sent to ${email}. Sign in with that address to "
                                          "accept it.", mapping={"email": invitation.email}))
-    _answer(dbsession, invitation, "accepted_at", now)
+    invitations.close(dbsession, invitation, "accepted_at", now)
     org = invitation.organisation
     membership = membership_of(dbsession, user, org)
     if membership is None:
@@ -442,7 +403,7 @@ def decline_invitation(dbsession, token: str, *, now: dt.datetime | None = None)
     is needed to decline."""
     now = now or dt.datetime.now(dt.timezone.utc)
     invitation = invitation_for(dbsession, token, now=now)
-    _answer(dbsession, invitation, "declined_at", now)
+    invitations.close(dbsession, invitation, "declined_at", now)
     return invitation
 
 
@@ -454,7 +415,7 @@ def cancel_invitation(dbsession, user: User, org: Organisation, invitation_id: i
     invitation = dbsession.get(OrganisationInvitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         raise InvalidInvitation("unknown")
-    _answer(dbsession, invitation, "cancelled_at", now)
+    invitations.close(dbsession, invitation, "cancelled_at", now)
     return invitation
 
 
@@ -465,7 +426,7 @@ def waiting_invitations(dbsession, org: Organisation, *, now: dt.datetime | None
     return list(dbsession.scalars(
         select(OrganisationInvitation)
         .where(OrganisationInvitation.organisation_id == org.id, OrganisationInvitation.expires_at > now,
-               *_waiting())
+               *invitations.waiting(OrganisationInvitation))
         .order_by(OrganisationInvitation.created_at, OrganisationInvitation.id)))
 
 

@@ -17,6 +17,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from grants.audit.services import record_change
 from grants.awards.models import Award
 from grants.concurrency import (
     Difference,
@@ -168,6 +169,9 @@ def _assign(context, request):
     user = find_user_by_email(request.dbsession, data["email"])
     try:
         services.assign_evaluator(request.dbsession, context, user)
+        # The same trace as a role given on the People and roles page (grants.programmes.people).
+        record_change(request.dbsession, context, "role", None,
+                      {"role": services.EVALUATOR, "user_id": user.id, "email": user.email}, user=request.user)
     except services.EvaluationRefused as refused:
         request.tm.doom()
         failed = form_refused(request, form, refused.problems)
@@ -183,6 +187,8 @@ def _unassign(context, request):
     except services.EvaluationRefused as refused:
         request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
     else:
+        record_change(request.dbsession, context, "role",
+                      {"role": services.EVALUATOR, "user_id": user.id, "email": user.email}, None, user=request.user)
         flash_done(request, _("${name} no longer evaluates this round. Their assessments are kept.",
                               mapping={"name": user.name}))
     return HTTPFound(location=request.resource_url(context, "evaluation"))

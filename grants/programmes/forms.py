@@ -589,14 +589,22 @@ class ProgrammeSchema(FormSchema):
 
 
 #: What the programme edit page changes (the funder and plugins are set on their own).
-PROGRAMME_EDITABLE = ("languages", "default_language", "title", "description")
+PROGRAMME_EDITABLE = ("languages", "default_language", "title", "description", "currency", "plugins")
 
 
 def programme_edit_schema() -> ProgrammeSchema:
+    """The programme form without its lead funder (funders have their own page), and with
+    the levels of results grantees' theories of change use."""
     schema = ProgrammeSchema()
     for child in list(schema.children):
         if child.name not in PROGRAMME_EDITABLE:
             del schema[child.name]
+    schema.add(colander.SchemaNode(
+        colander.String(), name="results_levels", title=_("Levels of results"), missing="", max_length=2000,
+        description=_("The levels of grantees' theories of change, one per line, from the first to the last. "
+                      "Leave empty for the usual ones: inputs, activities, outputs, short-term outcomes, "
+                      "medium-term outcomes and impact."),
+        widget=deform.widget.TextAreaWidget(rows=6, attributes={"dir": "auto"})))
     return schema
 
 

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from grants.audit.services import record_change
 from grants.i18n import _
 from grants.lifecycle.meanings import means
 from grants.money import MINOR_UNITS, Money, MoneyBag
@@ -132,11 +133,12 @@ def workflow_options(registry, place, family: str):
     return [d for d in workflows_of(registry).variants(family) if in_scope(d.origin, plugins)]
 
 
-def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None):
+def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None, *, user=None):
     """Make new ``family`` objects under ``place`` (a programme or round) run
     ``workflow_id`` (None: back to what the level above chooses).  Objects already made
-    keep theirs."""
+    keep theirs.  A change is in the audit ("workflow": ``{"family", "workflow"}``)."""
     choices = dict(place.workflow_choices or {})
+    before = choices.get(family)
     if workflow_id:
         allowed = {d.id for d in workflow_options(registry, place, family)}
         if workflow_id not in allowed:
@@ -147,6 +149,9 @@ def choose_workflow(dbsession: Session, registry, place, family: str, workflow_i
     else:
         choices.pop(family, None)
     place.workflow_choices = choices
+    if before != choices.get(family):
+        record_change(dbsession, place, "workflow", {"family": family, "workflow": before},
+                      {"family": family, "workflow": choices.get(family)}, user=user)
     dbsession.flush()
     return place
 
@@ -189,8 +194,8 @@ def _check_languages(languages, default_language, registry=None) -> tuple[list[s
 
 def create_programme(dbsession: Session, *, title, currency: str, description="",
                      plugins: Iterable[str] = (), available_plugins: Iterable[str] | None = None,
-                     registry=None, languages: Iterable[str] | None = None, default_language: str | None = None
-                     ) -> Programme:
+                     registry=None, languages: Iterable[str] | None = None, default_language: str | None = None,
+                     user=None) -> Programme:
     """A new programme.  ``plugins`` are entry-point names checked against what is
     installed (or ``available_plugins``; with ``registry``, what the deployment enables),
     and against each other: two plugins changing the same thing cannot share a programme.
@@ -224,17 +229,31 @@ def create_programme(dbsession: Session, *, title, currency: str, description=""
     set_texts(programme, "description", descriptions)
     dbsession.add(programme)
     dbsession.flush()
+    record_change(dbsession, programme, "created", None, {"id": programme.id, "name": programme.title}, user=user)
+    dbsession.flush()
     return programme
+
+
+#: What ``update_programme`` may change, in the order the audit records it.
+PROGRAMME_EDITABLE = ("title", "description", "languages", "default_language", "currency", "plugins",
+                      "results_levels")
+#: Those the audit records as plain values (texts, languages and plugins are recorded where they change).
+PROGRAMME_PLAIN_FIELDS = ("currency", "results_levels")
 
 
 def update_programme(dbsession: Session, programme: Programme, *, available_plugins=None, registry=None,
                      user=None, **changes) -> Programme:
     """Change ``title``, ``description`` (strings: the default language's; or ``{language:
-    text}``: every language), ``languages``, ``default_language`` or ``plugins``.  The
-    currency is fixed once the programme has rounds or contributions (their amounts are in
-    it).  Every change is recorded in the audit of configuration, by ``user``."""
+    text}``: every language), ``languages``, ``default_language``, ``currency``,
+    ``plugins`` or ``results_levels`` (the theory-of-change levels, in order; empty for the
+    usual ones).  The currency is fixed once the programme has rounds or contributions
+    (their amounts are in it).  Each field that changes is in the audit, by ``user``."""
+    unknown = set(changes) - set(PROGRAMME_EDITABLE)
+    if unknown:
+        raise TypeError(f"update_programme() cannot change {', '.join(sorted(unknown))}")
     if registry is not None and available_plugins is None:
         available_plugins = enabled_plugins_of(registry)
+    before = {name: _plain(getattr(programme, name)) for name in PROGRAMME_PLAIN_FIELDS}
     problems = []
     languages = languages_of(programme)
     if "languages" in changes or "default_language" in changes:
@@ -254,15 +273,15 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
             problems += found
     _refuse_if(problems)
     if "languages" in changes or "default_language" in changes:
-        before = {"languages": languages_of(programme), "default_language": programme.default_language}
+        old = {"languages": languages_of(programme), "default_language": programme.default_language}
         set_content_languages(dbsession, programme, languages, default)
-        after = {"languages": languages_of(programme), "default_language": programme.default_language}
-        if before != after:
-            record_change(dbsession, programme, "languages", before, after, user=user)
+        new = {"languages": languages_of(programme), "default_language": programme.default_language}
+        if old != new:
+            record_change(dbsession, programme, "languages", old, new, user=user)
     for name, wanted in texts_wanted.items():
-        before = set_texts(programme, name, wanted)
-        if before != texts(programme, name):
-            record_change(dbsession, programme, name, before, texts(programme, name), user=user)
+        old = set_texts(programme, name, wanted)
+        if old != texts(programme, name):
+            record_change(dbsession, programme, name, old, texts(programme, name), user=user)
     if "plugins" in changes:
         chosen = validate_plugins(changes["plugins"], available_plugins)
         _check_plugin_conflict(registry, chosen)
@@ -275,8 +294,15 @@ def update_programme(dbsession: Session, programme: Programme, *, available_plug
             raise ProgrammeRefused([("currency", _(
                 "The currency cannot change once the programme has rounds or contributions in ${currency}",
                 mapping={"currency": programme.currency}))])
-        record_change(dbsession, programme, "currency", programme.currency, changes["currency"], user=user)
         programme.currency = changes["currency"]
+    if "results_levels" in changes:
+        levels = _checked_levels(dbsession, programme, changes["results_levels"])
+        if levels != list(programme.results_levels or ()):
+            programme.results_levels = levels
+    for name in PROGRAMME_PLAIN_FIELDS:
+        after = _plain(getattr(programme, name))
+        if after != before[name]:
+            record_change(dbsession, programme, name, before[name], after, user=user)
     dbsession.flush()
     return programme
 
@@ -312,6 +338,52 @@ def set_content_languages(dbsession: Session, programme: Programme, languages: S
         rebase(row, fields)
 
 
+def _checked_levels(dbsession: Session, programme: Programme, levels) -> list[str]:
+    """The theory-of-change levels asked for, tidied; refused if a name repeats, is too
+    long or names an assumption, or if a level grantees' frameworks already use would go."""
+    from grants.awards.models import Award
+    from grants.mel.framework import levels_for
+    from grants.mel.models import ASSUMPTION, DEFAULT_LEVELS, EXTERNAL_FACTOR, TocElement
+
+    levels = [" ".join(str(level).split()) for level in levels or () if str(level).strip()]
+    if (len(set(levels)) != len(levels) or any(len(level) > 40 for level in levels)
+            or {ASSUMPTION, EXTERNAL_FACTOR} & set(levels)):
+        raise ProgrammeRefused([("results_levels", _("Name each level of results once, in 40 characters or fewer"))])
+    used = set(dbsession.scalars(
+        select(TocElement.kind).join(Award, Award.id == TocElement.award_id).join(Round, Round.id == Award.round_id)
+        .where(Round.programme_id == programme.id).distinct()))
+    lost = [level for level in levels_for(programme) if level in used and level not in (levels or DEFAULT_LEVELS)]
+    if lost:
+        raise ProgrammeRefused([("results_levels", _(
+            "Grantees' theories of change already use ${levels}: keep those levels",
+            mapping={"levels": ", ".join(lost)}))])
+    return levels
+
+
+def _plain(value):
+    """A value as the audit keeps it (plain JSON)."""
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, TierSpec):
+        return {"name": value.name.strip() if isinstance(value.name, str) else value.name, "minimum": _plain(value.minimum), "maximum": _plain(value.maximum),
+                "match_funding_percent": value.match_funding_percent, "conditions": value.conditions or ""}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _contribution_value(row: ProgrammeFunder) -> dict:
+    """A funder's contribution as the audit keeps it: names beside the ids."""
+    return {"funder_id": row.funder_id, "funder": row.funder.name, "role": row.role,
+            "amount": _plain(row.contribution), "round_id": row.round_id,
+            "round": row.round.title if row.round is not None else None,
+            "matches": row.matches.name if row.matches is not None else None}
+
+
 def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | None = None,
                          kind: str = "other") -> Funder:
     """The funder with this ``identifier`` (org-id), else the one with exactly this name and
@@ -340,7 +412,7 @@ def get_or_create_funder(dbsession: Session, *, name: str, identifier: str | Non
 
 def add_funder_contribution(dbsession: Session, programme: Programme, funder: Funder, *, role: str,
                             amount: Money | None = None, round: Round | None = None,
-                            matches: Funder | None = None, note: str = "") -> ProgrammeFunder:
+                            matches: Funder | None = None, note: str = "", user=None) -> ProgrammeFunder:
     """Record ``funder``'s part in ``programme`` (or in one of its rounds): its role and,
     for funders, the money it puts in.  ``matches`` is the funder whose money this one
     matches.  Contributions may be in another currency than the programme's (a USD match
@@ -366,6 +438,10 @@ def add_funder_contribution(dbsession: Session, programme: Programme, funder: Fu
                           note=note or "")
     row.contribution = amount
     dbsession.add(row)
+    dbsession.flush()
+    # In the programme's audit, and in the round's when it is earmarked for one.
+    for place in (programme, round) if round is not None else (programme,):
+        record_change(dbsession, place, "funder", None, _contribution_value(row), user=user)
     dbsession.flush()
     return row
 
@@ -706,6 +782,9 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     rnd.budget = budget
     rnd.tiers = [_new_tier(rnd, t) for t in _by_size(tier_specs)]
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
+    dbsession.flush()
+    record_change(dbsession, rnd, "created", None, {"id": rnd.id, "name": rnd.title}, user=user)
+    dbsession.flush()
     return rnd
 
 
@@ -814,7 +893,9 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **
     and no longer once it has closed.  ``registry`` says which eligibility rule kinds the
     programme's plugins add (the current request's when not given).  Refusals change
     nothing.  ``title`` and the tiers' names are plain strings (the default language's) or
-    ``{language: text}``; a change of the title is recorded in the audit, by ``user``."""
+    ``{language: text}``.  Each field that changes is in the audit, by ``user``
+    (``rubric_id`` as ``{"id", "name"}``; texts as ``{language: text}``; money, moments
+    and tiers as ``_plain`` writes them)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"update_round() cannot change {', '.join(sorted(unknown))}")
@@ -853,18 +934,27 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **
     if changed.get("application_form_version"):
         problems += _form_problems(registry, rnd.programme, str(changed["application_form_version"]).strip())
     _refuse_if(problems)
+    before = {name: _round_audit_value(dbsession, rnd, name) for name in changed}
     for name, value in changed.items():
         if name == "tiers":
             rnd.tiers = [_new_tier(rnd, t) for t in _by_size(value)]
         elif name == "title":
-            before = set_texts(rnd, "title", value)
-            record_change(dbsession, rnd, "title", before, texts(rnd, "title"), user=user)
+            old_title = set_texts(rnd, "title", value)
+            if old_title != texts(rnd, "title"):
+                record_change(dbsession, rnd, "title", old_title, texts(rnd, "title"), user=user)
         elif name == "application_form_version":
             rnd.application_form_version = None if value in (None, "") else str(value).strip()
         elif name == "eligibility_rules":
             rnd.eligibility_rules = list(value)  # a new list, so the JSON column is seen to change
         else:
             setattr(rnd, name, value)
+    dbsession.flush()
+    for name in changed:
+        if name == "title":
+            continue  # recorded above with every language
+        after = _round_audit_value(dbsession, rnd, name)
+        if after != before[name]:
+            record_change(dbsession, rnd, name, before[name], after, user=user)
     dbsession.flush()
     if "eligibility_rules" in changed and not means(rnd, "draft"):
         _check_again(dbsession, registry, rnd)
@@ -891,6 +981,20 @@ def _check_again(dbsession: Session, registry, rnd: Round) -> None:
         run_checks(dbsession, application, registry=registry)
 
 
+def _round_audit_value(dbsession: Session, rnd: Round, name: str):
+    """What the audit keeps of one field of ``rnd``: plain JSON, with a name beside an id."""
+    if name == "tiers":
+        return [_plain(_tier_spec(t)) for t in rnd.tiers]
+    if name == "rubric_id":
+        if rnd.rubric_id is None:
+            return None
+        from grants.review.models import Rubric
+
+        rubric = dbsession.get(Rubric, rnd.rubric_id)
+        return {"id": rnd.rubric_id, "name": rubric.title if rubric is not None else str(rnd.rubric_id)}
+    return _plain(getattr(rnd, name))
+
+
 def _locked(name: str):
     return {
         "opens_at": _("The round has left draft, so its opening date can no longer change"),
@@ -905,19 +1009,19 @@ def _locked(name: str):
     }[name]
 
 
-def add_round_tier(dbsession: Session, rnd: Round, tier) -> RoundTier:
+def add_round_tier(dbsession: Session, rnd: Round, tier, *, user=None) -> RoundTier:
     """Add one tier (refused unless the round is in draft, or if it overlaps another)."""
-    update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)])
+    update_round(dbsession, rnd, tiers=[*[_tier_spec(t) for t in rnd.tiers], _tier_spec(tier)], user=user)
     spec = _tier_spec(tier)
     return next(t for t in rnd.tiers if t.min_minor == spec.minimum.minor_units and t.max_minor == spec.maximum.minor_units)
 
 
-def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int) -> None:
+def remove_round_tier(dbsession: Session, rnd: Round, tier_id: int, *, user=None) -> None:
     """Remove one tier (refused unless the round is in draft)."""
     keep = [t for t in rnd.tiers if t.id != tier_id]
     if len(keep) == len(rnd.tiers):
         raise ProgrammeRefused([("tiers", _("That tier is not part of this round"))])
-    update_round(dbsession, rnd, tiers=keep)
+    update_round(dbsession, rnd, tiers=keep, user=user)
 
 
 # -- the funnel ---------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def _programme_form(request):
 
 #: service problem field -> programme form field
 PROGRAMME_FIELDS = {"title": "title", "description": "description", "currency": "currency", "plugins": "plugins",
-                    "languages": "languages", "default_language": "default_language",
+                    "languages": "languages", "default_language": "default_language", "results_levels": "results_levels",
                     "funder_name": "lead_funder", "funder_identifier": "lead_funder_identifier",
                     "funder_kind": "lead_funder_kind"}
 
@@ -123,12 +123,12 @@ def programme_new(context, request):
         programme = services.create_programme(request.dbsession, title=data["title"], currency=data["currency"],
                                               description=data["description"], plugins=sorted(data["plugins"]),
                                               registry=request.registry, default_language=data["default_language"],
-                                              languages=_ordered(request, data["languages"]))
+                                              languages=_ordered(request, data["languages"]), user=request.user)
         if data["lead_funder"]:
             funder = services.get_or_create_funder(request.dbsession, name=data["lead_funder"],
                                                    identifier=data["lead_funder_identifier"],
                                                    kind=data["lead_funder_kind"])
-            services.add_funder_contribution(request.dbsession, programme, funder, role="lead")
+            services.add_funder_contribution(request.dbsession, programme, funder, role="lead", user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()  # nothing half-made stays
         return _refused(request, form, refused.problems, _programme_fields(request, form))
@@ -151,18 +151,24 @@ def _programme_fields(request, form) -> dict:
 
 
 def _programme_current(request, programme) -> dict:
+    """The programme edit form's values for the programme as stored."""
     languages = content_languages_for_form(request, programme)
     return {"languages": languages_of(programme), "default_language": programme.default_language,
             "title": as_form_value(programme, "title", languages),
-            "description": as_form_value(programme, "description", languages)}
+            "description": as_form_value(programme, "description", languages),
+            "currency": programme.currency, "plugins": set(programme.plugins or ()),
+            "results_levels": "\n".join(programme.results_levels or ())}
 
 
 @view_config(context=Programme, name="edit", renderer=T + "programme_form.pt",
              permission=Permission.ProgrammesProgrammeManage)
 def programme_edit(context, request):
-    """The programme's languages, and its name and description in each of them."""
+    """The programme's languages, its name and description in each of them, its currency
+    (until it has rounds or contributions), plugins and levels of results; every change is
+    in the programme's history."""
     form = make_form(request, with_version(programme_edit_schema(), context), "programme", _("Save the programme"),
-                     bind={"content_languages": content_languages_for_form(request, context)})
+                     bind={"content_languages": content_languages_for_form(request, context),
+                           "plugins_available": services.enabled_plugins_of(request.registry)})
     stable_ids(form, "title", "description")
     extra = {"programme": context}
     if request.method != "POST":
@@ -176,7 +182,9 @@ def programme_edit(context, request):
             services.update_programme(request.dbsession, context, registry=request.registry, user=request.user,
                                       languages=_ordered(request, data["languages"]),
                                       default_language=data["default_language"],
-                                      title=data["title"], description=data["description"])
+                                      title=data["title"], description=data["description"],
+                                      currency=data["currency"], plugins=sorted(data["plugins"]),
+                                      results_levels=data["results_levels"].splitlines())
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, _programme_fields(request, form), **extra)
@@ -254,7 +262,8 @@ def contribution_new(context, request):
             request.dbsession, name=data["funder_name"], identifier=data["funder_identifier"],
             kind=data["funder_kind"])
         services.add_funder_contribution(request.dbsession, context, funder, role=data["role"], amount=amount,
-                                         round=rnd, matches=by_id.get(data["matches_funder_id"]))
+                                         round=rnd, matches=by_id.get(data["matches_funder_id"]),
+                                         user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, CONTRIBUTION_FIELDS, **extra)
@@ -398,7 +407,7 @@ def round_new(context, request):
         rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
         if data.get("application_workflow"):
             services.choose_workflow(request.dbsession, request.registry, rnd, "application",
-                                     data["application_workflow"])
+                                     data["application_workflow"], user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, _round_fields(form, programme), **extra)
@@ -460,7 +469,7 @@ def round_edit(context, request):
                                   **values)
             if "application_workflow" in data:
                 services.choose_workflow(request.dbsession, request.registry, context, "application",
-                                         data["application_workflow"] or None)
+                                         data["application_workflow"] or None, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, _round_fields(form, context.programme), **extra)
@@ -508,7 +517,7 @@ def round_tiers(context, request):
     try:
         with editing(request, context, differences=lambda: _tier_differences(request, context, adding=spec),
                      form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            services.add_round_tier(request.dbsession, context, spec)
+            services.add_round_tier(request.dbsession, context, spec, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         failed = _refused(request, form, refused.problems,
@@ -544,7 +553,7 @@ def round_tier_remove(context, request):
     try:
         with editing(request, context, differences=lambda: _tier_differences(request, context, removing=tier_id),
                      form_html=lambda: None):
-            services.remove_round_tier(request.dbsession, context, tier_id)
+            services.remove_round_tier(request.dbsession, context, tier_id, user=request.user)
     except services.ProgrammeRefused as refused:
         request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
     else:

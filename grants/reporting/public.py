@@ -39,6 +39,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from grants.audit.services import record_change
 from grants.i18n import _
 from grants.lifecycle.meanings import history_reached, state_means
 from grants.money import Money, MoneyBag
@@ -541,15 +542,18 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def publish_report(dbsession: Session, rnd, *, user=None, now: dt.datetime | None = None):
     """Anyone may read the round's public report from ``now`` on.  Publishing a report
-    already published keeps its first date."""
+    already published keeps its first date.  In the round's audit ("public_report")."""
     if rnd.report_published_at is None:
         rnd.report_published_at = _now(now)
+        record_change(dbsession, rnd, "public_report", False, True, user=user, now=now)
         dbsession.flush()
     return rnd
 
 
 def unpublish_report(dbsession: Session, rnd, *, user=None, now: dt.datetime | None = None):
-    """Back to a preview only the round's officers see."""
+    """Back to a preview only the round's officers see.  In the round's audit."""
+    if rnd.report_published_at is not None:
+        record_change(dbsession, rnd, "public_report", True, False, user=user, now=now)
     rnd.report_published_at = None
     dbsession.flush()
     return rnd
@@ -576,10 +580,11 @@ def withheld_funder_ids(obj) -> set[int]:
 
 
 def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
-                       hidden_funder_ids: Iterable[int] = ()):
+                       hidden_funder_ids: Iterable[int] = (), user=None):
     """How small a count may be shown, and which funders' names public pages leave out.
     Refused, changing nothing, for a threshold outside 2–100 or a funder that has no part
-    in the round."""
+    in the round.  Each change is in the round's audit, by ``user`` (hidden funders as
+    ``[{"id", "name"}]``)."""
     problems = []
     if (isinstance(small_cell_threshold, bool) or not isinstance(small_cell_threshold, int)
             or not MIN_THRESHOLD <= small_cell_threshold <= MAX_THRESHOLD):
@@ -594,6 +599,17 @@ def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
     if set(wanted) - known:
         problems.append(("hidden_funder_ids", _("Choose funders of this round or of its programme")))
     ReportRefused.refuse_if(problems)
+    names = {f.id: f.name for f in programme_funders(rnd)}
+
+    def named(ids):
+        return [{"id": i, "name": names.get(i, str(i))} for i in sorted(ids)]
+
+    if rnd.small_cell_threshold != small_cell_threshold:
+        record_change(dbsession, rnd, "small_cell_threshold", rnd.small_cell_threshold, small_cell_threshold,
+                      user=user)
+    if sorted(rnd.hidden_funder_ids or ()) != sorted(wanted):
+        record_change(dbsession, rnd, "hidden_funders", named(rnd.hidden_funder_ids or ()), named(wanted),
+                      user=user)
     rnd.small_cell_threshold = small_cell_threshold
     rnd.hidden_funder_ids = sorted(wanted)
     dbsession.flush()

@@ -281,7 +281,8 @@ def public_report_settings(context, request):
         with editing_form(request, context, form, data, stored=lambda: _options_current(context)):
             public.set_report_options(request.dbsession, context,
                                       small_cell_threshold=data["small_cell_threshold"],
-                                      hidden_funder_ids=[int(i) for i in data["hidden_funder_ids"]])
+                                      hidden_funder_ids=[int(i) for i in data["hidden_funder_ids"]],
+                                      user=request.user)
     except public.ReportRefused as refused:
         request.tm.doom()
         failed = form_refused(request, form, refused.problems, OPTIONS_FIELDS)

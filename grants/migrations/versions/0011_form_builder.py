@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import grants.db
 
 revision = '0011_form_builder'
-down_revision = '0009_text_limits'
+down_revision = '0010_role_invitations'  # one line of history: the parallel branches of this release, in order
 branch_labels = None
 depends_on = None
 
