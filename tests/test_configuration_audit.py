@@ -180,7 +180,7 @@ def test_two_officers_changing_the_programme_at_once_the_second_sees_a_409_and_n
     with registry.database.transaction() as (_tm, db):
         prog = db.get(Programme, prog_id)
         assert prog.title == "Leila's name"
-        assert [(c.what, c.after) for c in changes_of(db, prog) if c.what == "title"] == [("title", "Leila's name")]
+        assert [(c.what, c.after) for c in changes_of(db, prog) if c.what == "title"] == [("title", {"en": "Leila's name"})]
 
 
 def test_a_refused_programme_change_keeps_nothing_and_says_why(testapp, registry):

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from grants.i18n import _, format_datetime, format_number, translate
+from grants.i18n import _, format_datetime, format_number, language_name, translate
 from grants.money import Money, MoneyError, format_money
 
 from .services import changes_of
@@ -129,9 +129,21 @@ def show_value(request, value, zone: str = "UTC") -> str:
         if money is not None:
             return format_money(money, request.locale_name)
         if "name" in value:
-            return str(value["name"])
+            return show_value(request, value["name"], zone)
+        if _texts_by_language(value):
+            # A text in several languages (grants.multilingual): one language needs no label.
+            if len(value) == 1:
+                return next(iter(value.values()))
+            return " · ".join(f"{language_name(code)}: {text}" for code, text in value.items())
         return "; ".join(f"{key}: {show_value(request, item, zone)}" for key, item in value.items())
     return str(value)
+
+
+def _texts_by_language(value: dict) -> bool:
+    """``{"en": "…", "ar": "…"}``: every key a language Babel knows, every value a text."""
+    from grants.i18n import is_language
+
+    return bool(value) and all(isinstance(k, str) and isinstance(v, str) and is_language(k) for k, v in value.items())
 
 
 def as_money(value) -> Money | None:

@@ -31,7 +31,7 @@ def _money(request, value) -> str:
 def _tiers(request, value, obj, zone) -> str:
     parts = []
     for tier in value:
-        text = f"{tier.get('name', '')} ({_money(request, tier.get('minimum'))} – {_money(request, tier.get('maximum'))})"
+        text = f"{show_value(request, tier.get('name') or '')} ({_money(request, tier.get('minimum'))} – {_money(request, tier.get('maximum'))})"
         if tier.get("match_funding_percent") is not None:
             text += " " + translate(request, _("with ${percent}% match funding",
                                                mapping={"percent": tier["match_funding_percent"]}))
