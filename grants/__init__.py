@@ -82,7 +82,7 @@ def make_app(settings: dict):
 
     from grants.lifecycle.services import StoredStateError, check_stored_states, record_installed_workflows
     from grants.programmes.services import programme_plugin_conflicts
-    from grants.templating import warm_templates
+    from grants.templating import compile_templates
     from grants.workflow_editor.services import load_released
 
     config = make_config(settings)
@@ -100,7 +100,7 @@ def make_app(settings: dict):
             record_installed_workflows(dbsession, config.registry.workflows)
     except IntegrityError:
         pass  # another process starting at the same moment wrote the same rows
-    warm_templates(config.registry)  # compiled beside the starting server, one at a time
+    compile_templates(config.registry)  # before serving, in this thread (grants.templating says why)
     return config.make_wsgi_app()
 
 

@@ -14,9 +14,11 @@ in).  So:
   a template is compiled once per process however many apps (registries) render it;
 - :func:`compile_templates` compiles every page template of ours, and every template a
   plugin puts in place of one, through pyramid_chameleon's renderer lookup, so requests
-  find them ready.  :func:`warm_templates` runs it beside the server as it starts:
-  compiling ~90 templates takes seconds, which the server need not wait for — a request
-  that comes first compiles the template it needs, under the same lock.
+  find them ready.  ``make_app`` runs it before it returns, in the starting thread: it
+  takes a few seconds once per process (later apps find them compiled).  It once ran in
+  a thread beside the starting server, but the lock only orders Chameleon's compilations,
+  not every other ``ast.parse`` of the process (an import that pytest rewrites, say), and
+  the two raced into the same SystemError.
 """
 from __future__ import annotations
 
@@ -77,12 +79,3 @@ def compile_templates(registry) -> int:
     finally:
         manager.pop()
     return len(specs)
-
-
-def warm_templates(registry) -> threading.Thread:
-    """:func:`compile_templates` in a thread of its own; the thread is kept on the
-    registry (``grants.templates_warmed``) for whoever must wait for it."""
-    thread = threading.Thread(target=compile_templates, args=(registry,), name="grants-templates", daemon=True)
-    registry["grants.templates_warmed"] = thread
-    thread.start()
-    return thread

@@ -71,4 +71,5 @@ def test_the_plugin_guide_works_command_by_command(tmp_path):
     assert "<svg" in (work / "municipal_application.svg").read_text() and "Panel vote" in (work / "municipal_application.svg").read_text()
     drawn = subprocess.run(["grants", "workflow", "graph", "deployment.ini", "municipal_application",
                             "--format", "mermaid"], cwd=work, env=env, capture_output=True, text=True, check=True)
-    assert drawn.stdout.strip() == textwrap.dedent(diagram).strip(), "the guide's diagram is out of date"
+    assert drawn.stdout.strip() == textwrap.dedent(diagram).strip(), (
+        f"the guide's diagram is out of date; it is now:\n{drawn.stdout}")
