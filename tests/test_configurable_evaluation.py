@@ -203,3 +203,133 @@ def test_code_defined_criteria_are_stored_once_and_a_new_version_when_the_code_c
     assert criteria_sets.set_choices(db, registry, programme) == [first]
     with pytest.raises(criteria_sets.CriteriaRefused):
         criteria_sets.copy_set(db, first)
+
+
+# -- survey instruments ------------------------------------------------------------------------------
+
+
+def _item(page, **values):
+    form = page.forms["item"]
+    for name, value in values.items():
+        form[name] = value
+    return form
+
+
+THREE = {"labels_en": "No\nSomewhat\nYes", "labels_fr": "Non\nUn peu\nOui", "labels_ar": "لا\nإلى حد ما\nنعم"}
+
+
+def test_an_officer_builds_a_survey_instrument_which_the_programme_rounds_use_beside_the_standard_ones(testapp, app):
+    from grants.mel import surveys
+    from grants.mel.models import SurveyInstrument
+
+    registry = app.registry
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="admin@example.org", admin=True)
+        award = f.award(db, registry)
+        standard = surveys.create_instrument(db, code="standard", title="Standard", items=[
+            {"code": "q1", "text": "Statement.", "scale": 2, "labels": ["No", "Yes"]}])
+        elsewhere = f.round_(db, registry, f.programme(db, title="Elsewhere"))
+        prog_id, rnd_id, standard_id = award.round.programme_id, award.round_id, standard.id
+        elsewhere_url = f"/programmes/{elsewhere.programme_id}/rounds/{elsewhere.id}/instruments"
+    f.sign_in(testapp, "admin@example.org")
+    page = testapp.get(f"/programmes/{prog_id}/survey-instruments")
+    assert "This programme has no survey instrument of its own yet." in page
+    form = page.forms["new-instrument"]
+    form["code"], form["title"] = "standard", "Belonging"
+    taken = form.submit("submit", status=400)
+    assert "An instrument already has the code “standard”" in taken.html.select_one(".error-summary").get_text()
+    form = taken.forms["new-instrument"]
+    form["code"] = "belonging"
+    page = form.submit("submit").follow()
+    url = page.request.path
+    assert "Draft: rounds cannot use it until it is published." in page
+
+    bad = _item(page, code="Bad Code", scale="3", text_en="", labels_en="No\nYes").submit("submit", status=400)
+    summary = bad.html.select_one(".error-summary").get_text()
+    assert "Give the item a code" in summary and "Write the question in English." in summary
+    assert "Give 3 labels in English" in summary
+    page = _item(page, code="belong", scale="3", text_en="I feel I belong here.", text_fr="Je me sens chez moi ici.",
+                 text_ar="أشعر بالانتماء هنا.", **THREE).submit("submit").follow()
+    page = _item(page, code="safe", scale="3", text_en="I feel safe.", labels_en="No\nSomewhat\nYes"
+                 ).submit("submit").follow()
+    refused = page.forms["publish-form"].submit(status=400)
+    assert "Item 2 has no question or labels in Français, العربية." in refused.html.select_one(
+        ".error-summary").get_text()
+    page = testapp.get(url + "/item", params={"item": "safe"})
+    assert page.forms["item"]["labels_en"].value == "No\nSomewhat\nYes"
+    page = _item(page, text_fr="Je me sens en sécurité.", text_ar="أشعر بالأمان.", **THREE).submit("submit").follow()
+    arabic = testapp.get(url, params={"_LOCALE_": "ar"})
+    assert [td.get_text(strip=True) for td in arabic.html.select("#items-table tbody td:nth-of-type(2)")] == [
+        "أشعر بالانتماء هنا.", "أشعر بالأمان."]
+    page = page.forms["publish-form"].submit().follow()
+    assert "Published: it never changes." in page and "item" not in page.forms
+
+    with registry.database.transaction() as (_tm, db):
+        inst = db.query(SurveyInstrument).filter(SurveyInstrument.programme_id == prog_id).one()
+        inst_id = inst.id
+        assert (inst.code, inst.version, inst.status) == ("belonging", 1, "published")
+        assert surveys.item_labels(inst.items[1], "fr") == ["Non", "Un peu", "Oui"]
+        assert [c.what for c in changes_of(db, inst)] == ["created", "items", "items", "items", "published"]
+
+    # The round's page lists it beside the standard one; another programme's round does not.
+    page = testapp.get(f"/programmes/{prog_id}/rounds/{rnd_id}/instruments")
+    options = [v for v, _s, _t in page.forms["attach"]["instrument"].options]
+    assert str(inst_id) in options and str(standard_id) in options
+    assert str(inst_id) not in [v for v, _s, _t in testapp.get(elsewhere_url).forms["attach"]["instrument"].options]
+    form = page.forms["attach"]
+    form["instrument"] = str(inst_id)
+    form["waves"] = ["baseline"]
+    form.submit().follow()
+
+    # A grantee uploads results for it; the version never changes; a copy is version 2, a draft, not listed.
+    with registry.database.transaction() as (_tm, db):
+        award = db.get(type(award), award.id)
+        inst = db.get(SurveyInstrument, inst_id)
+        surveys.upload_survey_results(db, registry, award, inst, "baseline",
+                                      b"item,sex,age_band,region,count_1,count_2,count_3\r\nbelong,,,,1,2,3\r\n"
+                                      b"safe,,,,0,1,5\r\n", filename="baseline.csv")
+        rnd = db.get(Round, rnd_id)
+        assert [c.what for c in changes_of(db, rnd)] == ["survey_instruments"]
+    page = testapp.get(url)
+    assert "Grantees have uploaded results for it." in page
+    page = page.forms["copy-form"].submit().follow()
+    assert "Version 2" in page.html.select_one("#instrument-status").get_text()
+    with registry.database.transaction() as (_tm, db):
+        from grants.mel import instrument_editor as editor
+
+        draft = db.query(SurveyInstrument).filter(SurveyInstrument.version == 2).one()
+        assert (draft.code, draft.status, len(draft.items)) == ("belonging", "draft", 2)
+        with pytest.raises(surveys.SurveyRefused):
+            editor.save_item(db, db.get(SurveyInstrument, inst_id), None, code="more", scale="2",
+                             texts={"en": "More"}, labels={"en": "a\nb"}, languages=LANGUAGES)
+        with pytest.raises(surveys.SurveyRefused) as refused:
+            surveys.attach_instrument(db, db.get(Round, rnd_id), draft, ["post"])
+        assert "draft" in str(refused.value)
+        draft_id = draft.id
+    page = testapp.get(f"/programmes/{prog_id}/rounds/{rnd_id}/instruments")
+    assert str(draft_id) not in [v for v, _s, _t in page.forms["attach"]["instrument"].options]
+
+
+def test_two_officers_saving_one_draft_instrument_one_gets_a_409_with_both_versions(testapp, app):
+    with app.registry.database.transaction() as (_tm, db):
+        f.user(db, email="admin@example.org", admin=True)
+        prog_id = f.programme(db).id
+    f.sign_in(testapp, "admin@example.org")
+    form = testapp.get(f"/programmes/{prog_id}/survey-instruments").forms["new-instrument"]
+    form["code"], form["title"] = "feedback", "Feedback"
+    page = form.submit("submit").follow()
+    page = _item(page, code="useful", scale="3", text_en="It was useful.", labels_en="No\nSomewhat\nYes"
+                 ).submit("submit").follow()
+    change = page.html.select("#items-table a")[0]["href"]
+    mine = testapp.get(change)
+    other = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    f.sign_in(other, "admin@example.org")
+    theirs = other.get(change)
+    _item(mine, text_en="It was worth my time.").submit("submit", status=302)
+    late = _item(theirs, text_en="It helped me.").submit("submit", status=409)
+    assert "It helped me." in late.text and "It was worth my time." in late.text
+    with app.registry.database.transaction() as (_tm, db):
+        from grants.mel.models import SurveyInstrument
+
+        stored = db.query(SurveyInstrument).filter(SurveyInstrument.programme_id == prog_id).one()
+        assert [i["text"] for i in stored.items] == ["It was worth my time."]

@@ -131,6 +131,10 @@ class Programme(Base):
             from grants.evaluation.criteria_sets import CriteriaSetsContainer
 
             return parent_container(CriteriaSetsContainer, self)
+        if name == "survey-instruments":  # its own survey instruments (grants.mel.instrument_editor)
+            from grants.mel.instrument_editor import InstrumentsContainer
+
+            return parent_container(InstrumentsContainer, self)
         raise KeyError(name)
 
     @cached_roles

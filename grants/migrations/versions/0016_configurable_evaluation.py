@@ -1,6 +1,7 @@
-"""Evaluation criteria configured in the browser: a programme's criteria sets are versioned
-data (a draft is edited, publishing freezes it, a copy starts the next version), a round
-chooses its set, and each assessment keeps the set it was scored with.
+"""Evaluation criteria and survey instruments configured in the browser: a programme's
+criteria sets are versioned data (a draft is edited, publishing freezes it, a copy starts
+the next version), a round chooses its set, and each assessment keeps the set it was
+scored with; a programme's own survey instruments are drafts until published.
 
 Revision ID: 0016_configurable_evaluation
 Revises: 0013_workflow_versions
@@ -43,9 +44,24 @@ def upgrade():
         batch_op.add_column(sa.Column('criteria_set_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(op.f('fk_assessments_criteria_set_id_evaluation_criteria_sets'),
                                     'evaluation_criteria_sets', ['criteria_set_id'], ['id'], ondelete='SET NULL')
+    # Instruments stored before this revision came from code: published, of no programme.
+    with op.batch_alter_table('survey_instruments') as batch_op:
+        batch_op.add_column(sa.Column('programme_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('status', sa.String(length=20), nullable=False,
+                                      server_default=sa.text("'published'")))
+        batch_op.add_column(sa.Column('published_at', grants.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('row_version', sa.Integer(), nullable=False, server_default=sa.text('1')))
+        batch_op.create_foreign_key(op.f('fk_survey_instruments_programme_id_programmes'), 'programmes',
+                                    ['programme_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_index(op.f('ix_survey_instruments_programme_id'), ['programme_id'])
 
 
 def downgrade():
+    with op.batch_alter_table('survey_instruments') as batch_op:
+        batch_op.drop_index(op.f('ix_survey_instruments_programme_id'))
+        batch_op.drop_constraint(op.f('fk_survey_instruments_programme_id_programmes'), type_='foreignkey')
+        for column in ('row_version', 'published_at', 'status', 'programme_id'):
+            batch_op.drop_column(column)
     with op.batch_alter_table('assessments') as batch_op:
         batch_op.drop_constraint(op.f('fk_assessments_criteria_set_id_evaluation_criteria_sets'), type_='foreignkey')
         batch_op.drop_column('criteria_set_id')
