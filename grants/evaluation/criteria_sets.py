@@ -24,7 +24,6 @@ programme's default (:func:`grants.evaluation.services.criteria_for`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import colander
 import deform
@@ -33,10 +32,11 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grants.audit.services import changes_of, record_change
+from grants import versioned
+from grants.audit.services import record_change
 from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, format_datetime, language_name, translate
+from grants.i18n import _, deployment_languages, language_name, translate
 from grants.programmes.models import Programme, Round
 from grants.resources import _Container
 from grants.security import Permission
@@ -314,14 +314,11 @@ def move_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, crit
     ids = [c["id"] for c in criteria_set.criteria]
     if criterion_id not in ids or step not in (-1, 1):
         raise CriteriaRefused([(None, _("That criterion is no longer in the set."))])
-    position = ids.index(criterion_id)
-    target = position + step
-    if not 0 <= target < len(ids):
+    reordered = versioned.moved(criteria_set.criteria, ids.index(criterion_id), step)
+    if reordered is None:
         return  # already first (or last): nothing to record
     before = snapshot(criteria_set)
-    moved = list(criteria_set.criteria)
-    moved[position], moved[target] = moved[target], moved[position]
-    criteria_set.criteria = moved
+    criteria_set.criteria = reordered
     record_change(dbsession, criteria_set, "criteria", before, snapshot(criteria_set), user=user)
     dbsession.flush()
 
@@ -429,10 +426,8 @@ def _criterion_values(criterion: dict, languages) -> dict:
 
 
 def _history(request, criteria_set) -> list[dict]:
-    what = {"created": _("created"), "criteria": _("changed the criteria"), "published": _("published")}
-    return [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—",
-             "what": what.get(c.what, c.what), "before": c.before, "after": c.after}
-            for c in reversed(changes_of(request.dbsession, criteria_set))]
+    return versioned.history(request, criteria_set, {"created": _("created"), "criteria": _("changed the criteria"),
+                                                     "published": _("published")})
 
 
 def _set_page(request, criteria_set, form_html="", errors=(), editing_id=None) -> dict:
@@ -447,7 +442,7 @@ def _set_page(request, criteria_set, form_html="", errors=(), editing_id=None) -
     return {"criteria_set": criteria_set, "programme": criteria_set.__parent__.__parent__, "criteria": rows,
             "form_html": form_html, "errors": list(errors), "editing_id": editing_id,
             "in_use": in_use(db, criteria_set), "versions": versions, "history": _history(request, criteria_set),
-            "json_text": lambda value: "—" if value is None else json.dumps(value, ensure_ascii=False, indent=1)}
+            "json_text": versioned.json_text}
 
 
 @view_config(context=CriteriaSetsContainer, renderer=T + "criteria_sets.pt",

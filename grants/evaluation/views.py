@@ -290,7 +290,8 @@ def _assessment_form_page(context, request, *, typed=None, errors=(), conflict=N
     for oid, message in errors:
         field_errors.setdefault(oid, []).append(message)
     history = services.assessment_history(request.dbsession, assessment) if assessment is not None else []
-    return {**_award_page(request, context, assessment), "assessment": assessment, "typed": typed, "errors": list(errors),
+    return {**_award_page(request, context, assessment), "assessment": assessment, "typed": typed,
+            "errors": list(errors),
             "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict,
             "submitted": assessment is not None and assessment.submitted_at is not None,
             "history": _history_rows(request, history)}

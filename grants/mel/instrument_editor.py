@@ -31,10 +31,11 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grants.audit.services import changes_of, record_change
+from grants import versioned
+from grants.audit.services import record_change
 from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, format_datetime, language_name, translate
+from grants.i18n import _, deployment_languages, language_name, translate
 from grants.programmes.models import Programme
 from grants.resources import _Container
 from grants.security import Permission
@@ -209,14 +210,11 @@ def move_item(dbsession: Session, instrument: SurveyInstrument, item_code: str, 
     codes = [i["code"] for i in instrument.items]
     if item_code not in codes or step not in (-1, 1):
         raise SurveyRefused([(None, _("That item is no longer in the instrument."))])
-    position = codes.index(item_code)
-    target = position + step
-    if not 0 <= target < len(codes):
-        return
+    reordered = versioned.moved(instrument.items, codes.index(item_code), step)
+    if reordered is None:
+        return  # already first (or last): nothing to record
     before = snapshot(instrument)
-    items = list(instrument.items)
-    items[position], items[target] = items[target], items[position]
-    instrument.items = items
+    instrument.items = reordered
     record_change(dbsession, instrument, "items", before, snapshot(instrument), user=user)
     dbsession.flush()
 
@@ -233,7 +231,7 @@ def publish(dbsession: Session, instrument: SurveyInstrument, *, languages, user
     for position, item in enumerate(instrument.items, start=1):
         translations = item.get("translations") or {}
         missing = [language_name(lang) for lang in languages[1:]
-                   if not (translations.get(lang) or {}).get("text") or not (translations.get(lang) or {}).get("labels")]
+                   if not all((translations.get(lang) or {}).get(part) for part in ("text", "labels"))]
         if missing:
             problems.append((None, _("Item ${position} has no question or labels in ${languages}.",
                                      mapping={"position": position, "languages": ", ".join(missing)})))
@@ -340,10 +338,8 @@ def _item_values(item: dict, languages) -> dict:
 
 
 def _history(request, instrument) -> list[dict]:
-    what = {"created": _("created"), "items": _("changed the items"), "published": _("published")}
-    return [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—",
-             "what": what.get(c.what, c.what), "before": c.before, "after": c.after}
-            for c in reversed(changes_of(request.dbsession, instrument))]
+    return versioned.history(request, instrument, {"created": _("created"), "items": _("changed the items"),
+                                                   "published": _("published")})
 
 
 def _instrument_page(request, instrument, form_html="", errors=(), editing_code=None) -> dict:
@@ -358,7 +354,7 @@ def _instrument_page(request, instrument, form_html="", errors=(), editing_code=
     return {"instrument": instrument, "programme": instrument.__parent__.__parent__, "items": rows,
             "form_html": form_html, "errors": list(errors), "editing_code": editing_code,
             "results": has_results(db, instrument), "versions": versions, "history": _history(request, instrument),
-            "json_text": lambda value: "—" if value is None else json.dumps(value, ensure_ascii=False, indent=1)}
+            "json_text": versioned.json_text}
 
 
 @view_config(context=InstrumentsContainer, renderer=T + "programme_instruments.pt",

@@ -121,7 +121,14 @@ def round_instruments(context, request):
     action = request.POST.get("action", "")
     before = _attached_snapshot(db, context)
     if action == "load":
-        loaded = surveys.load_standard_instruments(db, registry=request.registry, plugins=context.programme.plugins)
+        try:
+            loaded = surveys.load_standard_instruments(db, registry=request.registry,
+                                                       plugins=context.programme.plugins)
+        except surveys.SurveyRefused as refused:  # a programme's own instrument took a standard one's code
+            request.tm.doom()
+            request.response.status = 409
+            return _instruments_page(context, request, errors=[("load", translate(request, r))
+                                                               for r in refused.reasons])
         flash_done(request, _("The standard instruments are in the list: ${titles}.",
                               mapping={"titles": ", ".join(f"{i.title} ({i.version})" for i in loaded)}))
         return HTTPFound(location=request.resource_url(context, "instruments"))
