@@ -89,7 +89,13 @@ def test_an_officer_builds_orders_publishes_and_copies_criteria_which_a_round_ch
     page = testapp.get(f"/programmes/{prog_id}/rounds/{rnd_id}/evaluation")
     options = {value: text for value, _sel, text in page.forms["criteria-form"]["criteria_set"].options}
     assert options[str(set_id)] == "Evaluation 2027 (version 1)"
-    assert "General evaluation criteria" in options.values()
+    assert options["source:grants"] == "General evaluation criteria"  # not stored by reading the page
+    form = page.forms["criteria-form"]
+    form["criteria_set"] = "source:grants"
+    page = form.submit().follow()
+    with registry.database.transaction() as (_tm, db):
+        general = db.get(EvaluationCriteriaSet, db.get(Round, rnd_id).evaluation_criteria_id)
+        assert (general.source, general.programme_id, general.status) == ("grants", None, "published")
     form = page.forms["criteria-form"]
     form["criteria_set"] = str(set_id)
     page = form.submit().follow()
@@ -102,7 +108,7 @@ def test_an_officer_builds_orders_publishes_and_copies_criteria_which_a_round_ch
     with registry.database.transaction() as (_tm, db):
         rnd = db.get(Round, rnd_id)
         assert rnd.evaluation_criteria_id == set_id
-        assert [c.what for c in changes_of(db, rnd)] == ["evaluation_criteria"]
+        assert [c.what for c in changes_of(db, rnd)] == ["evaluation_criteria", "evaluation_criteria"]
         draft = db.query(EvaluationCriteriaSet).filter(EvaluationCriteriaSet.version == 2).one()
         draft_id = draft.id
         assert (draft.family_id, draft.status) == (set_id, "draft")
@@ -194,13 +200,20 @@ def test_an_assessment_keeps_its_criteria_and_the_round_is_locked_once_assessed(
     assert [th.get_text(strip=True) for th in read.html.select(".scores tbody th")] == ["reach fr", "safety fr"]
 
 
-def test_code_defined_criteria_are_stored_once_and_a_new_version_when_the_code_changes(db, registry):
+def test_code_defined_criteria_are_stored_once_when_used_and_a_new_version_when_the_code_changes(db, registry):
     programme = f.programme(db)
-    first = criteria_sets.default_set(db, registry, programme)
+    read = criteria_sets.default_set(db, registry, programme)  # reading stores nothing
+    assert read.id is None and db.query(EvaluationCriteriaSet).count() == 0
+    first = criteria_sets.default_set(db, registry, programme, create=True)
     assert first.source == "grants" and first.published and first.programme_id is None
     assert [c["id"] for c in first.criteria] == list(evaluation.ASSESSMENT_CRITERIA)
-    assert criteria_sets.default_set(db, registry, programme).id == first.id
-    assert criteria_sets.set_choices(db, registry, programme) == [first]
+    assert criteria_sets.default_set(db, registry, programme, create=True).id == first.id
+    # Code that changes its criteria gives a new version; the stored one is kept for its assessments.
+    fewer = evaluation.CORE_CRITERIA[:2]
+    second = criteria_sets._stored_code_set(db, "grants", "General evaluation criteria", fewer, create=True)
+    assert (second.version, second.family_id, len(second.criteria)) == (2, first.id, 2)
+    assert len(first.criteria) == 6
+    assert criteria_sets.set_choices(db, registry, programme) == [first]  # the code as it is now
     with pytest.raises(criteria_sets.CriteriaRefused):
         criteria_sets.copy_set(db, first)
 

@@ -74,19 +74,25 @@ def _code_criteria(criteria) -> list[dict]:
     return [{"id": c.id, "title": str(c.title), "hint": str(c.hint or "")} for c in criteria]
 
 
-def _stored_code_set(dbsession: Session, source: str, title: str, criteria) -> EvaluationCriteriaSet:
+def _stored_code_set(dbsession: Session, source: str, title: str, criteria, *, create: bool
+                     ) -> EvaluationCriteriaSet:
     """The stored copy of code-defined ``criteria``; a new version when the code changed
-    (assessments scored with the old ones keep them)."""
+    (assessments scored with the old ones keep them).  Without ``create`` (a page that
+    only reads) nothing is stored: a missing copy is given unsaved, with no id."""
     wanted = _code_criteria(criteria)
-    latest = dbsession.scalars(select(EvaluationCriteriaSet)
-                               .where(EvaluationCriteriaSet.source == source,
-                                      EvaluationCriteriaSet.programme_id.is_(None))
-                               .order_by(EvaluationCriteriaSet.version.desc())).first()
-    if latest is not None and latest.criteria == wanted:
-        return latest
+    versions = list(dbsession.scalars(select(EvaluationCriteriaSet)
+                                      .where(EvaluationCriteriaSet.source == source,
+                                             EvaluationCriteriaSet.programme_id.is_(None))
+                                      .order_by(EvaluationCriteriaSet.version.desc())))
+    same = next((v for v in versions if v.criteria == wanted), None)
+    if same is not None:
+        return same
+    latest = versions[0] if versions else None
     stored = EvaluationCriteriaSet(title=title, criteria=wanted, source=source, status=PUBLISHED,
                                    version=(latest.version + 1) if latest else 1,
                                    family_id=latest.family_id if latest else None, published_at=_now())
+    if not create:
+        return stored
     dbsession.add(stored)
     dbsession.flush()
     stored.family_id = stored.family_id or stored.id
@@ -101,28 +107,38 @@ def _plugin_criteria(registry) -> dict:
     return (found.get(CRITERIA_KEY) or {}) if found is not None else {}
 
 
-def code_sets(dbsession: Session, registry, programme: Programme) -> list[EvaluationCriteriaSet]:
-    """Grants' own criteria, then those of each plugin ``programme`` uses, stored."""
+def code_sets(dbsession: Session, registry, programme: Programme, *, create: bool = False
+              ) -> list[EvaluationCriteriaSet]:
+    """Grants' own criteria, then those of each plugin ``programme`` uses (stored with
+    ``create``, else unsaved where not stored yet)."""
     from .services import CORE_CRITERIA
 
-    found = [_stored_code_set(dbsession, CORE_SOURCE, str(CORE_TITLE), CORE_CRITERIA)]
+    found = [_stored_code_set(dbsession, CORE_SOURCE, str(CORE_TITLE), CORE_CRITERIA, create=create)]
     plugins = _plugin_criteria(registry)
     for plugin in programme.plugins or ():
         if plugin in plugins:
-            found.append(_stored_code_set(dbsession, plugin, plugin, plugins[plugin]))
+            found.append(_stored_code_set(dbsession, plugin, plugin, plugins[plugin], create=create))
     return found
 
 
-def default_set(dbsession: Session, registry, programme: Programme) -> EvaluationCriteriaSet:
+def code_set_id(dbsession: Session, registry, programme: Programme, source: str) -> int | None:
+    """The id of the code-defined set ``source`` ("grants" or a plugin's name) offered to
+    ``programme``, stored now if need be; None if it is not offered."""
+    return next((s.id for s in code_sets(dbsession, registry, programme, create=True) if s.source == source), None)
+
+
+def default_set(dbsession: Session, registry, programme: Programme, *, create: bool = False
+                ) -> EvaluationCriteriaSet:
     """The set a round of ``programme`` that chose none uses: the criteria of the first of
-    its plugins that sets some, else grants' own (as ``criteria_for``)."""
+    its plugins that sets some, else grants' own (as ``criteria_for``); ``create`` as
+    :func:`code_sets`."""
     from .services import CORE_CRITERIA
 
     plugins = _plugin_criteria(registry)
     for plugin in programme.plugins or ():
         if plugin in plugins:
-            return _stored_code_set(dbsession, plugin, plugin, plugins[plugin])
-    return _stored_code_set(dbsession, CORE_SOURCE, str(CORE_TITLE), CORE_CRITERIA)
+            return _stored_code_set(dbsession, plugin, plugin, plugins[plugin], create=create)
+    return _stored_code_set(dbsession, CORE_SOURCE, str(CORE_TITLE), CORE_CRITERIA, create=create)
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -136,9 +152,12 @@ def sets_of(dbsession: Session, programme: Programme) -> list[EvaluationCriteria
                                             EvaluationCriteriaSet.id)))
 
 
-def set_choices(dbsession: Session, registry, programme: Programme) -> list[EvaluationCriteriaSet]:
-    """The sets rounds of ``programme`` may choose: code-defined ones, then its own published ones."""
-    return code_sets(dbsession, registry, programme) + [s for s in sets_of(dbsession, programme) if s.published]
+def set_choices(dbsession: Session, registry, programme: Programme, *, create: bool = False
+                ) -> list[EvaluationCriteriaSet]:
+    """The sets rounds of ``programme`` may choose: code-defined ones (``create`` as
+    :func:`code_sets`), then its own published ones."""
+    return (code_sets(dbsession, registry, programme, create=create)
+            + [s for s in sets_of(dbsession, programme) if s.published])
 
 
 def in_use(dbsession: Session, criteria_set: EvaluationCriteriaSet) -> bool:
@@ -148,23 +167,24 @@ def in_use(dbsession: Session, criteria_set: EvaluationCriteriaSet) -> bool:
                                                                          criteria_set.id).limit(1)) is not None)
 
 
-def set_for_round(dbsession: Session, registry, rnd: Round) -> EvaluationCriteriaSet:
-    """The set the round's new assessments are scored with."""
+def set_for_round(dbsession: Session, registry, rnd: Round, *, create: bool = False) -> EvaluationCriteriaSet:
+    """The set the round's new assessments are scored with (``create`` as :func:`code_sets`)."""
     if rnd.evaluation_criteria_id is not None:
         chosen = dbsession.get(EvaluationCriteriaSet, rnd.evaluation_criteria_id)
         if chosen is not None:
             return chosen
-    return default_set(dbsession, registry, rnd.programme)
+    return default_set(dbsession, registry, rnd.programme, create=create)
 
 
-def set_for_assessment(dbsession: Session, registry, award, assessment: Assessment | None) -> EvaluationCriteriaSet:
+def set_for_assessment(dbsession: Session, registry, award, assessment: Assessment | None, *,
+                       create: bool = False) -> EvaluationCriteriaSet:
     """The set ``assessment`` was scored with; the round's for a new one (or one written
-    before criteria were data)."""
+    before criteria were data).  ``create`` as :func:`code_sets`: saving stores it."""
     if assessment is not None and assessment.criteria_set_id is not None:
         kept = dbsession.get(EvaluationCriteriaSet, assessment.criteria_set_id)
         if kept is not None:
             return kept
-    return set_for_round(dbsession, registry, award.round)
+    return set_for_round(dbsession, registry, award.round, create=create)
 
 
 def criteria_of(criteria_set: EvaluationCriteriaSet, locale: str | None = None) -> tuple:
@@ -213,7 +233,7 @@ def choose_for_round(dbsession: Session, registry, rnd: Round, set_id: int | Non
         problems.append(("criteria_set", _("An evaluator has already assessed a grant of this round with its "
                                            "criteria, so they can no longer change.")))
     elif set_id is not None:
-        allowed = {s.id for s in set_choices(dbsession, registry, rnd.programme)}
+        allowed = {s.id for s in set_choices(dbsession, registry, rnd.programme, create=True)}
         chosen = dbsession.get(EvaluationCriteriaSet, set_id)
         if chosen is None or (chosen.programme_id is None and chosen.id not in allowed):
             problems.append(("criteria_set", _("Choose evaluation criteria from the list.")))

@@ -274,7 +274,7 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
     from .criteria_sets import criteria_of, set_for_assessment
 
     assessment = assessment_by(dbsession, award, evaluator)
-    criteria_set = set_for_assessment(dbsession, registry, award, assessment)
+    criteria_set = set_for_assessment(dbsession, registry, award, assessment, create=True)
     criteria = criteria_of(criteria_set)
     ids = [c.id for c in criteria]
     now = now or _now()

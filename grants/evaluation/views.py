@@ -109,8 +109,10 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
     criteria_set = criteria_sets.set_for_round(db, request.registry, context)
     choices = []
     if can_manage:
-        choices = [{"id": str(s.id), "title": criteria_sets.set_title(request, s),
-                    "selected": s.id == context.evaluation_criteria_id}
+        # A code-defined set not stored yet (a page only reads) is offered by its source.
+        choices = [{"id": str(s.id) if s.id is not None else f"source:{s.source}",
+                    "title": criteria_sets.set_title(request, s),
+                    "selected": s.id is not None and s.id == context.evaluation_criteria_id}
                    for s in criteria_sets.set_choices(db, request.registry, context.programme)]
     evaluation = services.round_evaluation(db, context)
     findings_html = None
@@ -213,7 +215,10 @@ def _choose_criteria(context, request):
 
     refuse_overtaken(request, context)
     raw = request.POST.get("criteria_set", "")
-    set_id = _int(raw) if raw else None
+    if raw.startswith("source:"):
+        set_id = criteria_sets.code_set_id(request.dbsession, request.registry, context.programme, raw[7:]) or 0
+    else:
+        set_id = _int(raw) if raw else None
     if raw and (set_id is None or set_id < 1):
         errors = [("criteria-set", translate(request, _("Choose evaluation criteria from the list.")))]
         request.response.status = 400
