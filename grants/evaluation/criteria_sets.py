@@ -16,9 +16,10 @@ the audit of configuration, shown on the set's page::
     choose_for_round(db, registry, rnd, criteria.id, user=officer)   # locked once assessed
     copy_set(db, criteria, user=officer)                              # version 2, a draft
 
-Code-defined criteria keep working: they are stored, the first time they are listed, as
-published sets of no programme (``source``: "grants" or the plugin's name), and appear in
-the round's list beside the programme's own.  A round that chose nothing uses its
+Code-defined criteria keep working: they appear in the round's list beside the
+programme's own, and are stored as published sets of no programme (``source``: "grants"
+or the plugin's name) when a round chooses them or an assessment is scored with them —
+a page that only reads stores nothing.  A round that chose nothing uses its
 programme's default (:func:`grants.evaluation.services.criteria_for`).
 """
 from __future__ import annotations
