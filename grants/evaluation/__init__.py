@@ -7,3 +7,4 @@ def includeme(config):
 
     config.add_directive("add_evaluation_criteria", add_evaluation_criteria)
     config.include(".views")
+    config.include(".criteria_sets")

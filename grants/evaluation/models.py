@@ -36,10 +36,65 @@ class Assessment(RowVersioned, Base):
     # Draft until the evaluator submits it; only then does the grantee read it.  Once
     # submitted it is not changed: the evaluator reopens it first, with a recorded reason.
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The criteria it was scored with (grants.evaluation.criteria_sets), fixed at its first
+    # save: a round's later choice does not change what an assessment means.  None for one
+    # written before criteria were data (it reads its round's criteria).
+    criteria_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluation_criteria_sets.id", ondelete="SET NULL"))
 
     evaluator = relationship("User")
     files: Mapped[list["AssessmentFile"]] = relationship(
         back_populates="assessment", order_by="AssessmentFile.id", cascade="all, delete-orphan")
+
+
+#: A criteria set's life, as a rubric's: a draft is edited; publishing freezes it; a copy
+#: starts the next version.
+DRAFT, PUBLISHED = "draft", "published"
+
+
+class EvaluationCriteriaSet(RowVersioned, Base):
+    """The criteria an evaluator scores each grantee on, 1–5, in order.  ``criteria`` is
+    ``[{"id", "title", "titles": {language: text}, "hints": {language: text}}]`` for a
+    programme's own set (edited in the browser); a code-defined set (grants' own, a
+    plugin's ``config.add_evaluation_criteria``; ``source`` names which) stores
+    ``[{"id", "title", "hint"}]`` as English messages the catalogues translate, has no
+    programme and is published.  A programme's sets are versions of a family
+    (``family_id``: the id of its first version)."""
+
+    __tablename__ = "evaluation_criteria_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    criteria: Mapped[list[dict]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(String(100))  # "grants" or a plugin's name, for code-defined sets
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, server_default=PUBLISHED)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def __name__(self) -> str:
+        return str(self.id)
+
+    @property
+    def __parent__(self):
+        """A programme's set lives under it, so its officers manage it; code-defined sets
+        have no page."""
+        from sqlalchemy.orm import object_session
+
+        from grants.programmes.models import Programme
+        from grants.resources import parent_container
+
+        from .criteria_sets import CriteriaSetsContainer
+
+        programme = object_session(self).get(Programme, self.programme_id) if self.programme_id is not None else None
+        return parent_container(CriteriaSetsContainer, programme) if programme is not None else None
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
 
 
 class AssessmentFile(Base):

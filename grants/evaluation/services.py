@@ -86,16 +86,24 @@ def add_evaluation_criteria(config, criteria) -> None:
                     lambda: config.registry.setdefault(CRITERIA_KEY, {}).__setitem__(plugin, chosen))
 
 
-def criteria_for(registry, programme) -> tuple[Criterion, ...]:
-    """The criteria assessments in ``programme`` use: those of the first of its plugins
-    that sets some, else grants' own (``registry``: the Pyramid registry or its
-    ``workflows``; the current one when None)."""
+def criteria_registry(registry):
+    """The mapping plugins' criteria are kept in: the Pyramid registry (or, given the
+    ``workflows``, theirs; the current one when None), or None outside one."""
     if registry is None:
         from pyramid.threadlocal import get_current_registry
 
         registry = get_current_registry()
     registry = getattr(registry, "app_registry", None) or registry
-    found = registry.get(CRITERIA_KEY) or {} if hasattr(registry, "get") else {}
+    return registry if hasattr(registry, "get") else None
+
+
+def criteria_for(registry, programme) -> tuple[Criterion, ...]:
+    """The code-defined criteria assessments in ``programme`` use when its round chose no
+    set (grants.evaluation.criteria_sets): those of the first of its plugins that sets
+    some, else grants' own (``registry``: the Pyramid registry or its ``workflows``; the
+    current one when None)."""
+    registry = criteria_registry(registry)
+    found = (registry.get(CRITERIA_KEY) or {}) if registry is not None else {}
     for plugin in getattr(programme, "plugins", None) or ():
         if plugin in found:
             return found[plugin]
@@ -259,8 +267,15 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
 
     An assessment is a draft (the grantee does not read it) until saved with
     ``submit=True``.  A submitted assessment is not changed: saving it again is refused
-    until its evaluator reopens it (:func:`reopen_assessment`, with a recorded reason)."""
-    criteria = criteria_for(registry, award.round.programme)
+    until its evaluator reopens it (:func:`reopen_assessment`, with a recorded reason).
+
+    The criteria are those of the set the assessment was first saved with, else the
+    round's (grants.evaluation.criteria_sets): a round's later choice does not change them."""
+    from .criteria_sets import criteria_of, set_for_assessment
+
+    assessment = assessment_by(dbsession, award, evaluator)
+    criteria_set = set_for_assessment(dbsession, registry, award, assessment, create=True)
+    criteria = criteria_of(criteria_set)
     ids = [c.id for c in criteria]
     now = now or _now()
     summary = str(summary or "").strip()
@@ -294,13 +309,13 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
         elif len(str(title or "")) > FILE_TITLE_MAX:
             problems.append(("files", _("Give a file title of ${max} characters or fewer.",
                                         mapping={"max": FILE_TITLE_MAX})))
-    assessment = assessment_by(dbsession, award, evaluator)
     if assessment is not None and assessment.submitted_at is not None:
         problems.insert(0, (None, SUBMITTED_REFUSAL))
     EvaluationRefused.refuse_if(problems)
     if assessment is None:
         assessment = Assessment(award_id=award.id, evaluator_id=evaluator.id, created_at=now)
         dbsession.add(assessment)
+    assessment.criteria_set_id = criteria_set.id
     assessment.scores = clean
     assessment.summary = summary
     assessment.updated_at = now

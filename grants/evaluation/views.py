@@ -105,6 +105,16 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
                        "assessments": assessments, "mine": mine,
                        "assess_url": request.resource_url(award, "assessment") if is_evaluator else None,
                        "state": request.workflows.workflow(award).state_of(award).title})
+    from . import criteria_sets
+
+    criteria_set = criteria_sets.set_for_round(db, request.registry, context)
+    choices = []
+    if can_manage:
+        # A code-defined set not stored yet (a page only reads) is offered by its source.
+        choices = [{"id": str(s.id) if s.id is not None else f"source:{s.source}",
+                    "title": criteria_sets.set_title(request, s),
+                    "selected": s.id is not None and s.id == context.evaluation_criteria_id}
+                   for s in criteria_sets.set_choices(db, request.registry, context.programme)]
     evaluation = services.round_evaluation(db, context)
     findings_html = None
     if is_evaluator:
@@ -122,6 +132,12 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
         "evaluation_author": None if evaluation is None or evaluation.evaluator_id is None
         else db.get(_user_model(), evaluation.evaluator_id),
         "findings_html": findings_html,
+        "criteria_set_title": criteria_sets.set_title(request, criteria_set),
+        "criteria_rows": _criteria_rows(request, criteria_set),
+        "criteria_choices": choices,
+        "criteria_locked": criteria_sets.round_assessed(db, context),
+        "criteria_url": request.resource_url(context.programme, "evaluation-criteria") if request.has_permission(
+            Permission.ProgrammesProgrammeManage, context.programme) else None,
         "errors": list(errors),
         "when": _when,
     }
@@ -144,8 +160,10 @@ def round_evaluation(context, request):
     if request.method != "POST":
         return _evaluation_page(context, request)
     formid = request.POST.get("__formid__", "")
-    if formid in ("assign", "unassign") and not can_manage:
+    if formid in ("assign", "unassign", "criteria") and not can_manage:
         raise HTTPForbidden()
+    if formid == "criteria":
+        return _choose_criteria(context, request)
     if formid == "assign":
         return _assign(context, request)
     if formid == "unassign":
@@ -194,6 +212,34 @@ def _unassign(context, request):
     return HTTPFound(location=request.resource_url(context, "evaluation"))
 
 
+def _choose_criteria(context, request):
+    """The round's evaluation criteria, chosen from the list (a form drawn before another
+    change of the round gets a 409)."""
+    from grants.concurrency import refuse_overtaken
+
+    from . import criteria_sets
+
+    refuse_overtaken(request, context)
+    raw = request.POST.get("criteria_set", "")
+    if raw.startswith("source:"):
+        set_id = criteria_sets.code_set_id(request.dbsession, request.registry, context.programme, raw[7:]) or 0
+    else:
+        set_id = _int(raw) if raw else None
+    if raw and (set_id is None or set_id < 1):
+        errors = [("criteria-set", translate(request, _("Choose evaluation criteria from the list.")))]
+        request.response.status = 400
+        return _evaluation_page(context, request, errors=errors)
+    try:
+        criteria_sets.choose_for_round(request.dbsession, request.registry, context, set_id, user=request.user)
+    except criteria_sets.CriteriaRefused as refused:
+        request.tm.doom()
+        request.response.status = 409 if criteria_sets.round_assessed(request.dbsession, context) else 400
+        return _evaluation_page(context, request, errors=[("criteria-set", translate(request, r))
+                                                          for r in refused.reasons])
+    flash_done(request, _("The round's evaluation criteria are saved."))
+    return HTTPFound(location=request.resource_url(context, "evaluation", anchor="criteria-section"))
+
+
 def _save_findings(context, request):
     def evaluation():
         return services.round_evaluation(request.dbsession, context)
@@ -223,12 +269,24 @@ def _save_findings(context, request):
 # -- one award's assessment -----------------------------------------------------------------------------
 
 
-def _award_page(request, award) -> dict:
+def _criteria_rows(request, criteria_set) -> list[dict]:
+    """A set's criteria as the pages show them: id, title and question in the reader's language."""
+    from .criteria_sets import criteria_of
+
+    return [{"id": c.id, "title": translate(request, c.title) if hasattr(c.title, "interpolate") else c.title,
+             "hint": "" if not c.hint else translate(request, c.hint) if hasattr(c.hint, "interpolate") else c.hint}
+            for c in criteria_of(criteria_set, request.locale_name)]
+
+
+def _award_page(request, award, assessment=None) -> dict:
+    """The award, and the criteria ``assessment`` is scored with (the round's for a new one)."""
+    from .criteria_sets import set_for_assessment
+
     rnd = award.round
-    criteria = services.criteria_for(request.registry, rnd.programme)
+    rows = _criteria_rows(request, set_for_assessment(request.dbsession, request.registry, award, assessment))
     return {"award": award, "rnd": rnd, "programme": rnd.programme, "organisation": award.application.organisation,
-            "criteria": [c.id for c in criteria], "criterion_titles": {c.id: c.title for c in criteria},
-            "criterion_hints": {c.id: c.hint or "" for c in criteria}, "score_titles": services.SCORE_TITLES,
+            "criteria": [c["id"] for c in rows], "criterion_titles": {c["id"]: c["title"] for c in rows},
+            "criterion_hints": {c["id"]: c["hint"] for c in rows}, "score_titles": services.SCORE_TITLES,
             "when": _when, "file_url": lambda row: request.resource_url(award, "assessment-file",
                                                                          query={"file": row.id})}
 
@@ -243,7 +301,8 @@ def _assessment_form_page(context, request, *, typed=None, errors=(), conflict=N
     for oid, message in errors:
         field_errors.setdefault(oid, []).append(message)
     history = services.assessment_history(request.dbsession, assessment) if assessment is not None else []
-    return {**_award_page(request, context), "assessment": assessment, "typed": typed, "errors": list(errors),
+    return {**_award_page(request, context, assessment), "assessment": assessment, "typed": typed,
+            "errors": list(errors),
             "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict,
             "submitted": assessment is not None and assessment.submitted_at is not None,
             "history": _history_rows(request, history)}
@@ -258,11 +317,14 @@ def _history_rows(request, history) -> list[dict]:
 def _assessment_differences(request, assessment, typed) -> list[Difference]:
     stored = {"summary": "", "scores": {}} if assessment is None else {
         "summary": assessment.summary, "scores": {k: str(v) for k, v in assessment.scores.items()}}
+    from .criteria_sets import set_for_assessment
+
     out = []
-    for criterion in services.criteria_for(request.registry, request.context.round.programme):
-        mine, theirs = typed["scores"].get(criterion.id, ""), stored["scores"].get(criterion.id, "")
+    for criterion in _criteria_rows(request, set_for_assessment(request.dbsession, request.registry,
+                                                                request.context, assessment)):
+        mine, theirs = typed["scores"].get(criterion["id"], ""), stored["scores"].get(criterion["id"], "")
         if mine != theirs:
-            out.append(Difference(criterion.title, mine, theirs))
+            out.append(Difference(criterion["title"], mine, theirs))
     if typed["summary"].strip() != stored["summary"].strip():
         out.append(Difference(_("Summary"), typed["summary"], stored["summary"]))
     return out
@@ -276,8 +338,12 @@ def award_assessment(context, request):
         return _assessment_form_page(context, request)
     from grants.files import FileRefused, read_upload, store
 
+    from .criteria_sets import set_for_assessment
+
     post = request.POST
-    criteria = [c.id for c in services.criteria_for(request.registry, context.round.programme)]
+    criteria = [c["id"] for c in _criteria_rows(request, set_for_assessment(
+        request.dbsession, request.registry, context, services.assessment_by(request.dbsession, context,
+                                                                             request.user)))]
     scores = {c: post.get(f"score-{c}", "") for c in criteria}
     typed = {"summary": post.get("summary", ""), "scores": scores}
     errors: list[tuple[str, str]] = []
@@ -359,8 +425,10 @@ def reopen_assessment(context, request):
 
 @view_config(context=Award, name="assessments", renderer=T + "assessments.pt", permission=Permission.AwardsAwardView)
 def award_assessments(context, request):
-    """Every assessment of the award, read only."""
+    """Every assessment of the award, read only, each with the criteria it was scored with."""
     from grants.accounts.models import User
+
+    from .criteria_sets import set_for_assessment
 
     db = request.dbsession
     shown = []
@@ -371,6 +439,8 @@ def award_assessments(context, request):
         if content is None:
             continue  # a draft never submitted: its evaluator's alone
         shown.append({"assessment": assessment, "scores": content["scores"], "summary": content["summary"],
+                      "criteria": _criteria_rows(request, set_for_assessment(db, request.registry, context,
+                                                                             assessment)),
                       "submitted": assessment.submitted_at is not None,
                       "history": _history_rows(request, services.assessment_history(db, assessment))})
     assessments = [row["assessment"] for row in shown]

@@ -10,3 +10,4 @@ def includeme(config):
         config.add_survey_instrument(str(path))
     config.include(".views")
     config.include(".survey_views")
+    config.include(".instrument_editor")

@@ -187,10 +187,20 @@ class LibraryIndicator(Base):
     description: Mapped[str] = mapped_column(String(20_000), default="")  # grants.text.LONG_MAX
 
 
-class SurveyInstrument(Base):
+#: An instrument's life when a programme makes it in the browser: a draft is edited;
+#: publishing freezes it for good; a copy starts the next version.  Code-defined
+#: instruments are published from the start.
+INSTRUMENT_DRAFT, INSTRUMENT_PUBLISHED = "draft", "published"
+
+
+class SurveyInstrument(RowVersioned, Base):
     """A standardised questionnaire, versioned: results from two versions are never
     compared as if they were one.  ``items``: ``[{"code": "q1", "text": "…",
-    "scale": 5, "labels": ["Strongly disagree", …, "Strongly agree"]}]``."""
+    "scale": 5, "labels": ["Strongly disagree", …, "Strongly agree"]}]``.
+
+    Code-defined instruments (grants' own files, a plugin's ``config.add_survey_instrument``)
+    have no programme.  A programme's own (grants.mel.instrument_editor) are made in the
+    browser: versions of one ``code``, each a draft until published, then never changed."""
 
     __tablename__ = "survey_instruments"
     __table_args__ = (UniqueConstraint("code", "version"),)
@@ -201,6 +211,31 @@ class SurveyInstrument(Base):
     title: Mapped[str] = mapped_column(String(300))
     items: Mapped[list[dict]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=INSTRUMENT_PUBLISHED,
+                                        server_default=INSTRUMENT_PUBLISHED)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def __name__(self) -> str:
+        return str(self.id)
+
+    @property
+    def __parent__(self):
+        """A programme's instrument lives under it, so its officers manage it;
+        code-defined instruments have no page of their own."""
+        from sqlalchemy.orm import object_session
+
+        from grants.programmes.models import Programme
+
+        from .instrument_editor import InstrumentsContainer
+
+        programme = object_session(self).get(Programme, self.programme_id) if self.programme_id is not None else None
+        return parent_container(InstrumentsContainer, programme) if programme is not None else None
+
+    @property
+    def published(self) -> bool:
+        return self.status == INSTRUMENT_PUBLISHED
 
 
 class RoundInstrument(Base):

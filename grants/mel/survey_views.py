@@ -27,8 +27,11 @@ from grants.i18n import _, format_datetime, translate
 from grants.programmes.models import Round
 from grants.security import Permission
 
+from grants.audit.services import record_change
+
 from . import evidence as ev
 from . import surveys
+from .instrument_editor import instrument_choices
 from .models import WAVES, Evidence, SurveyInstrument, SurveyUpload, TocElement
 
 T = "grants.templates:surveys/"
@@ -85,7 +88,10 @@ def _instruments_page(context, request, *, errors=(), typed=None) -> dict:
         "attached": attached,
         "attached_ids": {ri.instrument_id for ri in attached},
         "uploads": uploads,
-        "versions": surveys.instrument_versions(db),
+        # Code-defined instruments and the programme's own published ones (grants.mel.instrument_editor).
+        "versions": instrument_choices(db, context.programme),
+        "own_url": request.resource_url(context.programme, "survey-instruments") if request.has_permission(
+            Permission.ProgrammesProgrammeManage, context.programme) else None,
         "waves": WAVES,
         "wave_titles": surveys.WAVE_TITLES,
         "typed_instrument": typed.get("instrument", ""),
@@ -98,6 +104,12 @@ def _instruments_page(context, request, *, errors=(), typed=None) -> dict:
     }
 
 
+def _attached_snapshot(db, rnd) -> list[dict]:
+    """The round's instruments for the audit: plain JSON."""
+    return [{"instrument_id": ri.instrument_id, "code": ri.instrument.code, "version": ri.instrument.version,
+             "waves": list(ri.waves)} for ri in surveys.round_instruments(db, rnd)]
+
+
 @view_config(context=Round, name="instruments", renderer=T + "instruments.pt",
              permission=Permission.ProgrammesRoundManage)
 def round_instruments(context, request):
@@ -107,8 +119,16 @@ def round_instruments(context, request):
         return _instruments_page(context, request)
     db = request.dbsession
     action = request.POST.get("action", "")
+    before = _attached_snapshot(db, context)
     if action == "load":
-        loaded = surveys.load_standard_instruments(db, registry=request.registry, plugins=context.programme.plugins)
+        try:
+            loaded = surveys.load_standard_instruments(db, registry=request.registry,
+                                                       plugins=context.programme.plugins)
+        except surveys.SurveyRefused as refused:  # a programme's own instrument took a standard one's code
+            request.tm.doom()
+            request.response.status = 409
+            return _instruments_page(context, request, errors=[("load", translate(request, r))
+                                                               for r in refused.reasons])
         flash_done(request, _("The standard instruments are in the list: ${titles}.",
                               mapping={"titles": ", ".join(f"{i.title} ({i.version})" for i in loaded)}))
         return HTTPFound(location=request.resource_url(context, "instruments"))
@@ -121,6 +141,8 @@ def round_instruments(context, request):
         except surveys.SurveyRefused as refused:
             request.session.flash("; ".join(translate(request, r) for r in refused.reasons), "error")
         else:
+            record_change(db, context, "survey_instruments", before, _attached_snapshot(db, context),
+                          user=request.user)
             flash_done(request, _("The round no longer uses “${title}” version ${version}. Results already "
                                   "uploaded are kept.", mapping={"title": instrument.title,
                                                                  "version": instrument.version}))
@@ -141,6 +163,7 @@ def round_instruments(context, request):
         request.response.status = 400
         return _instruments_page(context, request, errors=_errors(request, refused.problems, ids, "attach-instrument"),
                                  typed=typed)
+    record_change(db, context, "survey_instruments", before, _attached_snapshot(db, context), user=request.user)
     flash_done(request, _("The round's grantees use “${title}” version ${version}.",
                           mapping={"title": instrument.title, "version": instrument.version}))
     return HTTPFound(location=request.resource_url(context, "instruments"))

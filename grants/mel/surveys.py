@@ -224,6 +224,11 @@ def create_instrument(dbsession: Session, *, code: str, title: str, items: list[
     elif len(title) > 300:
         problems.append(("title", _("Give the instrument a title of 300 characters or fewer.")))
     clean, item_problems = _validate_items(items)
+    if dbsession.scalar(select(SurveyInstrument.id).where(SurveyInstrument.code == code,
+                                                          SurveyInstrument.programme_id.is_not(None)).limit(1)):
+        # A programme made an instrument with this code in the browser: its versions are its own.
+        problems.append(("code", _("An instrument already has the code “${code}”: choose another, or copy that "
+                                   "instrument to make its next version.", mapping={"code": code})))
     SurveyRefused.refuse_if(problems + item_problems)
     latest = dbsession.scalar(select(SurveyInstrument.version).where(SurveyInstrument.code == code)
                               .order_by(SurveyInstrument.version.desc()).limit(1))
@@ -350,6 +355,11 @@ def attach_instrument(dbsession: Session, rnd, instrument: SurveyInstrument, wav
         problems.append(("waves", _("Choose at least one wave in which grantees run the survey.")))
     elif any(w not in WAVES for w in chosen):
         problems.append(("waves", _("Choose the waves from the list.")))
+    from .instrument_editor import instrument_refusal
+
+    refusal = instrument_refusal(rnd, instrument)  # a draft, or another programme's own
+    if refusal is not None:
+        problems.insert(0, ("instrument", refusal))
     existing = attachment(dbsession, rnd, instrument)
     if existing is None:
         other = next((ri for ri in round_instruments(dbsession, rnd)

@@ -136,6 +136,14 @@ class Programme(RowVersioned, Base):
             from grants.review.rubrics import RubricsContainer
 
             return parent_container(RubricsContainer, self)
+        if name == "evaluation-criteria":  # its evaluation criteria sets (grants.evaluation.criteria_sets)
+            from grants.evaluation.criteria_sets import CriteriaSetsContainer
+
+            return parent_container(CriteriaSetsContainer, self)
+        if name == "survey-instruments":  # its own survey instruments (grants.mel.instrument_editor)
+            from grants.mel.instrument_editor import InstrumentsContainer
+
+            return parent_container(InstrumentsContainer, self)
         raise KeyError(name)
 
     @cached_roles
@@ -160,6 +168,9 @@ class Round(WorkflowMixin, Base):
     budget_currency: Mapped[str | None] = mapped_column(String(3))
     application_form_version: Mapped[str | None] = mapped_column(String(40))  # pinned when the round opens
     rubric_id: Mapped[int | None] = mapped_column(Integer)  # the review rubric (no table yet)
+    # The evaluation criteria set its assessments use (grants.evaluation.criteria_sets);
+    # None: the programme's default (a plugin's, else grants' own).
+    evaluation_criteria_id: Mapped[int | None] = mapped_column(Integer)
     blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
     eligibility_rules: Mapped[list[dict]] = mapped_column(JSON, default=list)  # see the module docstring
     # The public round report: published when, cells below this many are suppressed,
