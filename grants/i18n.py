@@ -242,6 +242,10 @@ def _deform_translator(term):
     request = get_current_request()
     if request is None:
         return term.interpolate() if hasattr(term, "interpolate") else term
+    if getattr(term, "mapping", None) and hasattr(term, "interpolate"):
+        # A note naming another translatable text (a built form's "Answer this only if your
+        # answer to “…” is “Yes”"): its mapping is translated too, or "Yes" stays English.
+        return localize(get_localizer(request), term)
     return get_localizer(request).translate(term)
 
 

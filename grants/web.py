@@ -206,7 +206,10 @@ def my_tasks(request):
 def workflows_page(request):
     from grants.workflow.diagram import to_svg
 
-    return {"workflows": [(wf, to_svg(wf.definition, standalone=False)) for wf in request.registry.workflows]}
+    # Those who may edit workflows find the editor from here.
+    can_edit = bool(request.has_permission(Permission.SiteAdmin, request.root))
+    return {"workflows": [(wf, to_svg(wf.definition, standalone=False)) for wf in request.registry.workflows],
+            "can_edit": can_edit}
 
 
 @forbidden_view_config(renderer="grants.templates:error.pt")
