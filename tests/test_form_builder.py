@@ -625,3 +625,30 @@ def test_a_missing_translation_falls_back_visibly_on_the_applicants_page(app, te
     testapp.set_cookie("grants_lang", "ar")
     page = testapp.get(page.request.path)
     assert page.html.select_one("h1").get_text() == "صف مشروعك" and not page.html.select(".not-translated")
+
+
+def test_a_round_chooses_its_proposal_form_from_a_list_on_its_edit_page(app, testapp):
+    registry = app.registry
+    site = build_site(registry)
+    application_version = published(registry, site)
+    proposal = community_form("full-proposal")
+    proposal["stage"] = "proposal"
+    proposal_version = published(registry, site, proposal)
+    site.sign_in(testapp, site.officer)
+    round_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}"
+    edit = testapp.get(round_url + "/edit").forms["round"]
+    options = [value for value, _selected, _text in edit["proposal_form_version"].options]
+    assert options == ["", "general-proposal", proposal_version]  # the default, grants' own, the built one
+    assert application_version not in options
+    edit["proposal_form_version"] = proposal_version
+    edit.submit("submit", status=302)
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Round, site.round.id).proposal_form_version == "full-proposal@1"
+    assert testapp.get(round_url + "/edit").forms["round"]["proposal_form_version"].value == proposal_version
+    # A version that is not in the list (typed into a tampered request) is refused beside the field.
+    edit = testapp.get(round_url + "/edit").forms["round"]
+    edit["proposal_form_version"].force_value(application_version)
+    refused = edit.submit("submit", status=400)
+    assert "Choose a form from the list." in refused.html.select_one(".error-summary").get_text()
+    history = testapp.get(round_url + "/changes")
+    assert "Proposal form version" in history.text and "full-proposal@1" in history.text
