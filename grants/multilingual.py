@@ -145,6 +145,39 @@ def render(request, obj, field: str, *, note: bool = True) -> Markup:
     return marked
 
 
+def fallback_markup(text: str, language: str, reader: str) -> Markup:
+    """``text``, written in ``language``, in a page of ``reader``'s language: in an element
+    with its ``lang`` and ``dir``, and "(not translated)" in the reader's language."""
+    from pyramid.threadlocal import get_current_request
+
+    from grants.i18n import translate, translate_for
+
+    try:
+        direction = text_direction(language)
+    except (ValueError, LookupError):
+        direction = "auto"
+    request = get_current_request()
+    if request is None:
+        note = NOT_TRANSLATED.interpolate()  # outside a request (a script): the English note
+    elif request.locale_name == reader:
+        note = translate(request, NOT_TRANSLATED)
+    else:
+        note = translate_for(request.registry, reader, NOT_TRANSLATED)
+    return Markup('<span lang="{}" dir="{}">{}</span> <small class="text-muted not-translated">{}</small>').format(
+        language_tag(language), direction, text, note)
+
+
+def local_markup(request, value) -> Markup:
+    """A text written in several languages (a built form's, grants.applications.builder)
+    for the page: the reader's language, else marked as another; any other message is
+    translated as ``t()`` does."""
+    from grants.i18n import translate
+
+    if hasattr(value, "marked"):
+        return escape(value.marked(request.locale_name))
+    return escape(translate(request, value))
+
+
 def _template_globals(event) -> None:
     """``ml(obj, field)`` and ``ml_text(obj, field)`` for every page template."""
     request = event.get("request")
@@ -152,6 +185,7 @@ def _template_globals(event) -> None:
         return
     event["ml"] = lambda obj, field, note=True: render(request, obj, field, note=note)
     event["ml_text"] = lambda obj, field: shown(obj, field, request.locale_name).text
+    event["lt"] = lambda value: local_markup(request, value)
 
 
 # -- writing --------------------------------------------------------------------------------------

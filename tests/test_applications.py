@@ -414,6 +414,50 @@ def test_a_full_proposal_is_written_in_incubation_and_submitted(db, registry):
     assert reasons(refused)[0].startswith("This proposal was submitted on ")
 
 
+def _proposal_form_content(key="full-plan") -> dict:
+    """A second-stage form built in the browser: one section, one question."""
+    from grants.applications import builder
+
+    return {"format": builder.FORMAT, "key": key, "stage": "proposal", "languages": ["en"], "fallback": False,
+            "title": {"en": "Full plan"}, "sections": [
+                {"name": "plan", "title": {"en": "Your plan"}, "documents": [],
+                 "questions": [{"name": "summary", "kind": "long_text", "label": {"en": "Summary"}, "help": {},
+                                "required": True}]}]}
+
+
+def test_a_round_chooses_its_proposal_form_and_a_proposal_keeps_the_one_it_began_with(db, registry):
+    import json
+
+    from grants.applications import builder
+    from grants.audit.services import changes_of
+
+    amel, app = started(db, registry)
+    rnd = app.round
+    built = builder.import_file(db, rnd.programme, json.dumps(_proposal_form_content()))
+    builder.publish(db, built)
+    draft = builder.import_file(db, rnd.programme, json.dumps(_proposal_form_content("later-plan")))
+    for wrong in ("general", "later-plan@1", "nothing@1"):  # an application form, a draft, no form
+        with pytest.raises(ProgrammeRefused) as refused:
+            programmes.update_round(db, rnd, registry=registry, proposal_form_version=wrong)
+        assert reasons(refused)[0].startswith(("There is no proposal form", "There is no published form"))
+    assert rnd.proposal_form_version is None and draft.status == "draft"
+    programmes.update_round(db, rnd, registry=registry, proposal_form_version="full-plan@1")
+    complete(db, registry, app, amel)
+    services.submit(db, registry, app, amel)
+    to_incubation(db, registry, app)
+    assert form_for(registry, app, "proposal").version == "full-plan@1"
+    services.save_section(db, registry, app, amel, "plan", {"summary": "Des clubs dans trois écoles."},
+                          stage="proposal")
+    assert app.proposal["_form_version"] == "full-plan@1"
+    # The round goes back to the default proposal form: this proposal keeps its version, a new one does not.
+    programmes.update_round(db, rnd, registry=registry, proposal_form_version="")
+    assert form_for(registry, app, "proposal").version == "full-plan@1"
+    other = services.create_application(db, registry, rnd, app.organisation, amel, title="Une autre")
+    assert form_for(registry, other, "proposal").version == "general-proposal"
+    recorded = [(c.before, c.after) for c in changes_of(db, rnd) if c.what == "proposal_form_version"]
+    assert recorded == [(None, "full-plan@1"), ("full-plan@1", None)]
+
+
 # -- form definitions and the plugin directive -------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ from grants.accounts.organisations import add_member_without_invitation
 from grants.awards import services
 from grants.awards.models import Award, Tranche
 from grants.money import Money, format_money
+from grants.multilingual import texts
+from grants.programmes import services as programmes
 
 
 def tnd(amount: str) -> Money:
@@ -453,3 +455,42 @@ def test_shares_rates_and_percentages_are_written_as_the_language_writes_numbers
     assert forty in text_of(page.html.find(id="tranche-1"))
     assert rate in text_of(page.html.find(id="source-budget"))
     assert spent in text_of(page.html.find(id="budget-summary")) and spent in main_text(officer.get(url + "/@@budget"))
+
+
+def test_budget_lines_are_named_in_every_language_of_the_programme(app, registry):
+    award_url, _round_url, ids = people_and_award(registry, amount=tnd("10000.000"))
+    with registry.database.transaction() as (_tm, db):
+        award = db.get(Award, ids["award"])
+        programmes.set_content_languages(db, award.round.programme, ["en", "ar"], "en")
+    officer = browser(app, "leila@example.org")
+    page = officer.get(award_url + "/@@budget")
+    arabic = page.html.find(id="budget-line_1-category-ar")
+    assert (arabic["lang"], arabic["dir"]) == ("ar", "rtl")
+    assert page.html.find(id="budget-line_1-category-en")["lang"] == "en"
+    form = page.forms["budget"]
+    # A line named only in Arabic: the default language's name is needed; nothing is stored.
+    set_by_id(form, "budget-line_1-category-ar", "الموظفون")
+    set_by_id(form, "budget-line_1-planned", "10,000")
+    refused = form.submit("submit", status=400)
+    assert summary(refused) == ["Name budget line 1, like “Staff”."]
+    form = refused.forms["budget"]
+    assert [f.value for _n, f in form.field_order if f.id == "budget-line_1-category-ar"] == ["الموظفون"]
+    set_by_id(form, "budget-line_1-category-en", "Staff")
+    set_by_id(form, "budget-line_1-planned", "6,000")
+    set_by_id(form, "budget-line_2-category-en", "Activities")  # not translated yet
+    set_by_id(form, "budget-line_2-planned", "4,000")
+    form.submit("submit", status=302)
+    with registry.database.transaction() as (_tm, db):
+        lines = db.get(Award, ids["award"]).budget_lines
+        assert [texts(line, "category") for line in lines] == [{"en": "Staff", "ar": "الموظفون"},
+                                                               {"en": "Activities"}]
+    officer.set_cookie("grants_lang", "ar")
+    page = officer.get(award_url + "/@@budget")
+    rows = page.html.find(id="budget-lines").find("tbody").find_all("tr")
+    assert text_of(rows[0].find("th")) == "الموظفون"
+    fallback = rows[1].find("th").find("span", lang="en")
+    assert fallback.get_text() == "Activities" and fallback["dir"] == "ltr"
+    assert rows[1].find("th").find(class_="not-translated") is not None
+    assert page.forms["budget"].get("category", index=1).value == "Activities"  # the editor keeps each language
+    assert text_of(browser(app, "leila@example.org").get(award_url + "/@@budget").html.find(
+        id="budget-lines").find("tbody").find("th")) == "Staff"

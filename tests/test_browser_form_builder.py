@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from grants.programmes import services as programmes
+from grants.programmes.models import Programme
 from grants.testing import PASSWORD, build_site
 
 pytestmark = pytest.mark.browser
@@ -11,6 +13,8 @@ pytestmark = pytest.mark.browser
 
 def test_an_officer_builds_and_previews_a_form_in_chromium(live_server, page, registry):
     site = build_site(registry)
+    with registry.database.transaction() as (_tm, db):  # a form is written in the programme's languages
+        programmes.set_content_languages(db, db.get(Programme, site.programme.id), ["en", "fr", "ar"], "en")
     page.goto(live_server + "/login")
     page.get_by_label("E-mail address").fill(site.officer.email)
     page.get_by_label("Password").fill(PASSWORD)

@@ -18,10 +18,12 @@ from grants.review.models import Review, Rubric
 LANGUAGES = ("en", "fr", "ar")
 
 
-def _setup(registry):
+def _setup(registry, languages=LANGUAGES):
     with registry.database.transaction() as (_tm, db):
         f.user(db, email="admin@example.org", admin=True, name="Ada Admin")
         prog = f.programme(db, title="Community Fund")
+        # A rubric is written in its programme's languages.
+        programmes.set_content_languages(db, prog, list(languages), languages[0])
         rnd = f.round_(db, registry, prog, state="draft")
         return prog.id, rnd.id
 
@@ -103,6 +105,25 @@ def test_an_officer_builds_publishes_and_copies_a_rubric_which_a_round_chooses_f
         with pytest.raises(programmes.ProgrammeRefused) as refused:
             programmes.update_round(db, db.get(Round, rnd_id), registry=registry, rubric_id=draft_id)
         assert "is a draft" in str(refused.value)
+
+
+def test_a_rubric_is_written_in_the_programmes_languages(testapp, app):
+    prog_id, _rnd_id = _setup(app.registry, languages=("en", "ar"))
+    f.sign_in(testapp, "admin@example.org")
+    form = testapp.get(f"/programmes/{prog_id}/rubrics").forms["new-rubric"]
+    form["title"] = "Panel"
+    page = form.submit("submit").follow()
+    fields = page.forms["criterion"].fields
+    assert "title_ar" in fields and "guidance_ar" in fields and "title_fr" not in fields  # not the programme's
+    arabic = page.html.select_one("[name='title_ar']")
+    assert (arabic["lang"], arabic["dir"]) == ("ar", "rtl")
+    page = _criterion(page, title_en="Reach", weight="1").submit("submit").follow()
+    refused = page.forms["publish-form"].submit(status=400)
+    assert "Criterion 1 has no title in العربية." in refused.html.select_one(".error-summary").get_text()
+    change = testapp.get(page.request.path).html.select("#criteria-table a")[0]["href"]
+    page = _criterion(testapp.get(change), title_ar="الانتشار").submit("submit").follow()
+    page = page.forms["publish-form"].submit().follow()
+    assert "Published: it can no longer change." in page
 
 
 def test_two_officers_saving_one_draft_rubric_one_gets_a_409(testapp, app):

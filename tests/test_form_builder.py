@@ -18,7 +18,21 @@ from grants.applications.formdefs import form_for, forms_in_scope
 from grants.audit.services import changes_of
 from grants.programmes import services as programmes
 from grants.programmes.models import Programme, Round
-from grants.testing import build_site
+from grants.testing import build_site as build_test_site
+
+
+def build_site(registry, **options):
+    """The test site, its programme written in English, French and Arabic: a form's texts
+    are in the programme's languages."""
+    site = build_test_site(registry, **options)
+    with registry.database.transaction() as (_tm, db):
+        programmes.set_content_languages(db, db.get(Programme, site.programme.id), ["en", "fr", "ar"], "en")
+    return site
+
+
+@pytest.fixture
+def grants_site(grants_registry, grants_plugins, grants_site_workflows):
+    return build_site(grants_registry, plugins=grants_plugins, workflows=grants_site_workflows)
 
 
 def text(en, ar):
@@ -525,3 +539,116 @@ def test_tampered_or_wrong_requests_are_refused_without_a_500_and_change_nothing
     with app.registry.database.transaction() as (_tm, db):
         assert builder.find_version(db, "community-fund@2").content == builder.find_version(db, v1).content
         assert builder.find_version(db, v1).status == "published"
+
+
+# -- the programme's languages ----------------------------------------------------------------------------
+
+
+def test_a_form_is_written_in_the_programmes_languages_and_published_only_when_each_is_filled(app, testapp):
+    registry = app.registry
+    site = build_test_site(registry)  # a programme in English only
+    with registry.database.transaction() as (_tm, db):
+        programmes.set_content_languages(db, db.get(Programme, site.programme.id), ["en", "ar"], "en")
+    base = f"/programmes/{site.programme.id}/forms"
+    site.sign_in(testapp, site.officer)
+    create = testapp.get(base).forms["create-form"]
+    assert "title.ar" in create.fields and "title.fr" not in create.fields  # French is not the programme's
+    create["key"] = "two-tongues"
+    create["title.en"] = "Two tongues"
+    editor = create.submit("action", value="create").follow().forms["editor"]
+    assert "s.0.title.ar" in editor.fields and "s.0.title.fr" not in editor.fields
+    assert editor.html.select_one("[name='s.0.title.ar']")["lang"] == "ar"
+    editor["s.0.title.en"] = "Your project"
+    editor["s.0.new_kind"] = "short_text"
+    editor = editor.submit("action", value="add_question.0").follow().forms["editor"]
+    editor["s.0.q.0.name"] = "summary"
+    editor["s.0.q.0.label.en"] = "Summary"
+    page = editor.submit("action", value="publish", status=400)  # no Arabic yet: refused, still a draft
+    summary = page.html.select_one(".error-summary").get_text()
+    assert "“ar”" in summary and page.html.select_one("[name='s.0.q.0.label.ar']") is not None
+    with registry.database.transaction() as (_tm, db):
+        assert builder.find_version(db, "two-tongues@1").status == "draft"
+        # The programme adds French while the draft is open: its inputs appear, and it is needed too.
+        programmes.set_content_languages(db, db.get(Programme, site.programme.id), ["en", "ar", "fr"], "en")
+    editor = testapp.get(base + "/two-tongues@1").forms["editor"]
+    assert "s.0.q.0.label.fr" in editor.fields
+    editor["s.0.q.0.label.en"] = "Summary"  # the refused publication stored nothing
+    for name, ar, fr in (("title", "لغتان", "Deux langues"), ("s.0.title", "مشروعك", "Votre projet"),
+                         ("s.0.q.0.label", "ملخص", "Résumé")):
+        editor[f"{name}.ar"] = ar
+    page = editor.submit("action", value="publish", status=400)
+    assert "“fr”" in page.html.select_one(".error-summary").get_text()
+    editor = page.forms["editor"]
+    for name, fr in (("title", "Deux langues"), ("s.0.title", "Votre projet"), ("s.0.q.0.label", "Résumé")):
+        editor[f"{name}.fr"] = fr
+    editor.submit("action", value="publish", status=302)
+    with registry.database.transaction() as (_tm, db):
+        version = builder.find_version(db, "two-tongues@1")
+        assert version.status == "published" and version.content["languages"] == ["en", "ar", "fr"]
+
+
+def test_a_missing_translation_falls_back_visibly_on_the_applicants_page(app, testapp):
+    """A form written in English and Arabic, read in French (a language of the site, not
+    of the programme): each text shows in English, marked as English and untranslated."""
+    registry = app.registry
+    site = build_test_site(registry)
+    with registry.database.transaction() as (_tm, db):
+        programmes.set_content_languages(db, db.get(Programme, site.programme.id), ["en", "ar"], "en")
+    content = community_form("bilingual")
+    content["languages"] = ["en", "ar"]
+    content = json.loads(json.dumps(content).replace('"fr": ', '"fr_unused": '))
+    version = published(registry, site, content)
+    with registry.database.transaction() as (_tm, db):
+        programmes.update_round(db, db.get(Round, site.round.id), registry=registry, application_form_version=version)
+    site.sign_in(testapp, site.member)
+    testapp.set_cookie("grants_lang", "fr")
+    round_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}"
+    apply = testapp.get(round_url + "/@@apply").forms["apply"]
+    apply["title"] = "Puits du village"
+    tasks = apply.submit("submit", status=302).follow()
+    link = tasks.html.select("#task-list a")[0]
+    marked = link.select_one("span[lang='en']")
+    assert marked.get_text() == "Describe your project" and marked["dir"] == "ltr"
+    assert "(non traduit)" in link.get_text()
+    page = tasks.click(href=link["href"])
+    assert page.html.select_one("h1 span[lang='en']").get_text() == "Describe your project"
+    assert "Describe your project" in page.html.select_one("title").get_text()  # a plain page title
+    assert "<span" not in page.html.select_one("title").get_text()
+    label = page.html.select_one("label[for='section-project_title'] span[lang='en']")
+    assert label.get_text() == "Project title" and label["dir"] == "ltr"
+    assert "(non traduit)" in page.html.select_one("label[for='section-project_title']").get_text()
+    note = page.html.select_one("#item-section-partner_name").get_text(" ", strip=True)
+    assert "<span" not in note  # a note naming the question names it in words
+    choice = [s for s in page.html.select("label.form-check-label span[lang='en']") if s.get_text() == "Youth"]
+    assert choice, "a choice's label is marked too"
+    # Read in Arabic, the same page has no marks: every text is written in Arabic.
+    testapp.set_cookie("grants_lang", "ar")
+    page = testapp.get(page.request.path)
+    assert page.html.select_one("h1").get_text() == "صف مشروعك" and not page.html.select(".not-translated")
+
+
+def test_a_round_chooses_its_proposal_form_from_a_list_on_its_edit_page(app, testapp):
+    registry = app.registry
+    site = build_site(registry)
+    application_version = published(registry, site)
+    proposal = community_form("full-proposal")
+    proposal["stage"] = "proposal"
+    proposal_version = published(registry, site, proposal)
+    site.sign_in(testapp, site.officer)
+    round_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}"
+    edit = testapp.get(round_url + "/edit").forms["round"]
+    options = [value for value, _selected, _text in edit["proposal_form_version"].options]
+    assert options == ["", "general-proposal", proposal_version]  # the default, grants' own, the built one
+    assert application_version not in options
+    edit["proposal_form_version"] = proposal_version
+    edit.submit("submit", status=302)
+    with registry.database.transaction() as (_tm, db):
+        assert db.get(Round, site.round.id).proposal_form_version == "full-proposal@1"
+    assert testapp.get(round_url + "/edit").forms["round"]["proposal_form_version"].value == proposal_version
+    # A version that is not in the list (typed into a tampered request) is refused beside the field.
+    edit = testapp.get(round_url + "/edit").forms["round"]
+    edit["proposal_form_version"].force_value(application_version)
+    refused = edit.submit("submit", status=400)
+    assert "Choose a form from the list." in refused.html.select_one(".error-summary").get_text()
+    history = testapp.get(round_url + "/changes")
+    assert "Proposal form version" in history.text and "full-proposal@1" in history.text

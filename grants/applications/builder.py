@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from grants.audit.services import record_change
 from grants.i18n import _
 from grants.money import Money
+from grants.multilingual import languages_of
 from grants.programmes.forms import normalise_digits
 from grants.workflow import ProblemsRefused
 
@@ -110,8 +111,28 @@ class LocalText(str):
         return (LocalText, (self.texts,))
 
     def in_language(self, code: str) -> str:
+        return self.written_in(code)[0]
+
+    def written_in(self, code: str) -> tuple[str, str | None]:
+        """(the text for a reader of ``code``, the language it is written in): the
+        reader's, else the first language's — the caller marks a text in another
+        language (:func:`grants.multilingual.local_markup`)."""
         code = code or ""
-        return self.texts.get(code) or self.texts.get(code.split("_")[0]) or str(self)
+        for wanted in (code, code.split("_")[0]):
+            if self.texts.get(wanted):
+                return self.texts[wanted], wanted
+        first = str(self)
+        return first, next((c for c, text in self.texts.items() if text == first), None)
+
+    def marked(self, code: str):
+        """The text for a reader of ``code`` as a deform title: plain when it is in their
+        language, else markup with its own ``lang`` and ``dir`` and "(not translated)"."""
+        from grants.multilingual import fallback_markup
+
+        text, language = self.written_in(code)
+        if language is None or language == code or language == (code or "").split("_")[0]:
+            return text
+        return fallback_markup(text, language, code)
 
 
 def _local(texts, languages) -> LocalText | None:
@@ -566,10 +587,12 @@ class BuiltSectionSchema(SectionSchema):
                     child.description = _join(child.description, note)
             if condition and condition["question"] in mine:
                 controller = node[condition["question"]] if condition["question"] in node else None
-                value = dict(getattr(controller, "widget", None).values).get(condition["value"], condition["value"]) \
+                value = dict(getattr(controller.widget, "plain_values", None) or controller.widget.values).get(
+                    condition["value"], condition["value"]) \
                     if controller is not None and hasattr(controller.widget, "values") else condition["value"]
                 note = _("Answer this only if your answer to “${question}” is “${value}”.",
-                         mapping={"question": controller.title if controller is not None else condition["question"],
+                         mapping={"question": getattr(controller, "plain_title", controller.title)
+                                      if controller is not None else condition["question"],
                                   "value": value.in_language(locale) if hasattr(value, "in_language") else value})
                 child.description = _join(child.description, note)
 
@@ -614,14 +637,23 @@ def _text_in(texts, locale):
 
 
 def _resolve_texts(node, locale) -> None:
-    """Deform draws titles as plain text: give it the text in the page's language."""
-    for attr in ("title", "description"):
-        value = getattr(node, attr, None)
-        if hasattr(value, "in_language"):
-            setattr(node, attr, value.in_language(locale))
+    """Give deform the text in the page's language.  A label not written in it is shown
+    in the form's first language, marked (its ``lang`` and ``dir``, "(not translated)");
+    a help text, which deform also puts in an attribute, says so in words."""
+    label = getattr(node, "title", None)
+    if hasattr(label, "in_language"):
+        node.plain_title = label.in_language(locale)  # for messages naming the question
+        node.title = label.marked(locale)
+    help_text = getattr(node, "description", None)
+    if hasattr(help_text, "in_language"):
+        marked = help_text.marked(locale)
+        node.description = (marked if isinstance(marked, str) and not hasattr(marked, "__html__") else
+                            _("${help} (not translated)", mapping={"help": help_text.in_language(locale)}))
     widget = getattr(node, "widget", None)
     if isinstance(widget, (CheckboxesWidget, RadiosWidget)):
-        widget.values = [(code, label.in_language(locale) if hasattr(label, "in_language") else label)
+        widget.plain_values = [(code, label.in_language(locale) if hasattr(label, "in_language") else label)
+                               for code, label in widget.values]
+        widget.values = [(code, label.marked(locale) if hasattr(label, "marked") else label)
                          for code, label in widget.values]
 
 
@@ -728,6 +760,11 @@ def publish(dbsession: Session, version: BuiltFormVersion, *, user=None, now=Non
     check (:func:`check_content`)."""
     if version.status != DRAFT:
         raise BuilderRefused([(None, _("This version is already published."))])
+    # Published in the programme's languages as they are now: a language added to the
+    # programme since the draft began must be written too (unless the form falls back).
+    languages = languages_of(version.form.programme)
+    if version.content.get("languages") != languages:
+        version.content = {**version.content, "languages": languages}
     BuilderRefused.refuse_if(check_content(version.content))
     version.status = PUBLISHED
     version.published_at = now or dt.datetime.now(dt.timezone.utc)

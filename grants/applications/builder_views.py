@@ -28,6 +28,7 @@ from grants.audit.services import changes_of
 from grants.concurrency import CHANGED_FIRST, Difference, abandon_changes, current_version, editing
 from grants.forms import field_errors, flash_done, make_form
 from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate
+from grants.multilingual import languages_of
 from grants.programmes.models import Programme
 from grants.security import Permission
 from grants.text import has_control_characters
@@ -43,8 +44,10 @@ ACTIONS = ("save", "publish", "add_section", "remove_section", "up_section", "do
            "remove_question", "up_question", "down_question", "add_document", "remove_document")
 
 
-def _languages(request) -> list[str]:
-    return list(deployment_languages(request))
+def _languages(programme) -> list[str]:
+    """The languages a form of ``programme`` is written in: the programme's content
+    languages, its default first (grants.multilingual)."""
+    return languages_of(programme)
 
 
 def _version_or_404(request, programme, version_id) -> BuiltFormVersion:
@@ -108,17 +111,18 @@ def forms_page(context, request):
             return result
         template = "builder_preview.pt" if request.subpath[1:] == ("preview",) else "builder_edit.pt"
         return render_to_response(T + template, result, request=request, response=request.response)
-    page = {"programme": context, "errors": [], "typed": {}, "form_languages": deployment_languages(request),
+    page = {"programme": context, "errors": [], "typed": {}, "form_languages": _languages(context),
+            "language_names": deployment_languages(request),
             "kind_labels": KIND_LABELS}
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "create":
                 page["typed"] = dict(request.POST)
-                title = {code: request.POST.get(f"title.{code}", "") for code in _languages(request)}
+                title = {code: request.POST.get(f"title.{code}", "") for code in _languages(context)}
                 version = builder.create_form(request.dbsession, context, key=request.POST.get("key", ""),
                                               stage=request.POST.get("stage", ""), title=title,
-                                              languages=_languages(request), user=request.user)
+                                              languages=_languages(context), user=request.user)
             elif action == "import":
                 upload = request.POST.get("file")
                 if upload is None or not getattr(upload, "file", None):
@@ -140,7 +144,7 @@ def forms_page(context, request):
             flash_done(request, _("Made the draft ${version}.", mapping={"version": version.version_id}))
             return HTTPFound(location=request.resource_url(context, "forms", version.version_id))
     page["forms"] = builder.forms_of_programme(request.dbsession, context)
-    page["titles"] = {f.id: builder.LocalText(f.versions[-1].content.get("title") or {}, _languages(request))
+    page["titles"] = {f.id: builder.LocalText(f.versions[-1].content.get("title") or {}, _languages(context))
                       for f in page["forms"]}
     return page
 
@@ -176,7 +180,10 @@ def version_page(programme, request):
 
 def _editor(request, programme, version, *, content=None, typed=None, errors=()):
     content = content if content is not None else version.content
-    languages = content.get("languages") or _languages(request)
+    # A draft is written in the programme's languages as they are now (one added since
+    # the draft began gets its inputs); a published version keeps its own.
+    languages = _languages(programme) if version.status == DRAFT else (content.get("languages")
+                                                                        or _languages(programme))
     history = [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—", "what": c.what,
                 "after": c.after} for c in reversed(changes_of(request.dbsession, version))]
     return {"history": history, "editor_macros": get_renderer(T + "builder_editor.pt").implementation().macros,
@@ -195,7 +202,7 @@ def _save(request, programme, version):
         request.response.status = 409
         return _editor(request, programme, version, errors=_problems(request, [(None, _(
             "This version is published and never changes: copy it to a new draft."))]))
-    languages = version.content.get("languages") or _languages(request)
+    languages = _languages(programme)
     content, problems = from_post(request.POST, languages)
     action, *where = (request.POST.get("action") or "save").split(".")
     if action not in ACTIONS:
@@ -454,7 +461,7 @@ def _preview_country() -> str | None:
 def preview_page(programme, request, version):
     content = version.content
     problems = builder.check_content(content)
-    languages = content.get("languages") or _languages(request)
+    languages = content.get("languages") or _languages(programme)
     lang = request.params.get("lang")
     if lang in deployment_languages(request):
         _speak(request, lang)

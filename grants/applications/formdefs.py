@@ -216,8 +216,8 @@ def forms_in_scope(registry, programme, stage: str = "application") -> list[Appl
     return code + published_forms(object_session(programme), programme, stage)
 
 
-def form_refusal(registry, programme, version: str | None):
-    """Why a round of ``programme`` may not use the application form ``version`` (None:
+def form_refusal(registry, programme, version: str | None, stage: str = "application"):
+    """Why a round of ``programme`` may not use the form ``version`` at ``stage`` (None:
     the programme's default), or None."""
     if not version:
         return None
@@ -227,12 +227,14 @@ def form_refusal(registry, programme, version: str | None):
         session = object_session(programme)
         row = find_version(session, version)
         built = published_form(session, version)
-        if built is None or built.stage != "application" or row.form.programme_id != programme.id:
+        if built is None or built.stage != stage or row.form.programme_id != programme.id:
             return _("There is no published form “${version}” of this programme: choose one from the list.",
                      mapping={"version": version})
         return None
     forms = forms_of(registry)
-    if version not in forms or forms.get(version).stage != "application":
+    if version not in forms or forms.get(version).stage != stage:
+        if stage == "proposal":
+            return _("There is no proposal form “${version}”: choose one from the list.", mapping={"version": version})
         return _("There is no application form “${version}”: choose one from the list.", mapping={"version": version})
     from grants.plugins import in_scope
 
@@ -274,7 +276,7 @@ def form_for(registry, application, stage: str = "application") -> ApplicationFo
 
     The application stage uses the version the application was made with, else its
     round's, else the default.  The proposal stage uses the version pinned when its first
-    section was saved, else the default proposal form.  Raises UnknownFormVersion when
+    section was saved, else the round's proposal form, else the default proposal form.  Raises UnknownFormVersion when
     that version is not installed (a plugin was removed)."""
     if stage not in STAGES:
         raise ValueError(f"stage is one of {', '.join(STAGES)}, not {stage!r}")
@@ -282,7 +284,8 @@ def form_for(registry, application, stage: str = "application") -> ApplicationFo
     if stage == "application":
         version = application.form_version or getattr(application.round, "application_form_version", None)
     else:
-        version = (application.proposal or {}).get(PROPOSAL_VERSION_KEY)
+        version = ((application.proposal or {}).get(PROPOSAL_VERSION_KEY)
+                   or getattr(application.round, "proposal_form_version", None))
     form = (built_form(application, version) if version and is_built_version(version) else
             forms.get(version) if version else forms.default(stage, _plugins_of(application)))
     if form.stage != stage:

@@ -293,18 +293,26 @@ def schedule_schema(award, report_choices: list[tuple[str, str]], rows: int, reg
 # -- the budget -----------------------------------------------------------------------------------------
 
 
-def budget_schema(award, locale: str | None, rows: int) -> colander.MappingSchema:
-    """``rows`` budget lines: a category and the amount planned; blank rows are ignored."""
+def budget_schema(award, locale: str | None, rows: int, languages=None) -> colander.MappingSchema:
+    """``rows`` budget lines: a category and the amount planned; blank rows are ignored.
+    The category has one input per language of the programme (``languages``, the default
+    first), each with its ``lang`` and ``dir``; with one language, a single input."""
+    from grants.multilingual import languages_of, multilingual_node
+
+    languages = list(languages or languages_of(award))
     schema = colander.MappingSchema()
     for number in range(1, rows + 1):
         row = colander.MappingSchema(name=f"line_{number}", title=_("Line ${number}", mapping={"number": number}),
                                      widget=deform.widget.MappingWidget(template=FIELDSET, category="structural",
                                                                         inline=True))
-        row.add(colander.SchemaNode(
-            colander.String(), name="category", title=_("Category"), missing="", preparer=_strip,
-            max_length=CATEGORY_MAX,
-            widget=deform.widget.TextInputWidget(item_css_class="me-3", attributes={"dir": "auto",
-                                                                                   "autocomplete": "off"})))
+        if len(languages) > 1:
+            row.add(multilingual_node("category", _("Category"), languages, max_length=CATEGORY_MAX))
+        else:
+            row.add(colander.SchemaNode(
+                colander.String(), name="category", title=_("Category"), missing="", preparer=_strip,
+                max_length=CATEGORY_MAX,
+                widget=deform.widget.TextInputWidget(item_css_class="me-3", attributes={
+                    "dir": "auto", "lang": languages[0], "autocomplete": "off"})))
         row.add(colander.SchemaNode(
             MoneyType(award.currency, locale), name="planned", title=_("Planned"), missing=None,
             widget=deform.widget.TextInputWidget(input_append=award.currency, css_class="ltr-value",

@@ -27,6 +27,7 @@ from grants.concurrency import editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form, refusal_failure
 from grants.i18n import _, translate
 from grants.lifecycle.meanings import means
+from grants.multilingual import as_form_value, languages_of, shown
 from grants.money import MoneyError, format_amount, parse_money
 from grants.programmes.models import Round
 from grants.programmes.views import money_formatter
@@ -566,11 +567,18 @@ def _budget_form(request, award):
     form = make_form(request, with_version(budget_schema(award, request.locale_name, _budget_rows(award)), award),
                      "budget", _("Save the budget"))
     stable_ids(form)
+    for row in form.children:  # a category's inputs are named after their language: budget-line_1-category-ar
+        for field in row.children:
+            languages = getattr(field.schema, "multilingual", None)
+            if languages:
+                by_name = {name: code for code, name in languages.items()}
+                for child in field.children:
+                    child.oid = f"{field.oid}-{by_name[child.name]}"
     return form
 
 
 def _spend_form(request, award, reports):
-    lines = [(str(line.id), line.category) for line in award.budget_lines]
+    lines = [(str(line.id), shown(line, "category", request.locale_name).text) for line in award.budget_lines]
     form = make_form(request, expenditure_schema(award, request.locale_name, lines,
                                                  _report_choices(request, award, reports)),
                      "spend", _("Record the spending"))
@@ -579,7 +587,8 @@ def _spend_form(request, award, reports):
 
 
 def _budget_values(award) -> dict:
-    return {f"line_{n}": {"category": line.category, "planned": line.planned}
+    languages = languages_of(award)
+    return {f"line_{n}": {"category": as_form_value(line, "category", languages), "planned": line.planned}
             for n, line in enumerate(award.budget_lines, start=1)}
 
 
@@ -632,8 +641,11 @@ def _set_budget(context, request):
         if not row["category"] and row["planned"] is None:
             continue
         if row["planned"] is None:
+            category = row["category"]  # {language: text} when the programme has several languages
+            if isinstance(category, dict):
+                category = next((category[code] for code in languages_of(context) if category.get(code)), "")
             problems.append((f"line_{number}.planned", _("Enter the amount planned for “${category}”",
-                                                         mapping={"category": row["category"]})))
+                                                         mapping={"category": category})))
         lines.append((row["category"], row["planned"]))
         used.append(number)
     try:

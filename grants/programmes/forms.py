@@ -368,6 +368,13 @@ class RoundSchema(FormSchema):
                       "open; applications already made keep the version they were made with."),
         validator=colander.Length(max=40, max_err=_("Enter a form version of 40 characters or fewer")),
         widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
+    # Chosen from a list like the application form (the view fills it in: _choices).
+    proposal_form_version = colander.SchemaNode(
+        colander.String(), title=_("Second-stage proposal form"), missing=None, preparer=_strip,
+        description=_("The form of the full proposal shortlisted applicants are invited to write. It may change at "
+                      "any time; proposals already begun keep the version they began with."),
+        validator=colander.Length(max=40, max_err=_("Enter a form version of 40 characters or fewer")),
+        widget=deform.widget.TextInputWidget(css_class="ltr-value", attributes={"dir": "ltr", "autocomplete": "off"}))
     # Chosen from a list of the rubrics the programme may use (the view fills it in:
     # grants.review.rubrics.rubric_choices); "" leaves it to the programme's default.
     rubric_id = colander.SchemaNode(
@@ -394,7 +401,7 @@ class RoundSchema(FormSchema):
 
 
 #: Round form fields that stay editable once a round has left draft.
-EDITABLE_AFTER_DRAFT = ("title", "rubric_id", "blind_review")
+EDITABLE_AFTER_DRAFT = ("title", "rubric_id", "blind_review", "proposal_form_version")
 #: ... and those editable while it is open (a new form version is for new applications only).
 EDITABLE_WHILE_OPEN = EDITABLE_AFTER_DRAFT + ("application_form_version", "eligibility")
 
@@ -411,7 +418,8 @@ def round_schema(editable_only: bool = False, editable: tuple[str, ...] = EDITAB
 #: service problem field -> round form field
 ROUND_FIELDS = {
     "title": "title", "timezone": "timezone", "opens_at": "opens", "closes_at": "closes", "budget": "budget",
-    "application_form_version": "application_form_version", "rubric_id": "rubric_id",
+    "application_form_version": "application_form_version", "proposal_form_version": "proposal_form_version",
+    "rubric_id": "rubric_id",
     "blind_review": "blind_review", "rule_regions": "eligibility", "rule_attachments": "eligibility",
     "eligibility_rules": "eligibility", "workflow": "application_workflow",
 }

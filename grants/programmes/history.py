@@ -102,6 +102,7 @@ for _what, _title, _show in (
     ("tiers", _("Grant-size tiers"), _tiers),
     ("eligibility_rules", _("Eligibility rules"), _rules),
     ("application_form_version", _("Application form version"), None),
+    ("proposal_form_version", _("Proposal form version"), None),
     ("rubric_id", _("Rubric"), None),
     ("blind_review", _("Blind review"), None),
     ("workflow", _("Workflow for applications"), _workflow),

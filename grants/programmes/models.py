@@ -167,6 +167,9 @@ class Round(WorkflowMixin, Base):
     budget_minor: Mapped[int | None] = mapped_column(BigInteger)  # in the programme's currency
     budget_currency: Mapped[str | None] = mapped_column(String(3))
     application_form_version: Mapped[str | None] = mapped_column(String(40))  # pinned when the round opens
+    # The second-stage proposal form (None: the programme's default); a proposal keeps the
+    # version it started with (grants.applications.formdefs.PROPOSAL_VERSION_KEY).
+    proposal_form_version: Mapped[str | None] = mapped_column(String(40))
     rubric_id: Mapped[int | None] = mapped_column(Integer)  # the review rubric (no table yet)
     # The evaluation criteria set its assessments use (grants.evaluation.criteria_sets);
     # None: the programme's default (a plugin's, else grants' own).

@@ -68,7 +68,9 @@ LOCKED_AFTER_DRAFT = ("opens_at", "closes_at", "timezone", "budget", "tiers")
 #: eligibility rules — those only until an officer has screened an application under them
 #: (:func:`rules_locked`); the checks of applications awaiting screening are run again.
 LOCKED_AFTER_OPEN = ("application_form_version", "eligibility_rules")
-EDITABLE = LOCKED_AFTER_DRAFT + LOCKED_AFTER_OPEN + ("title", "rubric_id", "blind_review")
+#: The proposal form may change at any time: a proposal keeps the version it started with.
+EDITABLE = LOCKED_AFTER_DRAFT + LOCKED_AFTER_OPEN + ("title", "rubric_id", "blind_review", "proposal_form_version")
+FORM_VERSIONS = {"application_form_version": "application", "proposal_form_version": "proposal"}
 
 
 class ProgrammeRefused(ProblemsRefused):
@@ -738,9 +740,10 @@ def _check_round_values(programme: Programme, values: dict) -> list[tuple[str, A
                 if t.minimum.currency == budget.currency and t.minimum > budget:
                     problems.append(("tiers", _("The smallest grant in “${tier}” is more than the round's budget",
                                                 mapping={"tier": tier_label(t)})))
-    version = values.get("application_form_version")
-    if version is not None and len(str(version)) > 40:
-        problems.append(("application_form_version", _("Enter a form version of 40 characters or fewer")))
+    for name in FORM_VERSIONS:
+        version = values.get(name)
+        if version is not None and len(str(version)) > 40:
+            problems.append((name, _("Enter a form version of 40 characters or fewer")))
     rubric = values.get("rubric_id")
     if rubric is not None and (isinstance(rubric, bool) or not isinstance(rubric, int) or rubric < 1):
         problems.append(("rubric_id", _("Enter the rubric's number, a whole number like 3")))
@@ -751,7 +754,8 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
                  opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None,
                  budget: Money | None = None, tiers: Iterable = (), eligibility_rules: Iterable[dict] = (),
                  application_form_version: str | int | None = None, rubric_id: int | None = None,
-                 blind_review: bool = False, user=None, actor=None) -> Round:
+                 blind_review: bool = False, proposal_form_version: str | None = None, user=None,
+                 actor=None) -> Round:
     """A new round of ``programme``, started on the newest version of the round workflow
     (in draft: it opens by itself at ``opens_at`` once an officer has opened it or
     ``grants tick`` finds it due)."""
@@ -759,11 +763,13 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
 
     tier_specs = [_tier_spec(t) for t in tiers]
     version = None if application_form_version in (None, "") else str(application_form_version).strip()
+    proposal_version = None if proposal_form_version in (None, "") else str(proposal_form_version).strip()
     titles, problems = _round_titles(programme, title)
     tier_specs, found = _tier_names(programme, tier_specs)
     problems += found
     values = dict(timezone=timezone, opens_at=opens_at, closes_at=closes_at, budget=budget,
-                  tiers=tier_specs, application_form_version=version, rubric_id=rubric_id)
+                  tiers=tier_specs, application_form_version=version, rubric_id=rubric_id,
+                  proposal_form_version=proposal_version)
     problems += _check_round_values(programme, values)
     try:
         rules = normalise_eligibility_rules(eligibility_rules, _rule_kinds(registry, programme))
@@ -772,11 +778,13 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
         rules = []
     problems += _rubric_problems(dbsession, registry, programme, rubric_id)
     problems += _form_problems(registry, programme, version)
+    problems += _form_problems(registry, programme, proposal_version, "proposal")
     _refuse_if(problems)
     if rubric_id is None:
         rubric_id = _plugin_rubric_id(dbsession, registry, programme)
     rnd = Round(programme=programme, timezone=timezone, opens_at=opens_at,
                 closes_at=closes_at, application_form_version=version, rubric_id=rubric_id,
+                proposal_form_version=proposal_version,
                 blind_review=bool(blind_review), eligibility_rules=rules)
     set_texts(rnd, "title", titles)
     rnd.budget = budget
@@ -788,12 +796,13 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     return rnd
 
 
-def _form_problems(registry, programme: Programme, version) -> list:
-    """A form version that is not installed, or that a plugin the programme does not use brought."""
+def _form_problems(registry, programme: Programme, version, stage: str = "application") -> list:
+    """A form version that is not installed, not of ``stage``, or that a plugin the
+    programme does not use brought."""
     from grants.applications.formdefs import form_refusal
 
-    reason = form_refusal(registry, programme, version) if registry is not None else None
-    return [("application_form_version", reason)] if reason else []
+    reason = form_refusal(registry, programme, version, stage) if registry is not None else None
+    return [(f"{stage}_form_version", reason)] if reason else []
 
 
 def _rubric_problems(dbsession: Session, registry, programme: Programme, rubric_id, rnd: Round | None = None
@@ -870,7 +879,7 @@ def _same(rnd: Round, name: str, value) -> bool:
         return texts(rnd, "title") == value
     if name == "tiers":
         return [_tier_spec(t) for t in rnd.tiers] == list(value)
-    if name == "application_form_version":
+    if name in FORM_VERSIONS:
         value = None if value in (None, "") else str(value).strip()
     return getattr(rnd, name) == value
 
@@ -886,7 +895,7 @@ def _rule_kinds(registry, programme: Programme) -> dict:
 def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **changes) -> Round:
     """Change a round.  ``changes`` may name title, timezone, opens_at, closes_at, budget,
     tiers (TierSpecs or dicts: the whole new list), eligibility_rules (the whole new list),
-    application_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
+    application_form_version, proposal_form_version, rubric_id and blind_review.  Dates, budget, tiers, rules and
     the time zone change only while the round is in draft: applicants rely on them once it
     is open.  The form version may also change while the round is open — new applications
     take the new version, those already made keep theirs (``Application.form_version``) —
@@ -924,7 +933,7 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **
     if locked:
         _refuse_if([(name, _locked(name)) for name in locked])
     merged = {name: changed.get(name, getattr(rnd, name) if name != "tiers" else None) for name in
-              ("timezone", "opens_at", "closes_at", "budget", "application_form_version", "rubric_id")}
+              ("timezone", "opens_at", "closes_at", "budget", *FORM_VERSIONS, "rubric_id")}
     merged["tiers"] = changed.get("tiers")
     if "tiers" in changed or "budget" in changed:
         merged["tiers"] = changed.get("tiers", [_tier_spec(t) for t in rnd.tiers])
@@ -933,6 +942,8 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **
         problems += _rubric_problems(dbsession, registry, rnd.programme, changed["rubric_id"], rnd)
     if changed.get("application_form_version"):
         problems += _form_problems(registry, rnd.programme, str(changed["application_form_version"]).strip())
+    if changed.get("proposal_form_version"):
+        problems += _form_problems(registry, rnd.programme, str(changed["proposal_form_version"]).strip(), "proposal")
     _refuse_if(problems)
     before = {name: _round_audit_value(dbsession, rnd, name) for name in changed}
     for name, value in changed.items():
@@ -942,8 +953,8 @@ def update_round(dbsession: Session, rnd: Round, *, registry=None, user=None, **
             old_title = set_texts(rnd, "title", value)
             if old_title != texts(rnd, "title"):
                 record_change(dbsession, rnd, "title", old_title, texts(rnd, "title"), user=user)
-        elif name == "application_form_version":
-            rnd.application_form_version = None if value in (None, "") else str(value).strip()
+        elif name in FORM_VERSIONS:
+            setattr(rnd, name, None if value in (None, "") else str(value).strip())
         elif name == "eligibility_rules":
             rnd.eligibility_rules = list(value)  # a new list, so the JSON column is seen to change
         else:

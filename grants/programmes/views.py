@@ -310,7 +310,8 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
 def _round_values(appstruct: dict, plugin_kinds=()) -> tuple[dict, list]:
     """Service arguments from the form's values, and problems with the dates."""
     values, problems = {}, []
-    for name in ("title", "timezone", "application_form_version", "rubric_id", "blind_review", "budget"):
+    for name in ("title", "timezone", "application_form_version", "proposal_form_version", "rubric_id",
+                 "blind_review", "budget"):
         if name in appstruct:
             values[name] = appstruct[name]
     zone = appstruct.get("timezone")
@@ -347,19 +348,22 @@ def _choices(request, programme, schema) -> None:
     programme may use: grants' own and its plugins'."""
     from grants.applications.formdefs import forms_in_scope, forms_of
 
-    if "application_form_version" in schema:
-        default = forms_of(request.registry).default("application", programme.plugins)
+    for stage in ("application", "proposal"):
+        name = f"{stage}_form_version"
+        if name not in schema:
+            continue
+        default = forms_of(request.registry).default(stage, programme.plugins)
         choices = [("", translate(request, _("The programme's default: ${form}",
                                              mapping={"form": _(default.title)})))]
         # A built form's title is written in each language (it translates itself).
         choices += [(f.version, f"{translate(request, f.title if hasattr(f.title, 'in_language') else _(f.title))}"
                                 f" ({f.version})")
-                    for f in forms_in_scope(request.registry, programme)]
-        node = schema["application_form_version"].clone()
+                    for f in forms_in_scope(request.registry, programme, stage)]
+        node = schema[name].clone()
         node.widget = deform.widget.SelectWidget(values=choices)
         node.validator = colander.OneOf([v for v, _t in choices])
         node.validator.msg_err = _("Choose a form from the list.")
-        schema["application_form_version"] = node
+        schema[name] = node
     if "rubric_id" in schema:
         from grants.review.rubrics import rubric_choices
 
@@ -431,6 +435,7 @@ def _round_current(rnd, plugin_kinds=()) -> dict:
         "opens": local_parts(rnd.opens_at, rnd.timezone),
         "closes": local_parts(rnd.closes_at, rnd.timezone),
         "budget": rnd.budget, "application_form_version": rnd.application_form_version or colander.null,
+        "proposal_form_version": rnd.proposal_form_version or colander.null,
         "rubric_id": rnd.rubric_id, "blind_review": rnd.blind_review,
         "eligibility": eligibility,
         "application_workflow": services.workflow_chosen_at(rnd, "application"),

@@ -1,7 +1,7 @@
 """Rubrics a programme makes in the browser, as versioned data.
 
 A programme's officer starts a rubric (a draft), adds weighted criteria — a title and
-guidance for reviewers in every language the deployment offers — and publishes it.  A
+guidance for reviewers in every language the programme uses — and publishes it.  A
 published rubric never changes: rounds choose it from a list, reviews are scored with it
 and keep it (``Review.rubric_id``).  To change one, copy it: the copy is the next version
 of the same family, a draft again.  Every step is in the audit of configuration, shown on
@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session
 from grants.audit.services import changes_of, record_change
 from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, format_datetime, format_number, language_name, translate
+from grants.i18n import (_, deployment_languages, format_datetime, format_number, language_name, language_tag,
+                         text_direction, translate)
+from grants import multilingual
 from grants.programmes.models import Programme, Round
 from grants.resources import _Container
 from grants.security import Permission
@@ -272,9 +274,12 @@ class RubricsContainer(_Container):
 T = "grants.templates:review/"
 
 
-def languages_of(request) -> list[str]:
-    """The languages a rubric is written in: those the deployment offers."""
-    return list(deployment_languages(request))
+def rubric_languages(request, rubric: Rubric) -> list[str]:
+    """The languages a rubric is written in: its programme's content languages, the
+    default first (grants.multilingual); the deployment's for a rubric of no programme."""
+    if rubric.programme_id is None:
+        return list(deployment_languages(request))
+    return multilingual.languages_of(request.dbsession.get(Programme, rubric.programme_id))
 
 
 class NewRubricSchema(FormSchema):
@@ -290,19 +295,21 @@ def _title_node(code, first):
         colander.String(), name=f"title_{code}", missing="",
         title=_("Title in ${language}", mapping={"language": language_name(code)}),
         description=None if first else _("Needed before the rubric is published."),
-        widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "lang": code, "autocomplete": "off"}))
+        widget=deform.widget.TextInputWidget(attributes={"dir": text_direction(code), "lang": language_tag(code),
+                                                     "autocomplete": "off"}))
 
 
 def _criterion_form(request, rubric, criterion_id=""):
     schema = FormSchema()
-    languages = languages_of(request)
+    languages = rubric_languages(request, rubric)
     for position, code in enumerate(languages):
         schema.add(_title_node(code, position == 0))
     for code in languages:
         schema.add(colander.SchemaNode(
             colander.String(), name=f"guidance_{code}", missing="",
             title=_("Guidance for reviewers in ${language}", mapping={"language": language_name(code)}),
-            widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": "auto", "lang": code})))
+            widget=deform.widget.TextAreaWidget(rows=2, attributes={"dir": text_direction(code),
+                                                                      "lang": language_tag(code)})))
     schema.add(colander.SchemaNode(
         colander.String(), name="weight", title=_("Weight"), missing="",
         description=_("How much this criterion counts against the others, like 2 or 1.5."),
@@ -383,7 +390,7 @@ def rubric_page(context, request):
              permission=Permission.ProgrammesProgrammeManage)
 def rubric_criterion(context, request):
     """GET ``?criterion=<id>``: the form to change that criterion.  POST: add or save one."""
-    languages = languages_of(request)
+    languages = rubric_languages(request, context)
     criterion_id = (request.params.get("criterion") or "").strip()
     existing = next((c for c in context.criteria if c["id"] == criterion_id), None)
     if criterion_id and existing is None:
@@ -443,7 +450,8 @@ def rubric_remove_criterion(context, request):
 @view_config(context=Rubric, name="publish", request_method="POST", renderer=T + "rubric.pt",
              permission=Permission.ProgrammesProgrammeManage)
 def rubric_publish(context, request):
-    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages_of(request),
+    languages = rubric_languages(request, context)
+    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages,
                                                      user=request.user),
                    _("Published: rounds of the programme can now choose this rubric. It can no longer change."))
 
