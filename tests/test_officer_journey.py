@@ -154,7 +154,7 @@ def test_an_officer_screens_has_the_round_reviewed_and_records_the_decisions(app
     links = [a.get_text(strip=True) for a in page.html.find(id="round-work").find_all("a")]
     assert links == ["Screening", "Reviewers", "Assignments", "Ranking and decisions", "Incubation",
                      "Awards and payments", "Reports due and overdue", "Survey instruments", "Evaluation",
-                     "Public report", "People and roles"]
+                     "Public report", "People and roles", "History of changes"]
     step = page.click(description="Close the round")
     assert state_shown(f.main_form(step).submit("fire", status=302).follow()) == "Closed"
 

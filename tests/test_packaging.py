@@ -86,7 +86,10 @@ def test_wheel_installed_in_a_fresh_virtualenv_serves_the_app(wheel, tmp_path):
                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        # The server listens once every page template is compiled (grants.templating): a
+        # few seconds, more on a busy machine with no bytecode written.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
             try:
                 fetch(base + "/")
                 break
