@@ -197,13 +197,13 @@ def officer_previews_in_arabic_and_publishes(page) -> None:
 
 
 def officer_builds_and_publishes_the_rubric(page, programme_url) -> None:
-    """Two weighted criteria; titles in every language the site offers (publishing needs them)."""
+    """Two weighted criteria; titles in the programme's two languages (publishing needs them)."""
     page.goto(programme_url)
     submit(page, page.locator("#rubrics-link"))
     page.get_by_label("Title of the rubric").fill("Neighbourhood review")
     submit(page, page.locator("#new-rubric button[type=submit]"))
-    for titles, weight in ((("Need", "Besoin", "الحاجة"), "2"), (("Plan", "Plan d'action", "الخطة"), "1")):
-        for code, title in zip(("English", "Français", "العربية"), titles):
+    for titles, weight in ((("Need", "الحاجة"), "2"), (("Plan", "الخطة"), "1")):
+        for code, title in zip(("English", "العربية"), titles):
             page.get_by_label(f"Title in {code}").fill(title)
         page.get_by_label("Weight").fill(weight)
         submit(page, page.locator("#criterion button[type=submit]"))
