@@ -445,7 +445,7 @@ def officer_assigns_the_reviewer(page, live, round_url, reference) -> None:
     submit(page, page.locator("#round-work").get_by_role("link", name="Assignments"))
     choice = page.get_by_label(f"Reviewer for {reference}")
     choice.select_option(choice.locator("option", has_text="Sami Reviewer").get_attribute("value"))
-    submit(page, page.get_by_role("button", name="Assign"))
+    submit(page, page.get_by_role("button", name="Assign", exact=True))
     assert f"Sami Reviewer will review {reference}." in flash(page)
     sign_out(page)
 
