@@ -218,7 +218,8 @@ def _base(request, application, stage="application") -> dict:
     return {"app": application, "rnd": application.round, "stage": stage, "answer_macros": _macros(),
             "attachment_url": lambda a: _attachment_url(request, application, a),
             "document_name": lambda a: document_name(request, application, a),
-            "size": lambda stored: _size(request, stored), "page_url": lambda page, *el: _url(request, application, stage, page, *el),
+            "size": lambda stored: _size(request, stored),
+            "page_url": lambda page, *el: _url(request, application, stage, page, *el),
             "returned_message": services.returned_message(request.registry, application) if stage == "application"
             else None,
             "errors": []}
