@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 
 ADMIN, OFFICER, APPLICANT, REVIEWER = ("admin@example.org", "nour@example.org", "amel@example.org",
                                        "sami@example.org")
+RETURN_MESSAGE = "Add the cost of compost to your budget lines, please."
 
 
 # -- small helpers ------------------------------------------------------------------------------
@@ -34,7 +35,10 @@ def submit(page, button) -> None:
 
 
 def sign_in(page, live, email, password=f.PASSWORD) -> None:
+    """In English: the browser keeps the language last chosen in it, by whoever chose it."""
     page.goto(live + "/login")
+    if page.locator("html").get_attribute("lang") != "en":
+        submit(page, page.locator("#language-form button[value=en]"))
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     submit(page, page.get_by_role("button", name="Sign in").last)
@@ -197,13 +201,13 @@ def officer_previews_in_arabic_and_publishes(page) -> None:
 
 
 def officer_builds_and_publishes_the_rubric(page, programme_url) -> None:
-    """Two weighted criteria; titles in every language the site offers (publishing needs them)."""
+    """Two weighted criteria; titles in the programme's two languages (publishing needs them)."""
     page.goto(programme_url)
     submit(page, page.locator("#rubrics-link"))
     page.get_by_label("Title of the rubric").fill("Neighbourhood review")
     submit(page, page.locator("#new-rubric button[type=submit]"))
-    for titles, weight in ((("Need", "Besoin", "الحاجة"), "2"), (("Plan", "Plan d'action", "الخطة"), "1")):
-        for code, title in zip(("English", "Français", "العربية"), titles):
+    for titles, weight in ((("Need", "الحاجة"), "2"), (("Plan", "الخطة"), "1")):
+        for code, title in zip(("English", "العربية"), titles):
             page.get_by_label(f"Title in {code}").fill(title)
         page.get_by_label("Weight").fill(weight)
         submit(page, page.locator("#criterion button[type=submit]"))
@@ -307,12 +311,176 @@ def the_history_pages_show_each_change(page, live, programme_url, round_url) -> 
     assert "أمام اللجنة" in changes
 
 
+def an_organisation_applies_in_arabic(page, live, round_url) -> str:
+    """The applicant reads the site in Arabic, answers "yes" so the partner's name is asked
+    and answers it, fills two budget lines (their total shown when checking), attaches the
+    budget plan from the budget section, checks the answers and submits.  Returns the
+    application's address."""
+    sign_in(page, live, APPLICANT)
+    submit(page, page.locator("#language-form button[value=ar]"))
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.goto(round_url)
+    assert page.locator("h1").inner_text() == "الدعوة الأولى"
+    submit(page, page.locator("#apply"))
+    page.locator("form#apply input[name=title]").fill("حدائق الحي")
+    submit(page, page.locator("#applysubmit"))
+    application_url = page.url.rstrip("/")
+    assert [a.strip() for a in page.locator("#task-list a").all_inner_texts()] == ["مشروعك", "ميزانيتك", "الاتصال"]
+
+    # The project: "yes" to the partner question, so its conditional question must be answered.
+    submit(page, page.locator("#task-project a"))
+    assert page.locator("form#section input[name=project_title]").input_value() == "حدائق الحي"
+    partner = page.locator("form#section input[name=partner_name]")
+    assert "«نعم»" in page.locator("#help-section-partner_name").inner_text()  # when to answer it
+    page.locator("form#section input[type=radio][value=yes]").check()
+    submit(page, page.locator("#sectioncontinue"))
+    assert "اسم الشريك" in page.locator(".error-summary").inner_text()  # now it is asked
+    partner.fill("جمعية الحديقة")
+    submit(page, page.locator("#sectioncontinue"))
+
+    # The budget: two lines added up, the amount, and the document this section asks for.
+    assert page.locator("h1").inner_text() == "ميزانيتك"
+    assert "خطة الميزانية" in page.locator("#section-documents").inner_text()
+    attach_url = page.locator("#attach-documents").get_attribute("href")
+    page.locator("form#section input[name=item]").nth(0).fill("شتلات")
+    page.locator("form#section input[name=cost]").nth(0).fill("١٢٠٠")  # Arabic-Indic digits are read too
+    page.locator("form#section input[name=item]").nth(1).fill("أدوات")
+    page.locator("form#section input[name=cost]").nth(1).fill("800.5")
+    page.locator("form#section input[name=amount]").fill("2000.5")
+    submit(page, page.locator("#sectioncontinue"))
+    assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+    assert page.locator("h1").inner_text() == "الاتصال"
+    page.locator("form#section input[name=email]").fill("amel@example.org")
+    submit(page, page.locator("#sectioncontinue"))
+    page.goto(live + attach_url if attach_url.startswith("/") else attach_url)
+    page.set_input_files("#attachments-budget_plan", files=[
+        {"name": "خطة.pdf", "mimeType": "application/pdf", "buffer": f.PDF}])
+    submit(page, page.locator("#attachmentslater"))
+    page.goto(application_url)
+    assert {s.strip() for s in page.locator("#task-list > li .status").all_inner_texts()} == {"مكتمل"}
+
+    # Check the answers (the budget's total is shown) and submit.
+    submit(page, page.locator("#check-answers"))
+    assert page.locator("#missing").count() == 0, page.locator("#missing").inner_text()
+    assert page.locator("#answer-project-has_partner").inner_text().strip() == "نعم"
+    assert page.locator("#answer-project-partner_name").inner_text().strip() == "جمعية الحديقة"
+    lines = " ".join(page.locator("#answer-budget-lines").inner_text().split())
+    assert "شتلات" in lines and "أدوات" in lines and "المجموع" in lines and "2,000.500" in lines, lines
+    document = page.locator("#document-budget_plan").inner_text()
+    assert "خطة.pdf" in document and "كيلوبايت" in document and "KB" not in document, document  # its size, in Arabic
+    submit(page, page.locator("#submit-formconfirm"))
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("#read-only").is_visible()  # submitted: the answers are read-only now
+    sign_out(page)
+    return application_url
+
+
+def officer_returns_it_for_changes(page, live, application_url) -> None:
+    """While it waits for screening, the officer sends it back with a message."""
+    sign_in(page, live, OFFICER, "a long enough passphrase")
+    page.goto(application_url)
+    submit(page, page.locator("a[href*='trigger=return_for_changes']"))
+    page.locator("textarea[name=comment]").fill(RETURN_MESSAGE)
+    submit(page, page.locator("button[name=fire]"))
+    assert RETURN_MESSAGE in page.locator("#returned-message").inner_text()
+    sign_out(page)
+
+
+def the_applicant_changes_an_answer_and_resubmits(page, live, application_url) -> None:
+    sign_in(page, live, APPLICANT)
+    submit(page, page.locator("#language-form button[value=ar]"))  # back to Arabic after the officer's English
+    page.goto(application_url)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert RETURN_MESSAGE in page.locator("#returned-message").inner_text()
+    submit(page, page.locator("#task-budget a"))
+    page.locator("form#section input[name=item]").nth(2).fill("سماد")
+    page.locator("form#section input[name=cost]").nth(2).fill("300")
+    page.locator("form#section input[name=amount]").fill("2300.5")
+    submit(page, page.locator("#sectioncontinue"))
+    assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+    page.goto(application_url)
+    submit(page, page.locator("#check-answers"))
+    assert "2,300.500" in page.locator("#answer-budget-lines").inner_text()
+    submit(page, page.locator("#submit-formconfirm"))
+    assert page.locator("#read-only").is_visible()
+    sign_out(page)
+
+
+def officer_screens_it_and_invites_the_reviewer(page, live, round_url, application_url) -> str:
+    """Both moves are on the application's history; the officer screens it eligible and
+    invites the reviewer from the round's Reviewers page.  Returns its reference."""
+    sign_in(page, live, OFFICER, "a long enough passphrase")
+    page.goto(application_url)
+    history = page.locator("#history").inner_text()
+    assert "Return for changes" in history and RETURN_MESSAGE in history and "Resubmit the application" in history
+    reference = page.locator("#reference").inner_text().strip()
+
+    page.goto(round_url)
+    submit(page, page.locator("#round-work").get_by_role("link", name="Screening"))
+    submit(page, page.locator("#screening").get_by_role("link", name="حدائق الحي"))
+    for box in page.get_by_label("Confirm this result").all():  # the two rules, both met
+        box.check()
+    submit(page, page.get_by_role("button", name="Record the screening decision"))
+    assert "“حدائق الحي” is eligible and goes to review" in flash(page)
+
+    page.goto(round_url)
+    submit(page, page.locator("#round-work").get_by_role("link", name="Reviewers"))
+    page.get_by_label("E-mail address of the person to invite").fill(REVIEWER)
+    submit(page, page.get_by_role("button", name="Invite to review"))
+    assert "Invited Sami Reviewer to review in this round." in flash(page)
+    sign_out(page)
+    return reference
+
+
+def the_reviewer_accepts(page, live) -> None:
+    sign_in(page, live, REVIEWER)
+    page.goto(live + "/reviews")
+    submit(page, page.locator("#invitations").get_by_role("button", name="Accept"))
+    assert "You accepted to review in Call 1" in flash(page)
+    sign_out(page)
+
+
+def officer_assigns_the_reviewer(page, live, round_url, reference) -> None:
+    sign_in(page, live, OFFICER, "a long enough passphrase")
+    page.goto(round_url)
+    submit(page, page.locator("#round-work").get_by_role("link", name="Assignments"))
+    choice = page.get_by_label(f"Reviewer for {reference}")
+    choice.select_option(choice.locator("option", has_text="Sami Reviewer").get_attribute("value"))
+    submit(page, page.get_by_role("button", name="Assign", exact=True))
+    assert f"Sami Reviewer will review {reference}." in flash(page)
+    sign_out(page)
+
+
+def the_reviewer_scores_with_the_built_rubric(page, live, reference) -> None:
+    """No conflict declared, then the two criteria of the rubric the officer built."""
+    sign_in(page, live, REVIEWER)
+    page.goto(live + "/reviews")
+    submit(page, page.get_by_role("link", name=f"Declare for {reference}"))
+    page.get_by_label("I have no conflict of interest with this application", exact=True).check()
+    submit(page, page.get_by_role("button", name="Send my declaration"))
+    assert "حدائق الحي" in page.locator("main").inner_text()
+    score_form = page.locator("form#score")
+    assert score_form.get_by_text("Need", exact=True).count() >= 1, score_form.inner_text()
+    assert score_form.get_by_text("Plan", exact=True).count() >= 1, score_form.inner_text()
+    for value, group in zip(("4", "3"), page.locator("form#score [id^=score-][id$=-score]").all()):
+        group.locator(f"input[type=radio][value='{value}']").check()
+    for rationale in page.locator("form#score textarea[name=rationale]").all():
+        rationale.fill("A real need, and a plan that can work.")
+    submit(page, page.get_by_role("button", name="Submit scores"))
+    assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+    assert f"Your scores for {reference} are submitted" in flash(page)
+    assert "حدائق الحي" in page.locator("#submitted").inner_text()
+    sign_out(page)
+
+
 # -- the journey ------------------------------------------------------------------------------------
 
 
 def test_a_funder_configures_a_programme_without_code_and_it_runs(app, live_server, page, registry):
     with registry.database.transaction() as (_tm, db):
         f.user(db, email=ADMIN, name="Ada Admin", admin=True)
+        f.registered_organisation(db, f.user(db, email=APPLICANT, name="Amel Ben Salah"))
+        f.user(db, email=REVIEWER, name="Sami Reviewer")
     programme_url = admin_creates_the_programme(page, live_server)
     admin_invites_the_officer(page, live_server, programme_url)
     sign_out(page)
@@ -327,3 +495,11 @@ def test_a_funder_configures_a_programme_without_code_and_it_runs(app, live_serv
     sign_in(page, live_server, OFFICER, "a long enough passphrase")
     round_url = officer_creates_the_round_and_opens_the_call(page, programme_url)
     the_history_pages_show_each_change(page, live_server, programme_url, round_url)
+    sign_out(page)
+    application_url = an_organisation_applies_in_arabic(page, live_server, round_url)
+    officer_returns_it_for_changes(page, live_server, application_url)
+    the_applicant_changes_an_answer_and_resubmits(page, live_server, application_url)
+    reference = officer_screens_it_and_invites_the_reviewer(page, live_server, round_url, application_url)
+    the_reviewer_accepts(page, live_server)
+    officer_assigns_the_reviewer(page, live_server, round_url, reference)
+    the_reviewer_scores_with_the_built_rubric(page, live_server, reference)

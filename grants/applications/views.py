@@ -218,17 +218,21 @@ def _base(request, application, stage="application") -> dict:
     return {"app": application, "rnd": application.round, "stage": stage, "answer_macros": _macros(),
             "attachment_url": lambda a: _attachment_url(request, application, a),
             "document_name": lambda a: document_name(request, application, a),
-            "size": _size, "page_url": lambda page, *el: _url(request, application, stage, page, *el),
+            "size": lambda stored: _size(request, stored),
+            "page_url": lambda page, *el: _url(request, application, stage, page, *el),
             "returned_message": services.returned_message(request.registry, application) if stage == "application"
             else None,
             "errors": []}
 
 
-def _size(stored) -> str:
+def _size(request, stored) -> str:
+    """A file's size in the reader's language (the units too: an Arabic page says كيلوبايت)."""
     from grants.files.storage import megabytes
 
     kb = -(-stored.size // 1024)  # a few bytes are 1 KB, never 0
-    return f"{kb} KB" if kb < 1024 else f"{megabytes(stored.size)} MB"
+    if kb < 1024:
+        return translate(request, _("${size} KB", mapping={"size": kb}))
+    return translate(request, _("${size} MB", mapping={"size": megabytes(stored.size)}))
 
 
 # -- starting ---------------------------------------------------------------------------------
