@@ -288,8 +288,10 @@ def the_history_pages_show_each_change(page, live, programme_url, round_url) -> 
     assert has_change(rows, "Created", "Call 1", before="—"), rows
     assert has_change(rows, "Workflow for applications", "Application with a panel (application_panel)",
                       before="The programme's default"), rows
-    # Not yet there: the rules, form and rubric chosen when the round was created are inside
-    # "Created" only as its name (reported to the lead).
+    # What the round was made with: its form, rubric and rules, each from nothing.
+    assert has_change(rows, "Application form version", "neighbourhood@1", before="—"), rows
+    assert has_change(rows, "Rubric", "Neighbourhood review", before="—"), rows
+    assert has_change(rows, "Eligibility rules", "registered", before="—"), rows
     # The rubric: created, two criteria and published, each with before and after.
     page.goto(programme_url)
     submit(page, page.locator("#rubrics-link"))
@@ -302,7 +304,11 @@ def the_history_pages_show_each_change(page, live, programme_url, round_url) -> 
     submit(page, page.locator("#forms-link"))
     submit(page, page.locator("#version-neighbourhood\\@1"))
     changes = page.locator("#form-changes").inner_text()
-    assert "started the form" in changes and "saved the draft" in changes and "published this version" in changes
+    assert "Started the form" in changes and "Published" in changes
+    # Each saved field with its text before and after: the conditional question's label.
+    rows = [[cell.inner_text().strip() for cell in row.locator("td").all()]
+            for row in page.locator("#form-changes tbody tr", has_text="partner_name › label › en").all()]
+    assert any(before == "—" and after for _when, _who, _what, before, after in rows), rows
     # The workflow variant: the state, the two steps and the release, with before and after.
     page.goto(live + "/workflow-editor/application_panel/1")
     changes = page.locator("#changes").text_content()

@@ -307,8 +307,13 @@ def test_an_officer_builds_previews_and_publishes_a_form_in_the_browser(app, tes
     assert exported.content_type == "application/json"
     assert json.loads(exported.text)["sections"][0]["questions"][1]["condition"] == {"question": "has_partner",
                                                                                       "value": "yes"}
-    changes = testapp.get(f"{base}/village-fund@1").html.select("#form-changes li")
-    assert "published this version" in changes[0].get_text() and "started the form" in changes[-1].get_text()
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")]
+            for tr in testapp.get(f"{base}/village-fund@1").html.select("#form-changes tbody tr")]
+    assert rows[0][2:] == ["Status", "Draft", "Published"]  # newest first
+    assert rows[-1][2] == "Version" and rows[-1][4] == "village-fund@1: Started the form"
+    # A saved draft is one row per field it changed, named by section and question, before and after.
+    fields = {row[2]: row[3:] for row in rows[1:-1]}
+    assert any(name.endswith("› label › en") and after != "—" for name, (_before, after) in fields.items()), fields
     with registry.database.transaction() as (_tm, db):
         history = [c.what for c in changes_of(db, builder.find_version(db, "village-fund@1"))]
         assert history[0] == "form" and history[-1] == "status" and history.count("draft") >= 5

@@ -24,6 +24,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy.exc import IntegrityError
 
+from grants.audit.changes import EMPTY, ReadableChange
 from grants.audit.services import changes_of
 from grants.concurrency import CHANGED_FIRST, Difference, abandon_changes, current_version, editing
 from grants.forms import field_errors, flash_done, make_form
@@ -184,9 +185,7 @@ def _editor(request, programme, version, *, content=None, typed=None, errors=())
     # the draft began gets its inputs); a published version keeps its own.
     languages = _languages(programme) if version.status == DRAFT else (content.get("languages")
                                                                         or _languages(programme))
-    history = [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—", "what": c.what,
-                "after": c.after} for c in reversed(changes_of(request.dbsession, version))]
-    return {"history": history, "editor_macros": get_renderer(T + "builder_editor.pt").implementation().macros,
+    return {"changes": form_changes(request, version), "editor_macros": get_renderer(T + "builder_editor.pt").implementation().macros,
             "programme": programme, "version": version, "content": content,
             "values": typed if typed is not None else flatten(content), "form_languages": languages,
             "language_names": deployment_languages(request), "kinds": KINDS, "kind_labels": KIND_LABELS,
@@ -256,6 +255,75 @@ def _differences(request, version, typed_content) -> list[Difference]:
 
 def _lines(pairs) -> str:
     return "\n".join(f"{code} = {label}" for code, label in pairs)
+
+
+def form_changes(request, version) -> list[ReadableChange]:
+    """The version's history, newest first, as the shared history table shows it: a saved
+    draft is one row per field it changed, named by its section and question ("budget ›
+    lines › label › ar"), with the text before and after."""
+    rows = []
+    for change in reversed(changes_of(request.dbsession, version)):
+        when = format_datetime(change.at)
+        who = change.user.name if change.user is not None else "—"
+        if change.what == "draft":
+            for field, before, after in content_changes(change.before, change.after):
+                rows.append(ReadableChange(when, who, field, before or EMPTY, after or EMPTY, change))
+        elif change.what == "status":
+            rows.append(ReadableChange(when, who, translate(request, _("Status")), translate(request, _("Draft")),
+                                       translate(request, _("Published")), change))
+        else:  # the version began: started, copied or imported
+            after = change.after or {}
+            if after.get("copied_from"):
+                began = _("Copied from ${version}", mapping={"version": after["copied_from"]})
+            elif after.get("imported"):
+                began = _("Imported from a file")
+            else:
+                began = _("Started the form")
+            rows.append(ReadableChange(when, who, translate(request, _("Version")), EMPTY,
+                                       f"{after.get('version', version.version_id)}: {translate(request, began)}",
+                                       change))
+    return rows
+
+
+def content_changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """What one save changed, field by field: (field, text before, text after).  Fields are
+    named by section and question names, not positions, so moving a question is one
+    "order" row, not a change of every field after it."""
+    old, new = _named_fields(before or {}), _named_fields(after or {})
+    rows = [(field, old.get(field, ""), new.get(field, "")) for field in sorted(set(old) | set(new))
+            if old.get(field, "") != new.get(field, "")]
+    old_order, new_order = _order(before or {}), _order(after or {})
+    if old_order != new_order and set(old_order) == set(new_order):
+        rows.append(("order", ", ".join(old_order), ", ".join(new_order)))
+    return rows
+
+
+def _named_fields(content: dict) -> dict[str, str]:
+    sections = content.get("sections") or []
+    named = {}
+    for key, value in flatten(content).items():
+        parts = key.split(".")
+        if parts[0] != "s":
+            named[key] = value
+            continue
+        section = sections[int(parts[1])]
+        name, rest = [section.get("name") or parts[1]], parts[2:]
+        if rest and rest[0] in ("q", "d"):
+            item = (section.get("questions" if rest[0] == "q" else "documents") or [])[int(rest[1])]
+            name.append(item.get("name") or item.get("kind") or rest[1])
+            rest = rest[2:]
+        named[" › ".join(name + rest)] = value
+    return named
+
+
+def _order(content: dict) -> list[str]:
+    """Sections, and the questions and documents of each, in order."""
+    out = []
+    for section in content.get("sections") or []:
+        out.append(section.get("name", ""))
+        out += [f"{section.get('name', '')} › {q.get('name', '')}" for q in section.get("questions") or []]
+        out += [f"{section.get('name', '')} › {d.get('kind', '')}" for d in section.get("documents") or []]
+    return out
 
 
 def flatten(content: dict) -> dict[str, str]:

@@ -792,8 +792,19 @@ def create_round(dbsession: Session, registry, programme: Programme, *, title: s
     WorkflowService(workflows_of(registry), dbsession).start(rnd, user, actor=actor)
     dbsession.flush()
     record_change(dbsession, rnd, "created", None, {"id": rnd.id, "name": rnd.title}, user=user)
+    # What the round was made with, each as a change from nothing, so its history shows
+    # the form, rubric and rules it started with as later edits show theirs.
+    for name in CREATED_WITH:
+        value = _round_audit_value(dbsession, rnd, name)
+        if value not in (None, "", [], {}, False):
+            record_change(dbsession, rnd, name, None, value, user=user)
     dbsession.flush()
     return rnd
+
+
+#: The round's settings its history lists when it is made (``create_round``).
+CREATED_WITH = ("opens_at", "closes_at", "timezone", "budget", "tiers", "application_form_version",
+                "proposal_form_version", "rubric_id", "blind_review", "eligibility_rules")
 
 
 def _form_problems(registry, programme: Programme, version, stage: str = "application") -> list:
