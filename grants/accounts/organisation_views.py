@@ -12,7 +12,7 @@ from __future__ import annotations
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
-from pyramid.security import NO_PERMISSION_REQUIRED, remember
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from grants.forms import flash_done, form_failed, make_form
@@ -20,9 +20,9 @@ from grants.i18n import _, translate
 from grants.security import Permission
 
 from . import organisations as services
-from . import services as account_services
 from .models import Organisation, User
-from .organisation_forms import InvitationRegisterSchema, InviteMemberSchema, OrganisationSchema
+from .invitation_pages import register_then_accept
+from .organisation_forms import InviteMemberSchema, OrganisationSchema
 
 TEMPLATES = "grants.templates:organisations/"
 MANAGE = Permission.AccountsOrganisationManage
@@ -247,26 +247,13 @@ def register_from_invitation(request):
     invitation, refusal = _invitation(request)
     if refusal is not None:
         return refusal
-    form = make_form(request, InvitationRegisterSchema(), "register", _("Create account and accept"))
-    values = {"invitation": invitation, "org": invitation.organisation, "errors": [], "has_account": False}
-    if request.method == "GET":
-        return {**values, "form_html": form.render()}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return {**values, **form_failed(request, failure)}
-    user = account_services.register_confirmed(request.dbsession, name=data["name"], email=invitation.email,
-                                               password=data["password"], locale=data["locale"])
-    if user is None:
-        # Only someone holding the mailed link gets here, so saying so reveals nothing.
-        request.response.status = 409
-        return {**values, "has_account": True, "form_html": ""}
-    try:
-        services.accept_invitation(request.dbsession, request.matchdict["token"], user)
-    except services.InvalidInvitation as exc:  # answered a moment ago, in another tab
-        return _unusable(request, exc.reason)
-    request.session.invalidate()  # a new session for the signed-in person: no fixation
-    headers = remember(request, str(user.id))
+    done = register_then_accept(
+        request, invitation, {"invitation": invitation, "org": invitation.organisation},
+        lambda user: services.accept_invitation(request.dbsession, request.matchdict["token"], user),
+        unusable=_unusable)
+    if isinstance(done, dict):
+        return done
+    _membership, headers = done
     flash_done(request, _("Your account is ready and you are now a member of ${organisation}.",
                           mapping={"organisation": invitation.organisation.legal_name}))
     return HTTPFound(location=request.route_url("organisation", id=invitation.organisation_id), headers=headers)

@@ -31,7 +31,7 @@ import colander
 import deform
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.renderers import render_to_response
-from pyramid.security import NO_PERMISSION_REQUIRED, remember
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -527,37 +527,16 @@ def answer_invitation(request):
 def register_from_invitation(request):
     """Someone without an account creates one and lands signed in with the role.  The link
     reached the invited mailbox, so the address needs no confirmation link of its own."""
-    from grants.accounts import services as account_services
-    from grants.accounts.organisation_forms import InvitationRegisterSchema
+    from grants.accounts.invitation_pages import register_then_accept
 
     invitation, refusal = _invitation(request)
     if refusal is not None:
         return refusal
-    form = make_form(request, InvitationRegisterSchema(), "register", _("Create account and accept"))
-    values = {**_invitation_values(request, invitation), "has_account": False}
-    if request.method == "GET":
-        return {**values, "form_html": form.render()}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return {**values, **form_failed(request, failure)}
-    user = account_services.register_confirmed(request.dbsession, name=data["name"], email=invitation.email,
-                                               password=data["password"], locale=data["locale"])
-    if user is None:
-        # Only someone holding the mailed link gets here, so saying so reveals nothing.
-        request.response.status = 409
-        return {**values, "has_account": True, "form_html": ""}
-    try:
-        place = accept(request.dbsession, request.matchdict["token"], user)
-    except InvalidInvitation as exc:  # answered a moment ago, in another tab
-        request.tm.doom()
-        return _unusable(request, exc.reason)
-    except PeopleRefused as refused:
-        request.tm.doom()
-        request.response.status = 409
-        return {**values, "form_html": form.render(data),
-                "errors": [("register", translate(request, r)) for r in refused.reasons]}
-    request.session.invalidate()  # a new session for the signed-in person: no fixation
-    headers = remember(request, str(user.id))
+    done = register_then_accept(request, invitation, _invitation_values(request, invitation),
+                                lambda user: accept(request.dbsession, request.matchdict["token"], user),
+                                unusable=_unusable, refused=(PeopleRefused,))
+    if isinstance(done, dict):
+        return done
+    place, headers = done
     return _accepted(request, place, invitation, headers)
 
