@@ -543,6 +543,27 @@ def test_someone_without_an_account_registers_from_the_invitation_and_lands_as_m
             "leila@example.org", True, "ar")
 
 
+def test_an_invitation_withdrawn_while_the_invitee_registers_keeps_no_account(testapp, registry, database):
+    with registry.database.transaction() as (_tm, db):
+        amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
+        org_id = f.registered_organisation(db, amel).id
+    f.sign_in(testapp, "amel@example.org")
+    invite(testapp.get(f"/organisations/{org_id}/members"), "leila@example.org")
+    newcomer = type(testapp)(testapp.app, extra_environ={"HTTP_HOST": "localhost"})
+    page = newcomer.get(invitation_path(mail_to(registry, "leila@example.org")))
+    form = page.click(href=r"/invitations/.*/register$").forms["register"]
+    with registry.database.transaction() as (_tm, db):  # the owner takes it back meanwhile
+        org = db.get(Organisation, org_id)
+        (waiting,) = orgs.waiting_invitations(db, org)
+        orgs.cancel_invitation(db, db.get(User, amel.id), org, waiting.id)
+    form["name"] = "Leila Ben Ali"
+    form["password"] = "a long enough passphrase"
+    refused = form.submit("submit", status=400)
+    assert "Leila Ben Ali" not in refused.html.find("header").get_text()  # not signed in
+    with registry.database.transaction() as (_tm, db):
+        assert db.scalar(select(func.count()).select_from(User).where(User.email == "leila@example.org")) == 0
+
+
 def test_an_invitation_is_declined_without_an_account_and_not_accepted_by_someone_else(testapp, registry, database):
     with registry.database.transaction() as (_tm, db):
         amel = f.user(db, email="amel@example.org", name="Amel Ben Salah")
