@@ -24,6 +24,8 @@ from pyramid.i18n import TranslationString, TranslationStringFactory, get_locali
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
+from grants.workflow.labels import lookup as stored_label  # titles typed in the workflow editor
+
 _ = TranslationStringFactory("grants")
 
 #: The language grants' messages are written in: every page can fall back to it.
@@ -151,9 +153,7 @@ def localize(localizer, message) -> str:
         # titles, a plugin's — whose msgid the ``grants`` catalog carries (see
         # grants.locale.extract); Pyramid would look it up in the "messages" domain.
         message = TranslationString(str(message), domain="grants")
-    from grants.workflow.labels import lookup
-
-    stored = lookup(message, localizer.locale_name)  # a title typed in the workflow editor
+    stored = stored_label(message, localizer.locale_name)  # a title typed in the workflow editor
     if stored is not None:
         return stored
     if message.mapping and any(hasattr(v, "interpolate") or hasattr(v, "in_language") or isinstance(v, (list, tuple))
