@@ -82,6 +82,7 @@ def make_app(settings: dict):
 
     from grants.lifecycle.services import StoredStateError, check_stored_states, record_installed_workflows
     from grants.programmes.services import programme_plugin_conflicts
+    from grants.static_files import serve_static
     from grants.templating import compile_templates
     from grants.workflow_editor.services import load_released
 
@@ -101,7 +102,7 @@ def make_app(settings: dict):
     except IntegrityError:
         pass  # another process starting at the same moment wrote the same rows
     compile_templates(config.registry)  # before serving, in this thread (grants.templating says why)
-    return config.make_wsgi_app()
+    return serve_static(config.make_wsgi_app())  # static files compressed, under hashed names
 
 
 def main(global_config, **settings):

@@ -274,8 +274,7 @@ def includeme(config):
     # Sessions live in the database; the cookie holds only a signed id (see that module).
     config.include("grants.accounts.sessions")
     config.set_default_csrf_options(require_csrf=True)  # every POST, PUT, DELETE, PATCH
-    config.add_static_view("static", "grants:static", cache_max_age=3600)
-    config.add_static_view("deform_static", "deform:static", cache_max_age=3600)
+    config.include("grants.static_files")  # /static/ and /deform_static/, under hashed names
     config.add_route("language", "/language")
     config.add_tween("grants.web.request_text_tween_factory", under=INGRESS)  # before anything reads the request
     config.scan(".web")

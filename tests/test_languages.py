@@ -27,6 +27,7 @@ from grants.accounts.services import TOKEN_LIFETIMES, VERIFY
 from grants.i18n import _, language_name, parse_languages, translate_for
 from grants.mail import Mailer
 from grants.money import Money, format_money
+from grants.static_files import unhashed_name
 
 pytest.importorskip("grants_testplugin")
 
@@ -54,7 +55,7 @@ def html_of(page) -> tuple[str, str]:
 
 def bootstrap_of(page) -> list[str]:
     sheets = [link["href"] for link in page.html.find_all("link", rel="stylesheet")]
-    return [s.rsplit("/", 1)[1] for s in sheets if "/bootstrap" in s]
+    return [unhashed_name(s.rsplit("/", 1)[1]) for s in sheets if "/bootstrap" in s]
 
 
 def switcher(page) -> list[tuple[str, str, str]]:
