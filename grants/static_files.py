@@ -83,17 +83,25 @@ def content_hash_cache_buster(request, subpath, kw):
     return hashed_name(subpath, digest(path)), kw
 
 
+def add_static_folder(config, name: str, spec: str) -> None:
+    """Serve the folder ``spec`` (an asset spec or an absolute path) at ``/name/``: under
+    hashed names through :class:`StaticFiles`, and under plain names by Pyramid's static
+    view too, for an app run without the middleware (``make_config`` alone)."""
+    config.add_static_view(name, spec, cache_max_age=SHORT_MAX_AGE)
+    config.add_cache_buster(spec, content_hash_cache_buster)
+    folders = config.registry.__dict__.setdefault("static_folders", {})
+    folders[f"/{name}/"] = AssetResolver().resolve(spec).abspath().rstrip(os.sep) + os.sep
+
+
 def includeme(config):
-    # The views serve the plain names when the app runs without the middleware below
-    # (make_config alone); the cache buster makes static_url give hashed names.
     for name, spec in FOLDERS.items():
-        config.add_static_view(name, spec, cache_max_age=SHORT_MAX_AGE)
-        config.add_cache_buster(spec, content_hash_cache_buster)
+        add_static_folder(config, name, spec)
 
 
 class StaticFiles(WhiteNoise):
-    """WhiteNoise over the Pyramid app, for the folders of :data:`FOLDERS`; files are
-    prepared on their first request (see the module's docstring)."""
+    """WhiteNoise over the Pyramid app (a router), for the folders given to
+    :func:`add_static_folder`; files are prepared on their first request (see the
+    module's docstring)."""
 
     def __init__(self, application):
         from grants.web import SECURITY_HEADERS
@@ -105,9 +113,7 @@ class StaticFiles(WhiteNoise):
 
         super().__init__(application, max_age=SHORT_MAX_AGE, allow_all_origins=False,
                          add_headers_function=add_headers)
-        resolver = AssetResolver()
-        self.folders = {f"/{name}/": resolver.resolve(spec).abspath().rstrip(os.sep) + os.sep
-                        for name, spec in FOLDERS.items()}
+        self.folders: dict[str, str] = application.registry.static_folders  # URL prefix -> folder
         self.compressor = Compressor(quiet=True)
         self.lock = threading.Lock()
         self.build_dir: str | None = None
