@@ -182,6 +182,12 @@ def check(registry, row: WorkflowVersion) -> Check:
 # -- making versions ------------------------------------------------------------------------------
 
 
+def all_versions(dbsession: Session) -> list[WorkflowVersion]:
+    """Every version of every workflow edited here, drafts included, by id then version."""
+    return list(dbsession.scalars(select(WorkflowVersion).order_by(WorkflowVersion.workflow_id,
+                                                                   WorkflowVersion.version)))
+
+
 def versions_of(dbsession: Session, workflow_id: str) -> list[WorkflowVersion]:
     return list(dbsession.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
                                   .order_by(WorkflowVersion.version)))
