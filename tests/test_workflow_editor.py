@@ -290,3 +290,67 @@ def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(tes
     # The application's own page still works on its new workflow, and its history shows the move.
     page = testapp.get(f"/programmes/{site.programme.id}/rounds/{site.round.id}/applications/{submitted_id}")
     assert page.status_code == 200
+
+
+def test_renaming_a_state_of_a_draft_re_points_its_steps_and_the_first_state(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    url = "/workflow-editor/application_panel/1"
+    with registry.database.transaction() as (_tm, db):
+        before = copy.deepcopy(services.versions_of(db, "application_panel")[0].data)
+    touching = [t["trigger"] for t in before["transitions"] if "submitted" in t["from"] or t["to"] == "submitted"]
+    assert {"submit", "return_for_changes", "confirm_eligible", "resubmit"} <= set(touching)
+
+    # The state's page offers its id to change; "submitted" becomes "sent".
+    page = testapp.get(f"{url}?state=submitted")
+    form = page.forms["state-form"]
+    assert form["id"].value == "submitted"
+    form["id"] = "sent"
+    page = form.submit("action", value="save_state").follow()
+    assert "Saved the state “sent”." in page.text
+    assert "No problems" in page.html.select_one("#check").get_text(), page.html.select_one("#check").get_text()
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        data = row.data
+        assert "submitted" not in data["states"] and data["states"]["sent"]["means"] == ["submitted"]
+        assert list(data["states"]).index("sent") == list(before["states"]).index("submitted")  # keeps its place
+        for old, new in zip(before["transitions"], data["transitions"]):
+            assert new["from"] == ["sent" if s == "submitted" else s for s in old["from"]]
+            assert new["to"] == ("sent" if old["to"] == "submitted" else old["to"])
+            assert (new["guards"], new["effects"]) == (old["guards"], old["effects"])
+        change = changes_of(db, row)[-1]
+        assert change.what == "state submitted renamed sent"
+        assert (change.before["id"], change.after["id"]) == ("submitted", "sent")
+
+    # The first state too; the diagram and the check follow.
+    page = testapp.get(f"{url}?state=draft")
+    form = page.forms["state-form"]
+    form["id"] = "started"
+    page = form.submit("action", value="save_state").follow()
+    assert "started" in page.html.select_one("#diagram svg").get_text()
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert row.data["initial"] == "started"
+        assert services.to_definition(row).initial == "started"
+
+    # An id another state has, or one that is not an id, is refused beside the field.
+    for typed, message in (("eligible", "There is already a state “eligible”."),
+                           ("Not An Id", "Write the id in lower-case letters")):
+        page = testapp.get(f"{url}?state=sent")
+        form = page.forms["state-form"]
+        form["id"] = typed
+        refused = form.submit("action", value="save_state", status=400)
+        assert message in refused.html.select_one(".error-summary").get_text()
+        assert refused.forms["state-form"]["id"].value == typed  # as typed
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert "sent" in row.data["states"] and "eligible" in row.data["states"]
+        # The same through the service, with a released version refused outright.
+        try:
+            services.save_state(db, registry, row, {"id": "eligible", "titles": {"en": "Sent"}}, state_id="sent")
+        except services.WorkflowEditRefused as refused:
+            assert refused.problems[0][0] == "state-id"
+        else:
+            raise AssertionError("a clash was accepted")
