@@ -255,6 +255,8 @@ class WorkflowRegistry:
         #: with ``one(workflow_id, version)`` and ``all()`` giving released Definitions.  A
         #: released version never changes, so any process may load it when first asked.
         self.stored = None
+        #: Ids of the workflows compiled from ``stored`` (a round pins one of their versions).
+        self.stored_ids: set[str] = set()
 
     # -- configuring --------------------------------------------------------------
 
@@ -480,6 +482,7 @@ class WorkflowRegistry:
         wf = Workflow(d, guards, effects, forms)
         wf.effect_origins = {}
         self._workflows[d.key] = wf  # one assignment: other threads see all of it or nothing
+        self.stored_ids.add(d.id)
         WorkflowRegistry.compiled[d.key] = d
         WorkflowRegistry.machines_built += 1
         return wf
