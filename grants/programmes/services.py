@@ -170,8 +170,15 @@ def workflow_version_options(registry, place, family: str) -> list[WorkflowOptio
     version, except those made in the workflow editor, offered by released version
     ("My variant, version 2") so that a later release does not change what the round's
     new objects run.  Drafts are never compiled, so never offered."""
+    from grants.workflow import WorkflowConfigurationError
+
     workflows = workflows_of(registry)
-    workflows.load_stored()  # versions released by another process since this one started
+    if workflows.stored is not None and workflows.frozen:
+        for d in workflows.stored.all():  # versions released by another process since this one started
+            try:
+                workflows.add_stored(d)  # one compiled already is left as it is
+            except WorkflowConfigurationError:
+                continue  # it no longer checks here (a plugin it uses is disabled): not offered
     found = []
     for d in workflow_options(registry, place, family):
         if d.id in workflows.stored_ids:
