@@ -219,10 +219,57 @@ def cmd_workflow_check(args) -> int:
         extra = f", {len(d.extensions)} plugin change(s)" if d.extensions else ""
         variant = f"a variant of {d.family} from plugin {d.origin}, " if d.id != d.family else ""
         print(f"{d.id} v{d.version} ({variant}{d.source}{extra}): {status}")
+    errors += _check_stored_workflows(config.registry, registry, definitions)
     if errors:
         print(f"{errors} error(s)", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_stored_workflows(app_registry, registry, definitions) -> int:
+    """Lint the versions made in the workflow editor as the files are linted; returns the
+    number of errors that count.  A draft's problems are listed but do not fail the check:
+    nothing runs a draft, and its editor shows the same list on every save."""
+    from sqlalchemy import inspect
+
+    from grants.workflow import DefinitionError, lint
+    from grants.workflow.registry import lost_meanings
+    from grants.workflow_editor.models import RELEASED, WorkflowVersion
+    from grants.workflow_editor.services import all_versions, to_definition
+
+    database = app_registry.database
+    try:
+        if WorkflowVersion.__tablename__ not in inspect(database.engine).get_table_names():
+            print("(no versions edited in the browser: the database has no table for them; run `grants initdb`)")
+            return 0
+    except DBAPIError as exc:
+        raise UsageError(f"cannot read the database for the versions edited in the browser ({exc.orig})") from None
+    newest_base = {}
+    for d in definitions:
+        if d.id == d.family and d.version >= newest_base.get(d.family, d).version:
+            newest_base[d.family] = d
+    errors = 0
+    with database.transaction() as (_tm, dbsession):
+        for row in all_versions(dbsession):
+            released = row.status == RELEASED
+            try:
+                d = to_definition(row)
+            except DefinitionError as exc:
+                d, problems = None, [(True, str(exc))]
+            else:
+                problems = [(True, p) for p in registry.check_references(d)]
+                problems += [(True, p) for p in lost_meanings(d, newest_base.get(d.family))]
+                problems += [(p.is_error, str(p)) for p in lint(d)]
+            for is_error, text in problems:
+                level = "error" if is_error else "warning"
+                print(f"{level if released else level + ' in a draft'}: {text}")
+                errors += is_error and released
+            failed = any(e for e, _ in problems)
+            status = ("FAILED" if released else "not releasable yet") if failed else "ok"
+            kind = "released" if released else "draft"
+            print(f"{row.workflow_id} v{row.version} ({kind}, a variant of {row.family} edited in the browser, "
+                  f"copied from {row.copied_from}): {status}")
+    return errors
 
 
 def cmd_workflow_graph(args) -> int:

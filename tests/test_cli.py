@@ -226,3 +226,32 @@ def test_i18n_coverage_refuses_a_language_babel_does_not_know(tmp_path, database
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("grants: grants.languages: 'klingon' is not a language Babel knows "
                                    "(write codes such as en, fr, ar, sw or pt_BR)")
+
+
+def test_workflow_check_lists_and_lints_the_versions_edited_in_the_browser(ini, registry):
+    from grants.workflow_editor import services as editor
+
+    with registry.database.transaction() as (_tm, db):
+        row = editor.copy_workflow(db, registry, "application", 1, "application_quick", "Quick application")
+        editor.release(db, registry, row)
+        draft = editor.new_version(db, registry, row)
+        # A state no step reaches: the draft's check (and the command) find it unreachable.
+        editor.save_state(db, registry, draft, {"titles": {"en": "Parked"}, "id": "parked", "like": "eligible"})
+    proc = grants("workflow", "check", str(ini))
+    assert "application_quick v1 (released, a variant of application edited in the browser, copied from " \
+           "application v1): ok" in proc.stdout
+    assert "application_quick v2 (draft, a variant of application edited in the browser, copied from " \
+           "application_quick v1): not releasable yet" in proc.stdout
+    assert "error in a draft: " in proc.stdout and "states.parked: unreachable" in proc.stdout
+    assert "\nerror: " not in proc.stdout  # a draft does not fail the deployment's check
+
+    # A released version that no longer checks (here: its data damaged) fails the command.
+    with registry.database.transaction() as (_tm, db):
+        row = editor.versions_of(db, "application_quick")[0]
+        data = dict(row.data)
+        data["states"] = {**data["states"], "limbo": {**data["states"]["eligible"], "means": []}}
+        row.data = data
+    proc = grants("workflow", "check", str(ini), check=False)
+    assert proc.returncode == 1
+    assert "application_quick v1 (released" in proc.stdout and "FAILED" in proc.stdout
+    assert "error: " in proc.stdout and "states.limbo: unreachable" in proc.stdout

@@ -657,3 +657,73 @@ def test_a_round_chooses_its_proposal_form_from_a_list_on_its_edit_page(app, tes
     assert "Choose a form from the list." in refused.html.select_one(".error-summary").get_text()
     history = testapp.get(round_url + "/changes")
     assert "Proposal form version" in history.text and "full-proposal@1" in history.text
+
+
+def test_an_applicant_adds_and_removes_table_rows_without_script_and_nothing_typed_is_lost(app, testapp):
+    registry = app.registry
+    site = build_site(registry)
+    content = community_form()
+    lines = content["sections"][1]["questions"][0]
+    lines["rows"], lines["max_rows"] = 2, 3
+    version = published(registry, site, content)
+    with registry.database.transaction() as (_tm, db):
+        programmes.update_round(db, db.get(Round, site.round.id), registry=registry, application_form_version=version)
+    site.sign_in(testapp, site.member)
+    round_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}"
+    apply = testapp.get(round_url + "/@@apply").forms["apply"]
+    apply["title"] = "Village wells"
+    app_url = apply.submit("submit", status=302).follow().request.path
+    budget_url = app_url + "/@@section/budget"
+
+    page = testapp.get(budget_url)
+    assert len(page.html.select("#section-lines input[name=item]")) == 2
+    assert "up to 3" in page.html.select_one("#section-lines").get_text()
+    form = page.forms["section"]
+    form.set("item", "Pump", index=0)
+    form.set("cost", "100", index=0)
+    form["amount"] = "150"  # another question of the section: kept too
+    # "Add a row" keeps what was typed (blanks allowed, as "come back later") and draws one more row.
+    page = form.submit("table_add_row", value="lines", status=302)
+    assert "rows-lines=3" in page.location and page.location.endswith("#section-lines")
+    page = page.follow()
+    items = [i.get("value", "") for i in page.html.select("#section-lines input[name=item]")]
+    assert items == ["Pump", "", ""]
+    assert page.forms["section"]["amount"].value == "150.00"
+    form = page.forms["section"]
+    form.set("item", "Pipes", index=1)
+    form.set("cost", "50", index=1)
+    form.set("item", "Labour", index=2)
+    form.set("cost", "30", index=2)
+    # Beyond the builder's maximum: refused with a sentence, everything typed still there.
+    refused = form.submit("table_add_row", value="lines", status=400)
+    assert "This table takes at most 3 rows." in refused.html.select_one(".error-summary").get_text()
+    assert [i.get("value", "") for i in refused.html.select("#section-lines input[name=item]")] == [
+        "Pump", "Pipes", "Labour"]
+    with registry.database.transaction() as (_tm, db):
+        from grants.applications.models import Application
+
+        assert [r["item"] for r in db.scalars(select(Application)).one().answers["budget"]["lines"]] == ["Pump"]
+    # A row emptied, then "Remove empty rows": the table closes up.
+    form = refused.forms["section"]
+    form.set("item", "", index=1)
+    form.set("cost", "", index=1)
+    page = form.submit("table_remove_empty_rows", value="lines", status=302).follow()
+    assert [i.get("value", "") for i in page.html.select("#section-lines input[name=item]")] == ["Pump", "Labour"]
+    page.forms["section"].submit("continue", status=302)
+    with registry.database.transaction() as (_tm, db):
+        application = db.scalars(select(Application)).one()
+        assert application.answers["budget"]["lines"] == [
+            {"item": "Pump", "cost": {"amount": "100.00", "currency": "EUR"}},
+            {"item": "Labour", "cost": {"amount": "30.00", "currency": "EUR"}}]
+        assert "budget" in application.sections_done
+    # A tampered request asking for more rows than allowed is refused, not a 500.
+    page = testapp.get(budget_url + "?rows-lines=999")
+    assert len(page.html.select("#section-lines input[name=item]")) == 3
+
+
+def test_the_builder_refuses_a_maximum_of_rows_below_the_rows_offered():
+    content = community_form()
+    content["sections"][1]["questions"][0]["max_rows"] = 2  # 3 rows offered
+    assert [w for w, _r in builder.check_content(content)] == ["sections[1].questions[0].max_rows"]
+    content["sections"][1]["questions"][0]["max_rows"] = 5
+    assert builder.check_content(content) == []

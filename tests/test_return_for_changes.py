@@ -154,3 +154,61 @@ def test_a_resubmission_needs_every_answer(registry):
         with pytest.raises(Refused):
             service.fire(application, "resubmit", actor=f.SYSTEM)
         assert application.state == "returned"
+
+
+def _variant_without_return(folder) -> str:
+    """The test variant of the application workflow with no state meaning
+    returned_for_changes, and so no "return_for_changes" or "resubmit" step."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "workflows" / "panel_application.toml").read_text()
+    blocks = [b for b in text.split("\n\n") if "[states.returned]" not in b
+              and 'trigger = "return_for_changes"' not in b and 'trigger = "resubmit"' not in b]
+    text = "\n\n".join(blocks).replace('"submitted", "returned", "eligible"', '"submitted", "eligible"')
+    text = text.replace('id = "panel_application"', 'id = "no_return_application"')
+    assert "returned" not in text.replace("Returned", "")
+    (folder / "no_return_application.toml").write_text(text)
+    return "no_return_application"
+
+
+def test_a_variant_without_return_for_changes_starts_passes_set_up_and_offers_no_return(settings, tmp_path):
+    import webtest
+
+    from grants import make_app
+    from grants.programmes import services as programmes
+    from grants.programmes.setup import checklist
+
+    variant = _variant_without_return(tmp_path)
+    app = make_app({**settings, "grants.workflow_dirs": str(tmp_path)})  # start-up checks every variant
+    registry = app.registry
+    d = registry.workflows.get(variant).definition
+    assert d.states_meaning("returned_for_changes") == frozenset()
+    assert registry.workflows.problems(d) == []
+    with registry.database.transaction() as (_tm, db):
+        officer = f.user(db, email="officer@example.org", name="Leila Officer")
+        prog = f.programme(db, title="Quick fund")
+        f.grant_role(db, officer, "programme_officer", prog)
+        rnd = f.round_(db, registry, prog, state="draft")
+        assert variant in [o.id for o in programmes.workflow_options(registry, rnd, "application")]
+        programmes.choose_workflow(db, registry, rnd, "application", variant)
+        statuses = {s.task.name: s.done for s in checklist(registry, rnd)}
+        assert statuses["workflow"] is True
+        f.WorkflowService(registry.workflows, db).fire(rnd, "open", actor=f.SYSTEM)
+        application = f.application(db, registry, rnd, f.organisation(db, f.user(db)), state="submitted")
+        assert application.workflow_id == variant
+        url = f"/programmes/{prog.id}/rounds/{rnd.id}/applications/{application.id}"
+        application_id = application.id
+    testapp = webtest.TestApp(app)
+    f.sign_in(testapp, "officer@example.org")
+    page = testapp.get(url)
+    assert page.html.find("a", href=lambda h: h and "trigger=confirm_eligible" in h) is not None
+    assert page.html.find("a", href=lambda h: h and "trigger=return_for_changes" in h) is None
+    # Asking for it anyway is refused with a sentence, not an error page.
+    refused = testapp.get(f"{url}/transition?trigger=return_for_changes", expect_errors=True)
+    assert refused.status_code in (400, 403, 404), refused.status
+    with registry.database.transaction() as (_tm, db):
+        application = db.get(Application, application_id)
+        officer = db.query(f.User).filter_by(email="officer@example.org").one()
+        with pytest.raises(applications.ApplicationRefused):
+            applications.return_for_changes(db, registry, application, officer, message=MESSAGE)
+        assert application.state == "submitted"

@@ -290,3 +290,133 @@ def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(tes
     # The application's own page still works on its new workflow, and its history shows the move.
     page = testapp.get(f"/programmes/{site.programme.id}/rounds/{site.round.id}/applications/{submitted_id}")
     assert page.status_code == 200
+
+
+def test_renaming_a_state_of_a_draft_re_points_its_steps_and_the_first_state(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    url = "/workflow-editor/application_panel/1"
+    with registry.database.transaction() as (_tm, db):
+        before = copy.deepcopy(services.versions_of(db, "application_panel")[0].data)
+    touching = [t["trigger"] for t in before["transitions"] if "submitted" in t["from"] or t["to"] == "submitted"]
+    assert {"submit", "return_for_changes", "confirm_eligible", "resubmit"} <= set(touching)
+
+    # The state's page offers its id to change; "submitted" becomes "sent".
+    page = testapp.get(f"{url}?state=submitted")
+    form = page.forms["state-form"]
+    assert form["id"].value == "submitted"
+    form["id"] = "sent"
+    page = form.submit("action", value="save_state").follow()
+    assert "Saved the state “sent”." in page.text
+    assert "No problems" in page.html.select_one("#check").get_text(), page.html.select_one("#check").get_text()
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        data = row.data
+        assert "submitted" not in data["states"] and data["states"]["sent"]["means"] == ["submitted"]
+        assert list(data["states"]).index("sent") == list(before["states"]).index("submitted")  # keeps its place
+        for old, new in zip(before["transitions"], data["transitions"]):
+            assert new["from"] == ["sent" if s == "submitted" else s for s in old["from"]]
+            assert new["to"] == ("sent" if old["to"] == "submitted" else old["to"])
+            assert (new["guards"], new["effects"]) == (old["guards"], old["effects"])
+        change = changes_of(db, row)[-1]
+        assert change.what == "state submitted renamed sent"
+        assert (change.before["id"], change.after["id"]) == ("submitted", "sent")
+
+    # The first state too; the diagram and the check follow.
+    page = testapp.get(f"{url}?state=draft")
+    form = page.forms["state-form"]
+    form["id"] = "started"
+    page = form.submit("action", value="save_state").follow()
+    assert "started" in page.html.select_one("#diagram svg").get_text()
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert row.data["initial"] == "started"
+        assert services.to_definition(row).initial == "started"
+
+    # An id another state has, or one that is not an id, is refused beside the field.
+    for typed, message in (("eligible", "There is already a state “eligible”."),
+                           ("Not An Id", "Write the id in lower-case letters")):
+        page = testapp.get(f"{url}?state=sent")
+        form = page.forms["state-form"]
+        form["id"] = typed
+        refused = form.submit("action", value="save_state", status=400)
+        assert message in refused.html.select_one(".error-summary").get_text()
+        assert refused.forms["state-form"]["id"].value == typed  # as typed
+    with registry.database.transaction() as (_tm, db):
+        row = services.versions_of(db, "application_panel")[0]
+        assert "sent" in row.data["states"] and "eligible" in row.data["states"]
+        # The same through the service, with a released version refused outright.
+        try:
+            services.save_state(db, registry, row, {"id": "eligible", "titles": {"en": "Sent"}}, state_id="sent")
+        except services.WorkflowEditRefused as refused:
+            assert refused.problems[0][0] == "state-id"
+        else:
+            raise AssertionError("a clash was accepted")
+
+
+def _workflow_choices(page) -> dict[str, str]:
+    return {o["value"]: o.get_text() for o in page.html.select("select[name=application_workflow] option")}
+
+
+def test_a_round_pins_a_released_version_and_keeps_running_it_after_a_newer_release(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sign_in(testapp, site.admin.email)
+    _copy(testapp)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    page = page.forms["release"].submit("action", value="release").follow()
+    page.forms["new-version"].submit("action", value="new_version").follow()  # v2, a draft
+    page = testapp.get("/workflow-editor/application_panel/2?state=submitted")
+    form = page.forms["state-form"]
+    form["id"] = "sent"
+    form.submit("action", value="save_state").follow()
+
+    # The round's list offers the released version by number, never the draft.
+    edit_url = f"/programmes/{site.programme.id}/rounds/{site.round.id}/edit"
+    page = testapp.get(edit_url)
+    choices = _workflow_choices(page)
+    assert choices["application_panel:1"] == "Application with a panel, version 1 (application_panel)"
+    assert "application_panel:2" not in choices and "application_panel" not in choices
+    form = page.forms["round"]
+    form["application_workflow"] = "application_panel:1"
+    form.submit("save").follow()
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, site.round.id)
+        assert (rnd.workflow_choices, rnd.workflow_pins) == ({"application": "application_panel"}, {"application": 1})
+        change = [c for c in changes_of(db, rnd) if c.what == "workflow"][-1]
+        assert change.after == {"family": "application", "workflow": "application_panel", "version": 1}
+
+    # Version 2 is released; the round's new applications still run version 1.
+    page = testapp.get("/workflow-editor/application_panel/2")
+    assert "No problems" in page.html.select_one("#check").get_text()
+    page.forms["release"].submit("action", value="release").follow()
+    app_id = make_application(registry, site)
+    with registry.database.transaction() as (_tm, db):
+        made = db.get(Application, app_id)
+        assert (made.workflow_id, made.workflow_version) == ("application_panel", 1)
+    page = testapp.get(edit_url)
+    choices = _workflow_choices(page)
+    assert {"application_panel:1", "application_panel:2"} <= set(choices)
+    assert page.html.select_one("select[name=application_workflow] option[selected]")["value"] == "application_panel:1"
+    setup = testapp.get(f"/programmes/{site.programme.id}/rounds/{site.round.id}/setup")
+    assert setup.status_code == 200
+
+    # A version that does not exist is refused with a sentence, through the form and the service.
+    form = page.forms["round"]
+    form["application_workflow"].force_value("application_panel:7")
+    refused = form.submit("save", status=400)
+    assert "a version not released yet cannot be chosen" in refused.html.select_one(".error-summary").get_text()
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, site.round.id)
+        try:
+            programmes.choose_workflow(db, registry, rnd, "application", "application_panel", version=7)
+        except programmes.ProgrammeRefused as refused:
+            assert "has no released version 7" in str(refused.problems[0][1].interpolate())
+        else:
+            raise AssertionError("a pin to a missing version was accepted")
+        assert rnd.workflow_pins == {"application": 1}
+        # Back to the newest version: the pin goes.
+        programmes.choose_workflow(db, registry, rnd, "application", "application")
+        assert (rnd.workflow_choices, rnd.workflow_pins) == ({"application": "application"}, {})

@@ -22,7 +22,7 @@ A version's content is JSON (also the file a version is exported to and imported
            "choices": [{"code": "yes", "label": {…}}, …]},
           {"name": "partner_name", "kind": "short_text", "label": {…},
            "condition": {"question": "partner", "value": "yes"}},
-          {"name": "lines", "kind": "table", "label": {…}, "rows": 8, "total": "cost",
+          {"name": "lines", "kind": "table", "label": {…}, "rows": 8, "max_rows": 20, "total": "cost",
            "columns": [{"name": "item", "kind": "short_text", "label": {…}},
                        {"name": "cost", "kind": "money", "label": {…}}]}]}]}
 
@@ -272,7 +272,7 @@ def _question_problems(q, where, text, earlier: dict, section_name) -> list:
         problems.append((f"{where}.kind", _("Choose a kind of question from the list.")))
     text(f"{where}.label", q.get("label"))
     text(f"{where}.help", q.get("help"), required=False)
-    for limit in ("max_length", "min", "max", "rows"):
+    for limit in ("max_length", "min", "max", "rows", "max_rows"):
         value = q.get(limit)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append((f"{where}.{limit}", _("Enter a whole number, like 3")))
@@ -311,6 +311,9 @@ def _question_problems(q, where, text, earlier: dict, section_name) -> list:
             problems.append((f"{where}.total", _("Total a column of numbers or money of this table.")))
         if isinstance(q.get("rows"), int) and not 1 <= q["rows"] <= MAX_ROWS:
             problems.append((f"{where}.rows", _("Offer from 1 to ${max} rows.", mapping={"max": MAX_ROWS})))
+        if isinstance(q.get("max_rows"), int) and not (q.get("rows") or 1) <= q["max_rows"] <= MAX_ROWS:
+            problems.append((f"{where}.max_rows", _(
+                "Allow at most ${max} rows, and no fewer than the rows offered.", mapping={"max": MAX_ROWS})))
     condition = q.get("condition")
     if condition:
         target = earlier.get(str(condition.get("question") or "")) if isinstance(condition, dict) else None
@@ -412,15 +415,20 @@ def _node(q: dict, languages) -> colander.SchemaNode:
             node.missing = set()
     else:  # a table
         node = TableNode(title=label, description=helptext, missing=colander.required if required else [],
-                         missing_msg=missing_msg)
+                         missing_msg=missing_msg,
+                         widget=deform.widget.MappingWidget(template=TABLE_TEMPLATE, category="structural"))
         node.spec = q
-        for row in range(1, min(int(q.get("rows") or DEFAULT_ROWS), MAX_ROWS) + 1):
-            cells = colander.SchemaNode(colander.Mapping(), name=f"row{row}",
-                                        title=_("Row ${number}", mapping={"number": row}),
+
+        def row(number):
+            cells = colander.SchemaNode(colander.Mapping(), name=f"row{number}",
+                                        title=_("Row ${number}", mapping={"number": number}),
                                         widget=deform.widget.MappingWidget(template="mapping"))
             for column in q["columns"]:
                 cells.add(_cell(column, languages))
-            node.add(cells)
+            return cells
+
+        node.make_row = row
+        node.set_rows(node.offered)
     node.name = q["name"]
     node.builder = q
     if q.get("condition"):
@@ -457,18 +465,58 @@ def _web_address(node, value):
         raise colander.Invalid(node, _("Enter a web address starting with https://, like https://example.org"))
 
 
+TABLE_TEMPLATE = "grants.templates:applications/table.pt"
+#: The buttons of a table's page (their value names the table): one more row; fewer empty ones.
+ADD_ROW, REMOVE_EMPTY_ROWS = "table_add_row", "table_remove_empty_rows"
+
+
 class TableNode(colander.SchemaNode):
-    """A repeating table (budget lines): rows of columns, of which the page offers a fixed
-    number (no script needed); empty rows are dropped.  Stored as a list of rows, money as
-    ``{"amount", "currency"}`` — the same shape as an answer is stored in."""
+    """A repeating table (budget lines): rows of columns.  The page offers ``rows`` of
+    them at first, and buttons (no script needed) to add one, up to ``max_rows``, and to
+    take away the empty ones; empty rows are dropped when saved.  Each schema is made for
+    one use (``schema_factory``), so its number of rows is set for the page it draws or
+    the answers it reads.  Stored as a list of rows, money as ``{"amount", "currency"}``
+    — the same shape as an answer is stored in."""
 
     schema_type = colander.Mapping
+
+    @property
+    def offered(self) -> int:
+        """The rows a page shows at first."""
+        return max(1, min(int(self.spec.get("rows") or DEFAULT_ROWS), self.cap))
+
+    @property
+    def cap(self) -> int:
+        """The most rows an applicant may fill: the builder's ``max_rows``, else MAX_ROWS."""
+        return max(1, min(int(self.spec.get("max_rows") or MAX_ROWS), MAX_ROWS))
+
+    def set_rows(self, count: int) -> None:
+        """Have ``count`` rows (1 to ``cap``): rows are added at the end or taken from it."""
+        count = max(1, min(count, self.cap))
+        while len(self.children) < count:
+            row = self.make_row(len(self.children) + 1)
+            if hasattr(self, "locale"):  # bound already: the new row is bound like the others
+                self.prepare_row(row)
+            self.add(row)
+        del self.children[count:]
+
+    def prepare_row(self, row) -> None:
+        """Texts in the page's language, and money in the programme's currency."""
+        for cell in row.children:
+            _resolve_texts(cell, self.locale)
+            if getattr(cell, "money", False):
+                from grants.programmes.forms import MoneyType, money_widget
+
+                cell.typ = MoneyType(self.currency, self.locale)
+                cell.widget = money_widget(self.currency)
 
     def _columns(self):
         return self.spec["columns"]
 
     def serialize(self, appstruct=colander.null):
         rows = appstruct if isinstance(appstruct, list) else []
+        if len(rows) > len(self.children):  # stored answers read back: a row each
+            self.set_rows(len(rows))
         cstruct = {}
         for row_node, row in zip(self.children, rows + [{}] * (len(self.children) - len(rows))):
             cells = {}
@@ -485,6 +533,12 @@ class TableNode(colander.SchemaNode):
             cstruct = self.serialize(cstruct)
         if cstruct in (colander.null, None, ""):
             cstruct = {}
+        numbers = [int(k[3:]) for k in cstruct if k.startswith("row") and k[3:].isdigit() and len(k) < 9] \
+            if isinstance(cstruct, dict) else []
+        if numbers and max(numbers) > self.cap:
+            raise colander.Invalid(self, _("This table takes at most ${max} rows.", mapping={"max": self.cap}))
+        if numbers and max(numbers) > len(self.children):  # rows added on the page: read them all
+            self.set_rows(max(numbers))
         rows, error = [], colander.Invalid(self)
         for row_node in self.children:
             raw = cstruct.get(row_node.name) if isinstance(cstruct, dict) else None
@@ -570,15 +624,19 @@ class BuiltSectionSchema(SectionSchema):
                     continue
             _resolve_texts(child, locale)
             if isinstance(child, TableNode):
-                child.currency = kw.get("currency")
+                child.currency, child.locale = kw.get("currency"), locale
                 for row in child.children:
-                    for cell in row.children:
-                        _resolve_texts(cell, locale)
-                        if getattr(cell, "money", False):
-                            from grants.programmes.forms import MoneyType, money_widget
-
-                            cell.typ = MoneyType(kw.get("currency"), locale)
-                            cell.widget = money_widget(kw.get("currency"))
+                    child.prepare_row(row)
+                section_name = self.questions.get(child.name, ("", None))[0]
+                stored = (answers.get(section_name) or {}).get(child.name)
+                stored = len(stored) if isinstance(stored, list) else 0
+                # As many rows as the page asks for (kw "table_rows": a button pressed, rows
+                # posted), never fewer than the answers kept; else the rows offered at first.
+                asked = (kw.get("table_rows") or {}).get(child.name)
+                child.set_rows(max(asked, stored) if asked else max(child.offered, stored))
+                if child.cap > child.offered:
+                    child.description = _join(child.description, _(
+                        "Add rows with “Add a row”, up to ${max}.", mapping={"max": child.cap}))
                 total = child.spec.get("total")
                 if total:
                     note = _("The total of “${column}” is added up for you when you save.",

@@ -348,7 +348,7 @@ def flatten(content: dict) -> dict[str, str]:
             p = f"s.{i}.q.{k}"
             flat[f"{p}.name"], flat[f"{p}.kind"] = q.get("name", ""), q.get("kind", "")
             flat[f"{p}.required"] = "on" if q.get("required", True) else ""
-            for limit in ("max_length", "min", "max", "rows"):
+            for limit in ("max_length", "min", "max", "rows", "max_rows"):
                 flat[f"{p}.{limit}"] = "" if q.get(limit) is None else str(q[limit])
             flat[f"{p}.total"] = q.get("total") or ""
             flat[f"{p}.columns"] = _lines((c.get("name", ""), c.get("kind", "")) for c in q.get("columns") or [])
@@ -425,7 +425,7 @@ def from_post(post, languages) -> tuple[dict, list]:
             p = f"s.{i}.q.{k}"
             q = {"name": get(f"{p}.name"), "kind": get(f"{p}.kind"), "label": texts(f"{p}.label"),
                  "help": texts(f"{p}.help"), "required": bool(get(f"{p}.required"))}
-            for limit in ("max_length", "min", "max", "rows"):
+            for limit in ("max_length", "min", "max", "rows", "max_rows"):
                 value = number(f"{p}.{limit}")
                 if value is not None:
                     q[limit] = value

@@ -401,14 +401,14 @@ def proposal_tasks(context, request):
 # -- one section ------------------------------------------------------------------------------
 
 
-def _section_form(request, application, sec, *, later=False, version=None):
+def _section_form(request, application, sec, *, later=False, version=None, table_rows=None):
     schema = sec.schema_factory()
     if later:
         schema = partial(schema)
     if version is not None:
         with_version(schema, version)
     form = make_form(request, schema, "section", _("Save and continue"), button_name="continue",
-                     bind=_context(request, application))
+                     bind={**_context(request, application), "table_rows": table_rows or {}})
     form.buttons = (
         deform.Button("continue", translate(request, _("Save and continue")), css_class="btn-primary"),
         deform.Button("later", translate(request, _("Save and come back later")), css_class="btn-outline-secondary"),
@@ -423,6 +423,59 @@ def _initial_values(request, application, sec, stage, form) -> dict:
     if definition.title_field and definition.title_field[0] == sec.name:
         values.setdefault(definition.title_field[1], application.title)
     return values
+
+
+def _tables(sec) -> dict:
+    """The repeating tables of a section (a built form's), by name."""
+    from .builder import TableNode
+
+    schema = sec.schema_factory()
+    return {node.name: node for node in schema.children if isinstance(node, TableNode)}
+
+
+def _table_rows(request, tables: dict) -> dict[str, int]:
+    """How many rows each table draws: on a POST as many as were posted (nothing typed is
+    lost); after a table's button, what the address says (``rows-NAME``)."""
+    import peppercorn
+
+    rows = {}
+    if request.method == "POST":
+        posted = peppercorn.parse(list(request.POST.items()))
+        for name in tables:
+            value = posted.get(name)
+            numbers = [int(k[3:]) for k in value if k.startswith("row") and k[3:].isdigit() and len(k) < 9] \
+                if isinstance(value, dict) else []
+            if numbers:
+                rows[name] = max(numbers)
+    else:
+        for name in tables:
+            raw = request.GET.get(f"rows-{name}", "")
+            if raw.isdigit() and len(raw) < 4:
+                rows[name] = int(raw)
+    return rows
+
+
+def _table_button(request, tables: dict) -> tuple[str, str] | None:
+    """("add" or "remove", table name) when a table's button was pressed."""
+    from .builder import ADD_ROW, REMOVE_EMPTY_ROWS
+
+    for key, action in ((ADD_ROW, "add"), (REMOVE_EMPTY_ROWS, "remove")):
+        name = request.POST.get(key) if request.method == "POST" else None
+        if name in tables:
+            return action, name
+    return None
+
+
+def _after_table_button(request, context, stage, sec, form, values, button) -> HTTPFound | dict:
+    """Answers saved: the section again, with one more row or none of the empty ones."""
+    action, name = button
+    answers = ((context.answers if stage == "application" else context.proposal) or {}).get(sec.name) or {}
+    kept = len(answers.get(name) or []) if isinstance(answers.get(name), list) else 0
+    shown = len(form.schema[name].children) if name in form.schema else kept
+    rows = shown + 1 if action == "add" else max(kept, 1)
+    flash_done(request, _("Your answers to “${section}” are saved.", mapping={"section": sec.title}))
+    return HTTPFound(location=_url(request, context, stage, 1, sec.name, query={f"rows-{name}": rows},
+                                   anchor=f"section-{name}"))
 
 
 def section_page(context, request, stage):
@@ -447,12 +500,16 @@ def section_page(context, request, stage):
             request.response.status = 409
         page["refusal"] = refusal
         return page
-    later = request.method == "POST" and "later" in request.POST
+    tables = _tables(sec)
+    button = _table_button(request, tables)
+    # A table's buttons save what is typed as "come back later" does: blanks may stay.
+    later = request.method == "POST" and ("later" in request.POST or button is not None)
 
     def drawn_from():
         return ContentVersion(((context.answers if stage == "application" else context.proposal) or {}).get(sec.name))
 
-    form = _section_form(request, context, sec, later=later, version=drawn_from())
+    form = _section_form(request, context, sec, later=later, version=drawn_from(),
+                         table_rows=_table_rows(request, tables))
     if request.method != "POST":
         page["form_html"] = form.render(_initial_values(request, context, sec, stage, form))
         return page
@@ -460,6 +517,12 @@ def section_page(context, request, stage):
         values = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
         return {**page, **form_failed(request, failure)}
+    if button is not None and button[1] not in form.schema:  # a table its condition hides now
+        button = None
+    if button is not None and button[0] == "add" and len(form.schema[button[1]].children) >= tables[button[1]].cap:
+        request.tm.doom()
+        return {**page, **form_refused(request, form, [(button[1], _(
+            "This table takes at most ${max} rows.", mapping={"max": tables[button[1]].cap}))])}
     try:
         with editing_form(request, drawn_from, form, values,
                           stored=lambda: _initial_values(request, context, sec, stage, form)):
@@ -468,6 +531,8 @@ def section_page(context, request, stage):
     except services.ApplicationRefused as refused:
         request.tm.doom()
         return {**page, **form_refused(request, form, refused.problems)}
+    if button is not None:
+        return _after_table_button(request, context, stage, sec, form, values, button)
     if later:
         flash_done(request, _("Your answers to “${section}” are saved. You can come back to them later.",
                               mapping={"section": sec.title}))

@@ -19,7 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from grants.i18n import _
 from grants.concurrency import CHANGED_FIRST, DATABASE_BUSY
 from grants.security import lineage, local_roles
-from grants.workflow import Actor, Conflict, EffectFailed, Option, Record, Refused, WorkflowRegistry
+from grants.workflow import (Actor, Conflict, EffectFailed, Option, Record, Refused, WorkflowConfigurationError,
+                             WorkflowRegistry)
 from grants.workflow.engine import utcnow
 
 from .meanings import means, state_means, states_meaning  # noqa: F401  (re-exported for services)
@@ -86,11 +87,18 @@ def chosen_workflow(obj: WorkflowMixin) -> str:
 
 def workflow_chosen_at(place, family: str) -> str:
     """The workflow new ``family`` objects made under ``place`` run."""
+    return workflow_choice_at(place, family)[0]
+
+
+def workflow_choice_at(place, family: str) -> tuple[str, int | None]:
+    """The workflow new ``family`` objects made under ``place`` run, and the version the
+    place that chose it pinned (None: the newest).  A pin belongs to its choice: a round
+    that chooses nothing follows its programme's choice, not an old pin."""
     for node in lineage(place):
         choice = (getattr(node, "workflow_choices", None) or {}).get(family)
         if choice:
-            return choice
-    return family
+            return choice, (getattr(node, "workflow_pins", None) or {}).get(family)
+    return family, None
 
 
 class WorkflowService:
@@ -131,10 +139,13 @@ class WorkflowService:
     def start(self, obj: WorkflowMixin, user=None, *, actor: Actor | None = None, now: dt.datetime | None = None):
         """Put a new object into the newest version of its workflow and record its creation."""
         with self.dbsession.no_autoflush:  # the new object may be half-attached to its parent
-            choice = chosen_workflow(obj)
+            choice, pinned = workflow_choice_at(getattr(obj, "__parent__", None), obj.__workflow__)
         try:
-            wf = self.registry.get(choice)
-        except KeyError:
+            wf = self.registry.get(choice, pinned)
+        except (KeyError, WorkflowConfigurationError):  # not released, or no longer checks here
+            if pinned is not None:
+                raise Refused([_("Version ${version} of the workflow “${workflow}” chosen for this is not "
+                                 "released.", mapping={"workflow": choice, "version": pinned})]) from None
             raise Refused([_("The workflow “${workflow}” chosen for this is not installed.",
                              mapping={"workflow": choice})]) from None
         if wf.definition.family != obj.__workflow__:

@@ -56,7 +56,11 @@ def _workflow(request, value, obj, zone) -> str:
         return translate(request, _("The programme's default"))
     found = next((d for d in workflows_of(request.registry).variants(value.get("family", ""))
                   if d.id == workflow_id), None)
-    return f"{translate(request, _(found.title))} ({workflow_id})" if found is not None else workflow_id
+    title = translate(request, _(found.title)) if found is not None else workflow_id
+    if value.get("version"):  # a version the round pinned
+        title = translate(request, _("${title}, version ${version}",
+                                     mapping={"title": title, "version": value["version"]}))
+    return f"{title} ({workflow_id})" if found is not None else title
 
 
 def _funder(request, value, obj, zone) -> str:

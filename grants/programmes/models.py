@@ -183,6 +183,9 @@ class Round(WorkflowMixin, Base):
     hidden_funder_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     # workflow family -> variant for the objects made in this round ({"application": …})
     workflow_choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # family -> the version of that choice new objects run, when the round pins one (a
+    # version released in the workflow editor); absent: the newest version
+    workflow_pins: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
 
     programme: Mapped[Programme] = relationship(back_populates="rounds")
     applications: Mapped[list["Application"]] = relationship(back_populates="round", order_by="Application.id")

@@ -43,7 +43,7 @@ from grants.lifecycle.meanings import means
 from grants.money import MINOR_UNITS, Money, MoneyBag
 from grants.plugins import ENTRY_POINT_GROUP
 from grants.workflow import ProblemsRefused
-from grants.lifecycle.services import workflow_chosen_at, workflows_of
+from grants.lifecycle.services import workflow_choice_at, workflow_chosen_at, workflows_of
 from grants.audit.services import record_change
 from grants.multilingual import clean_texts, default_language_of, freeze, languages_of, rebase, set_texts, texts
 from grants.text import LONG_MAX
@@ -135,25 +135,96 @@ def workflow_options(registry, place, family: str):
     return [d for d in workflows_of(registry).variants(family) if in_scope(d.origin, plugins)]
 
 
-def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None, *, user=None):
+@dataclass(frozen=True)
+class WorkflowOption:
+    """One entry of a round's list of workflows: a workflow, at its newest version
+    (``version`` None) or at a version pinned (those released in the workflow editor)."""
+
+    definition: Any
+    version: int | None = None
+
+    @property
+    def value(self) -> str:
+        """What the form sends: "id", or "id:version" (an id never holds a colon)."""
+        return self.definition.id if self.version is None else f"{self.definition.id}:{self.version}"
+
+
+
+def parse_workflow_value(value: str) -> tuple[str, int | None]:
+    """"id" or "id:version" (as :attr:`WorkflowOption.value` writes it) -> (id, version);
+    a version that is not a whole number is -1, which no workflow has."""
+    workflow_id, colon, version = (value or "").partition(":")
+    if not colon:
+        return workflow_id, None
+    return workflow_id, int(version) if version.isdigit() and len(version) < 7 else -1
+
+
+def workflow_choice_value(place, family: str) -> str:
+    """The list's value for what ``place`` chose: "id", or "id:version" when pinned."""
+    workflow_id, version = workflow_choice_at(place, family)
+    return workflow_id if version is None else f"{workflow_id}:{version}"
+
+
+def workflow_version_options(registry, place, family: str) -> list[WorkflowOption]:
+    """What a round's list offers: each workflow of :func:`workflow_options` at its newest
+    version, except those made in the workflow editor, offered by released version
+    ("My variant, version 2") so that a later release does not change what the round's
+    new objects run.  Drafts are never compiled, so never offered."""
+    from grants.workflow import WorkflowConfigurationError
+
+    workflows = workflows_of(registry)
+    if workflows.stored is not None and workflows.frozen:
+        for d in workflows.stored.all():  # versions released by another process since this one started
+            try:
+                workflows.add_stored(d)  # one compiled already is left as it is
+            except WorkflowConfigurationError:
+                continue  # it no longer checks here (a plugin it uses is disabled): not offered
+    found = []
+    for d in workflow_options(registry, place, family):
+        if d.id in workflows.stored_ids:
+            found += [WorkflowOption(workflows.get(d.id, v).definition, v) for v in workflows.versions(d.id)]
+        else:
+            found.append(WorkflowOption(d))
+    return found
+
+
+def choose_workflow(dbsession: Session, registry, place, family: str, workflow_id: str | None, *, user=None,
+                    version: int | None = None):
     """Make new ``family`` objects under ``place`` (a programme or round) run
-    ``workflow_id`` (None: back to what the level above chooses).  Objects already made
-    keep theirs.  A change is in the audit ("workflow": ``{"family", "workflow"}``)."""
+    ``workflow_id`` (None: back to what the level above chooses), at ``version`` when a
+    round pins one (None: the newest).  Objects already made keep theirs.  A change is in
+    the audit ("workflow": ``{"family", "workflow", "version"}``)."""
     choices = dict(place.workflow_choices or {})
-    before = choices.get(family)
+    pins = dict(getattr(place, "workflow_pins", None) or {})
+    before = (choices.get(family), pins.get(family))
     if workflow_id:
         allowed = {d.id for d in workflow_options(registry, place, family)}
         if workflow_id not in allowed:
             raise ProgrammeRefused([("workflow", _(
                 "Choose a workflow this programme's plugins offer: ${allowed}",
                 mapping={"allowed": ", ".join(sorted(allowed))}))])
+        if version is not None:
+            released = [o.version for o in workflow_version_options(registry, place, family)
+                        if o.definition.id == workflow_id and o.version is not None]
+            if version not in released or not hasattr(place, "workflow_pins"):
+                raise ProgrammeRefused([("workflow", _(
+                    "The workflow “${workflow}” has no released version ${version}: choose one from the list "
+                    "(released: ${released}).", mapping={"workflow": workflow_id, "version": version,
+                                                          "released": ", ".join(map(str, released)) or "—"}))])
+            pins[family] = version
+        else:
+            pins.pop(family, None)
         choices[family] = workflow_id
     else:
         choices.pop(family, None)
+        pins.pop(family, None)
     place.workflow_choices = choices
-    if before != choices.get(family):
-        record_change(dbsession, place, "workflow", {"family": family, "workflow": before},
-                      {"family": family, "workflow": choices.get(family)}, user=user)
+    if hasattr(place, "workflow_pins"):
+        place.workflow_pins = pins
+    after = (choices.get(family), pins.get(family))
+    if before != after:
+        record_change(dbsession, place, "workflow", {"family": family, "workflow": before[0], "version": before[1]},
+                      {"family": family, "workflow": after[0], "version": after[1]}, user=user)
     dbsession.flush()
     return place
 

@@ -124,12 +124,15 @@ def _workflow(rnd, registry) -> str:
     a variant of a plugin it uses)."""
     if registry is None:
         return COMPLETED
-    from grants.lifecycle.services import workflow_chosen_at
+    from grants.lifecycle.services import workflow_choice_at, workflows_of
 
     from .services import workflow_options
 
-    chosen = workflow_chosen_at(rnd, "application")
-    return COMPLETED if chosen in {d.id for d in workflow_options(registry, rnd, "application")} else INCOMPLETE
+    chosen, pinned = workflow_choice_at(rnd, "application")
+    if chosen not in {d.id for d in workflow_options(registry, rnd, "application")}:
+        return INCOMPLETE
+    # A pinned version must still be one that runs here (released, and checking).
+    return COMPLETED if pinned is None or (chosen, pinned) in workflows_of(registry) else INCOMPLETE
 
 
 def _public_report(rnd, registry) -> str:

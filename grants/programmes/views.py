@@ -292,7 +292,7 @@ def _round_form(request, programme, *, editable_only=False, editable=EDITABLE_AF
             node.name = kind.kind
             eligibility.add(node)
         schema["eligibility"] = eligibility
-    _choices(request, programme, schema)
+    _choices(request, programme, schema, rnd)
     if rnd is not None:
         with_version(schema, rnd)
     form = make_form(request, schema, "round", button or _("Create the round"),
@@ -343,7 +343,7 @@ def _unknown_form_version(request, programme, version) -> list:
     return [("application_form_version", reason)] if reason else []
 
 
-def _choices(request, programme, schema) -> None:
+def _choices(request, programme, schema, rnd=None) -> None:
     """The form version and the applications' workflow are chosen from lists of what the
     programme may use: grants' own and its plugins'."""
     from grants.applications.formdefs import forms_in_scope, forms_of
@@ -377,13 +377,32 @@ def _choices(request, programme, schema) -> None:
         node = schema["rubric_id"].clone()
         node.widget = deform.widget.SelectWidget(values=choices)
         schema["rubric_id"] = node
-    variants = services.workflow_options(request.registry, programme, "application")
-    if len(variants) > 1:
-        choices = [(d.id, f"{translate(request, _(d.title))} ({d.id})") for d in variants]
+    options = services.workflow_version_options(request.registry, programme, "application")
+    if rnd is not None:
+        # A round that chose a browser-made workflow before versions could be pinned keeps
+        # that choice on the list, so saving the form does not change it behind its back.
+        workflows = services.workflows_of(request.registry)
+        chosen, pinned = services.workflow_choice_at(rnd, "application")
+        if pinned is None and chosen in workflows.stored_ids and chosen not in {o.value for o in options}:
+            options.append(services.WorkflowOption(workflows.get(chosen).definition))
+    if len(options) > 1:
+        choices = []
+        for option in options:
+            title = translate(request, _(option.definition.title))
+            if option.version is not None:
+                title = translate(request, _("${title}, version ${version}",
+                                             mapping={"title": title, "version": option.version}))
+            elif option.definition.id in getattr(services.workflows_of(request.registry), "stored_ids", ()):
+                title = translate(request, _("${title}, its newest released version", mapping={"title": title}))
+            choices.append((option.value, f"{title} ({option.definition.id})"))
+        validator = colander.OneOf([v for v, _t in choices])
+        validator.msg_err = _("Choose a workflow from the list: a version not released yet cannot be chosen.")
         schema.add(colander.SchemaNode(
             colander.String(), name="application_workflow", title=_("Workflow for applications"), missing="",
-            description=_("The steps new applications go through. Applications already made keep theirs."),
-            validator=colander.OneOf([v for v, _t in choices]), widget=deform.widget.SelectWidget(values=choices)))
+            description=_("The steps new applications go through. Applications already made keep theirs; a "
+                          "version chosen here stays the one new applications run when a newer one is "
+                          "released."),
+            validator=validator, widget=deform.widget.SelectWidget(values=choices)))
 
 
 def _latest_zone(programme) -> str:
@@ -410,8 +429,9 @@ def round_new(context, request):
     try:
         rnd = services.create_round(request.dbsession, request.registry, programme, user=request.user, **values)
         if data.get("application_workflow"):
-            services.choose_workflow(request.dbsession, request.registry, rnd, "application",
-                                     data["application_workflow"], user=request.user)
+            workflow_id, version = services.parse_workflow_value(data["application_workflow"])
+            services.choose_workflow(request.dbsession, request.registry, rnd, "application", workflow_id,
+                                     version=version, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, _round_fields(form, programme), **extra)
@@ -438,7 +458,7 @@ def _round_current(rnd, plugin_kinds=()) -> dict:
         "proposal_form_version": rnd.proposal_form_version or colander.null,
         "rubric_id": rnd.rubric_id, "blind_review": rnd.blind_review,
         "eligibility": eligibility,
-        "application_workflow": services.workflow_chosen_at(rnd, "application"),
+        "application_workflow": services.workflow_choice_value(rnd, "application"),
     }
 
 
@@ -473,8 +493,9 @@ def round_edit(context, request):
             services.update_round(request.dbsession, context, registry=request.registry, user=request.user,
                                   **values)
             if "application_workflow" in data:
+                workflow_id, version = services.parse_workflow_value(data["application_workflow"])
                 services.choose_workflow(request.dbsession, request.registry, context, "application",
-                                         data["application_workflow"] or None, user=request.user)
+                                         workflow_id or None, version=version, user=request.user)
     except services.ProgrammeRefused as refused:
         request.tm.doom()
         return _refused(request, form, refused.problems, _round_fields(form, context.programme), **extra)

@@ -81,6 +81,9 @@ class Definition:
     family: str = ""
     # Who provides it: "" for grants itself, else the plugin's entry-point name.
     origin: str = ""
+    # Meanings of a base workflow its variants may leave out (``optional_meanings`` in the
+    # file): the feature that asks for one is then simply not offered on that variant.
+    optional_meanings: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if not self.family:
@@ -129,6 +132,9 @@ class Definition:
         """A plain-data form of everything that affects behaviour (labels included)."""
         data = dataclasses.asdict(self)
         data.pop("source")
+        # A rule for variants, not for how this one runs: adding it keeps the digests that
+        # history rows and installed-workflow rows recorded.
+        data.pop("optional_meanings")
         data["states"] = [
             {**dataclasses.asdict(s), "permissions": {p: sorted(r) for p, r in sorted(s.permissions.items())},
              "means": sorted(s.means)}
@@ -186,7 +192,7 @@ def _string_list(source: str, place: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-_TOP_KEYS = {"id", "version", "title", "initial", "states", "transitions", "variant_of"}
+_TOP_KEYS = {"id", "version", "title", "initial", "states", "transitions", "variant_of", "optional_meanings"}
 _STATE_KEYS = {"title", "public", "permissions", "final", "form", "means"}
 _TRANSITION_KEYS = {"trigger", "title", "from", "to", "permission", "guards", "effects", "form", "at", "comment_required"}
 
@@ -294,6 +300,9 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
     variant_of = data.get("variant_of")
     if variant_of is not None:
         _identifier(source, "variant_of", variant_of)
+    optional = frozenset(_identifier(source, f"optional_meanings[{i}]", m)
+                         for i, m in enumerate(_string_list(source, "optional_meanings",
+                                                            data.get("optional_meanings", []))))
     return Definition(
         id=wf_id,
         version=version,
@@ -303,4 +312,5 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
         transitions=tuple(transitions),
         source=source,
         family=variant_of or wf_id,
+        optional_meanings=optional,
     )

@@ -255,6 +255,8 @@ class WorkflowRegistry:
         #: with ``one(workflow_id, version)`` and ``all()`` giving released Definitions.  A
         #: released version never changes, so any process may load it when first asked.
         self.stored = None
+        #: Ids of the workflows compiled from ``stored`` (a round pins one of their versions).
+        self.stored_ids: set[str] = set()
 
     # -- configuring --------------------------------------------------------------
 
@@ -480,6 +482,7 @@ class WorkflowRegistry:
         wf = Workflow(d, guards, effects, forms)
         wf.effect_origins = {}
         self._workflows[d.key] = wf  # one assignment: other threads see all of it or nothing
+        self.stored_ids.add(d.id)
         WorkflowRegistry.compiled[d.key] = d
         WorkflowRegistry.machines_built += 1
         return wf
@@ -534,12 +537,13 @@ class WorkflowRegistry:
 
 def lost_meanings(d: Definition, base: Definition | None) -> list[str]:
     """A variant must keep every meaning its family's base declares: awards, funnels,
-    reports and worklists find objects by meaning."""
+    reports and worklists find objects by meaning.  The base's ``optional_meanings`` may
+    go: what asks for one (returning an application for changes) is then not offered."""
     if base is None or base.id == d.id:
         return []
     return [f"{d.source}: workflow {d.id} v{d.version} (a variant of {base.id}): no state means {m!r} any more "
             f"(in {base.id} the state {sorted(base.states_meaning(m))[0]!r} does); give one of its states "
-            f"means = [\"{m}\"]" for m in sorted(base.meanings - d.meanings)]
+            f"means = [\"{m}\"]" for m in sorted(base.meanings - d.meanings - base.optional_meanings)]
 
 
 def _form_names(d: Definition) -> set[str]:

@@ -182,6 +182,12 @@ def check(registry, row: WorkflowVersion) -> Check:
 # -- making versions ------------------------------------------------------------------------------
 
 
+def all_versions(dbsession: Session) -> list[WorkflowVersion]:
+    """Every version of every workflow edited here, drafts included, by id then version."""
+    return list(dbsession.scalars(select(WorkflowVersion).order_by(WorkflowVersion.workflow_id,
+                                                                   WorkflowVersion.version)))
+
+
 def versions_of(dbsession: Session, workflow_id: str) -> list[WorkflowVersion]:
     return list(dbsession.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
                                   .order_by(WorkflowVersion.version)))
@@ -279,25 +285,30 @@ def _subset(values, allowed, field, problems, message) -> list[str]:
 
 def save_state(dbsession: Session, registry, row: WorkflowVersion, values: dict, *, state_id: str | None = None,
                by=None) -> str:
-    """Add a state (``state_id`` None) or change one.  ``values``: id (a new state's),
-    titles and public_titles (language -> text), final, means, form, permissions (a list
-    of "permission@role"), like (a state whose permissions a new one starts from)."""
+    """Add a state (``state_id`` None) or change one.  ``values``: id (a new state's, or
+    an existing state's new id: it is renamed), titles and public_titles (language ->
+    text), final, means, form, permissions (a list of "permission@role"), like (a state
+    whose permissions a new one starts from).  Returns the state's id."""
     refuse_released(row)
     data = copy.deepcopy(row.data)
     available = choices(registry, row.family, data)
     problems: list = []
-    if state_id is None:
-        state_id = (values.get("id") or "").strip()
-        if not ID_PATTERN.match(state_id) or len(state_id) > 64:
+    renamed_from = None
+    if state_id is not None and state_id not in data["states"]:
+        raise WorkflowEditRefused([(None, _("That state is no longer in this workflow."))])
+    new_id = (values.get("id") or "").strip() if state_id is None or values.get("id") else state_id
+    if new_id != state_id:
+        if not ID_PATTERN.match(new_id) or len(new_id) > 64:
             problems.append(("state-id", _("Write the id in lower-case letters, digits and _, starting with a "
                                            "letter (64 at most).")))
-        elif state_id in data["states"]:
-            problems.append(("state-id", _("There is already a state “${id}”.", mapping={"id": state_id})))
-        before = None
-    elif state_id not in data["states"]:
-        raise WorkflowEditRefused([(None, _("That state is no longer in this workflow."))])
+        elif new_id in data["states"]:
+            problems.append(("state-id", _("There is already a state “${id}”.", mapping={"id": new_id})))
+    if state_id is None:
+        state_id, before = new_id, None
     else:
         before = data["states"][state_id]
+        if new_id != state_id:
+            renamed_from = state_id
     titles = _titles(values, "titles", registry, "state-title", problems)
     public = _titles(values, "public_titles", registry, "state-public", problems, required=False)
     means = _subset(values.get("means", []), available.meanings, "state-means", problems,
@@ -324,9 +335,29 @@ def save_state(dbsession: Session, registry, row: WorkflowVersion, values: dict,
              "public": public.get(SOURCE_LANGUAGE) or titles[SOURCE_LANGUAGE], "public_titles": public or titles,
              "permissions": {p: sorted(r) for p, r in sorted(permissions.items())}, "final": final, "means": means,
              **({"form": form} if form else {})}
-    data["states"][state_id] = state
-    _store(dbsession, row, data, f"state {state_id}", before, state, by)
-    return state_id
+    if renamed_from is None:
+        data["states"][state_id] = state
+        _store(dbsession, row, data, f"state {state_id}", before, state, by)
+        return state_id
+    _rename_state(data, renamed_from, new_id, state)
+    # The history says which id became which, beside what else the same save changed.
+    _store(dbsession, row, data, f"state {renamed_from} renamed {new_id}", {"id": renamed_from, **before},
+           {"id": new_id, **state}, by)
+    return new_id
+
+
+def _rename_state(data: dict, old: str, new: str, state: dict) -> None:
+    """Give the state ``old`` the id ``new`` (a draft only: no object is in it yet): the
+    steps that leave or reach it, and the first state, follow.  The state keeps its place
+    in the list, and whatever it carries (its form, permissions, meanings) moves with it;
+    guards and effects belong to steps, which keep theirs."""
+    data["states"] = {(new if sid == old else sid): (state if sid == old else s) for sid, s in data["states"].items()}
+    for t in data["transitions"]:
+        t["from"] = [new if s == old else s for s in t["from"]]
+        if t["to"] == old:
+            t["to"] = new
+    if data["initial"] == old:
+        data["initial"] = new
 
 
 def remove_state(dbsession: Session, registry, row: WorkflowVersion, state_id: str, *, by=None) -> None:
