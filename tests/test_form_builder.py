@@ -678,6 +678,9 @@ def test_an_applicant_adds_and_removes_table_rows_without_script_and_nothing_typ
     page = testapp.get(budget_url)
     assert len(page.html.select("#section-lines input[name=item]")) == 2
     assert "up to 3" in page.html.select_one("#section-lines").get_text()
+    # Enter in a text input presses the form's first submit button: it must save and continue,
+    # not add a row.
+    assert page.html.select_one("form#section").select("button[type=submit]")[0]["name"] == "continue"
     form = page.forms["section"]
     form.set("item", "Pump", index=0)
     form.set("cost", "100", index=0)
