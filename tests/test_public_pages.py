@@ -20,8 +20,8 @@ from test_public_report import build as build_report_world
 VERSION_KEY = re.compile(r"[\w-]+@\d+\b")
 REFUSALS = {
     "en": "You are not allowed",
-    "fr": "Vous n’êtes pas autorisé",
-    "ar": "غير مسموح",
+    "fr": "Vous n'avez pas l'autorisation",
+    "ar": "ليست لديك صلاحية",
 }
 #: The keys of the rules and the form below, which a reader should meet only by their names.
 RAW_KEYS = ("budget_plan", "registration_certificate", "required_attachments", "region_in", "TN-61", "TN-73",
