@@ -1,13 +1,17 @@
-"""Regions where organisations work: a catalogue kept as code, not as a table.
+"""Regions where organisations work: a catalogue kept as data files, not as a table.
 
-A region is a first-level subdivision with its ISO 3166-2 code, the ISO 3166-1 code of
-its country, and its name in English, French and Arabic:
+A region is a first-level subdivision of a country the programmes serve, with its code,
+the ISO 3166-1 code of its country, and its name in English, French and Arabic.  Each
+country is one CSV file in grants/data/regions/ (``code,kind,iso,en,fr,ar``); docs/regions.md
+says which divisions each country has, where the codes come from, and the choices made
+(the United Kingdom's level, Western Sahara):
 
-* Tunisia's 24 governorates (ولايات), TN-11 … TN-83;
-* Morocco's 12 regions (جهات), MA-01 … MA-12, as ISO 3166-2:MA lists them;
-* Greater London's 32 boroughs and the City of London (GB-…), for London's funds.
-  Borough names are proper names: French and Arabic fall back to English, except
-  the City of London.
+* Tunisia's 24 governorates, Morocco's 12 regions, Jordan's 12 governorates, Lebanon's
+  9 governorates, Kenya's 47 counties — ISO 3166-2 codes (Keserwan-Jbeil, created in
+  2017, has none yet: ``LB-KJ``, marked ``iso=no``);
+* North Macedonia's 8 statistical regions (``MK-001`` … ``MK-008``, after their NUTS codes);
+* the United Kingdom: Scotland, Wales, Northern Ireland, England's regions outside London
+  (``GB-TLC`` …, after their ITL codes) and London's 32 boroughs and the City of London.
 
 Rows refer to regions by code (``organisation_regions.region_code``), so adding a
 country here needs no migration.  Countries come from CLDR through Babel.
@@ -18,10 +22,12 @@ country here needs no migration.  Countries come from CLDR through Babel.
 """
 from __future__ import annotations
 
+import csv
 import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from babel import Locale
 
@@ -30,6 +36,7 @@ from grants.i18n import _
 # The languages the catalogue writes names in; a reader in any other language (a deployment
 # may offer more, see grants.i18n) gets the English name.
 NAME_LANGUAGES = ("en", "fr", "ar")
+DATA = Path(__file__).resolve().parent / "data" / "regions"
 
 
 class UnknownRegion(KeyError):
@@ -40,8 +47,11 @@ class UnknownRegion(KeyError):
 class Region:
     code: str  # ISO 3166-2, e.g. "TN-73"
     country: str  # ISO 3166-1 alpha-2, e.g. "TN"
-    kind: str  # "governorate", "region", "london_borough", "city_corporation"
+    # "governorate", "region", "county", "statistical_region", "nation", "england_region",
+    # "london_borough", "city_corporation"
+    kind: str
     names: dict[str, str] = field(hash=False, compare=False)
+    iso: bool = field(default=True, compare=False)  # False: no ISO 3166-2 code exists, ours stands in
 
     def name(self, locale: str | None = "en") -> str:
         """The name in ``locale`` ("ar", "fr_TN", "en-GB" …), else in English."""
@@ -52,112 +62,36 @@ def _language(locale: str | None) -> str:
     return re.split(r"[-_]", locale or "en", maxsplit=1)[0].lower()
 
 
-# code: (English, French, Arabic)
-_TUNISIA = {
-    "TN-11": ("Tunis", "Tunis", "تونس"),
-    "TN-12": ("Ariana", "Ariana", "أريانة"),
-    "TN-13": ("Ben Arous", "Ben Arous", "بن عروس"),
-    "TN-14": ("La Manouba", "La Manouba", "منوبة"),
-    "TN-21": ("Nabeul", "Nabeul", "نابل"),
-    "TN-22": ("Zaghouan", "Zaghouan", "زغوان"),
-    "TN-23": ("Bizerte", "Bizerte", "بنزرت"),
-    "TN-31": ("Béja", "Béja", "باجة"),
-    "TN-32": ("Jendouba", "Jendouba", "جندوبة"),
-    "TN-33": ("Le Kef", "Le Kef", "الكاف"),
-    "TN-34": ("Siliana", "Siliana", "سليانة"),
-    "TN-41": ("Kairouan", "Kairouan", "القيروان"),
-    "TN-42": ("Kasserine", "Kasserine", "القصرين"),
-    "TN-43": ("Sidi Bouzid", "Sidi Bouzid", "سيدي بوزيد"),
-    "TN-51": ("Sousse", "Sousse", "سوسة"),
-    "TN-52": ("Monastir", "Monastir", "المنستير"),
-    "TN-53": ("Mahdia", "Mahdia", "المهدية"),
-    "TN-61": ("Sfax", "Sfax", "صفاقس"),
-    "TN-71": ("Gafsa", "Gafsa", "قفصة"),
-    "TN-72": ("Tozeur", "Tozeur", "توزر"),
-    "TN-73": ("Kebili", "Kébili", "قبلي"),
-    "TN-81": ("Gabès", "Gabès", "قابس"),
-    "TN-82": ("Medenine", "Médenine", "مدنين"),
-    "TN-83": ("Tataouine", "Tataouine", "تطاوين"),
+# What a country's list is called on forms ("Governorates of Tunisia"), in catalogue order.
+GROUP_TITLES = {
+    "TN": _("Governorates of Tunisia"),
+    "MA": _("Regions of Morocco"),
+    "JO": _("Governorates of Jordan"),
+    "LB": _("Governorates of Lebanon"),
+    "MK": _("Statistical regions of North Macedonia"),
+    "KE": _("Counties of Kenya"),
+    "GB": _("United Kingdom: nations, regions of England, London boroughs"),
 }
-
-# The twelve regions of the 2015 reform, with the codes and names ISO 3166-2:MA uses.
-_MOROCCO = {
-    "MA-01": ("Tanger-Tetouan-Al Hoceima", "Tanger-Tétouan-Al Hoceïma", "طنجة تطوان الحسيمة"),
-    "MA-02": ("Oriental", "L'Oriental", "الشرق"),
-    "MA-03": ("Fès-Meknès", "Fès-Meknès", "فاس مكناس"),
-    "MA-04": ("Rabat-Salé-Kénitra", "Rabat-Salé-Kénitra", "الرباط سلا القنيطرة"),
-    "MA-05": ("Béni Mellal-Khénifra", "Béni Mellal-Khénifra", "بني ملال خنيفرة"),
-    "MA-06": ("Casablanca-Settat", "Casablanca-Settat", "الدار البيضاء سطات"),
-    "MA-07": ("Marrakech-Safi", "Marrakech-Safi", "مراكش آسفي"),
-    "MA-08": ("Drâa-Tafilalet", "Drâa-Tafilalet", "درعة تافيلالت"),
-    "MA-09": ("Souss-Massa", "Souss-Massa", "سوس ماسة"),
-    "MA-10": ("Guelmim-Oued Noun", "Guelmim-Oued Noun", "كلميم واد نون"),
-    "MA-11": ("Laâyoune-Sakia El Hamra", "Laâyoune-Sakia El Hamra", "العيون الساقية الحمراء"),
-    "MA-12": ("Dakhla-Oued Ed-Dahab", "Dakhla-Oued Ed-Dahab", "الداخلة وادي الذهب"),
-}
-
-_LONDON_BOROUGHS = {
-    "GB-BDG": "Barking and Dagenham",
-    "GB-BNE": "Barnet",
-    "GB-BEX": "Bexley",
-    "GB-BEN": "Brent",
-    "GB-BRY": "Bromley",
-    "GB-CMD": "Camden",
-    "GB-CRY": "Croydon",
-    "GB-EAL": "Ealing",
-    "GB-ENF": "Enfield",
-    "GB-GRE": "Greenwich",
-    "GB-HCK": "Hackney",
-    "GB-HMF": "Hammersmith and Fulham",
-    "GB-HRY": "Haringey",
-    "GB-HRW": "Harrow",
-    "GB-HAV": "Havering",
-    "GB-HIL": "Hillingdon",
-    "GB-HNS": "Hounslow",
-    "GB-ISL": "Islington",
-    "GB-KEC": "Kensington and Chelsea",
-    "GB-KTT": "Kingston upon Thames",
-    "GB-LBH": "Lambeth",
-    "GB-LEW": "Lewisham",
-    "GB-MRT": "Merton",
-    "GB-NWM": "Newham",
-    "GB-RDB": "Redbridge",
-    "GB-RIC": "Richmond upon Thames",
-    "GB-SWK": "Southwark",
-    "GB-STN": "Sutton",
-    "GB-TWH": "Tower Hamlets",
-    "GB-WFT": "Waltham Forest",
-    "GB-WND": "Wandsworth",
-    "GB-WSM": "Westminster",
-}
-
 
 def _build() -> dict[str, Region]:
     catalogue: dict[str, Region] = {}
-
-    def add(region: Region) -> None:
-        assert region.code not in catalogue, region.code
-        assert region.code.startswith(region.country + "-"), region.code
-        catalogue[region.code] = region
-
-    for table, country, kind in ((_TUNISIA, "TN", "governorate"), (_MOROCCO, "MA", "region")):
-        for code, names in table.items():
-            add(Region(code, country, kind, dict(zip(NAME_LANGUAGES, names, strict=True))))
-    for code, name in _LONDON_BOROUGHS.items():
-        add(Region(code, "GB", "london_borough", {"en": name}))
-    add(Region("GB-LND", "GB", "city_corporation",
-               {"en": "City of London", "fr": "Cité de Londres", "ar": "مدينة لندن"}))
+    for country in GROUP_TITLES:  # a country's list needs a title on forms: no title, no file read
+        path = DATA / f"{country}.csv"
+        with path.open(encoding="utf-8", newline="") as rows:
+            for row in csv.DictReader(rows):
+                code = row["code"]
+                # A mistake in a data file stops the app at start, not a form in use.
+                if code in catalogue or not code.startswith(country + "-"):
+                    raise ValueError(f"{path.name}: {code} is repeated or not a region of {country}")
+                names = {lang: row[lang].strip() for lang in NAME_LANGUAGES if (row.get(lang) or "").strip()}
+                if "en" not in names:
+                    raise ValueError(f"{path.name}: {code} has no English name")
+                catalogue[code] = Region(code, country, row["kind"], names, iso=row["iso"] == "yes")
     return catalogue
 
 
 REGIONS: dict[str, Region] = _build()
 
-# What a country's list is called on forms ("Governorates of Tunisia"), in catalogue order.
-GROUP_TITLES = {
-    "TN": _("Governorates of Tunisia"),
-    "MA": _("Regions of Morocco"),
-    "GB": _("London boroughs and the City of London"),
-}
 # Countries the catalogue has regions for, in catalogue order.
 COUNTRIES_WITH_REGIONS: tuple[str, ...] = tuple(dict.fromkeys(r.country for r in REGIONS.values()))
 

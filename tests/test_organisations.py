@@ -87,7 +87,9 @@ def test_what_people_type_is_tidied(db):
                                          "in; untick Camden"),
     ({"regions": ["TN-73", "MA-01"]}, "regions", "untick Tanger-Tetouan-Al Hoceima"),
     ({"regions": ["TN-99"]}, "regions", "TN-99 is not one of them"),
-    ({"country": "GB", "regions": []}, "regions", "Choose at least one London borough"),
+    ({"country": "GB", "regions": []}, "regions", "Choose where your organisation works: its nation, its region of "
+                                                  "England or, in London, its boroughs"),
+    ({"country": "KE", "regions": []}, "regions", "Choose at least one county where your organisation works"),
     ({"country": "XY"}, "country", "Choose the country where your organisation is registered"),
     ({"legal_name": "   "}, "legal_name", "Enter your organisation's legal name"),
     ({"legal_name": "x" * 301}, "legal_name", "300 characters or fewer"),
@@ -107,8 +109,8 @@ def test_details_that_break_a_rule_are_refused_with_a_clear_message(db, changes,
 
 def test_a_country_without_regions_in_the_catalogue_needs_none(db):
     amel = f.user(db)
-    org = orgs.register_organisation(db, amel, f.organisation_data(country="KE", regions=[]))
-    assert org.country == "KE" and org.regions == []
+    org = orgs.register_organisation(db, amel, f.organisation_data(country="FR", regions=[]))
+    assert org.country == "FR" and org.regions == []
 
 
 def test_an_organisation_may_work_in_several_regions_and_change_them(db):
@@ -289,7 +291,8 @@ def test_registering_afek_in_kebili_and_gabes(testapp, registry, database):
     registration = page.html.find("input", {"name": "registration_number"})
     assert registration["dir"] == "ltr" and "ltr-value" in registration["class"]
     assert page.html.find("input", {"name": "contact_phone"})["dir"] == "ltr"
-    assert len(form.fields["checkbox"]) == 24 + 12 + 33
+    # every region of every country in the catalogue (grants/data/regions)
+    assert len(form.fields["checkbox"]) == 24 + 12 + 12 + 9 + 8 + 47 + 44
 
     # A first try without a region: refused, and everything typed is still there.
     fill(form, regions=[], contact_email="contact@afek.tn")

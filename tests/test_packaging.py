@@ -48,6 +48,8 @@ def test_wheel_carries_templates_workflows_static_migrations_and_translations(wh
         "grants/migrations/env.py",
         "grants/migrations/script.py.mako",
         "grants/migrations/versions/0001_initial_schema.py",
+        "grants/data/regions/TN.csv",  # the region catalogue (grants.regions)
+        "grants/data/regions/GB.csv",
         "grants/testing.py",  # the pytest fixtures plugins' suites use
         "grants/plugin_template/pyproject.toml.tmpl",  # what `grants plugin new` writes
         "grants/plugin_template/__name__/migrations/versions/__name___0001_briefings.py.tmpl",

@@ -1,5 +1,6 @@
-"""The catalogue of regions: Tunisia's 24 governorates, Morocco's regions, London's
-boroughs, with their ISO 3166-2 codes and their names in English, French and Arabic."""
+"""The catalogue of regions: the first-level divisions of every country the programmes
+serve (Tunisia, Morocco, Jordan, Lebanon, North Macedonia, Kenya, the United Kingdom), with
+their ISO 3166-2 codes where there are any and their names in English, French and Arabic."""
 from __future__ import annotations
 
 import re
@@ -58,17 +59,67 @@ def test_codes_are_unique_iso_3166_2_codes_of_their_country():
         assert regions.is_country(r.country)
 
 
-def test_london_has_32_boroughs_and_the_city():
-    london = regions_for("GB")
+def test_london_keeps_its_32_boroughs_and_the_city():
+    london = [r for r in regions_for("GB") if r.kind in ("london_borough", "city_corporation")]
     assert len(london) == 33
     names = {r.code: r.name("en") for r in london}
     assert names["GB-LND"] == "City of London"
     assert names["GB-TWH"] == "Tower Hamlets"
     assert names["GB-KTT"] == "Kingston upon Thames"
     assert sum(r.kind == "london_borough" for r in london) == 32
-    # borough names are proper names: other languages fall back to English
-    assert label("GB-HCK", "ar") == label("GB-HCK", "fr") == "Hackney"
+    # borough names are proper names: French writes them as English does, Arabic in its letters
+    assert label("GB-HCK", "fr") == "Hackney" and label("GB-HCK", "ar") == "هاكني"
     assert label("GB-LND", "fr") == "Cité de Londres"
+
+
+#: Each country served, with the number of its first-level divisions in the catalogue.
+COUNTRIES = {"TN": 24, "MA": 12, "JO": 12, "LB": 9, "MK": 8, "KE": 47,
+             # 3 nations, England's 8 regions outside London, London's 32 boroughs and the City
+             "GB": 3 + 8 + 33}
+
+
+@pytest.mark.parametrize("country, count", COUNTRIES.items())
+def test_every_country_served_has_its_divisions_named_in_english_french_and_arabic(country, count):
+    found = regions_for(country)
+    assert len(found) == count
+    for r in found:
+        assert set(r.names) == {"en", "fr", "ar"}, r
+        assert ARABIC_LETTERS.match(r.names["ar"].replace("ّ", "")), r  # a shadda is an Arabic mark too
+        assert r.names["en"].isascii() or country in ("TN", "MA"), r  # Tunisia and Morocco write accents
+    # a reader sees each name once: two regions of a country never share a name
+    for lang in regions.NAME_LANGUAGES:
+        assert len({r.name(lang) for r in found}) == count, lang
+    assert set(regions.COUNTRIES_WITH_REGIONS) == set(COUNTRIES)
+
+
+def test_new_countries_use_the_iso_codes_and_mark_the_codes_iso_lacks():
+    assert label("JO-IR", "ar") == "إربد" and label("JO-AQ", "fr") == "Aqaba"
+    assert label("LB-AK", "en") == "Akkar" and label("LB-BH", "ar") == "بعلبك الهرمل"
+    assert label("LB-BA", "fr") == "Beyrouth"
+    assert label("KE-30", "en") == "Nairobi City" and label("KE-47", "en") == "West Pokot"
+    assert label("MK-008", "en") == "Skopje"
+    assert label("GB-SCT", "fr") == "Écosse" and label("GB-NIR", "ar") == "أيرلندا الشمالية"
+    # Keserwan-Jbeil (2017), North Macedonia's statistical regions and England's regions
+    # have no ISO 3166-2 code: the catalogue's stand-ins say so.
+    stand_ins = sorted(r.code for r in regions.REGIONS.values() if not r.iso)
+    assert stand_ins == ["GB-TLC", "GB-TLD", "GB-TLE", "GB-TLF", "GB-TLG", "GB-TLH", "GB-TLJ", "GB-TLK",
+                         "LB-KJ"] + [f"MK-00{n}" for n in range(1, 9)]
+    # Morocco's list is ISO 3166-2:MA's twelve regions (docs/regions.md: Western Sahara)
+    assert [r.code for r in sorted(regions_for("MA"), key=lambda r: r.code)] == [f"MA-{n:02d}" for n in range(1, 13)]
+    assert regions_for("EH") == ()
+
+
+def test_every_code_in_use_in_the_demos_is_still_in_the_catalogue():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    used = set()
+    for path in [*root.glob("grants/demo/*.py"), *root.glob("plugins/*/grants_*/*.py"), *root.glob("tests/*.py"),
+                 *root.glob("plugins/*/tests/*.py")]:
+        used |= set(re.findall(r"[\"'](?:TN|MA|GB)-[A-Z0-9]{2,3}[\"']", path.read_text(encoding="utf-8")))
+    used = {code.strip("\"'") for code in used} - {"TN-99", "TN-00", "MA-99", "GB-XXX"}
+    assert len(used) > 20
+    assert sorted(code for code in used if not regions.is_region(code)) == []
 
 
 def test_regions_are_sorted_by_their_name_in_the_language_asked():
@@ -103,3 +154,29 @@ def test_countries_are_iso_3166_codes_named_in_each_language():
     assert regions.country_name("GB", "en") == "United Kingdom"
     codes = [code for code, _name in regions.countries("fr")]
     assert len(codes) == len(set(codes)) >= 249
+
+
+@pytest.mark.parametrize("country, regions_worked_in, shown", [
+    ("JO", ["JO-IR"], ["Irbid", "Amman", "Ma'an"]),
+    ("LB", ["LB-AK"], ["Akkar", "Baalbek-Hermel", "Keserwan-Jbeil"]),
+])
+def test_applicants_in_jordan_and_lebanon_are_asked_where_the_project_takes_place(
+        testapp, registry, grants_site, country, regions_worked_in, shown):
+    from grants.accounts.models import Organisation
+    from grants.testing import make_application, sign_in
+
+    site = grants_site
+    with registry.database.transaction() as (_tm, db):
+        organisation = db.get(Organisation, site.organisation.id)
+        organisation.country = country
+        organisation.regions = regions_worked_in
+    application_id = make_application(registry, site)
+    sign_in(testapp, site.member.email)
+    url = f"/programmes/{site.programme.id}/rounds/{site.round.id}/applications/{application_id}/@@section/project"
+    page = testapp.get(url)
+    assert "Where will the project take place?" in page.text
+    boxes = {box["value"] for box in page.html.select("input[type=checkbox][name=checkbox]")}
+    assert boxes == {r.code for r in regions_for(country)}
+    labels = page.html.find("main").get_text(" ")
+    assert all(name in labels for name in shown)
+    assert regions_worked_in[0] in boxes

@@ -150,10 +150,11 @@ def legal_form_label(key: str | None):
 
 def region_noun(country: str, plural: bool = False):
     """What a region is called in ``country``, for messages."""
-    if country == "TN":
+    if country in ("TN", "JO", "LB"):
         return _("governorates") if plural else _("governorate")
-    if country == "GB":
-        return _("boroughs") if plural else _("borough")
+    if country == "KE":
+        return _("counties") if plural else _("county")
+    # The United Kingdom's list mixes nations, regions of England and London boroughs: "regions" covers them.
     return _("regions") if plural else _("region")
 
 
@@ -175,10 +176,13 @@ def region_problem(country: str | None, codes: Iterable[str], locale: str | None
                           "names": "، ".join(catalogue.label(code, locale) for code in foreign)
                           if _is_arabic(locale) else ", ".join(catalogue.label(code, locale) for code in foreign)})
     if not codes and catalogue.has_regions(country):
-        if country == "TN":
+        if country in ("TN", "JO", "LB"):
             return _("Choose at least one governorate where your organisation works")
+        if country == "KE":
+            return _("Choose at least one county where your organisation works")
         if country == "GB":
-            return _("Choose at least one London borough where your organisation works, or the City of London")
+            return _("Choose where your organisation works: its nation, its region of England or, in London, "
+                     "its boroughs")
         return _("Choose at least one region where your organisation works")
     return None
 

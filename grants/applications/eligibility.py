@@ -135,7 +135,7 @@ def _localizer(locale: str):
     return make_localizer(locale, dirs)
 
 
-def _attachment_label(kind: str):
+def attachment_label(kind: str):
     """What the application form calls a kind of document (a plugin's form may add kinds)."""
     if kind in ATTACHMENT_LABELS:
         return ATTACHMENT_LABELS[kind]
@@ -162,7 +162,7 @@ def _resolve(value: Any, locale: str) -> Any:
         return format_money(Money.from_minor(int(minor), currency), _babel(locale))
     if "attachments" in value:
         localizer = _localizer(locale)
-        labels = [_translated(localizer, _attachment_label(kind)) for kind in value["attachments"]]
+        labels = [_translated(localizer, attachment_label(kind)) for kind in value["attachments"]]
         return format_list(labels, locale=_babel(locale))
     if "legal_forms" in value:
         from grants.accounts.organisations import legal_form_label

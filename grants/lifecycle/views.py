@@ -42,15 +42,44 @@ def transition_form(request, context, transition):
                      bind={"context": context})
 
 
-def object_page(context, request):
+def object_page(context, request, *, staff: bool = True):
+    """The state, the options and the history of ``context``.  ``staff`` is False for a
+    page the public and applicants read: they see only the steps they may take (a list
+    of steps refused to them tells them nothing they can act on) and no history, whose
+    steps and comments are the funder's working notes."""
     service = request.workflows
     wf = service.workflow(context)
+    options = service.options(context, request.user)
     return {
         "obj": context,
         "state": wf.state_of(context),
-        "options": service.options(context, request.user),
-        "history": service.history(context),
+        "options": options if staff else [option for option in options if option.allowed],
+        "history": history_rows(wf, service.history(context)) if staff else [],
     }
+
+
+class HistoryRow:
+    """One history entry as a person reads it: the step and the states by their titles
+    (an id is shown only for a step the workflow no longer has)."""
+
+    def __init__(self, wf, entry):
+        definition = wf.definition
+        transition = definition.transition(entry.trigger)
+        self.at = entry.at
+        self.comment = entry.comment
+        self.trigger = (transition.title if transition is not None
+                        else _("Created") if entry.trigger == "create" else entry.trigger)
+        self.from_state = _state_title(definition, entry.from_state)
+        self.to_state = _state_title(definition, entry.to_state)
+
+
+def _state_title(definition, state_id):
+    state = definition.states.get(state_id) if state_id else None
+    return state.title if state is not None else (state_id or "")
+
+
+def history_rows(wf, history) -> list[HistoryRow]:
+    return [HistoryRow(wf, entry) for entry in history]
 
 
 def may_fire(request, context, definition, trigger: str) -> bool:

@@ -590,7 +590,7 @@ def round_tier_remove(context, request):
 def describe_rules(request, rnd, rules=None) -> list[str]:
     """The round's eligibility rules (or ``rules`` proposed for it) as sentences in the
     page's language."""
-    from grants.applications.eligibility import localised, rule_kinds
+    from grants.applications.eligibility import attachment_label, localised, rule_kinds
 
     locale = request.locale_name
     kinds = rule_kinds(request.registry)
@@ -600,25 +600,47 @@ def describe_rules(request, rnd, rules=None) -> list[str]:
         if kind == "registered_organisation":
             out.append(_("Only officially registered organisations may apply"))
         elif kind == "region_in":
-            out.append(_("Applicants must work in: ${regions}",
-                         mapping={"regions": ", ".join(region_label(c, locale) for c in rule.get("regions", ()))}))
+            # Names only: the codes are the catalogue's keys, not what applicants call their region.
+            out.append(localised(_("Applicants must work in: ${regions}",
+                                   mapping={"regions": {"regions": list(rule.get("regions", ()))}}), locale))
         elif kind == "amount_within_max":
             maximum = (Money.from_minor(rule["max_minor"], rnd.programme.currency) if rule.get("max_minor") is not None
                        else max((t.maximum for t in rnd.tiers), default=None))
             out.append(_("The amount asked must not exceed ${max}", mapping={"max": format_money(maximum, locale)})
                        if maximum is not None else _("The amount asked must not exceed the largest grant-size tier"))
         elif kind == "required_attachments":
+            titles = _attachment_titles(request, rnd)
+            # A list in the mapping is translated item by item and written as the language lists things.
             out.append(_("Every application must include: ${kinds}",
-                         mapping={"kinds": ", ".join(rule.get("attachments", ()))}))
-        else:  # a plugin's kind says what it asks, else its name
+                         mapping={"kinds": [titles.get(k) or attachment_label(k) for k in rule.get("attachments", ())]}))
+        else:  # a plugin's kind says what it asks, else its title
             found = kinds.get(kind)
-            if found is None:
-                out.append(str(kind))
+            if found is None:  # its plugin is gone: the kind's key would mean nothing to a reader
+                out.append(_("A further condition the programme's officers check"))
             elif found.describe is not None:
                 out.append(localised(found.describe(rule, rnd, locale), locale))
             else:
                 out.append(found.title)
     return [translate(request, m) for m in out]
+
+
+def _attachment_titles(request, rnd) -> dict:
+    """What the round's application form calls each document it asks for, by kind (a form
+    built in the browser names them by its own keys)."""
+    from grants.applications.formdefs import UnknownFormVersion, built_form, forms_of, is_built_version
+
+    version = rnd.application_form_version
+    forms = forms_of(request.registry)
+    try:
+        if version and is_built_version(version):
+            form = built_form(rnd, version)
+        elif version:
+            form = forms.get(version)
+        else:
+            form = forms.default("application", list(rnd.programme.plugins or ()))
+    except (UnknownFormVersion, KeyError):
+        return {}
+    return {spec.kind: spec.title for spec in form.attachments}
 
 
 def region_label(code: str, locale: str) -> str:
@@ -638,9 +660,10 @@ def round_page(context, request):
     zone, budget, tiers, eligibility rules, and for its officers the funnel at a glance."""
     from .setup import checklist
 
-    page = object_page(context, request)
     see_funnel = bool(request.has_permission(Permission.ProgrammesProgrammeManage, context.programme))
     can_manage = bool(request.has_permission(Permission.ProgrammesRoundManage, context))
+    # The page is public: the history and the steps refused are for those who run the round.
+    page = object_page(context, request, staff=can_manage or see_funnel)
     setup = checklist(request.registry, context) if can_manage and means(context, "draft") else []
     funnel = services.round_funnel(request.dbsession, context, request.registry) if see_funnel else None
     locale = request.locale_name

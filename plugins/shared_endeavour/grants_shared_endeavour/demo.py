@@ -193,7 +193,8 @@ def _call(db, registry, tm, programme, people, number, title, opens, closes, dec
     from grants.workflow import Actor
 
     manager = people["fundmanager"]
-    boroughs = regions_for("GB", "en")
+    # A London fund: its grantees work in London's boroughs, not elsewhere in the United Kingdom.
+    boroughs = [r for r in regions_for("GB", "en") if r.kind in ("london_borough", "city_corporation")]
     rnd = create_round(
         db, registry, programme, title=f"{title} — {opens.year}", timezone=LONDON,
         opens_at=tools.at(opens, 9), closes_at=tools.at(closes, 17), budget=Money(money, "GBP"),
