@@ -113,6 +113,9 @@ class StaticFiles(WhiteNoise):
 
         super().__init__(application, max_age=SHORT_MAX_AGE, allow_all_origins=False,
                          add_headers_function=add_headers)
+        # Whoever holds the WSGI app (tests, scripts, plugins) still reaches Pyramid's
+        # registry through it, as with the bare router.
+        self.registry = application.registry
         self.folders: dict[str, str] = application.registry.static_folders  # URL prefix -> folder
         self.compressor = Compressor(quiet=True)
         self.lock = threading.Lock()
