@@ -24,8 +24,10 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grants import multilingual
 from grants.audit.services import changes_of, record_change
-from grants.i18n import _, format_datetime, language_name
+from grants.i18n import _, deployment_languages, format_datetime, language_name
+from grants.resources import _Container
 
 DRAFT, PUBLISHED = "draft", "published"
 
@@ -142,7 +144,30 @@ def moved(entries: list, index: int, step: int) -> list | None:
     return out
 
 
-# -- pages ------------------------------------------------------------------------------------------
+# -- traversal and pages ------------------------------------------------------------------------------
+
+
+class ProgrammeRows(_Container):
+    """The rows of one kind a programme owns, under it (``/programmes/{id}/rubrics/{id}``):
+    a subclass names the segment (``__name__``) and the ``model``; another programme's row
+    is not found here."""
+
+    def _owns(self, obj):
+        return obj.programme_id == self.__parent__.id
+
+    def __getitem__(self, name):
+        return self._get(name)
+
+
+def content_languages(request, obj) -> list[str]:
+    """The languages a versioned row is written in: its programme's content languages, the
+    default first (grants.multilingual); the deployment's for a row of no programme."""
+    from grants.programmes.models import Programme
+
+    if obj.programme_id is None:
+        return list(deployment_languages(request))
+    return multilingual.languages_of(request.dbsession.get(Programme, obj.programme_id))
+
 
 
 def history(request, obj, labels: Mapping[str, Any]) -> list[dict]:
@@ -178,3 +203,39 @@ def action(request, kind: Kind, obj, do, done, page):
         return page([(kind.errors_field, translate(request, r)) for r in refused.reasons])
     flash_done(request, done)
     return HTTPFound(location=request.resource_url(result if isinstance(result, kind.model) else obj))
+
+
+def edit_entry(request, kind: Kind, obj, *, entry_id: str, existing, form, values, page, save, differences, done):
+    """The page adding an entry to a draft (``entry_id`` "") or changing one: GET shows
+    ``form`` (filled with ``values(existing)``), POST validates it and calls
+    ``save(data)`` under :func:`grants.concurrency.editing` (a save overtaken by another
+    is a 409 showing ``differences(data)``).  ``page(form_html, errors, editing)`` draws
+    the row's page; ``done`` is the flash after saving."""
+    import deform
+    from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+
+    from grants.concurrency import editing, render_as_typed
+    from grants.forms import flash_done, form_failed, form_refused
+
+    if entry_id and existing is None:
+        raise HTTPNotFound()
+    if request.method != "POST":
+        if obj.status != DRAFT:
+            return HTTPFound(location=request.resource_url(obj))
+        return page(form.render(values(existing) if existing else {}), (), entry_id or None)
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        failed = form_failed(request, failure)
+        return page(failed["form_html"], failed["errors"], entry_id or None)
+    typed = dict(form.cstruct)
+    try:
+        with editing(request, obj, differences=lambda: differences(data),
+                     form_html=lambda: render_as_typed(form, typed, version=obj.row_version)):
+            save(data)
+    except kind.refused as refused:
+        request.tm.doom()
+        failed = form_refused(request, form, refused.problems)
+        return page(failed["form_html"], failed["errors"], entry_id or None)
+    flash_done(request, done)
+    return HTTPFound(location=request.resource_url(obj))

@@ -28,19 +28,17 @@ import datetime as dt
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import versioned
 from grants.audit.services import record_change
-from grants.concurrency import Difference, editing, render_as_typed, with_version
+from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants import multilingual
-from grants.i18n import _, deployment_languages, language_name, translate
+from grants.i18n import _, language_name, translate
 from grants.programmes.models import Programme, Round
-from grants.resources import _Container
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
 
@@ -294,7 +292,8 @@ def save_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, crit
     if existing is None and len(criteria_set.criteria) >= MAX_CRITERIA:
         problems.append((None, _("A set has at most ${max} criteria.", mapping={"max": MAX_CRITERIA})))
     CriteriaRefused.refuse_if(problems)
-    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(criteria_set.criteria), "title": titles[languages[0]],
+    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(criteria_set.criteria),
+                 "title": titles[languages[0]],
                  "titles": {k: v for k, v in titles.items() if v}, "hints": {k: v for k, v in hints.items() if v}}
     # A new list, so the JSON column is seen to change.
     criteria = ([criterion if c["id"] == criterion["id"] else c for c in criteria_set.criteria]
@@ -351,15 +350,9 @@ def copy_set(dbsession: Session, criteria_set: EvaluationCriteriaSet, *, user=No
 # -- traversal: /programmes/{id}/evaluation-criteria/{id} -----------------------------------------------------
 
 
-class CriteriaSetsContainer(_Container):
+class CriteriaSetsContainer(versioned.ProgrammeRows):
     __name__ = "evaluation-criteria"
     model = EvaluationCriteriaSet
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages ------------------------------------------------------------------------------------------------------
@@ -368,11 +361,8 @@ T = "grants.templates:evaluation/"
 
 
 def languages_of(request, criteria_set: EvaluationCriteriaSet) -> list[str]:
-    """The languages a set is written in: its programme's content languages, the default
-    first (grants.multilingual); the deployment's for a set of no programme."""
-    if criteria_set.programme_id is None:
-        return list(deployment_languages(request))
-    return multilingual.languages_of(request.dbsession.get(Programme, criteria_set.programme_id))
+    """The languages a set is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, criteria_set)
 
 
 class NewSetSchema(FormSchema):
@@ -470,22 +460,8 @@ def criteria_set_criterion(context, request):
     """GET ``?criterion=<id>``: the form to change that criterion.  POST: add or save one."""
     languages = languages_of(request, context)
     criterion_id = (request.params.get("criterion") or "").strip()
-    existing = next((c for c in context.criteria if c["id"] == criterion_id), None)
-    if criterion_id and existing is None:
-        raise HTTPNotFound()
-    form = _criterion_form(request, context, criterion_id)
-    if request.method != "POST":
-        if context.status != DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _set_page(request, context, form.render(_criterion_values(existing, languages) if existing else {}),
-                         editing_id=criterion_id or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _set_page(request, context, **form_failed(request, failure), editing_id=criterion_id or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         # What was typed beside what is stored now, language by language.
         stored = next((c for c in context.criteria if c["id"] == criterion_id), None)
         if stored is None:
@@ -498,18 +474,18 @@ def criteria_set_criterion(context, request):
                        data.get(f"hint_{code}", ""), (stored.get("hints") or {}).get(code, ""))
             for code in languages]
 
-    try:
-        with editing(request, context, differences=differences,
-                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_criterion(request.dbsession, context, criterion_id or None,
-                           titles={c: data[f"title_{c}"] for c in languages},
-                           hints={c: data[f"hint_{c}"] for c in languages}, languages=languages, user=request.user)
-    except CriteriaRefused as refused:
-        request.tm.doom()
-        return _set_page(request, context, **form_refused(request, form, refused.problems),
-                         editing_id=criterion_id or None)
-    flash_done(request, _("Saved the criterion."))
-    return HTTPFound(location=request.resource_url(context))
+    def save(data):
+        save_criterion(request.dbsession, context, criterion_id or None,
+                       titles={c: data[f"title_{c}"] for c in languages},
+                       hints={c: data[f"hint_{c}"] for c in languages}, languages=languages, user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=criterion_id,
+        existing=next((c for c in context.criteria if c["id"] == criterion_id), None),
+        form=_criterion_form(request, context, criterion_id),
+        values=lambda existing: _criterion_values(existing, languages),
+        page=lambda form_html, errors, editing_id: _set_page(request, context, form_html, errors, editing_id),
+        save=save, differences=differences, done=_("Saved the criterion."))
 
 
 def _action(request, criteria_set, do, done):
@@ -537,7 +513,8 @@ def criteria_set_move(context, request):
 @view_config(context=EvaluationCriteriaSet, name="publish", request_method="POST", renderer=T + "criteria_set.pt",
              permission=Permission.ProgrammesProgrammeManage)
 def criteria_set_publish(context, request):
-    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages_of(request, context),
+    languages = languages_of(request, context)
+    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages,
                                                      user=request.user),
                    _("Published: rounds of the programme can now choose these criteria. They can no longer change."))
 

@@ -26,7 +26,7 @@ import json
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,9 +34,8 @@ from sqlalchemy.orm import Session
 from grants import multilingual, versioned
 from grants.concurrency import Difference, editing, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, language_name
+from grants.i18n import _, language_name
 from grants.programmes.models import Programme
-from grants.resources import _Container
 from grants.security import Permission
 
 from .models import INSTRUMENT_DRAFT, INSTRUMENT_PUBLISHED, SurveyInstrument, SurveyUpload
@@ -256,15 +255,9 @@ def copy_instrument(dbsession: Session, instrument: SurveyInstrument, *, user=No
 # -- traversal: /programmes/{id}/survey-instruments/{id} ---------------------------------------------
 
 
-class InstrumentsContainer(_Container):
+class InstrumentsContainer(versioned.ProgrammeRows):
     __name__ = "survey-instruments"
     model = SurveyInstrument
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages -----------------------------------------------------------------------------------------------
@@ -273,11 +266,8 @@ T = "grants.templates:surveys/"
 
 
 def languages_of(request, instrument: SurveyInstrument) -> list[str]:
-    """The languages an instrument is written in: its programme's content languages, the
-    default first (grants.multilingual); the deployment's for one of no programme."""
-    if instrument.programme_id is None:
-        return list(deployment_languages(request))
-    return multilingual.languages_of(instrument)
+    """The languages an instrument is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, instrument)
 
 
 def _title_node(languages):
@@ -419,22 +409,8 @@ def instrument_item(context, request):
     """GET ``?item=<code>``: the form to change that item.  POST: add or save one."""
     languages = languages_of(request, context)
     item_code = (request.params.get("item") or "").strip()
-    existing = next((i for i in context.items if i["code"] == item_code), None)
-    if item_code and existing is None:
-        raise HTTPNotFound()
-    form = _item_form(request, context, item_code)
-    if request.method != "POST":
-        if context.status != INSTRUMENT_DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _instrument_page(request, context, form.render(_item_values(existing, languages) if existing else {}),
-                                editing_code=item_code or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _instrument_page(request, context, **form_failed(request, failure), editing_code=item_code or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         stored = next((i for i in context.items if i["code"] == item_code), None)
         if stored is None:
             return [Difference(_("Items"), data.get("code", ""), "; ".join(i["code"] for i in context.items))]
@@ -442,19 +418,19 @@ def instrument_item(context, request):
         return [Difference(_("Question in ${language}", mapping={"language": language_name(lang)}),
                            data.get(f"text_{lang}", ""), values[f"text_{lang}"]) for lang in languages]
 
-    try:
-        with editing(request, context, differences=differences,
-                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_item(request.dbsession, context, item_code or None, code=data["code"], scale=data["scale"],
-                      texts={lang: data[f"text_{lang}"] for lang in languages},
-                      labels={lang: data[f"labels_{lang}"] for lang in languages}, languages=languages,
-                      user=request.user)
-    except SurveyRefused as refused:
-        request.tm.doom()
-        return _instrument_page(request, context, **form_refused(request, form, refused.problems),
-                                editing_code=item_code or None)
-    flash_done(request, _("Saved the item."))
-    return HTTPFound(location=request.resource_url(context))
+    def save(data):
+        save_item(request.dbsession, context, item_code or None, code=data["code"], scale=data["scale"],
+                  texts={lang: data[f"text_{lang}"] for lang in languages},
+                  labels={lang: data[f"labels_{lang}"] for lang in languages}, languages=languages,
+                  user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=item_code,
+        existing=next((i for i in context.items if i["code"] == item_code), None),
+        form=_item_form(request, context, item_code),
+        values=lambda existing: _item_values(existing, languages),
+        page=lambda form_html, errors, editing: _instrument_page(request, context, form_html, errors, editing),
+        save=save, differences=differences, done=_("Saved the item."))
 
 
 @view_config(context=SurveyInstrument, name="title", request_method="POST", renderer=T + "programme_instrument.pt",
@@ -519,7 +495,8 @@ def instrument_move_item(context, request):
 @view_config(context=SurveyInstrument, name="publish", request_method="POST",
              renderer=T + "programme_instrument.pt", permission=Permission.ProgrammesProgrammeManage)
 def instrument_publish(context, request):
-    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages_of(request, context),
+    languages = languages_of(request, context)
+    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages,
                                                      user=request.user),
                    _("Published: rounds of the programme can now use this instrument. It never changes again."))
 

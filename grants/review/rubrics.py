@@ -27,19 +27,16 @@ from decimal import Decimal, InvalidOperation
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import versioned
-from grants.concurrency import Difference, editing, render_as_typed, with_version
+from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import (_, deployment_languages, format_number, language_name, language_tag, text_direction,
-                         translate)
-from grants import multilingual
+from grants.i18n import _, format_number, language_name, language_tag, text_direction, translate
 from grants.programmes.models import Programme, Round
-from grants.resources import _Container
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
 
@@ -175,7 +172,8 @@ def save_criterion(dbsession: Session, rubric: Rubric, criterion_id: str | None,
     if criterion_id and existing is None:
         problems.append((None, _("That criterion is no longer in the rubric.")))
     RubricRefused.refuse_if(problems)
-    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(rubric.criteria), "title": titles[languages[0]],
+    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(rubric.criteria),
+                 "title": titles[languages[0]],
                  "titles": {k: v for k, v in titles.items() if v}, "guidance": {k: v for k, v in guidance.items() if v},
                  "weight": format(number, "f"), "labels": {str(k): str(v) for k, v in SCALE_LABELS.items()}}
     # A new list, so the JSON column is seen to change.
@@ -221,15 +219,9 @@ def copy_rubric(dbsession: Session, rubric: Rubric, *, user=None) -> Rubric:
 # -- traversal: /programmes/{id}/rubrics/{id} ------------------------------------------------------
 
 
-class RubricsContainer(_Container):
+class RubricsContainer(versioned.ProgrammeRows):
     __name__ = "rubrics"
     model = Rubric
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages ------------------------------------------------------------------------------------------
@@ -238,11 +230,8 @@ T = "grants.templates:review/"
 
 
 def rubric_languages(request, rubric: Rubric) -> list[str]:
-    """The languages a rubric is written in: its programme's content languages, the
-    default first (grants.multilingual); the deployment's for a rubric of no programme."""
-    if rubric.programme_id is None:
-        return list(deployment_languages(request))
-    return multilingual.languages_of(request.dbsession.get(Programme, rubric.programme_id))
+    """The languages a rubric is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, rubric)
 
 
 class NewRubricSchema(FormSchema):
@@ -352,39 +341,25 @@ def rubric_criterion(context, request):
     """GET ``?criterion=<id>``: the form to change that criterion.  POST: add or save one."""
     languages = rubric_languages(request, context)
     criterion_id = (request.params.get("criterion") or "").strip()
-    existing = next((c for c in context.criteria if c["id"] == criterion_id), None)
-    if criterion_id and existing is None:
-        raise HTTPNotFound()
-    form = _criterion_form(request, context, criterion_id)
-    if request.method != "POST":
-        if context.status != DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _rubric_page(request, context, form.render(_criterion_values(existing, languages) if existing else {}),
-                            editing_id=criterion_id or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _rubric_page(request, context, **form_failed(request, failure), editing_id=criterion_id or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         stored = next((c for c in context.criteria if c["id"] == criterion_id), None)
         return [Difference(_("Criteria"), data.get(f"title_{languages[0]}", ""),
                            "; ".join(c["title"] for c in context.criteria) if stored is None else stored["title"])]
 
-    try:
-        with editing(request, context, differences=differences,
-                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_criterion(request.dbsession, context, criterion_id or None,
-                           titles={c: data[f"title_{c}"] for c in languages},
-                           guidance={c: data[f"guidance_{c}"] for c in languages}, weight=data["weight"],
-                           languages=languages, user=request.user)
-    except RubricRefused as refused:
-        request.tm.doom()
-        return _rubric_page(request, context, **form_refused(request, form, refused.problems),
-                            editing_id=criterion_id or None)
-    flash_done(request, _("Saved the criterion."))
-    return HTTPFound(location=request.resource_url(context))
+    def save(data):
+        save_criterion(request.dbsession, context, criterion_id or None,
+                       titles={c: data[f"title_{c}"] for c in languages},
+                       guidance={c: data[f"guidance_{c}"] for c in languages}, weight=data["weight"],
+                       languages=languages, user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=criterion_id,
+        existing=next((c for c in context.criteria if c["id"] == criterion_id), None),
+        form=_criterion_form(request, context, criterion_id),
+        values=lambda existing: _criterion_values(existing, languages),
+        page=lambda form_html, errors, editing_id: _rubric_page(request, context, form_html, errors, editing_id),
+        save=save, differences=differences, done=_("Saved the criterion."))
 
 
 def _action(request, rubric, do, done):
