@@ -349,7 +349,7 @@ def _item_values(item: dict, languages) -> dict:
 
 def _history(request, instrument) -> list[dict]:
     return versioned.history(request, instrument, {"created": _("created"), "items": _("changed the items"),
-                                                   "published": _("published")})
+                                                   "title": _("changed the title"), "published": _("published")})
 
 
 def _instrument_page(request, instrument, form_html="", errors=(), editing_code=None, title_html=None) -> dict:
