@@ -145,6 +145,15 @@ def render(request, obj, field: str, *, note: bool = True) -> Markup:
     return marked
 
 
+def option_text(request, obj, field: str) -> str:
+    """The text for an ``<option>`` (which holds no markup): as :func:`render`, but the
+    note "(not translated)" is plain text after it."""
+    from grants.i18n import translate
+
+    found = shown(obj, field, request.locale_name)
+    return found.text if found.translated else f"{found.text} {translate(request, NOT_TRANSLATED)}"
+
+
 def fallback_markup(text: str, language: str, reader: str) -> Markup:
     """``text``, written in ``language``, in a page of ``reader``'s language: in an element
     with its ``lang`` and ``dir``, and "(not translated)" in the reader's language."""
@@ -179,12 +188,14 @@ def local_markup(request, value) -> Markup:
 
 
 def _template_globals(event) -> None:
-    """``ml(obj, field)`` and ``ml_text(obj, field)`` for every page template."""
+    """``ml(obj, field)``, ``ml_text(obj, field)`` and ``ml_option(obj, field)`` for every
+    page template."""
     request = event.get("request")
     if request is None:
         return
     event["ml"] = lambda obj, field, note=True: render(request, obj, field, note=note)
     event["ml_text"] = lambda obj, field: shown(obj, field, request.locale_name).text
+    event["ml_option"] = lambda obj, field: option_text(request, obj, field)
     event["lt"] = lambda value: local_markup(request, value)
 
 

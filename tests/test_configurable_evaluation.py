@@ -10,6 +10,7 @@ import factories as f
 from grants.audit.services import changes_of
 from grants.evaluation import criteria_sets, services as evaluation
 from grants.evaluation.models import Assessment, EvaluationCriteriaSet
+from grants.programmes import services as programmes
 from grants.programmes.models import Round
 
 LANGUAGES = ("en", "fr", "ar")
@@ -39,6 +40,8 @@ def test_an_officer_builds_orders_publishes_and_copies_criteria_which_a_round_ch
     with registry.database.transaction() as (_tm, db):
         f.user(db, email="admin@example.org", admin=True, name="Ada Admin")
         award = f.award(db, registry)
+        # Criteria are written in their programme's languages.
+        programmes.set_content_languages(db, award.round.programme, list(LANGUAGES), LANGUAGES[0])
         prog_id, rnd_id = award.round.programme_id, award.round_id
     f.sign_in(testapp, "admin@example.org")
     page = testapp.get(f"/programmes/{prog_id}/evaluation-criteria")
@@ -241,6 +244,8 @@ def test_an_officer_builds_a_survey_instrument_which_the_programme_rounds_use_be
         award = f.award(db, registry)
         standard = surveys.create_instrument(db, code="standard", title="Standard", items=[
             {"code": "q1", "text": "Statement.", "scale": 2, "labels": ["No", "Yes"]}])
+        # An instrument is written in its programme's languages.
+        programmes.set_content_languages(db, award.round.programme, list(LANGUAGES), LANGUAGES[0])
         elsewhere = f.round_(db, registry, f.programme(db, title="Elsewhere"))
         prog_id, rnd_id, standard_id = award.round.programme_id, award.round_id, standard.id
         elsewhere_url = f"/programmes/{elsewhere.programme_id}/rounds/{elsewhere.id}/instruments"

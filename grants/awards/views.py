@@ -27,7 +27,7 @@ from grants.concurrency import editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form, refusal_failure
 from grants.i18n import _, translate
 from grants.lifecycle.meanings import means
-from grants.multilingual import as_form_value, languages_of, shown
+from grants.multilingual import as_form_value, languages_of, option_text
 from grants.money import MoneyError, format_amount, parse_money
 from grants.programmes.models import Round
 from grants.programmes.views import money_formatter
@@ -578,7 +578,8 @@ def _budget_form(request, award):
 
 
 def _spend_form(request, award, reports):
-    lines = [(str(line.id), shown(line, "category", request.locale_name).text) for line in award.budget_lines]
+    # An option holds no markup: a category not written in the reader's language says so in words.
+    lines = [(str(line.id), option_text(request, line, "category")) for line in award.budget_lines]
     form = make_form(request, expenditure_schema(award, request.locale_name, lines,
                                                  _report_choices(request, award, reports)),
                      "spend", _("Record the spending"))
@@ -679,7 +680,7 @@ def _record_spending(context, request):
         failed = form_refused(request, form, refused.problems)
         return _budget_page(context, request, forms={"spend": failed["form_html"]}, errors=failed["errors"])
     flash_done(request, _("Spending recorded: ${amount} on “${category}”.", mapping={
-        "amount": money_formatter(request)(data["amount"]), "category": line.category}))
+        "amount": money_formatter(request)(data["amount"]), "category": option_text(request, line, "category")}))
     return HTTPFound(location=request.resource_url(context, "budget", anchor="spending"))
 
 

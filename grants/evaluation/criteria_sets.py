@@ -28,18 +28,17 @@ import datetime as dt
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import versioned
 from grants.audit.services import record_change
-from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
+from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, language_name, translate
+from grants.i18n import _, language_name, translate
 from grants.programmes.models import Programme, Round
-from grants.resources import _Container
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
 
@@ -65,6 +64,13 @@ def snapshot(criteria_set: EvaluationCriteriaSet) -> dict:
     """What the audit keeps of a set: plain JSON."""
     return {"title": criteria_set.title, "version": criteria_set.version, "status": criteria_set.status,
             "criteria": [dict(c) for c in criteria_set.criteria]}
+
+
+KIND = versioned.Kind(EvaluationCriteriaSet, CriteriaRefused, snapshot,
+                      frozen=_("These criteria are published, so they can no longer change: copy them to make their "
+                               "next version."),
+                      family=lambda criteria_set: EvaluationCriteriaSet.family_id == (criteria_set.family_id
+                                                                                      or criteria_set.id))
 
 
 # -- code-defined sets ---------------------------------------------------------------------------------
@@ -252,12 +258,6 @@ def choose_for_round(dbsession: Session, registry, rnd: Round, set_id: int | Non
 # -- changing a programme's set -----------------------------------------------------------------------------
 
 
-def _refuse_unless_draft(criteria_set: EvaluationCriteriaSet) -> None:
-    if criteria_set.status != DRAFT:
-        raise CriteriaRefused([(None, _("These criteria are published, so they can no longer change: copy them to "
-                                        "make their next version."))])
-
-
 def new_set(dbsession: Session, programme: Programme, title: str, *, user=None) -> EvaluationCriteriaSet:
     """A new draft set of ``programme``, the first version of a family of its own."""
     title = " ".join(str(title or "").split())
@@ -265,29 +265,15 @@ def new_set(dbsession: Session, programme: Programme, title: str, *, user=None) 
         raise CriteriaRefused([("title", _("Give the criteria a title."))])
     if len(title) > TITLE_MAX:
         raise CriteriaRefused([("title", _("Enter ${max} characters or fewer.", mapping={"max": TITLE_MAX}))])
-    criteria_set = EvaluationCriteriaSet(title=title, criteria=[], programme_id=programme.id, version=1,
-                                         status=DRAFT)
-    dbsession.add(criteria_set)
-    dbsession.flush()
-    criteria_set.family_id = criteria_set.id
-    record_change(dbsession, criteria_set, "created", None, snapshot(criteria_set), user=user)
-    dbsession.flush()
-    return criteria_set
-
-
-def _next_id(criteria_set: EvaluationCriteriaSet) -> str:
-    taken = {c["id"] for c in criteria_set.criteria}
-    number = len(taken) + 1
-    while f"criterion_{number}" in taken:
-        number += 1
-    return f"criterion_{number}"
+    return KIND.start(dbsession, EvaluationCriteriaSet(title=title, criteria=[], programme_id=programme.id,
+                                                       version=1, status=DRAFT), user=user)
 
 
 def save_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, criterion_id: str | None, *,
                    titles: dict, hints: dict, languages, user=None) -> dict:
     """Add a criterion at the end of a draft set (``criterion_id`` None) or change one.  A
     title in the first of ``languages`` is needed now (the others before publishing)."""
-    _refuse_unless_draft(criteria_set)
+    KIND.refuse_unless_draft(criteria_set)
     languages = list(languages)
     titles = {code: " ".join(str(titles.get(code) or "").split()) for code in languages}
     hints = {code: " ".join(str(hints.get(code) or "").split()) for code in languages}
@@ -306,95 +292,67 @@ def save_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, crit
     if existing is None and len(criteria_set.criteria) >= MAX_CRITERIA:
         problems.append((None, _("A set has at most ${max} criteria.", mapping={"max": MAX_CRITERIA})))
     CriteriaRefused.refuse_if(problems)
-    before = snapshot(criteria_set)
-    criterion = {"id": existing["id"] if existing else _next_id(criteria_set), "title": titles[languages[0]],
+    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(criteria_set.criteria),
+                 "title": titles[languages[0]],
                  "titles": {k: v for k, v in titles.items() if v}, "hints": {k: v for k, v in hints.items() if v}}
     # A new list, so the JSON column is seen to change.
-    criteria_set.criteria = ([criterion if c["id"] == criterion["id"] else c for c in criteria_set.criteria]
-                             if existing else [*criteria_set.criteria, criterion])
-    record_change(dbsession, criteria_set, "criteria", before, snapshot(criteria_set), user=user)
-    dbsession.flush()
+    criteria = ([criterion if c["id"] == criterion["id"] else c for c in criteria_set.criteria]
+                if existing else [*criteria_set.criteria, criterion])
+    KIND.change(dbsession, criteria_set, "criteria", lambda: setattr(criteria_set, "criteria", criteria), user=user)
     return criterion
 
 
 def remove_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, criterion_id: str, *,
                      user=None) -> None:
-    _refuse_unless_draft(criteria_set)
+    KIND.refuse_unless_draft(criteria_set)
     if not any(c["id"] == criterion_id for c in criteria_set.criteria):
         raise CriteriaRefused([(None, _("That criterion is no longer in the set."))])
-    before = snapshot(criteria_set)
-    criteria_set.criteria = [c for c in criteria_set.criteria if c["id"] != criterion_id]
-    record_change(dbsession, criteria_set, "criteria", before, snapshot(criteria_set), user=user)
-    dbsession.flush()
+    remaining = [c for c in criteria_set.criteria if c["id"] != criterion_id]
+    KIND.change(dbsession, criteria_set, "criteria", lambda: setattr(criteria_set, "criteria", remaining), user=user)
 
 
 def move_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, criterion_id: str, step: int, *,
                    user=None) -> None:
     """Move a criterion one place up (``step`` -1) or down (+1): evaluators see them in order."""
-    _refuse_unless_draft(criteria_set)
+    KIND.refuse_unless_draft(criteria_set)
     ids = [c["id"] for c in criteria_set.criteria]
     if criterion_id not in ids or step not in (-1, 1):
         raise CriteriaRefused([(None, _("That criterion is no longer in the set."))])
     reordered = versioned.moved(criteria_set.criteria, ids.index(criterion_id), step)
     if reordered is None:
         return  # already first (or last): nothing to record
-    before = snapshot(criteria_set)
-    criteria_set.criteria = reordered
-    record_change(dbsession, criteria_set, "criteria", before, snapshot(criteria_set), user=user)
-    dbsession.flush()
+    KIND.change(dbsession, criteria_set, "criteria", lambda: setattr(criteria_set, "criteria", reordered), user=user)
 
 
 def publish(dbsession: Session, criteria_set: EvaluationCriteriaSet, *, languages, user=None,
             now: dt.datetime | None = None) -> EvaluationCriteriaSet:
     """Freeze a draft: from now on rounds may choose it and it never changes.  Refused
     without criteria, or with a criterion not titled in every language."""
-    _refuse_unless_draft(criteria_set)
+    KIND.refuse_unless_draft(criteria_set)
     problems: list = []
     if not criteria_set.criteria:
         problems.append((None, _("Add at least one criterion before publishing.")))
-    for position, c in enumerate(criteria_set.criteria, start=1):
-        missing = [language_name(code) for code in languages if not (c.get("titles") or {}).get(code)]
-        if missing:
-            problems.append((None, _("Criterion ${position} has no title in ${languages}.",
-                                     mapping={"position": position, "languages": ", ".join(missing)})))
-    CriteriaRefused.refuse_if(problems)
-    before = snapshot(criteria_set)
-    criteria_set.status = PUBLISHED
-    criteria_set.published_at = now or _now()
-    record_change(dbsession, criteria_set, "published", before, snapshot(criteria_set), user=user)
-    dbsession.flush()
-    return criteria_set
+    return KIND.publish(dbsession, criteria_set, problems + versioned.untitled(criteria_set.criteria, languages),
+                        user=user, now=now)
 
 
 def copy_set(dbsession: Session, criteria_set: EvaluationCriteriaSet, *, user=None) -> EvaluationCriteriaSet:
     """The next version of the set's family: a draft with the same title and criteria."""
     if criteria_set.programme_id is None:
         raise CriteriaRefused([(None, _("Only a programme's own criteria can be copied here."))])
-    family = criteria_set.family_id or criteria_set.id
-    latest = dbsession.scalar(select(func.max(EvaluationCriteriaSet.version))
-                              .where(EvaluationCriteriaSet.family_id == family)) or criteria_set.version
     copy = EvaluationCriteriaSet(title=criteria_set.title, criteria=[dict(c) for c in criteria_set.criteria],
-                                 programme_id=criteria_set.programme_id, family_id=family, version=latest + 1,
-                                 status=DRAFT)
-    dbsession.add(copy)
-    dbsession.flush()
-    record_change(dbsession, copy, "created", None, {**snapshot(copy), "copied_from": criteria_set.id}, user=user)
-    dbsession.flush()
-    return copy
+                                 programme_id=criteria_set.programme_id,
+                                 family_id=criteria_set.family_id or criteria_set.id,
+                                 version=KIND.next_version(dbsession, criteria_set), status=DRAFT)
+    return KIND.copy(dbsession, criteria_set, copy, user=user)
 
 
 # -- traversal: /programmes/{id}/evaluation-criteria/{id} -----------------------------------------------------
 
 
-class CriteriaSetsContainer(_Container):
+class CriteriaSetsContainer(versioned.ProgrammeRows):
     __name__ = "evaluation-criteria"
     model = EvaluationCriteriaSet
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages ------------------------------------------------------------------------------------------------------
@@ -402,9 +360,9 @@ class CriteriaSetsContainer(_Container):
 T = "grants.templates:evaluation/"
 
 
-def languages_of(request) -> list[str]:
-    """The languages a set is written in: those the deployment offers."""
-    return list(deployment_languages(request))
+def languages_of(request, criteria_set: EvaluationCriteriaSet) -> list[str]:
+    """The languages a set is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, criteria_set)
 
 
 class NewSetSchema(FormSchema):
@@ -417,7 +375,7 @@ class NewSetSchema(FormSchema):
 
 def _criterion_form(request, criteria_set, criterion_id=""):
     schema = FormSchema()
-    languages = languages_of(request)
+    languages = languages_of(request, criteria_set)
     for position, code in enumerate(languages):
         schema.add(colander.SchemaNode(
             colander.String(), name=f"title_{code}", missing="",
@@ -454,9 +412,7 @@ def _history(request, criteria_set) -> list[dict]:
 def _set_page(request, criteria_set, form_html="", errors=(), editing_id=None) -> dict:
     db = request.dbsession
     locale = request.locale_name
-    versions = list(db.scalars(select(EvaluationCriteriaSet).where(EvaluationCriteriaSet.family_id ==
-                                                                   criteria_set.family_id)
-                               .order_by(EvaluationCriteriaSet.version)))
+    versions = KIND.versions(db, criteria_set)
     rows = [{"id": c["id"], "title": (c.get("titles") or {}).get(locale) or c["title"],
              "translated": locale in (c.get("titles") or {}), "hint": (c.get("hints") or {}).get(locale, "")}
             for c in criteria_set.criteria]
@@ -502,24 +458,10 @@ def criteria_set_page(context, request):
              permission=Permission.ProgrammesProgrammeManage)
 def criteria_set_criterion(context, request):
     """GET ``?criterion=<id>``: the form to change that criterion.  POST: add or save one."""
-    languages = languages_of(request)
+    languages = languages_of(request, context)
     criterion_id = (request.params.get("criterion") or "").strip()
-    existing = next((c for c in context.criteria if c["id"] == criterion_id), None)
-    if criterion_id and existing is None:
-        raise HTTPNotFound()
-    form = _criterion_form(request, context, criterion_id)
-    if request.method != "POST":
-        if context.status != DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _set_page(request, context, form.render(_criterion_values(existing, languages) if existing else {}),
-                         editing_id=criterion_id or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _set_page(request, context, **form_failed(request, failure), editing_id=criterion_id or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         # What was typed beside what is stored now, language by language.
         stored = next((c for c in context.criteria if c["id"] == criterion_id), None)
         if stored is None:
@@ -532,33 +474,24 @@ def criteria_set_criterion(context, request):
                        data.get(f"hint_{code}", ""), (stored.get("hints") or {}).get(code, ""))
             for code in languages]
 
-    try:
-        with editing(request, context, differences=differences,
-                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_criterion(request.dbsession, context, criterion_id or None,
-                           titles={c: data[f"title_{c}"] for c in languages},
-                           hints={c: data[f"hint_{c}"] for c in languages}, languages=languages, user=request.user)
-    except CriteriaRefused as refused:
-        request.tm.doom()
-        return _set_page(request, context, **form_refused(request, form, refused.problems),
-                         editing_id=criterion_id or None)
-    flash_done(request, _("Saved the criterion."))
-    return HTTPFound(location=request.resource_url(context))
+    def save(data):
+        save_criterion(request.dbsession, context, criterion_id or None,
+                       titles={c: data[f"title_{c}"] for c in languages},
+                       hints={c: data[f"hint_{c}"] for c in languages}, languages=languages, user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=criterion_id,
+        existing=next((c for c in context.criteria if c["id"] == criterion_id), None),
+        form=_criterion_form(request, context, criterion_id),
+        values=lambda existing: _criterion_values(existing, languages),
+        page=lambda form_html, errors, editing_id: _set_page(request, context, form_html, errors, editing_id),
+        save=save, differences=differences, done=_("Saved the criterion."))
 
 
 def _action(request, criteria_set, do, done):
-    refuse_overtaken(request, criteria_set)  # a button drawn from an older version: 409
-    try:
-        result = do()
-    except CriteriaRefused as refused:
-        request.tm.doom()
-        request.response.status = 409 if criteria_set.status != DRAFT else 400
-        form_html = _criterion_form(request, criteria_set).render() if criteria_set.status == DRAFT else ""
-        return _set_page(request, criteria_set, form_html,
-                         [("criteria", translate(request, r)) for r in refused.reasons])
-    flash_done(request, done)
-    return HTTPFound(location=request.resource_url(result if isinstance(result, EvaluationCriteriaSet)
-                                                   else criteria_set))
+    return versioned.action(request, KIND, criteria_set, do, done, lambda errors: _set_page(
+        request, criteria_set, _criterion_form(request, criteria_set).render() if criteria_set.status == DRAFT else "",
+        errors))
 
 
 @view_config(context=EvaluationCriteriaSet, name="remove-criterion", request_method="POST",
@@ -580,7 +513,8 @@ def criteria_set_move(context, request):
 @view_config(context=EvaluationCriteriaSet, name="publish", request_method="POST", renderer=T + "criteria_set.pt",
              permission=Permission.ProgrammesProgrammeManage)
 def criteria_set_publish(context, request):
-    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages_of(request),
+    languages = languages_of(request, context)
+    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages,
                                                      user=request.user),
                    _("Published: rounds of the programme can now choose these criteria. They can no longer change."))
 

@@ -26,18 +26,16 @@ import json
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants import versioned
-from grants.audit.services import record_change
-from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
+from grants import multilingual, versioned
+from grants.concurrency import Difference, editing, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, deployment_languages, language_name, translate
+from grants.i18n import _, language_name
 from grants.programmes.models import Programme
-from grants.resources import _Container
 from grants.security import Permission
 
 from .models import INSTRUMENT_DRAFT, INSTRUMENT_PUBLISHED, SurveyInstrument, SurveyUpload
@@ -48,14 +46,17 @@ TEXT_MAX = 1000
 MAX_ITEMS = 60
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def snapshot(instrument: SurveyInstrument) -> dict:
     """What the audit keeps of an instrument: plain JSON."""
     return {"code": instrument.code, "title": instrument.title, "version": instrument.version,
-            "status": instrument.status, "items": [dict(i) for i in instrument.items]}
+            "status": instrument.status, "items": [dict(i) for i in instrument.items],
+            **({"titles": multilingual.texts(instrument, "title")} if instrument.translations else {})}
+
+
+KIND = versioned.Kind(SurveyInstrument, SurveyRefused, snapshot,
+                      frozen=_("This instrument version is published, so it never changes: copy it to make its next "
+                               "version."),
+                      family=lambda instrument: SurveyInstrument.code == instrument.code, errors_field="items")
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -94,16 +95,21 @@ def has_results(dbsession: Session, instrument: SurveyInstrument) -> bool:
 
 
 def _refuse_unless_draft(dbsession: Session, instrument: SurveyInstrument) -> None:
-    if instrument.status != INSTRUMENT_DRAFT or has_results(dbsession, instrument):
-        raise SurveyRefused([(None, _("This instrument version is published, so it never changes: copy it to make "
-                                      "its next version."))])
+    # Results read with a version freeze it even while a draft (uploads only reach
+    # published ones, so this guards rows changed by hand).
+    KIND.refuse_unless_draft(instrument, frozen=has_results(dbsession, instrument))
 
 
-def new_instrument(dbsession: Session, programme: Programme, code: str, title: str, *, user=None
-                   ) -> SurveyInstrument:
-    """A new draft instrument of ``programme``, version 1 of a code no instrument has yet."""
+def new_instrument(dbsession: Session, programme: Programme, code: str, title, *, user=None) -> SurveyInstrument:
+    """A new draft instrument of ``programme``, version 1 of a code no instrument has yet.
+    ``title`` is ``{language: text}`` in the programme's languages (a plain string is the
+    default language's); the default language's is needed."""
     code = str(code or "").strip()
-    title = " ".join(str(title or "").split())
+    if isinstance(title, str):
+        title = " ".join(title.split())
+    titles, title_problems = multilingual.clean_texts(title, languages=multilingual.languages_of(programme),
+                                                      field="title", limit=TITLE_MAX,
+                                                      required=_("Give the instrument a title."))
     problems: list = []
     if not _CODE.match(code):
         problems.append(("code", _("Give the instrument a code of lower-case letters, digits, “_” or “-”, "
@@ -111,18 +117,22 @@ def new_instrument(dbsession: Session, programme: Programme, code: str, title: s
     elif dbsession.scalar(select(SurveyInstrument.id).where(SurveyInstrument.code == code).limit(1)) is not None:
         problems.append(("code", _("An instrument already has the code “${code}”: choose another, or copy that "
                                    "instrument to make its next version.", mapping={"code": code})))
-    if not title:
-        problems.append(("title", _("Give the instrument a title.")))
-    elif len(title) > TITLE_MAX:
-        problems.append(("title", _("Give the instrument a title of 300 characters or fewer.")))
-    SurveyRefused.refuse_if(problems)
-    instrument = SurveyInstrument(code=code, version=1, title=title, items=[], programme_id=programme.id,
+    SurveyRefused.refuse_if(problems + title_problems)
+    instrument = SurveyInstrument(code=code, version=1, title="", items=[], programme_id=programme.id,
                                   status=INSTRUMENT_DRAFT)
-    dbsession.add(instrument)
-    dbsession.flush()
-    record_change(dbsession, instrument, "created", None, snapshot(instrument), user=user)
-    dbsession.flush()
-    return instrument
+    dbsession.add(instrument)  # in the session first, so that its programme's languages are found
+    multilingual.set_texts(instrument, "title", titles)
+    return KIND.start(dbsession, instrument, user=user)
+
+
+def save_title(dbsession: Session, instrument: SurveyInstrument, title, *, user=None) -> None:
+    """Change a draft's title (``{language: text}`` in its programme's languages)."""
+    _refuse_unless_draft(dbsession, instrument)
+    titles, problems = multilingual.clean_texts(title, languages=multilingual.languages_of(instrument),
+                                                field="title", limit=TITLE_MAX,
+                                                required=_("Give the instrument a title."))
+    SurveyRefused.refuse_if(problems)
+    KIND.change(dbsession, instrument, "title", lambda: multilingual.set_texts(instrument, "title", titles), user=user)
 
 
 def _labels(value) -> list[str]:
@@ -187,10 +197,8 @@ def save_item(dbsession: Session, instrument: SurveyInstrument, item_code: str |
     items = [item if i is existing else i for i in instrument.items] if existing else [*instrument.items, item]
     _clean, item_problems = _validate_items(items)  # the checks uploads rely on
     SurveyRefused.refuse_if(item_problems)
-    before = snapshot(instrument)
-    instrument.items = items  # a new list, so the JSON column is seen to change
-    record_change(dbsession, instrument, "items", before, snapshot(instrument), user=user)
-    dbsession.flush()
+    # A new list, so the JSON column is seen to change.
+    KIND.change(dbsession, instrument, "items", lambda: setattr(instrument, "items", items), user=user)
     return item
 
 
@@ -198,10 +206,8 @@ def remove_item(dbsession: Session, instrument: SurveyInstrument, item_code: str
     _refuse_unless_draft(dbsession, instrument)
     if not any(i["code"] == item_code for i in instrument.items):
         raise SurveyRefused([(None, _("That item is no longer in the instrument."))])
-    before = snapshot(instrument)
-    instrument.items = [i for i in instrument.items if i["code"] != item_code]
-    record_change(dbsession, instrument, "items", before, snapshot(instrument), user=user)
-    dbsession.flush()
+    remaining = [i for i in instrument.items if i["code"] != item_code]
+    KIND.change(dbsession, instrument, "items", lambda: setattr(instrument, "items", remaining), user=user)
 
 
 def move_item(dbsession: Session, instrument: SurveyInstrument, item_code: str, step: int, *, user=None) -> None:
@@ -213,10 +219,7 @@ def move_item(dbsession: Session, instrument: SurveyInstrument, item_code: str, 
     reordered = versioned.moved(instrument.items, codes.index(item_code), step)
     if reordered is None:
         return  # already first (or last): nothing to record
-    before = snapshot(instrument)
-    instrument.items = reordered
-    record_change(dbsession, instrument, "items", before, snapshot(instrument), user=user)
-    dbsession.flush()
+    KIND.change(dbsession, instrument, "items", lambda: setattr(instrument, "items", reordered), user=user)
 
 
 def publish(dbsession: Session, instrument: SurveyInstrument, *, languages, user=None,
@@ -235,43 +238,26 @@ def publish(dbsession: Session, instrument: SurveyInstrument, *, languages, user
         if missing:
             problems.append((None, _("Item ${position} has no question or labels in ${languages}.",
                                      mapping={"position": position, "languages": ", ".join(missing)})))
-    SurveyRefused.refuse_if(problems)
-    before = snapshot(instrument)
-    instrument.status = INSTRUMENT_PUBLISHED
-    instrument.published_at = now or _now()
-    record_change(dbsession, instrument, "published", before, snapshot(instrument), user=user)
-    dbsession.flush()
-    return instrument
+    return KIND.publish(dbsession, instrument, problems, user=user, now=now)
 
 
 def copy_instrument(dbsession: Session, instrument: SurveyInstrument, *, user=None) -> SurveyInstrument:
     """The next version of the instrument's code: a draft with the same title and items."""
     if instrument.programme_id is None:
         raise SurveyRefused([(None, _("Only a programme's own instruments can be copied here."))])
-    latest = dbsession.scalar(select(func.max(SurveyInstrument.version)).where(SurveyInstrument.code ==
-                                                                               instrument.code))
-    copy = SurveyInstrument(code=instrument.code, version=(latest or instrument.version) + 1, title=instrument.title,
+    copy = SurveyInstrument(code=instrument.code, version=KIND.next_version(dbsession, instrument),
+                            title=instrument.title, translations=json.loads(json.dumps(instrument.translations or {})),
                             items=json.loads(json.dumps(instrument.items)), programme_id=instrument.programme_id,
                             status=INSTRUMENT_DRAFT)
-    dbsession.add(copy)
-    dbsession.flush()
-    record_change(dbsession, copy, "created", None, {**snapshot(copy), "copied_from": instrument.id}, user=user)
-    dbsession.flush()
-    return copy
+    return KIND.copy(dbsession, instrument, copy, user=user)
 
 
 # -- traversal: /programmes/{id}/survey-instruments/{id} ---------------------------------------------
 
 
-class InstrumentsContainer(_Container):
+class InstrumentsContainer(versioned.ProgrammeRows):
     __name__ = "survey-instruments"
     model = SurveyInstrument
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages -----------------------------------------------------------------------------------------------
@@ -279,23 +265,47 @@ class InstrumentsContainer(_Container):
 T = "grants.templates:surveys/"
 
 
-def languages_of(request) -> list[str]:
-    return list(deployment_languages(request))
+def languages_of(request, instrument: SurveyInstrument) -> list[str]:
+    """The languages an instrument is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, instrument)
 
 
-class NewInstrumentSchema(FormSchema):
-    code = colander.SchemaNode(
-        colander.String(), title=_("Code"), missing="",
+def _title_node(languages):
+    # One input per programme language, each with its lang and dir; the service says
+    # what is missing or too long, beside the input concerned.
+    return multilingual.multilingual_node("title", _("Title of the instrument"), languages, max_length=TITLE_MAX)
+
+
+def _new_form(request, programme):
+    schema = FormSchema()
+    schema.add(colander.SchemaNode(
+        colander.String(), name="code", title=_("Code"), missing="",
         description=_("Lower-case letters, digits, “_” or “-”, like “belonging”. Every version keeps it."),
-        widget=deform.widget.TextInputWidget(attributes={"dir": "ltr", "autocomplete": "off", "spellcheck": "false"}))
-    title = colander.SchemaNode(
-        colander.String(), title=_("Title of the instrument"), missing="",
-        widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "off"}))
+        widget=deform.widget.TextInputWidget(attributes={"dir": "ltr", "autocomplete": "off", "spellcheck": "false"})))
+    schema.add(_title_node(multilingual.languages_of(programme)))
+    form = make_form(request, schema, "new-instrument", _("Start the instrument"))
+    multilingual.stable_ids(form, "title")
+    return form
+
+
+def _title_form(request, instrument):
+    schema = FormSchema()
+    schema.add(_title_node(languages_of(request, instrument)))
+    with_version(schema, instrument)
+    form = make_form(request, schema, "instrument-title", _("Save the title"))
+    form.action = request.resource_url(instrument, "title")
+    multilingual.stable_ids(form, "title")
+    return form
+
+
+def _title_fields(form, languages) -> dict:
+    """Where the title form shows a service's problem with one language of the title."""
+    return multilingual.problem_fields(form, languages)
 
 
 def _item_form(request, instrument, item_code=""):
     schema = FormSchema()
-    languages = languages_of(request)
+    languages = languages_of(request, instrument)
     schema.add(colander.SchemaNode(
         colander.String(), name="code", title=_("Code of the item"), missing="",
         description=_("Like “belong”: the column uploads name it by."),
@@ -339,10 +349,10 @@ def _item_values(item: dict, languages) -> dict:
 
 def _history(request, instrument) -> list[dict]:
     return versioned.history(request, instrument, {"created": _("created"), "items": _("changed the items"),
-                                                   "published": _("published")})
+                                                   "title": _("changed the title"), "published": _("published")})
 
 
-def _instrument_page(request, instrument, form_html="", errors=(), editing_code=None) -> dict:
+def _instrument_page(request, instrument, form_html="", errors=(), editing_code=None, title_html=None) -> dict:
     db = request.dbsession
     versions = list(db.scalars(select(SurveyInstrument).where(SurveyInstrument.code == instrument.code,
                                                               SurveyInstrument.programme_id ==
@@ -351,7 +361,12 @@ def _instrument_page(request, instrument, form_html="", errors=(), editing_code=
     locale = request.locale_name
     rows = [{"code": i["code"], "text": item_text(i, locale), "labels": item_labels(i, locale), "scale": i["scale"]}
             for i in instrument.items]
+    if title_html is None and instrument.status == INSTRUMENT_DRAFT:
+        form = _title_form(request, instrument)
+        title_html = form.render({"title": multilingual.as_form_value(instrument, "title",
+                                                                      languages_of(request, instrument))})
     return {"instrument": instrument, "programme": instrument.__parent__.__parent__, "items": rows,
+            "title_html": title_html or "",
             "form_html": form_html, "errors": list(errors), "editing_code": editing_code,
             "results": has_results(db, instrument), "versions": versions, "history": _history(request, instrument),
             "json_text": versioned.json_text}
@@ -362,7 +377,7 @@ def _instrument_page(request, instrument, form_html="", errors=(), editing_code=
 def programme_instruments(container, request):
     """The programme's own instruments, every version, and a form to start one."""
     context = container.__parent__
-    form = make_form(request, NewInstrumentSchema(), "new-instrument", _("Start the instrument"))
+    form = _new_form(request, context)
     page = {"programme": context, "instruments": instruments_of(request.dbsession, context), "errors": []}
     if request.method != "POST":
         return {**page, "form_html": form.render()}
@@ -374,7 +389,8 @@ def programme_instruments(container, request):
         instrument = new_instrument(request.dbsession, context, data["code"], data["title"], user=request.user)
     except SurveyRefused as refused:
         request.tm.doom()
-        return {**page, **form_refused(request, form, refused.problems)}
+        return {**page, **form_refused(request, form, refused.problems,
+                                       _title_fields(form, multilingual.languages_of(context)))}
     flash_done(request, _("Instrument started: add its items, then publish it."))
     return HTTPFound(location=request.resource_url(instrument))
 
@@ -391,24 +407,10 @@ def instrument_page(context, request):
              permission=Permission.ProgrammesProgrammeManage)
 def instrument_item(context, request):
     """GET ``?item=<code>``: the form to change that item.  POST: add or save one."""
-    languages = languages_of(request)
+    languages = languages_of(request, context)
     item_code = (request.params.get("item") or "").strip()
-    existing = next((i for i in context.items if i["code"] == item_code), None)
-    if item_code and existing is None:
-        raise HTTPNotFound()
-    form = _item_form(request, context, item_code)
-    if request.method != "POST":
-        if context.status != INSTRUMENT_DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _instrument_page(request, context, form.render(_item_values(existing, languages) if existing else {}),
-                                editing_code=item_code or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _instrument_page(request, context, **form_failed(request, failure), editing_code=item_code or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         stored = next((i for i in context.items if i["code"] == item_code), None)
         if stored is None:
             return [Difference(_("Items"), data.get("code", ""), "; ".join(i["code"] for i in context.items))]
@@ -416,33 +418,63 @@ def instrument_item(context, request):
         return [Difference(_("Question in ${language}", mapping={"language": language_name(lang)}),
                            data.get(f"text_{lang}", ""), values[f"text_{lang}"]) for lang in languages]
 
+    def save(data):
+        save_item(request.dbsession, context, item_code or None, code=data["code"], scale=data["scale"],
+                  texts={lang: data[f"text_{lang}"] for lang in languages},
+                  labels={lang: data[f"labels_{lang}"] for lang in languages}, languages=languages,
+                  user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=item_code,
+        existing=next((i for i in context.items if i["code"] == item_code), None),
+        form=_item_form(request, context, item_code),
+        values=lambda existing: _item_values(existing, languages),
+        page=lambda form_html, errors, editing: _instrument_page(request, context, form_html, errors, editing),
+        save=save, differences=differences, done=_("Saved the item."))
+
+
+@view_config(context=SurveyInstrument, name="title", request_method="POST", renderer=T + "programme_instrument.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def instrument_title(context, request):
+    """Change a draft's title, in each of its programme's languages."""
+    languages = languages_of(request, context)
+    form = _title_form(request, context)
+    item_html = _item_form(request, context).render() if context.status == INSTRUMENT_DRAFT else ""
+    try:
+        data = form.validate(list(request.POST.items()))
+    except deform.ValidationFailure as failure:
+        return _instrument_page(request, context, item_html, **_title_failed(form_failed(request, failure)))
+    typed = dict(form.cstruct)
+
+    def differences():
+        mine = data["title"] if isinstance(data["title"], dict) else {languages[0]: data["title"]}
+        stored = multilingual.texts(context, "title")
+        return [Difference(_("Title in ${language}", mapping={"language": language_name(code)}),
+                           mine.get(code, ""), stored.get(code, "")) for code in languages]
+
     try:
         with editing(request, context, differences=differences,
                      form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_item(request.dbsession, context, item_code or None, code=data["code"], scale=data["scale"],
-                      texts={lang: data[f"text_{lang}"] for lang in languages},
-                      labels={lang: data[f"labels_{lang}"] for lang in languages}, languages=languages,
-                      user=request.user)
+            save_title(request.dbsession, context, data["title"], user=request.user)
     except SurveyRefused as refused:
         request.tm.doom()
-        return _instrument_page(request, context, **form_refused(request, form, refused.problems),
-                                editing_code=item_code or None)
-    flash_done(request, _("Saved the item."))
+        failed = form_refused(request, form, refused.problems, _title_fields(form, languages))
+        if context.status != INSTRUMENT_DRAFT:
+            request.response.status = 409  # published meanwhile
+        return _instrument_page(request, context, item_html, **_title_failed(failed))
+    flash_done(request, _("Saved the title."))
     return HTTPFound(location=request.resource_url(context))
 
 
+def _title_failed(failed: dict) -> dict:
+    """A refused title form (from form_failed) as the page's arguments."""
+    return {"title_html": failed["form_html"], "errors": failed["errors"]}
+
+
 def _action(request, instrument, do, done):
-    refuse_overtaken(request, instrument)  # a button drawn from an older version: 409
-    try:
-        result = do()
-    except SurveyRefused as refused:
-        request.tm.doom()
-        request.response.status = 409 if instrument.status != INSTRUMENT_DRAFT else 400
-        form_html = _item_form(request, instrument).render() if instrument.status == INSTRUMENT_DRAFT else ""
-        return _instrument_page(request, instrument, form_html,
-                                [("items", translate(request, r)) for r in refused.reasons])
-    flash_done(request, done)
-    return HTTPFound(location=request.resource_url(result if isinstance(result, SurveyInstrument) else instrument))
+    return versioned.action(request, KIND, instrument, do, done, lambda errors: _instrument_page(
+        request, instrument, _item_form(request, instrument).render() if instrument.status == INSTRUMENT_DRAFT else "",
+        errors))
 
 
 @view_config(context=SurveyInstrument, name="remove-item", request_method="POST",
@@ -463,7 +495,8 @@ def instrument_move_item(context, request):
 @view_config(context=SurveyInstrument, name="publish", request_method="POST",
              renderer=T + "programme_instrument.pt", permission=Permission.ProgrammesProgrammeManage)
 def instrument_publish(context, request):
-    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages_of(request),
+    languages = languages_of(request, context)
+    return _action(request, context, lambda: publish(request.dbsession, context, languages=languages,
                                                      user=request.user),
                    _("Published: rounds of the programme can now use this instrument. It never changes again."))
 

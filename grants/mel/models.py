@@ -208,7 +208,9 @@ class SurveyInstrument(RowVersioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(300))  # in the default language of its programme
+    # {"title": {language: text}} (grants.multilingual)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     items: Mapped[list[dict]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
@@ -236,6 +238,19 @@ class SurveyInstrument(RowVersioned, Base):
     @property
     def published(self) -> bool:
         return self.status == INSTRUMENT_PUBLISHED
+
+    @property
+    def programme(self):
+        """The programme whose languages the title is written in (grants.multilingual
+        finds it here); None for a code-defined instrument, or one not stored yet."""
+        from sqlalchemy.orm import object_session
+
+        from grants.programmes.models import Programme
+
+        session = object_session(self)
+        if self.programme_id is None or session is None:
+            return None
+        return session.get(Programme, self.programme_id)
 
 
 class RoundInstrument(Base):

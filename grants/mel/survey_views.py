@@ -21,6 +21,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from grants import multilingual
 from grants.awards.models import Award
 from grants.forms import flash_done
 from grants.i18n import _, format_datetime, translate
@@ -110,6 +111,12 @@ def _attached_snapshot(db, rnd) -> list[dict]:
              "waves": list(ri.waves)} for ri in surveys.round_instruments(db, rnd)]
 
 
+def _title(request, instrument) -> str:
+    """An instrument's title in a message (plain text): the reader's language, else the
+    default one followed by "(not translated)"."""
+    return multilingual.option_text(request, instrument, "title")
+
+
 @view_config(context=Round, name="instruments", renderer=T + "instruments.pt",
              permission=Permission.ProgrammesRoundManage)
 def round_instruments(context, request):
@@ -144,7 +151,7 @@ def round_instruments(context, request):
             record_change(db, context, "survey_instruments", before, _attached_snapshot(db, context),
                           user=request.user)
             flash_done(request, _("The round no longer uses “${title}” version ${version}. Results already "
-                                  "uploaded are kept.", mapping={"title": instrument.title,
+                                  "uploaded are kept.", mapping={"title": _title(request, instrument),
                                                                  "version": instrument.version}))
         return HTTPFound(location=request.resource_url(context, "instruments"))
     if action != "attach":
@@ -165,7 +172,7 @@ def round_instruments(context, request):
                                  typed=typed)
     record_change(db, context, "survey_instruments", before, _attached_snapshot(db, context), user=request.user)
     flash_done(request, _("The round's grantees use “${title}” version ${version}.",
-                          mapping={"title": instrument.title, "version": instrument.version}))
+                          mapping={"title": _title(request, instrument), "version": instrument.version}))
     return HTTPFound(location=request.resource_url(context, "instruments"))
 
 
@@ -245,7 +252,7 @@ def award_surveys(context, request):
         return _surveys_page(context, request, failed_form=form_id,
                              errors=_errors(request, refused.problems, {}, file_id))
     flash_done(request, _("Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondents.",
-                          mapping={"wave": surveys.WAVE_TITLES[wave], "title": instrument.title,
+                          mapping={"wave": surveys.WAVE_TITLES[wave], "title": _title(request, instrument),
                                    "version": instrument.version, "count": saved.respondents}))
     return HTTPFound(location=request.resource_url(context, "surveys", anchor=f"version-{instrument.id}"))
 

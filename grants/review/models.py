@@ -104,6 +104,17 @@ def criterion_title(criterion: dict, locale: str | None) -> str:
     return (titles.get(locale) if locale else None) or criterion["title"]
 
 
+def criterion_fallback(criterion: dict, locale: str | None) -> str | None:
+    """The language of the title :func:`criterion_title` gives a reader of ``locale`` when
+    it is not theirs — a rubric made in the browser with no title in ``locale`` shows the
+    one in its programme's default language — else None (theirs, or a code-defined
+    criterion, whose title the catalogues translate)."""
+    titles = criterion.get("titles") or {}
+    if not titles or (locale and titles.get(locale)):
+        return None
+    return next((code for code, text in titles.items() if text == criterion["title"]), next(iter(titles)))
+
+
 class RoundReviewer(Base):
     """A person invited to review in a round (the pool assignment draws from)."""
 

@@ -23,29 +23,25 @@ working: they are published rubrics of no programme, and appear in a round's lis
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal, InvalidOperation
 
 import colander
 import deform
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.audit.services import changes_of, record_change
-from grants.concurrency import Difference, editing, refuse_overtaken, render_as_typed, with_version
+from grants import versioned
+from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import (_, deployment_languages, format_datetime, format_number, language_name, language_tag,
-                         text_direction, translate)
-from grants import multilingual
+from grants.i18n import _, format_number, language_name, language_tag, text_direction, translate
 from grants.programmes.models import Programme, Round
-from grants.resources import _Container
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
 
 from . import scoring
-from .models import DRAFT, PUBLISHED, Review, Rubric
+from .models import DRAFT, Review, Rubric
 
 #: The labels of the scale's values for a rubric made in the browser (English messages
 #: that the catalogues translate where reviewers read them).
@@ -58,14 +54,16 @@ class RubricRefused(ProblemsRefused):
     """Nothing was changed.  ``problems`` are (field, reason) pairs."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def snapshot(rubric: Rubric) -> dict:
     """What the audit keeps of a rubric: plain JSON."""
     return {"title": rubric.title, "version": rubric.version, "status": rubric.status,
             "criteria": [{k: v for k, v in c.items() if k != "labels"} for c in rubric.criteria]}
+
+
+KIND = versioned.Kind(Rubric, RubricRefused, snapshot,
+                      frozen=_("This rubric is published, so it can no longer change: copy it to make its next "
+                               "version."),
+                      family=lambda rubric: Rubric.family_id == (rubric.family_id or rubric.id))
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -128,12 +126,6 @@ def rubric_refusal(dbsession: Session, programme: Programme, rubric: Rubric):
 # -- changing -------------------------------------------------------------------------------------
 
 
-def _refuse_unless_draft(rubric: Rubric) -> None:
-    if rubric.status != DRAFT:
-        raise RubricRefused([(None, _("This rubric is published, so it can no longer change: copy it to make "
-                                      "its next version."))])
-
-
 def _clean_title(title) -> tuple[str, list]:
     title = " ".join(str(title or "").split())
     if not title:
@@ -147,21 +139,8 @@ def new_rubric(dbsession: Session, programme: Programme, title: str, *, user=Non
     """A new draft rubric of ``programme``, the first version of a family of its own."""
     title, problems = _clean_title(title)
     RubricRefused.refuse_if(problems)
-    rubric = Rubric(title=title, criteria=[], programme_id=programme.id, version=1, status=DRAFT)
-    dbsession.add(rubric)
-    dbsession.flush()
-    rubric.family_id = rubric.id
-    record_change(dbsession, rubric, "created", None, snapshot(rubric), user=user)
-    dbsession.flush()
-    return rubric
-
-
-def _next_id(rubric: Rubric) -> str:
-    taken = {c["id"] for c in rubric.criteria}
-    number = len(taken) + 1
-    while f"criterion_{number}" in taken:
-        number += 1
-    return f"criterion_{number}"
+    return KIND.start(dbsession, Rubric(title=title, criteria=[], programme_id=programme.id, version=1,
+                                        status=DRAFT), user=user)
 
 
 def save_criterion(dbsession: Session, rubric: Rubric, criterion_id: str | None, *, titles: dict, guidance: dict,
@@ -169,7 +148,7 @@ def save_criterion(dbsession: Session, rubric: Rubric, criterion_id: str | None,
     """Add a criterion to a draft rubric (``criterion_id`` None) or change one.  A title
     in the first of ``languages`` is needed now (the others before publishing); the
     weight is a number greater than 0."""
-    _refuse_unless_draft(rubric)
+    KIND.refuse_unless_draft(rubric)
     languages = list(languages)
     problems: list = []
     titles = {code: " ".join(str(titles.get(code) or "").split()) for code in languages}
@@ -193,80 +172,56 @@ def save_criterion(dbsession: Session, rubric: Rubric, criterion_id: str | None,
     if criterion_id and existing is None:
         problems.append((None, _("That criterion is no longer in the rubric.")))
     RubricRefused.refuse_if(problems)
-    before = snapshot(rubric)
-    criterion = {"id": existing["id"] if existing else _next_id(rubric), "title": titles[languages[0]],
+    criterion = {"id": existing["id"] if existing else versioned.next_entry_id(rubric.criteria),
+                 "title": titles[languages[0]],
                  "titles": {k: v for k, v in titles.items() if v}, "guidance": {k: v for k, v in guidance.items() if v},
                  "weight": format(number, "f"), "labels": {str(k): str(v) for k, v in SCALE_LABELS.items()}}
     # A new list, so the JSON column is seen to change.
-    rubric.criteria = ([criterion if c["id"] == criterion["id"] else c for c in rubric.criteria] if existing
-                       else [*rubric.criteria, criterion])
-    record_change(dbsession, rubric, "criterion", before, snapshot(rubric), user=user)
-    dbsession.flush()
+    criteria = ([criterion if c["id"] == criterion["id"] else c for c in rubric.criteria] if existing
+                else [*rubric.criteria, criterion])
+    KIND.change(dbsession, rubric, "criterion", lambda: setattr(rubric, "criteria", criteria), user=user)
     return criterion
 
 
 def remove_criterion(dbsession: Session, rubric: Rubric, criterion_id: str, *, user=None) -> None:
-    _refuse_unless_draft(rubric)
+    KIND.refuse_unless_draft(rubric)
     if not any(c["id"] == criterion_id for c in rubric.criteria):
         raise RubricRefused([(None, _("That criterion is no longer in the rubric."))])
-    before = snapshot(rubric)
-    rubric.criteria = [c for c in rubric.criteria if c["id"] != criterion_id]
-    record_change(dbsession, rubric, "criterion", before, snapshot(rubric), user=user)
-    dbsession.flush()
+    remaining = [c for c in rubric.criteria if c["id"] != criterion_id]
+    KIND.change(dbsession, rubric, "criterion", lambda: setattr(rubric, "criteria", remaining), user=user)
 
 
 def publish(dbsession: Session, rubric: Rubric, *, languages, user=None, now: dt.datetime | None = None) -> Rubric:
     """Freeze a draft: from now on rounds may choose it and it never changes.  Refused
     without criteria, or with a criterion not titled in every language."""
-    _refuse_unless_draft(rubric)
+    KIND.refuse_unless_draft(rubric)
     problems: list = []
     if not rubric.criteria:
         problems.append((None, _("Add at least one criterion before publishing.")))
-    for position, c in enumerate(rubric.criteria, start=1):
-        missing = [language_name(code) for code in languages if not (c.get("titles") or {}).get(code)]
-        if missing:
-            problems.append((None, _("Criterion ${position} has no title in ${languages}.",
-                                     mapping={"position": position, "languages": ", ".join(missing)})))
-    RubricRefused.refuse_if(problems)
+    RubricRefused.refuse_if(problems + versioned.untitled(rubric.criteria, languages))
     try:
         rubric.scoring_rubric()  # the checks reviews are counted with
     except (ValueError, TypeError) as exc:
         raise RubricRefused([(None, _("The rubric is not valid: ${detail}", mapping={"detail": str(exc)}))]) from None
-    before = snapshot(rubric)
-    rubric.status = PUBLISHED
-    rubric.published_at = now or _now()
-    record_change(dbsession, rubric, "published", before, snapshot(rubric), user=user)
-    dbsession.flush()
-    return rubric
+    return KIND.publish(dbsession, rubric, user=user, now=now)
 
 
 def copy_rubric(dbsession: Session, rubric: Rubric, *, user=None) -> Rubric:
     """The next version of ``rubric``'s family: a draft with the same title and criteria."""
     if rubric.programme_id is None:
         raise RubricRefused([(None, _("Only a programme's own rubrics can be copied here."))])
-    family = rubric.family_id or rubric.id
-    latest = dbsession.scalar(select(func.max(Rubric.version)).where(Rubric.family_id == family)) or rubric.version
     copy = Rubric(title=rubric.title, criteria=[dict(c) for c in rubric.criteria], programme_id=rubric.programme_id,
-                  family_id=family, version=latest + 1, status=DRAFT)
-    dbsession.add(copy)
-    dbsession.flush()
-    record_change(dbsession, copy, "created", None, {**snapshot(copy), "copied_from": rubric.id}, user=user)
-    dbsession.flush()
-    return copy
+                  family_id=rubric.family_id or rubric.id, version=KIND.next_version(dbsession, rubric),
+                  status=DRAFT)
+    return KIND.copy(dbsession, rubric, copy, user=user)
 
 
 # -- traversal: /programmes/{id}/rubrics/{id} ------------------------------------------------------
 
 
-class RubricsContainer(_Container):
+class RubricsContainer(versioned.ProgrammeRows):
     __name__ = "rubrics"
     model = Rubric
-
-    def _owns(self, obj):
-        return obj.programme_id == self.__parent__.id
-
-    def __getitem__(self, name):
-        return self._get(name)
 
 
 # -- pages ------------------------------------------------------------------------------------------
@@ -275,11 +230,8 @@ T = "grants.templates:review/"
 
 
 def rubric_languages(request, rubric: Rubric) -> list[str]:
-    """The languages a rubric is written in: its programme's content languages, the
-    default first (grants.multilingual); the deployment's for a rubric of no programme."""
-    if rubric.programme_id is None:
-        return list(deployment_languages(request))
-    return multilingual.languages_of(request.dbsession.get(Programme, rubric.programme_id))
+    """The languages a rubric is written in (its programme's, the default first)."""
+    return versioned.content_languages(request, rubric)
 
 
 class NewRubricSchema(FormSchema):
@@ -333,10 +285,8 @@ def _criterion_values(criterion: dict, languages) -> dict:
 
 
 def _history(request, rubric) -> list[dict]:
-    what = {"created": _("created"), "criterion": _("changed the criteria"), "published": _("published")}
-    return [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—",
-             "what": what.get(c.what, c.what), "before": c.before, "after": c.after}
-            for c in reversed(changes_of(request.dbsession, rubric))]
+    return versioned.history(request, rubric, {"created": _("created"), "criterion": _("changed the criteria"),
+                                               "published": _("published")})
 
 
 def _criteria_rows(request, rubric) -> list[dict]:
@@ -349,13 +299,12 @@ def _criteria_rows(request, rubric) -> list[dict]:
 
 def _rubric_page(request, rubric, form_html="", errors=(), editing_id=None) -> dict:
     db = request.dbsession
-    versions = list(db.scalars(select(Rubric).where(Rubric.family_id == rubric.family_id)
-                               .order_by(Rubric.version))) if rubric.family_id else [rubric]
+    versions = KIND.versions(db, rubric) if rubric.family_id else [rubric]
     return {"rubric": rubric, "programme": rubric.__parent__.__parent__, "criteria": _criteria_rows(request, rubric),
             "form_html": form_html, "errors": list(errors), "editing_id": editing_id,
             "in_use": in_use(db, rubric), "versions": versions, "history": _history(request, rubric),
             "scale": [(v, SCALE_LABELS[v]) for v in scoring.SCORE_VALUES],
-            "json_text": lambda value: "—" if value is None else json.dumps(value, ensure_ascii=False, indent=1)}
+            "json_text": versioned.json_text}
 
 
 @view_config(context=RubricsContainer, renderer=T + "rubrics.pt", permission=Permission.ProgrammesProgrammeManage)
@@ -392,52 +341,30 @@ def rubric_criterion(context, request):
     """GET ``?criterion=<id>``: the form to change that criterion.  POST: add or save one."""
     languages = rubric_languages(request, context)
     criterion_id = (request.params.get("criterion") or "").strip()
-    existing = next((c for c in context.criteria if c["id"] == criterion_id), None)
-    if criterion_id and existing is None:
-        raise HTTPNotFound()
-    form = _criterion_form(request, context, criterion_id)
-    if request.method != "POST":
-        if context.status != DRAFT:
-            return HTTPFound(location=request.resource_url(context))
-        return _rubric_page(request, context, form.render(_criterion_values(existing, languages) if existing else {}),
-                            editing_id=criterion_id or None)
-    try:
-        data = form.validate(list(request.POST.items()))
-    except deform.ValidationFailure as failure:
-        return _rubric_page(request, context, **form_failed(request, failure), editing_id=criterion_id or None)
-    typed = dict(form.cstruct)
 
-    def differences():
+    def differences(data):
         stored = next((c for c in context.criteria if c["id"] == criterion_id), None)
         return [Difference(_("Criteria"), data.get(f"title_{languages[0]}", ""),
                            "; ".join(c["title"] for c in context.criteria) if stored is None else stored["title"])]
 
-    try:
-        with editing(request, context, differences=differences,
-                     form_html=lambda: render_as_typed(form, typed, version=context.row_version)):
-            save_criterion(request.dbsession, context, criterion_id or None,
-                           titles={c: data[f"title_{c}"] for c in languages},
-                           guidance={c: data[f"guidance_{c}"] for c in languages}, weight=data["weight"],
-                           languages=languages, user=request.user)
-    except RubricRefused as refused:
-        request.tm.doom()
-        return _rubric_page(request, context, **form_refused(request, form, refused.problems),
-                            editing_id=criterion_id or None)
-    flash_done(request, _("Saved the criterion."))
-    return HTTPFound(location=request.resource_url(context))
+    def save(data):
+        save_criterion(request.dbsession, context, criterion_id or None,
+                       titles={c: data[f"title_{c}"] for c in languages},
+                       guidance={c: data[f"guidance_{c}"] for c in languages}, weight=data["weight"],
+                       languages=languages, user=request.user)
+
+    return versioned.edit_entry(
+        request, KIND, context, entry_id=criterion_id,
+        existing=next((c for c in context.criteria if c["id"] == criterion_id), None),
+        form=_criterion_form(request, context, criterion_id),
+        values=lambda existing: _criterion_values(existing, languages),
+        page=lambda form_html, errors, editing_id: _rubric_page(request, context, form_html, errors, editing_id),
+        save=save, differences=differences, done=_("Saved the criterion."))
 
 
 def _action(request, rubric, do, done):
-    refuse_overtaken(request, rubric)  # a button drawn from an older version: 409
-    try:
-        result = do()
-    except RubricRefused as refused:
-        request.tm.doom()
-        request.response.status = 409 if rubric.status != DRAFT else 400
-        form_html = _criterion_form(request, rubric).render() if rubric.status == DRAFT else ""
-        return _rubric_page(request, rubric, form_html, [("criteria", translate(request, r)) for r in refused.reasons])
-    flash_done(request, done)
-    return HTTPFound(location=request.resource_url(result if isinstance(result, Rubric) else rubric))
+    return versioned.action(request, KIND, rubric, do, done, lambda errors: _rubric_page(
+        request, rubric, _criterion_form(request, rubric).render() if rubric.status == DRAFT else "", errors))
 
 
 @view_config(context=Rubric, name="remove-criterion", request_method="POST", renderer=T + "rubric.pt",

@@ -16,6 +16,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTT
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from grants import multilingual
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
@@ -26,7 +27,7 @@ from grants.resources import Root
 from grants.security import Permission
 
 from . import scoring, services
-from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES, ReviewAssignment, RoundReviewer
+from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGES, ReviewAssignment, RoundReviewer, criterion_fallback
 
 T = "grants.templates:review/"
 ERROR_PAGE = "grants.templates:error.pt"
@@ -505,12 +506,32 @@ def _score_schema(request, rubric: scoring.Rubric) -> colander.Schema:
     return schema
 
 
+def _fallback_titles(request, stored) -> dict:
+    """The criteria of a rubric made in the browser with no title in the reader's language:
+    ``{id: (plain text, markup)}``, the default language's title marked as such — plain
+    text with "(not translated)" after it where no markup goes (the error summary), the
+    markup (its lang and dir, and the note) in the page."""
+    if stored is None:
+        return {}
+    out = {}
+    for criterion in stored.criteria:
+        language = criterion_fallback(criterion, request.locale_name)
+        if language is not None:
+            text = criterion["title"]
+            out[criterion["id"]] = (f"{text} {translate(request, multilingual.NOT_TRANSLATED)}",
+                                    multilingual.fallback_markup(text, language, request.locale_name))
+    return out
+
+
 def _score_form(request, rubric, stored=None):
     schema = _score_schema(request, rubric)
+    fallbacks = _fallback_titles(request, stored)
     for group in schema.children:  # a rubric made in the browser may tell reviewers what each criterion means
         guidance = stored.guidance(group.name, request.locale_name) if stored is not None else ""
         if guidance:
             group.guidance = guidance
+        if group.name in fallbacks:
+            group.title, group.marked_title = fallbacks[group.name]
     form = make_form(request, schema, "score", _("Submit scores"))
     form.buttons = (deform.Button("save", translate(request, _("Save draft")), css_class="btn-outline-primary"),
                     deform.Button("submit", translate(request, _("Submit scores")), css_class="btn-primary"))
@@ -522,19 +543,21 @@ def _score_form(request, rubric, stored=None):
     return form
 
 
-def _scored_rows(request, rubric, review) -> list[tuple[str, int | None, str, str]]:
+def _scored_rows(request, rubric, review, stored=None) -> list[tuple[str, int | None, str, str]]:
     """(criterion, score, its label, rationale) of a review, for reading it back."""
     if review is None:
         return []
+    fallbacks = _fallback_titles(request, stored)
     rows = []
     for c in rubric.criteria:
         value = review.scores.get(c.id)
         label = translate(request, _(c.label(value))) if value in scoring.SCORE_VALUES else ""
-        rows.append((translate(request, _(c.title)), value, label, review.rationales.get(c.id, "")))
+        title = fallbacks[c.id][1] if c.id in fallbacks else translate(request, _(c.title))
+        rows.append((title, value, label, review.rationales.get(c.id, "")))
     return rows
 
 
-def _score_page(request, assignment, rubric, form_html, errors=()) -> dict:
+def _score_page(request, assignment, rubric, form_html, errors=(), stored=None) -> dict:
     application = assignment.application
     blind = application.round.blind_review
     return {"application": application, "rnd": application.round, "blind": blind, "assignment": assignment,
@@ -545,7 +568,7 @@ def _score_page(request, assignment, rubric, form_html, errors=()) -> dict:
             "first_sections": (answer_sections(request, application, APPLICATION_STAGE, blind)
                                if assignment.stage == PROPOSAL_STAGE else []),
             "amount": format_money(application.amount, request.locale_name) if application.amount else None,
-            "scored": _scored_rows(request, rubric, assignment.review),
+            "scored": _scored_rows(request, rubric, assignment.review, stored),
             "stage_titles": STAGE_TITLES, "submitted_at": (format_datetime(assignment.review.submitted_at,
                                                                             application.round.timezone)
                                                            if assignment.review and assignment.review.submitted_at
@@ -572,7 +595,8 @@ def score(context, request):
         if review is not None:
             current = {c.id: {"score": str(review.scores[c.id]) if c.id in review.scores else "",
                               "rationale": review.rationales.get(c.id, "")} for c in rubric.criteria}
-        return _score_page(request, assignment, rubric, None if submitted else form.render(current))
+        return _score_page(request, assignment, rubric, None if submitted else form.render(current),
+                           stored=stored_rubric)
     try:
         data = form.validate(list(request.POST.items()))
     except deform.ValidationFailure as failure:
