@@ -193,12 +193,31 @@ def home(request):
 
 @view_config(context=Root, name="tasks", renderer="grants.templates:tasks.pt", permission=NO_PERMISSION_REQUIRED)
 def my_tasks(request):
-    """Plone's worklists: every object on which the signed-in user can fire a transition now."""
+    """What waits on the signed-in person (grants.work): a few of each kind, soonest first;
+    ``?kind=…&page=…`` is the full list of one kind, a page at a time."""
     if request.user is None:
         raise HTTPForbidden()
-    from grants.lifecycle.services import worklist
+    from grants import work
 
-    return {"tasks": worklist(request.workflows, request.user)}
+    kind = request.GET.get("kind")
+    if kind is None:
+        tasks = work.my_tasks(request, request.user)
+        return {"tasks": tasks.items, "more": tasks.more, "source": None}
+    source = work.source_named(request, request.user, kind)
+    if source is None:
+        raise HTTPBadRequest(translate(request, _("There is no list of tasks of that kind.")))
+    page = page_number(request)
+    items, following = source.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
+    return {"tasks": items, "more": [], "source": source, "page": page, "following": following,
+            "total": source.count(request.dbsession) if source.exact else None}
+
+
+def page_number(request) -> int:
+    """The ``page`` asked for (1 when none); anything but a page number is a 400."""
+    raw = request.GET.get("page", "1")
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise HTTPBadRequest(translate(request, _("The page number must be a whole number from 1.")))
+    return int(raw)
 
 
 @view_config(context=Root, name="workflows", renderer="grants.templates:workflows.pt",
