@@ -217,6 +217,17 @@ def sources(request, user) -> list[Source]:
 
     found.append(Source("screen", _("Applications to screen"), screening, to_screen))
 
+    # Grants the evaluator has still to assess, in the rounds they evaluate, by end date.
+    from grants.evaluation.models import Assessment
+
+    assessed = select(Assessment.id).where(Assessment.award_id == Award.id, Assessment.evaluator_id == user.id,
+                                           Assessment.submitted_at.is_not(None))
+    to_assess = (select(Award).where(Award.round_id.in_(_held("rounds", user, "evaluator")), ~assessed.exists())
+                 .order_by(Award.ends_on, Award.id))
+    found.append(Source("assess", _("Grants to assess"), to_assess, lambda award: Work(
+        "assess", award, url(award, "assessment"), _("Write and submit your assessment"), None,
+        [_("Your assessment")])))
+
     # Then every other step that may fire now, one source per workflow model.
     for model in workflow_models():
         query = worklist_candidates(service, user, model)
