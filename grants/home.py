@@ -100,7 +100,8 @@ def listings(request, user) -> dict[str, Listing]:
                    detail=award.amount, next_step=_("Reports"), next_url=url(award, "reports"))
 
     def tranche_row(tranche):
-        return Row(tranche, url(tranche.award), tranche.title, _public_state(request, tranche), tranche.due_on,
+        # the grant's page shows its schedule, a row per tranche
+        return Row(tranche, f"{url(tranche.award)}#tranche-{tranche.position}", tranche.title, _public_state(request, tranche), tranche.due_on,
                    detail=tranche.amount)
 
     def review_row(review):
