@@ -101,8 +101,8 @@ def listings(request, user) -> dict[str, Listing]:
 
     def tranche_row(tranche):
         # the grant's page shows its schedule, a row per tranche
-        return Row(tranche, f"{url(tranche.award)}#tranche-{tranche.position}", tranche.title, _public_state(request, tranche), tranche.due_on,
-                   detail=tranche.amount)
+        return Row(tranche, f"{url(tranche.award)}#tranche-{tranche.position}", tranche.title,
+                   _public_state(request, tranche), tranche.due_on, detail=tranche.amount)
 
     def review_row(review):
         total = sum(v for v in (review.scores or {}).values() if isinstance(v, (int, float)))

@@ -136,6 +136,8 @@ def _guard_reasons(service, obj, user, triggers: tuple[str, ...]) -> tuple[list,
 def sources(request, user) -> list[Source]:
     """Every kind of task, in the order their headings are shown."""
     from grants.applications.models import Application, EligibilityCheck
+    from grants.awards.models import Award
+    from grants.evaluation.models import Assessment
     from grants.lifecycle.meanings import state_means
     from grants.lifecycle.models import workflow_models
     from grants.lifecycle.services import worklist_candidates
@@ -189,8 +191,6 @@ def sources(request, user) -> list[Source]:
     found.append(Source("application", _("Applications to complete"), applications, to_finish))
 
     # Reports the grantee has to write, by due date.
-    from grants.awards.models import Award
-
     reports = (select(Report).where(state_means(Report, "to_write"), Report.award_id.in_(
         select(Award.id).join(Application, Application.id == Award.application_id)
         .where(Application.organisation_id.in_(_member_of(user)))))
@@ -218,8 +218,6 @@ def sources(request, user) -> list[Source]:
     found.append(Source("screen", _("Applications to screen"), screening, to_screen))
 
     # Grants the evaluator has still to assess, in the rounds they evaluate, by end date.
-    from grants.evaluation.models import Assessment
-
     assessed = select(Assessment.id).where(Assessment.award_id == Award.id, Assessment.evaluator_id == user.id,
                                            Assessment.submitted_at.is_not(None))
     to_assess = (select(Award).where(Award.round_id.in_(_held("rounds", user, "evaluator")), ~assessed.exists())
