@@ -178,12 +178,12 @@ def add_workflow_state(config, workflow, state, version=None):
 
 
 def add_workflow_transition(config, workflow, trigger, from_, to, permission, title=None, guards=(), effects=(),
-                            form=None, at=None, comment_required=False, version=None):
+                            form=None, at=None, comment_required=False, version=None, destructive=False):
     sources = (from_,) if isinstance(from_, str) else tuple(from_)
     t = Transition(trigger=trigger, title=title or trigger, sources=sources, dest=to, permission=permission,
                    guards=tuple(_callable_name(config, g) for g in guards),
                    effects=tuple(_callable_name(config, e) for e in effects), form=form, at=at,
-                   comment_required=comment_required, origin=_origin(config))
+                   comment_required=comment_required, destructive=destructive, origin=_origin(config))
     ext = AddTransition(workflow, _origin(config), version, transition=t)
     _action(config, ("grants:workflow-transition", workflow, version, trigger), ext.describe(),
             lambda: config.registry.workflows.add_extension(ext))

@@ -29,6 +29,7 @@ from grants.workflow import Refused
 
 LAYOUT = "grants.templates:layout.pt"
 MACROS = "grants.templates:macros.pt"  # the error summary, shared by every form page
+LISTING = "grants.templates:listing.pt"
 
 
 @subscriber(BeforeRender)
@@ -38,6 +39,7 @@ def add_layout_globals(event):
         return
     event["layout"] = get_renderer(LAYOUT).implementation()
     event["macros"] = get_renderer(MACROS).implementation().macros
+    event["listing_macros"] = get_renderer(LISTING).implementation().macros  # the lists of home pages
     event["csrf_token"] = get_csrf_token(request)
     event["languages"] = deployment_languages(request)  # the switcher: code -> name
     event["t"] = lambda message: translate(request, message)
@@ -183,22 +185,84 @@ def choose_language(request):
 
 @view_config(context=Root, renderer="grants.templates:home.pt", permission=NO_PERMISSION_REQUIRED)
 def home(request):
+    """Everyone sees the rounds open for applications; a signed-in person first sees their
+    own next work, a section per part they play (grants.home)."""
     from sqlalchemy import select
 
+    from grants.home import home_sections
     from grants.programmes.models import Round
 
     rounds = request.dbsession.scalars(select(Round).where(state_means(Round, "open")).order_by(Round.closes_at)).all()
-    return {"open_rounds": rounds}
+    sections = home_sections(request, request.user) if request.user is not None else {}
+    return {"open_rounds": rounds, "sections": sections, "show": shown_value(request)}
+
+
+@view_config(context=Root, name="mine", renderer="grants.templates:my_list.pt", permission=NO_PERMISSION_REQUIRED)
+def my_list(request):
+    """The full list behind one of the home page's lists, a page at a time."""
+    if request.user is None:
+        raise HTTPForbidden()
+    from grants import work
+    from grants.home import listings
+
+    listing = listings(request, request.user).get(request.GET.get("list", ""))
+    if listing is None:
+        raise HTTPBadRequest(translate(request, _("There is no list of that name.")))
+    page = page_number(request)
+    rows, following = listing.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
+    return {"listing": listing, "rows": rows, "page": page, "following": following,
+            "total": listing.count(request.dbsession), "show": shown_value(request)}
+
+
+def shown_value(request):
+    """For templates: a list cell as the reader reads it — money in their locale's way,
+    a message translated, a date or moment as a day, anything else as text."""
+    import datetime as dt
+
+    from grants.money import Money, MoneyBag
+    from grants.programmes.views import money_formatter
+
+    money = money_formatter(request)
+
+    def show(value):
+        if value is None:
+            return ""
+        if isinstance(value, (Money, MoneyBag)):
+            return money(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.strftime("%Y-%m-%d")
+        return translate(request, value) if hasattr(value, "interpolate") else str(value)
+
+    return show
 
 
 @view_config(context=Root, name="tasks", renderer="grants.templates:tasks.pt", permission=NO_PERMISSION_REQUIRED)
 def my_tasks(request):
-    """Plone's worklists: every object on which the signed-in user can fire a transition now."""
+    """What waits on the signed-in person (grants.work): a few of each kind, soonest first;
+    ``?kind=…&page=…`` is the full list of one kind, a page at a time."""
     if request.user is None:
         raise HTTPForbidden()
-    from grants.lifecycle.services import worklist
+    from grants import work
 
-    return {"tasks": worklist(request.workflows, request.user)}
+    kind = request.GET.get("kind")
+    if kind is None:
+        tasks = work.my_tasks(request, request.user)
+        return {"tasks": tasks.items, "more": tasks.more, "source": None}
+    source = work.source_named(request, request.user, kind)
+    if source is None:
+        raise HTTPBadRequest(translate(request, _("There is no list of tasks of that kind.")))
+    page = page_number(request)
+    items, following = source.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
+    return {"tasks": items, "more": [], "source": source, "page": page, "following": following,
+            "total": source.count(request.dbsession) if source.exact else None}
+
+
+def page_number(request) -> int:
+    """The ``page`` asked for (1 when none); anything but a page number is a 400."""
+    raw = request.GET.get("page", "1")
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise HTTPBadRequest(translate(request, _("The page number must be a whole number from 1.")))
+    return int(raw)
 
 
 @view_config(context=Root, name="workflows", renderer="grants.templates:workflows.pt",

@@ -116,6 +116,9 @@ def edit_organisation(request):
 
 @view_config(route_name="organisation", renderer=TEMPLATES + "view.pt", request_method="GET", permission=MANAGE)
 def view_organisation(request):
+    from grants.home import organisation_lists
+    from grants.web import shown_value
+
     org = _organisation(request)
     user = _user(request)
     dbsession = request.dbsession
@@ -131,6 +134,9 @@ def view_organisation(request):
         # the last owner cannot be removed, nor leave
         "removable": {m.user_id for m in members if m.kind != services.OWNER or owners > 1},
         "user": user,
+        # its applications and grants, each linked (reports and payments are on the grant's page)
+        "lists": organisation_lists(request, user, org),
+        "show": shown_value(request),
     }
 
 

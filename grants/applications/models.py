@@ -97,6 +97,14 @@ class Application(WorkflowMixin, Base):
         return roles
 
     @classmethod
+    def worklist_current(cls):
+        """Applications whose award is not made yet: once it is, the work is on the award,
+        and steps the application's state still offers (due diligence, clearing) are stale."""
+        from grants.awards.models import Award
+
+        return ~select(Award.id).where(Award.application_id == cls.id).exists()
+
+    @classmethod
     def worklist_filter(cls, user):
         """Applications on which ``user`` may hold a local role (for "my tasks")."""
         from grants.programmes.models import Round

@@ -165,6 +165,7 @@ class Tranche(WorkflowMixin, Base):
 
     __tablename__ = "tranches"
     __workflow__ = "tranche"
+    __worklist_due__ = "due_on"  # "My tasks" lists the soonest first
     __table_args__ = (UniqueConstraint("award_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import transaction
-from sqlalchemy import func, inspect, select
+from sqlalchemy import and_, func, inspect, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -459,29 +459,49 @@ class Task:
     options: list[Option]
 
 
-def worklist(service: WorkflowService, user) -> list[Task]:
+def worklist_candidates(service: WorkflowService, user, model):
+    """A SELECT of the ``model`` rows that may hold a step for ``user``: in a non-final
+    state of some installed version that has a transition out, where the user may hold a
+    local role (``worklist_filter(user)``), and not moved on from (``worklist_current()``,
+    when the model has it: an application whose award is made holds no step any more,
+    whatever state it was left in).  Ordered by the model's ``__worklist_due__`` column
+    (undated last), then id, so that pages of it are stable."""
+    registry = service.registry
+    in_states = []
+    for version in registry.versions(model.__workflow__):
+        wf = registry.get(model.__workflow__, version)
+        states = [s.id for s in wf.definition.states.values() if not s.final and wf.definition.transitions_from(s.id)]
+        if states:
+            in_states.append(and_(model.workflow_id == wf.id, model.workflow_version == version,
+                                  model.state.in_(states)))
+    if not in_states:
+        return None
+    query = select(model).where(or_(*in_states))
+    if not getattr(user, "is_admin", False):
+        query = query.where(model.worklist_filter(user))
+    current = getattr(model, "worklist_current", None)
+    if current is not None:
+        query = query.where(current())
+    due = getattr(model, "__worklist_due__", None)
+    order = [getattr(model, due).is_(None), getattr(model, due)] if due else []
+    return query.order_by(*order, model.id)
+
+
+def worklist(service: WorkflowService, user, *, model=None, limit: int | None = None, offset: int = 0) -> list[Task]:
     """Objects on which ``user`` can fire at least one transition now (Plone's worklists).
 
-    Each workflow model narrows the candidates with ``worklist_filter(user)`` (rows where
-    the user may hold a local role); only non-final states with a transition a person may
-    fire are queried; then the engine decides, guards included."""
-    registry, dbsession = service.registry, service.dbsession
+    Candidates come from :func:`worklist_candidates` (of ``model``, or of every workflow
+    model), ``limit`` and ``offset`` applied in the database to each model's candidates;
+    then the engine decides, guards included."""
     tasks: list[Task] = []
-    for model in workflow_models():
-        for version in registry.versions(model.__workflow__):
-            wf = registry.get(model.__workflow__, version)
-            states = [s for s in wf.definition.states.values() if not s.final and wf.definition.transitions_from(s.id)]
-            if not states:
-                continue
-            query = select(model).where(
-                model.workflow_id == wf.id,
-                model.workflow_version == version,
-                model.state.in_([s.id for s in states]),
-            ).order_by(model.id)
-            if not getattr(user, "is_admin", False):
-                query = query.where(model.worklist_filter(user))
-            for obj in dbsession.scalars(query):
-                allowed = [o for o in service.options(obj, user) if o.allowed]
-                if allowed:
-                    tasks.append(Task(obj, wf.state_of(obj), allowed))
+    for each in [model] if model is not None else workflow_models():
+        query = worklist_candidates(service, user, each)
+        if query is None:
+            continue
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        for obj in service.dbsession.scalars(query):
+            allowed = [o for o in service.options(obj, user) if o.allowed]
+            if allowed:
+                tasks.append(Task(obj, service.workflow(obj).state_of(obj), allowed))
     return tasks

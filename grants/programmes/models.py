@@ -156,6 +156,7 @@ class Round(WorkflowMixin, Base):
 
     __tablename__ = "rounds"
     __workflow__ = "round"
+    __worklist_due__ = "closes_at"  # "My tasks" lists the soonest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))

@@ -62,6 +62,9 @@ class Transition:
     # this transition by itself.  None for transitions only people fire.
     at: str | None = None
     comment_required: bool = False
+    # A step that ends, rejects or withdraws something (end a grant early, decline, withdraw):
+    # pages and "My tasks" show it apart from harmless steps so that nobody takes it by mistake.
+    destructive: bool = False
     # Who added it: "" for the definition file, a plugin's package name otherwise.
     origin: str = ""
 
@@ -135,6 +138,10 @@ class Definition:
         # A rule for variants, not for how this one runs: adding it keeps the digests that
         # history rows and installed-workflow rows recorded.
         data.pop("optional_meanings")
+        # How a step is styled changes no behaviour: marking one destructive keeps the digest
+        # that running objects carry.
+        for transition in data["transitions"]:
+            transition.pop("destructive")
         data["states"] = [
             {**dataclasses.asdict(s), "permissions": {p: sorted(r) for p, r in sorted(s.permissions.items())},
              "means": sorted(s.means)}
@@ -194,7 +201,8 @@ def _string_list(source: str, place: str, value: Any) -> tuple[str, ...]:
 
 _TOP_KEYS = {"id", "version", "title", "initial", "states", "transitions", "variant_of", "optional_meanings"}
 _STATE_KEYS = {"title", "public", "permissions", "final", "form", "means"}
-_TRANSITION_KEYS = {"trigger", "title", "from", "to", "permission", "guards", "effects", "form", "at", "comment_required"}
+_TRANSITION_KEYS = {"trigger", "title", "from", "to", "permission", "guards", "effects", "form", "at", "comment_required",
+                    "destructive"}
 
 
 def _no_unknown_keys(source: str, place: str, data: Mapping, allowed: set[str]) -> None:
@@ -292,6 +300,8 @@ def definition_from_data(data: Mapping[str, Any], source: str = "<memory>") -> D
                 comment_required=_expect(
                     source, f"{place}.comment_required", raw.get("comment_required", False), bool, "true or false"
                 ),
+                destructive=_expect(source, f"{place}.destructive", raw.get("destructive", False), bool,
+                                    "true or false"),
             )
         )
     for state in states.values():

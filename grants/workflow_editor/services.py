@@ -78,6 +78,7 @@ def definition_to_data(registry, d: Definition) -> dict[str, Any]:
             "from": list(t.sources), "to": t.dest, "permission": t.permission,
             "guards": list(t.guards), "effects": list(t.effects), "comment_required": t.comment_required,
             **({"form": t.form} if t.form else {}), **({"at": t.at} if t.at else {}),
+            **({"destructive": True} if t.destructive else {}),
         })
     return {"id": d.id, "version": d.version, "title": str(d.title), "titles": titles(d.title),
             "initial": d.initial, "variant_of": d.family, "states": states, "transitions": transitions}
@@ -421,7 +422,9 @@ def save_transition(dbsession: Session, registry, row: WorkflowVersion, values: 
     step = {"trigger": trigger, "title": titles[SOURCE_LANGUAGE], "titles": titles, "from": step_sources,
             "to": dest, "permission": permission, "guards": guards, "effects": effects,
             "comment_required": bool(values.get("comment_required")), **({"form": form} if form else {}),
-            **({"at": before["at"]} if before and before.get("at") else {})}
+            **({"at": before["at"]} if before and before.get("at") else {}),
+            # the editor has no field for it: an edited step keeps the mark it had
+            **({"destructive": True} if before and before.get("destructive") else {})}
     if index is None:
         data["transitions"].append(step)
         index = len(data["transitions"]) - 1
