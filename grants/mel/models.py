@@ -111,6 +111,7 @@ class Report(WorkflowMixin, Base):
 
     __tablename__ = "reports"
     __workflow__ = "report"
+    __lineage__ = ("award", "round", "programme")
     __table_args__ = (UniqueConstraint("award_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

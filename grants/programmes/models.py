@@ -23,7 +23,7 @@ from pyramid.authorization import Allow, Everyone
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from grants.accounts.models import cached_roles, granted_roles, roles_on
+from grants.accounts.models import cached_roles, granted_roles_query, queried_roles, roles_on
 from grants.db import Base, RowVersioned, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -146,9 +146,12 @@ class Programme(RowVersioned, Base):
             return parent_container(InstrumentsContainer, self)
         raise KeyError(name)
 
+    def local_roles_query(self, user) -> list:
+        return [granted_roles_query(user, "programmes", self.id)]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        return granted_roles(object_session(self), user, "programmes", self.id)
+        return queried_roles(self, user)
 
 
 class Round(WorkflowMixin, Base):
@@ -156,6 +159,7 @@ class Round(WorkflowMixin, Base):
 
     __tablename__ = "rounds"
     __workflow__ = "round"
+    __lineage__ = ("programme",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
@@ -215,9 +219,12 @@ class Round(WorkflowMixin, Base):
             return parent_container(AwardsContainer, self)
         raise KeyError(name)
 
+    def local_roles_query(self, user) -> list:
+        return [granted_roles_query(user, "rounds", self.id)]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        return granted_roles(object_session(self), user, "rounds", self.id)
+        return queried_roles(self, user)
 
     @classmethod
     def worklist_filter(cls, user):
