@@ -75,19 +75,20 @@ class Application(WorkflowMixin, Base):
     def __parent__(self):
         return parent_container(ApplicationsContainer, self.round)
 
-    def local_roles_query(self, user) -> list:
-        """The roles this application gives ``user``, as SELECTs asked in one statement
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """The roles an application gives a user, as SELECTs asked in one statement
         (``grants.accounts.models.lineage_roles``): granted ones, reviewer once they have
         declared no conflict of interest, applicant as a member of the organisation."""
         from grants.review.models import ReviewAssignment
 
         return [
-            granted_roles_query(user, "applications", self.id),
+            granted_roles_query(user_id, "applications", this("id")),
             role_if(Role.Reviewer, select(ReviewAssignment.id).where(
-                ReviewAssignment.application_id == self.id, ReviewAssignment.reviewer_id == user.id,
+                ReviewAssignment.application_id == this("id"), ReviewAssignment.reviewer_id == user_id,
                 ReviewAssignment.conflict.is_(False)).exists()),
             role_if(Role.Applicant, select(Membership.id).where(
-                Membership.user_id == user.id, Membership.organisation_id == self.organisation_id).exists()),
+                Membership.user_id == user_id, Membership.organisation_id == this("organisation_id")).exists()),
         ]
 
     @cached_roles

@@ -116,18 +116,19 @@ class Award(WorkflowMixin, Base):
             return parent_container(TranchesContainer, self)
         raise KeyError(name)
 
-    def local_roles_query(self, user) -> list:
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
         """The grantee's members are its applicants; evaluators and officers come from
         the round and the programme above.  SELECTs asked in one statement
         (``grants.accounts.models.lineage_roles``); the organisation is found in the same
         statement, so the application need not be loaded."""
         from grants.applications.models import Application
 
-        organisation = select(Application.organisation_id).where(Application.id == self.application_id)
+        organisation = select(Application.organisation_id).where(Application.id == this("application_id"))
         return [
-            granted_roles_query(user, "awards", self.id),
+            granted_roles_query(user_id, "awards", this("id")),
             role_if(Role.Applicant, select(Membership.id).where(
-                Membership.user_id == user.id, Membership.organisation_id == organisation.scalar_subquery()).exists()),
+                Membership.user_id == user_id, Membership.organisation_id == organisation.scalar_subquery()).exists()),
         ]
 
     @cached_roles

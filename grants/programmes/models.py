@@ -146,8 +146,10 @@ class Programme(RowVersioned, Base):
             return parent_container(InstrumentsContainer, self)
         raise KeyError(name)
 
-    def local_roles_query(self, user) -> list:
-        return [granted_roles_query(user, "programmes", self.id)]
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """SELECTs of the roles a user holds here (``grants.accounts.models.lineage_roles``)."""
+        return [granted_roles_query(user_id, "programmes", this("id"))]
 
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
@@ -219,8 +221,10 @@ class Round(WorkflowMixin, Base):
             return parent_container(AwardsContainer, self)
         raise KeyError(name)
 
-    def local_roles_query(self, user) -> list:
-        return [granted_roles_query(user, "rounds", self.id)]
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """SELECTs of the roles a user holds here (``grants.accounts.models.lineage_roles``)."""
+        return [granted_roles_query(user_id, "rounds", this("id"))]
 
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
