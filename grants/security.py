@@ -69,9 +69,9 @@ def lineage(resource: Any) -> Iterator[Any]:
 
 
 def local_roles(resource: Any, user: Any) -> frozenset[str]:
-
     """The roles ``user`` holds on ``resource``: their global ones plus every role that the
-    resource or one of its parents grants them (``local_roles_for(user)``)."""
+    resource or one of its parents grants them (``local_roles_for(user)``, or all of them
+    asked at once through ``local_roles_query``: ``grants.accounts.models.lineage_roles``)."""
     roles = {Role.Anyone}
     if user is not None:
         roles.add(Role.Member)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import datetime as dt
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
                                     role_if, roles_on)

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Membership, cached_roles, granted_roles_query, queried_roles, role_if, roles_on
 from grants.db import Base, DecimalText, UTCDateTime

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from grants.accounts.models import Membership, Organisation, User
+from grants.accounts.models import Membership, Organisation
 from grants.applications.models import Application, ApplicationAttachment
 from grants.lifecycle.meanings import means
 from grants.lifecycle.models import HistoryEntry
