@@ -8,12 +8,11 @@ from collections import Counter
 from sqlalchemy import select
 
 import factories as f
-from grants import cli
 from grants.applications.models import Application, ApplicationAttachment
 from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.lifecycle.models import HistoryEntry
-from test_cli import write_ini
+from test_cli import grants, write_ini
 
 
 def _seeded(db, rnd_id):
@@ -22,12 +21,10 @@ def _seeded(db, rnd_id):
                            .order_by(Application.id)))
 
 
-def test_seeding_adds_applications_whose_history_leads_to_their_state(registry, database_url, tmp_path, testapp,
-                                                                      capsys):
+def test_seeding_adds_applications_whose_history_leads_to_their_state(registry, database_url, tmp_path, testapp):
     load_demo(registry, out=io.StringIO())
     ini = write_ini(tmp_path / "seed.ini", database_url)
-    assert cli.main(["bench", "seed", str(ini), "--applications", "200"]) == 0
-    assert "added 200 applications" in capsys.readouterr().out
+    assert "added 200 applications" in grants("bench", "seed", str(ini), "--applications", "200").stdout
 
     with registry.database.transaction() as (_tm, db):
         rnd = open_demo_round(db)
@@ -64,7 +61,7 @@ def test_seeding_adds_applications_whose_history_leads_to_their_state(registry, 
         assert len(_seeded(db, round_id)) == 205
 
 
-def test_seeding_without_the_demo_says_what_to_do(registry, database_url, tmp_path, capsys):
+def test_seeding_without_the_demo_says_what_to_do(registry, database_url, tmp_path):
     ini = write_ini(tmp_path / "seed.ini", database_url)
-    assert cli.main(["bench", "seed", str(ini), "--applications", "3"]) == 2
-    assert "run `grants demo INI` first" in capsys.readouterr().err
+    proc = grants("bench", "seed", str(ini), "--applications", "3", check=False)
+    assert proc.returncode == 2 and "run `grants demo INI` first" in proc.stderr
