@@ -3,6 +3,7 @@
     grants initdb development.ini
     grants demo development.ini
     grants tick development.ini
+    grants bench seed development.ini --applications 10000
     grants workflow check development.ini
     grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
     grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...]
@@ -116,6 +117,23 @@ def cmd_demo(args) -> int:
 
     config = configured(load_settings(args.ini))
     load_demo(config.registry, out=sys.stdout)
+    return 0
+
+
+def cmd_bench_seed(args) -> int:
+    import time
+
+    from grants.demo.seed import SeedError, seed_applications
+
+    config = configured(load_settings(args.ini))
+    start = time.perf_counter()
+    try:
+        seeded = seed_applications(config.registry, args.applications)
+    except SeedError as exc:
+        raise UsageError(str(exc)) from None
+    seconds = time.perf_counter() - start
+    print(f"added {seeded.applications} applications ({seeded.history_rows} history rows) to round "
+          f"{seeded.round_id} in {seconds:.1f} s ({seconds * 10_000 / seeded.applications:.1f} s per 10,000)")
     return 0
 
 
@@ -340,6 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("initdb", cmd_initdb, "create or upgrade the database (Alembic upgrade to head)")
     add("demo", cmd_demo, "load demonstration data and print the sign-ins")
     add("tick", cmd_tick, "fire every time-based transition that is due (safe from cron, safe twice)")
+    bench = sub.add_parser("bench", help="for trying grants at scale").add_subparsers(dest="bench_command",
+                                                                                     required=True, metavar="ACTION")
+    seed = bench.add_parser("seed", help="add many applications (with organisations, answers, documents and "
+                                         "history) to the demo's open round; run `grants demo` first")
+    seed.add_argument("ini")
+    seed.add_argument("--applications", type=int, default=1000, metavar="N", help="how many (default 1000)")
+    seed.set_defaults(func=cmd_bench_seed)
     lib = sub.add_parser("library", help="indicator libraries").add_subparsers(dest="library_command",
                                                                             required=True, metavar="ACTION")
     load = lib.add_parser("load", help="load an indicator library from a CSV file (code, title, level, measure, "

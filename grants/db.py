@@ -171,6 +171,13 @@ def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # Writers wait for each other instead of failing at once (cron tick vs. web).
             cursor.execute("PRAGMA busy_timeout=10000")
+            # Write-ahead log: a commit appends to one file instead of rewriting a rollback
+            # journal, and readers no longer block the writer (pages read while a fire
+            # writes).  With WAL, synchronous=NORMAL syncs at checkpoints rather than at each
+            # commit: a power cut may lose the last commits but never corrupts the file.
+            # An in-memory database answers "memory" and keeps its own journal, which is fine.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine

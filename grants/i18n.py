@@ -183,12 +183,24 @@ def translate_for(registry, locale_name: str, message) -> str:
     """Translate outside a request (mail after commit, the CLI) into ``locale_name`` —
     an account's language — or, if the deployment no longer offers it, its default, as
     the pages that person sees are."""
-    from pyramid.i18n import make_localizer
-
     if locale_name not in deployment_languages(registry):
         locale_name = default_language(registry)
-    dirs = registry.queryUtility(ITranslationDirectories, default=[])
-    return localize(make_localizer(locale_name, dirs), message)
+    return localize(localizer_for(registry, locale_name), message)
+
+
+def localizer_for(registry, locale_name: str):
+    """The localizer of ``locale_name``, built from the catalogs once per process and kept
+    in the registry where Pyramid keeps the one it builds for requests (``ILocalizer``),
+    so mail and pages share it.  Building one reads every catalog from disk (milliseconds
+    a message); catalogs do not change while the process runs, so it is never rebuilt."""
+    from pyramid.i18n import make_localizer
+    from pyramid.interfaces import ILocalizer
+
+    localizer = registry.queryUtility(ILocalizer, name=locale_name)
+    if localizer is None:
+        localizer = make_localizer(locale_name, registry.queryUtility(ITranslationDirectories, default=[]))
+        registry.registerUtility(localizer, ILocalizer, name=locale_name)
+    return localizer
 
 
 def format_datetime(moment: dt.datetime, zone: str = "UTC") -> str:

@@ -14,6 +14,8 @@ from typing import Any, Iterator
 from pyramid.authorization import ACLHelper, ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 from pyramid.authentication import SessionAuthenticationHelper
 
+from grants.accounts.models import lineage_roles
+
 
 class Permission(enum.StrEnum):
     """Every permission the application checks, alphabetised, named ``area:resource:action``."""
@@ -68,16 +70,15 @@ def lineage(resource: Any) -> Iterator[Any]:
 
 def local_roles(resource: Any, user: Any) -> frozenset[str]:
     """The roles ``user`` holds on ``resource``: their global ones plus every role that the
-    resource or one of its parents grants them (``local_roles_for(user)``)."""
+    resource or one of its parents grants them (``local_roles_for(user)``, or all of them
+    asked at once through ``local_roles_query``: ``grants.accounts.models.lineage_roles``)."""
     roles = {Role.Anyone}
     if user is not None:
         roles.add(Role.Member)
         if getattr(user, "is_admin", False):
             roles.add(Role.Admin)
-        for node in lineage(resource):
-            grant = getattr(node, "local_roles_for", None)
-            if grant is not None:
-                roles.update(grant(user))
+        # Asked together, in one statement for the nodes not yet remembered.
+        roles.update(lineage_roles([node for node in lineage(resource) if hasattr(node, "local_roles_for")], user))
     return frozenset(str(r) for r in roles)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, event,
+                        literal, literal_column, select, union_all)
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session, relationship
 
@@ -111,18 +112,28 @@ class LocalRole(Base):
     object_id: Mapped[int] = mapped_column(Integer)
 
 
-def granted_roles(dbsession, user, object_type: str, object_id: int) -> set[str]:
-    if user is None or dbsession is None:
-        return set()
-    rows = dbsession.scalars(
-        select(LocalRole.role).where(
-            LocalRole.user_id == user.id, LocalRole.object_type == object_type, LocalRole.object_id == object_id
-        )
-    )
-    return set(rows)
+def granted_roles_query(user_id, object_type: str, object_id):
+    """The roles granted to a user on one object, as one SELECT of role names."""
+    return select(LocalRole.role).where(
+        LocalRole.user_id == user_id, LocalRole.object_type == object_type, LocalRole.object_id == object_id)
+
+
+def role_if(role: str, condition):
+    """A SELECT answering ``role`` when ``condition`` (an EXISTS) holds, else nothing: a
+    role that follows from other rows (a membership, a review assignment) asked in the same
+    statement as the granted ones."""
+    return select(literal(str(role), String(40)).label("role")).where(condition)
 
 
 ROLE_CACHE = "grants.local_roles"
+
+
+def _role_cache(session) -> dict | None:
+    """The session's remembered roles, or None while it holds unflushed changes (a role
+    granted a moment ago must not be missed)."""
+    if session.new or session.dirty or session.deleted:
+        return None
+    return session.info.setdefault(ROLE_CACHE, {})
 
 
 def cached_roles(local_roles_for):
@@ -137,15 +148,92 @@ def cached_roles(local_roles_for):
     @functools.wraps(local_roles_for)
     def cached(self, user):
         session = object_session(self)
-        if user is None or session is None or session.new or session.dirty or session.deleted:
+        cache = None if user is None or session is None else _role_cache(session)
+        if cache is None:
             return local_roles_for(self, user)
-        cache = session.info.setdefault(ROLE_CACHE, {})
         key = (type(self).__name__, self.id, user.id)
         if key not in cache:
             cache[key] = frozenset(local_roles_for(self, user))
         return set(cache[key])
 
     return cached
+
+
+# One statement per shape of lineage ((Application, Round, Programme), …), built on first
+# use and then only given new values: building the SQL expression costs more than
+# running it.  Shapes are few (one per kind of object), so this never grows past a handful.
+_ROLE_STATEMENTS: dict[tuple[type, ...], tuple] = {}
+
+
+def _roles_statement(classes: tuple[type, ...]):
+    """The UNION ALL asking the roles of a lineage of ``classes`` at once, and the
+    (node, attribute) whose values its parameters take.  Each model says its roles as
+    SELECTs through ``local_roles_query(user_id, this)``, where ``this(name)`` stands for
+    the object's own attribute ``name``; each row also says which node granted it."""
+    known = _ROLE_STATEMENTS.get(classes)
+    if known is None:
+        needed: set[tuple[int, str]] = set()
+
+        def this_of(i):
+            def this(name):
+                needed.add((i, name))
+                return bindparam(f"node{i}_{name}", type_=Integer)
+            return this
+
+        user_id = bindparam("user_id", type_=Integer)
+        selects = [query.add_columns(literal_column(str(i)).label("node"))
+                   for i, cls in enumerate(classes) for query in cls.local_roles_query(user_id, this_of(i))]
+        known = _ROLE_STATEMENTS[classes] = (union_all(*selects), sorted(needed))
+    return known
+
+
+def _ask_roles(session, nodes, user) -> list[set[str]]:
+    """The roles each of ``nodes`` gives ``user``, in one statement."""
+    statement, needed = _roles_statement(tuple(type(node) for node in nodes))
+    values = {f"node{i}_{name}": getattr(nodes[i], name) for i, name in needed}
+    found: list[set[str]] = [set() for _node in nodes]
+    for role, i in session.execute(statement, {"user_id": user.id, **values}):
+        found[int(i)].add(role)
+    return found
+
+
+def queried_roles(obj, user) -> set[str]:
+    """The roles ``obj`` gives ``user``, asked through its ``local_roles_query``."""
+    session = object_session(obj)
+    if user is None or session is None:
+        return set()
+    return _ask_roles(session, [obj], user)[0]
+
+
+def lineage_roles(nodes, user) -> set[str]:
+    """Every role ``nodes`` (an object and the objects above it) give ``user``, asking the
+    database once for all the nodes not yet remembered (``cached_roles``) instead of once
+    or more per node: firing a transition on an application would otherwise ask its
+    application, round and programme in turn.  Nodes that can say their roles as SELECTs
+    (``local_roles_query``) are asked together; others through ``local_roles_for``."""
+    roles: set[str] = set()
+    pending, keys, caches = [], [], []  # the nodes to ask, their cache keys, their caches
+    batch_session = None  # the session every node asked together belongs to
+    for node in nodes:
+        session = object_session(node) if user is not None and hasattr(node, "local_roles_query") else None
+        if session is None or batch_session not in (None, session):
+            roles.update(node.local_roles_for(user))
+            continue
+        batch_session = session
+        cache = _role_cache(session)
+        key = (type(node).__name__, node.id, user.id)
+        if cache is not None and key in cache:
+            roles.update(cache[key])
+        else:
+            pending.append(node)
+            keys.append(key)
+            caches.append(cache)
+    if pending:
+        for found, key, cache in zip(_ask_roles(batch_session, pending, user), keys, caches):
+            if cache is not None:  # remembered per node, as ``cached_roles`` does
+                cache[key] = frozenset(found)
+            roles.update(found)
+    return roles
 
 
 @event.listens_for(Session, "after_flush")

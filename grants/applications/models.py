@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 import datetime as dt
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.accounts.models import Membership, Organisation, cached_roles, granted_roles, roles_on
+from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
+                                    role_if, roles_on)
 from grants.db import Base, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -26,6 +27,7 @@ def _now() -> dt.datetime:
 class Application(WorkflowMixin, Base):
     __tablename__ = "applications"
     __workflow__ = "application"
+    __lineage__ = ("round", "programme")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
@@ -73,28 +75,25 @@ class Application(WorkflowMixin, Base):
     def __parent__(self):
         return parent_container(ApplicationsContainer, self.round)
 
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """The roles an application gives a user, as SELECTs asked in one statement
+        (``grants.accounts.models.lineage_roles``): granted ones, reviewer once they have
+        declared no conflict of interest, applicant as a member of the organisation."""
+        from grants.review.models import ReviewAssignment
+
+        return [
+            granted_roles_query(user_id, "applications", this("id")),
+            role_if(Role.Reviewer, select(ReviewAssignment.id).where(
+                ReviewAssignment.application_id == this("id"), ReviewAssignment.reviewer_id == user_id,
+                ReviewAssignment.conflict.is_(False)).exists()),
+            role_if(Role.Applicant, select(Membership.id).where(
+                Membership.user_id == user_id, Membership.organisation_id == this("organisation_id")).exists()),
+        ]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        session = object_session(self)
-        roles = granted_roles(session, user, "applications", self.id)
-        if user is not None and session is not None:
-            from grants.review.models import ReviewAssignment
-
-            # A reviewer only once they have declared no conflict of interest.
-            cleared = session.scalar(
-                select(ReviewAssignment.id).where(
-                    ReviewAssignment.application_id == self.id, ReviewAssignment.reviewer_id == user.id,
-                    ReviewAssignment.conflict.is_(False)).limit(1))
-            if cleared is not None:
-                roles.add(Role.Reviewer)
-            member = session.scalar(
-                select(Membership.id).where(
-                    Membership.user_id == user.id, Membership.organisation_id == self.organisation_id
-                )
-            )
-            if member is not None:
-                roles.add(Role.Applicant)
-        return roles
+        return queried_roles(self, user)
 
     @classmethod
     def worklist_current(cls):

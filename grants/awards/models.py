@@ -11,9 +11,9 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.accounts.models import Membership, cached_roles, granted_roles, roles_on
+from grants.accounts.models import Membership, cached_roles, granted_roles_query, queried_roles, role_if, roles_on
 from grants.db import Base, DecimalText, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -41,6 +41,7 @@ class Award(WorkflowMixin, Base):
 
     __tablename__ = "awards"
     __workflow__ = "award"
+    __lineage__ = ("round", "programme")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
@@ -115,19 +116,24 @@ class Award(WorkflowMixin, Base):
             return parent_container(TranchesContainer, self)
         raise KeyError(name)
 
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """The grantee's members are its applicants; evaluators and officers come from
+        the round and the programme above.  SELECTs asked in one statement
+        (``grants.accounts.models.lineage_roles``); the organisation is found in the same
+        statement, so the application need not be loaded."""
+        from grants.applications.models import Application
+
+        organisation = select(Application.organisation_id).where(Application.id == this("application_id"))
+        return [
+            granted_roles_query(user_id, "awards", this("id")),
+            role_if(Role.Applicant, select(Membership.id).where(
+                Membership.user_id == user_id, Membership.organisation_id == organisation.scalar_subquery()).exists()),
+        ]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        """The grantee's members are its applicants; evaluators and officers come from
-        the round and the programme above."""
-        session = object_session(self)
-        roles = granted_roles(session, user, "awards", self.id)
-        if user is not None and session is not None:
-            member = session.scalar(
-                select(Membership.id).where(
-                    Membership.user_id == user.id, Membership.organisation_id == self.application.organisation_id))
-            if member is not None:
-                roles.add(Role.Applicant)
-        return roles
+        return queried_roles(self, user)
 
     @classmethod
     def worklist_filter(cls, user):
@@ -166,6 +172,7 @@ class Tranche(WorkflowMixin, Base):
     __tablename__ = "tranches"
     __workflow__ = "tranche"
     __worklist_due__ = "due_on"  # "My tasks" lists the soonest first
+    __lineage__ = ("award", "round", "programme")
     __table_args__ = (UniqueConstraint("award_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

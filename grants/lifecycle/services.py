@@ -113,6 +113,12 @@ class WorkflowService:
 
     # -- reading --------------------------------------------------------------------
 
+    def load(self, model: type, obj_id: int):
+        """The object ``model`` ``obj_id`` (None if there is none) with its parents, in one
+        statement: firing checks permissions up the lineage, which would otherwise load
+        each parent on its own."""
+        return self.dbsession.get(model, obj_id, options=model.lineage_options())
+
     def workflow(self, obj: WorkflowMixin):
         return self.registry.for_object(obj)
 
@@ -319,8 +325,8 @@ def tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None
 def _tick_one(database, registry, model, obj_id, trigger, system, now, settings) -> TickOutcome:
     try:
         with database.transaction() as (tm, dbsession):
-            obj = dbsession.get(model, obj_id)
             service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
+            obj = service.load(model, obj_id)
             due = service.workflow(obj).due(obj, now)
             if due is None or due.trigger != trigger:
                 return TickOutcome(model.__tablename__, obj_id, trigger, "skipped: no longer due")

@@ -112,6 +112,7 @@ class Report(WorkflowMixin, Base):
     __tablename__ = "reports"
     __workflow__ = "report"
     __worklist_due__ = "due_at"  # "My tasks" lists the soonest first
+    __lineage__ = ("award", "round", "programme")
     __table_args__ = (UniqueConstraint("award_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,7 +23,7 @@ from pyramid.authorization import Allow, Everyone
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from grants.accounts.models import cached_roles, granted_roles, roles_on
+from grants.accounts.models import cached_roles, granted_roles_query, queried_roles, roles_on
 from grants.db import Base, RowVersioned, UTCDateTime
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
@@ -146,9 +146,14 @@ class Programme(RowVersioned, Base):
             return parent_container(InstrumentsContainer, self)
         raise KeyError(name)
 
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """SELECTs of the roles a user holds here (``grants.accounts.models.lineage_roles``)."""
+        return [granted_roles_query(user_id, "programmes", this("id"))]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        return granted_roles(object_session(self), user, "programmes", self.id)
+        return queried_roles(self, user)
 
 
 class Round(WorkflowMixin, Base):
@@ -157,6 +162,7 @@ class Round(WorkflowMixin, Base):
     __tablename__ = "rounds"
     __workflow__ = "round"
     __worklist_due__ = "closes_at"  # "My tasks" lists the soonest first
+    __lineage__ = ("programme",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
@@ -219,9 +225,14 @@ class Round(WorkflowMixin, Base):
             return parent_container(AwardsContainer, self)
         raise KeyError(name)
 
+    @classmethod
+    def local_roles_query(cls, user_id, this) -> list:
+        """SELECTs of the roles a user holds here (``grants.accounts.models.lineage_roles``)."""
+        return [granted_roles_query(user_id, "rounds", this("id"))]
+
     @cached_roles
     def local_roles_for(self, user) -> set[str]:
-        return granted_roles(object_session(self), user, "rounds", self.id)
+        return queried_roles(self, user)
 
     @classmethod
     def worklist_filter(cls, user):
