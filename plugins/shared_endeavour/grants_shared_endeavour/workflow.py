@@ -38,7 +38,7 @@ def include_workflow(config) -> None:
     config.add_workflow_transition(
         APPLICATION, "fail_due_diligence", from_=CHECKS, to="declined", title="Fail due diligence",
         permission=Permission.ApplicationsApplicationDecide, comment_required=True, form=DECISION_FORM,
-        effects=DECISION_EFFECTS)
+        effects=DECISION_EFFECTS, destructive=True)  # a refusal: shown apart from the everyday steps
 
 
 # The labels above are shown through the catalogs at run time; listed here so that the
