@@ -241,7 +241,7 @@ def translate_for(registry, locale_name: str, message) -> str:
     return localize(make_localizer(locale_name, dirs), message)
 
 
-def _current_locale() -> str:
+def current_locale() -> str:
     """The language of the request being served, or grants' own outside one (the CLI)."""
     request = get_current_request()
     return getattr(request, "locale_name", None) or SOURCE_LANGUAGE
@@ -254,7 +254,7 @@ def time_zone_name(zone: str, locale_name: str | None = None) -> str:
     would be "Unknown Region"."""
     from babel.dates import get_timezone_location, get_timezone_name
 
-    locale_name = locale_name or _current_locale()
+    locale_name = locale_name or current_locale()
     info = ZoneInfo(zone)
     try:
         if zone in ("UTC", "GMT", "Etc/UTC", "Etc/GMT", "Zulu") or zone.startswith("Etc/"):
@@ -270,7 +270,7 @@ class LocalizedText(str):
     in the grantee's language).  ``localize`` asks it for the message's language."""
 
     def __new__(cls, render, locale_name: str | None = None):
-        text = super().__new__(cls, render(locale_name or _current_locale()))
+        text = super().__new__(cls, render(locale_name or current_locale()))
         text._render = render
         return text
 
