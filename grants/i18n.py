@@ -258,7 +258,7 @@ def time_zone_name(zone: str, locale_name: str | None = None) -> str:
     info = ZoneInfo(zone)
     try:
         if zone in ("UTC", "GMT", "Etc/UTC", "Etc/GMT", "Zulu") or zone.startswith("Etc/"):
-            return get_timezone_name(info, width="long", locale=locale_name)
+            return get_timezone_name(dt.datetime(2000, 1, 1, tzinfo=info), width="long", locale=locale_name)
         return get_timezone_location(info, locale=locale_name)
     except (ValueError, LookupError, UnknownLocaleError):
         return zone
@@ -278,17 +278,24 @@ class LocalizedText(str):
         return self._render(locale_name)
 
 
+#: Dates in English are written day, month, year ("1 Jul 2019", 24-hour times), as the
+#: programmes grants serves write them, not in the American order plain "en" has.
+_DATE_LOCALES = {"en": "en_GB"}
+
+
 def _safe_locale(locale_name: str) -> str:
+    """The locale dates are written in for a page's language (a Babel code)."""
+    locale_name = (locale_name or SOURCE_LANGUAGE).replace("-", "_")
     try:
         Locale.parse(locale_name)
-        return locale_name
     except (ValueError, UnknownLocaleError):
-        return SOURCE_LANGUAGE
+        locale_name = SOURCE_LANGUAGE
+    return _DATE_LOCALES.get(locale_name, locale_name)
 
 
 def format_datetime(moment: dt.datetime, zone: str = "UTC", locale_name: str | None = None) -> str:
     """A moment as the reader's language writes it, in the zone it was set in and naming
-    that zone in the same language: "Jan 25, 2027, 10:22 AM (Tunisia Time)",
+    that zone in the same language: "25 Jan 2027, 10:22 (Tunisia Time)",
     "25 janv. 2027, 10:22 (heure : Tunisie)".  Without ``locale_name``, the request's."""
     from babel import dates
 
@@ -318,7 +325,7 @@ def _day(day: dt.date, locale_name: str) -> str:
 
 def format_date(day, locale_name: str | None = None) -> str:
     """A calendar day (a report period's end, an invitation's day) as the reader's language
-    writes it: "Oct 1, 2019", "1 oct. 2019", "1 أكتوبر 2019".  A moment is first taken to
+    writes it: "1 Oct 2019", "1 oct. 2019", "1 أكتوبر 2019".  A moment is first taken to
     its day in UTC; pass the day itself when a zone matters."""
     from babel import dates
 
@@ -328,12 +335,13 @@ def format_date(day, locale_name: str | None = None) -> str:
 
 
 def format_date_range(start, end, locale_name: str | None = None) -> str:
-    """Two days as one interval, the way the language writes it ("Jul 1 – Sep 30, 2019")."""
+    """Two days as one interval, the way the language writes it ("1 Jul – 30 Sept 2019")."""
     from babel import dates
 
     def render(name):
         name = _safe_locale(name)
-        return dates.format_interval(start, end, "yMMMd", locale=name)
+        # CLDR puts thin spaces around the dash; plain ones read and search the same.
+        return dates.format_interval(start, end, "yMMMd", locale=name).replace("\u2009", " ")
 
     return LocalizedText(render, locale_name)
 
@@ -379,8 +387,15 @@ def _number_globals(event) -> None:
     event["figure"] = lambda value: format_number(value, locale_name)
     event["percent_figure"] = lambda value: format_percent_figure(value, locale_name)
     # Dates too: a template writes ${when(moment, zone)} or ${day(date)}, never strftime.
-    event["when"] = lambda moment, zone="UTC": "" if moment is None else format_datetime(moment, zone, locale_name)
+    # Without a zone, a moment is shown in the zone of what the page is about (a round's,
+    # or the round of an application or award), the zone its dates were set in.
+    context = event.get("context")
+    page_zone = getattr(context, "timezone", None) or getattr(getattr(context, "round", None), "timezone", None)
+    page_zone = page_zone if isinstance(page_zone, str) and page_zone else "UTC"
+    event["when"] = lambda moment, zone=None: ("" if moment is None
+                                               else format_datetime(moment, zone or page_zone, locale_name))
     event["day"] = lambda value: "" if value is None else format_date(value, locale_name)
+    event["day_range"] = lambda start, end: format_date_range(start, end, locale_name)
 
 
 def _deform_translator(term):

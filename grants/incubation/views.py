@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from grants.applications.models import Application
 from grants.forms import flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_percent_figure, translate
+from grants.i18n import _, format_date, format_percent_figure, translate
 from grants.lifecycle.meanings import means, state_means
 from grants.programmes.models import Round
 from grants.security import Permission
@@ -194,8 +194,8 @@ def _create_cohort(context, request):
         request.tm.doom()
         return _failed_page(context, request, "cohort", form_refused(request, form, refused.problems, COHORT_FIELDS))
     flash_done(request, _("Cohort created: ${title}, from ${start} to ${end}.",
-                          mapping={"title": cohort.title, "start": cohort.starts_on.isoformat(),
-                                   "end": cohort.ends_on.isoformat()}))
+                          mapping={"title": cohort.title, "start": format_date(cohort.starts_on),
+                                   "end": format_date(cohort.ends_on)}))
     return HTTPFound(location=request.resource_url(context, "incubation"))
 
 
