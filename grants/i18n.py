@@ -396,6 +396,10 @@ def _number_globals(event) -> None:
                                                else format_datetime(moment, zone or page_zone, locale_name))
     event["day"] = lambda value: "" if value is None else format_date(value, locale_name)
     event["day_range"] = lambda start, end: format_date_range(start, end, locale_name)
+    # A sentence with a count, in the language's plural form for it: templates cannot say
+    # this with i18n:translate.  Named values beside the count go as keywords.
+    event["ngettext"] = lambda singular, plural, count, **mapping: localize(
+        request.localizer, PluralString(singular, plural, count, mapping={"count": count, **mapping}))
 
 
 def _deform_translator(term):

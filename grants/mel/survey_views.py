@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from grants.awards.models import Award
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, ngettext, translate
 from grants.programmes.models import Round
 from grants.security import Permission
 
@@ -244,9 +244,10 @@ def award_surveys(context, request):
         request.response.status = 400
         return _surveys_page(context, request, failed_form=form_id,
                              errors=_errors(request, refused.problems, {}, file_id))
-    flash_done(request, _("Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondents.",
-                          mapping={"wave": surveys.WAVE_TITLES[wave], "title": instrument.title,
-                                   "version": instrument.version, "count": saved.respondents}))
+    flash_done(request, ngettext("Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondent.",
+                                   "Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondents.",
+                                   saved.respondents, mapping={"wave": surveys.WAVE_TITLES[wave], "title": instrument.title,
+                                                               "version": instrument.version}))
     return HTTPFound(location=request.resource_url(context, "surveys", anchor=f"version-{instrument.id}"))
 
 
