@@ -36,11 +36,16 @@ class PluralString(TranslationString):
 
     __slots__ = ("plural", "count")
 
-    def __new__(cls, singular, plural, count, mapping=None, context=None):
+    def __new__(cls, singular, plural=None, count=None, mapping=None, context=None):
+        if plural is None and isinstance(singular, PluralString):  # a copy with a new mapping
+            plural, count = singular.plural, singular.count
         self = super().__new__(cls, singular, domain="grants", mapping=mapping, context=context)
         self.plural = plural
         self.count = count
         return self
+
+    def __reduce__(self):
+        return (PluralString, (str(self), self.plural, self.count, self.mapping, self.context))
 
     def interpolate(self, translated=None):
         if translated is None:
@@ -276,6 +281,10 @@ class LocalizedText(str):
 
     def in_locale(self, locale_name: str) -> str:
         return self._render(locale_name)
+
+    def __reduce__(self):
+        # Copied, pickled or stored, it is the text it reads as now.
+        return (str, (str(self),))
 
 
 #: Dates in English are written day, month, year ("1 Jul 2019", 24-hour times), as the
