@@ -439,7 +439,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     url, (bithret_id, afek_id, khatwa_id) = _incubating(registry)
     f.sign_in(testapp, "leila@example.org")
     page = testapp.get(url + "/@@incubation")
-    assert "Applications in incubation, waiting for a cohort: 3." in words(page)
+    assert "3 applications in incubation are waiting for a cohort." in words(page)
 
     # a first try with mistakes: everything typed comes back, with the problems
     form = page.forms["cohort"]
@@ -478,7 +478,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
         cohort_id = cohort.id
 
     page = page.forms[f"enrol-{cohort_id}"].submit().follow()
-    assert "Applications enrolled in “Cohort 2019”: 3." in words(page)
+    assert "Enrolled 3 applications in “Cohort 2019”." in words(page)
     members = page.html.find(id=f"members-{cohort_id}")
     assert [th.get_text(strip=True) for th in members.select("tbody th")] == ["Bithret Amal", "جمعية أفق — AFEK",
                                                                               "Khatwa"]
@@ -560,7 +560,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
         WorkflowService(registry.workflows, db, transaction_manager=tm).fire(
             db.get(Application, khatwa_id), "not_fund", actor=f.SYSTEM, data={}, comment="Left in March")
     page = page.forms[f"invite-{cohort_id}"].submit().follow()
-    assert "Invited the cohort “Cohort 2019” to submit full proposals. Messages sent: 1." in words(page)
+    assert "Invited the cohort “Cohort 2019” to submit full proposals: 1 message sent." in words(page)
     invitation = next(m for m in Mailer(settings).sent() if m["Subject"].startswith("Submit your full proposal"))
     assert invitation["To"] == "amel@example.org"
     assert f"http://localhost{url}/applications/{bithret_id}/@@proposal" in invitation.get_content()
