@@ -59,8 +59,9 @@ class PluralString(TranslationString):
 
 def ngettext(singular: str, plural: str, count: int, mapping=None) -> PluralString:
     """A message with a count: ``ngettext("Made ${count} assignment.", "Made ${count}
-    assignments.", n, mapping={"count": n})``.  The count goes in the mapping too, as the
-    messages name it.  (Named as gettext names it, so that lingua extracts both forms.)"""
+    assignments.", n)``.  The count is put in the mapping as ``count`` (a mapping may give
+    it written otherwise, as a figure in the reader's digits).  Named as gettext names it,
+    so that lingua extracts both forms."""
     mapping = {"count": count, **(mapping or {})}
     return PluralString(singular, plural, count, mapping=mapping)
 
@@ -336,8 +337,6 @@ def format_date(day, locale_name: str | None = None) -> str:
     """A calendar day (a report period's end, an invitation's day) as the reader's language
     writes it: "1 Oct 2019", "1 oct. 2019", "1 أكتوبر 2019".  A moment is first taken to
     its day in UTC; pass the day itself when a zone matters."""
-    from babel import dates
-
     if isinstance(day, dt.datetime):
         day = (day if day.tzinfo is None else day.astimezone(dt.timezone.utc)).date()
     return LocalizedText(lambda name: _day(day, _safe_locale(name)), locale_name)
