@@ -406,8 +406,11 @@ def _number_globals(event) -> None:
     event["day_range"] = lambda start, end: format_date_range(start, end, locale_name)
     # A sentence with a count, in the language's plural form for it: templates cannot say
     # this with i18n:translate.  Named values beside the count go as keywords.
-    event["ngettext"] = lambda singular, plural, count, **mapping: localize(
-        request.localizer, PluralString(singular, plural, count, mapping={"count": count, **mapping}))
+    # The count may also be given by name, written otherwise (a figure in the reader's digits).
+    def plural(singular, plural, number, /, **mapping):
+        return localize(request.localizer, PluralString(singular, plural, number, mapping={"count": number, **mapping}))
+
+    event["ngettext"] = plural
 
 
 def _deform_translator(term):

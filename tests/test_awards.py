@@ -387,7 +387,7 @@ def test_an_award_closes_once_every_report_is_accepted(db, registry):
     award = f.award(db, registry)
     with pytest.raises(Refused) as refused:
         fire(db, registry, award, "close")
-    assert reasons(refused.value) == ["4 report(s) are not accepted yet."]
+    assert reasons(refused.value) == ["4 reports are not accepted yet."]
     for report in reports_of(db, award):
         accept(db, registry, report)
     assert services.open_reports(db, award) == []
