@@ -27,6 +27,12 @@ class UsageError(Exception):
     """One line for the person at the terminal."""
 
 
+
+def _counted(count: int, noun: str) -> str:
+    """"1 error", "2 errors": the command line speaks English only (it is for operators),
+    so an English plural is enough here; pages and mail use grants.i18n.ngettext."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
 def load_settings(ini: str) -> dict:
     from pyramid.paster import get_appsettings, setup_logging
 
@@ -234,12 +240,12 @@ def cmd_workflow_check(args) -> int:
             print(f"{'error' if is_error else 'warning'}: {text}")
             errors += is_error
         status = "ok" if not any(e for e, _ in problems) else "FAILED"
-        extra = f", {len(d.extensions)} plugin change(s)" if d.extensions else ""
+        extra = f", {_counted(len(d.extensions), 'plugin change')}" if d.extensions else ""
         variant = f"a variant of {d.family} from plugin {d.origin}, " if d.id != d.family else ""
         print(f"{d.id} v{d.version} ({variant}{d.source}{extra}): {status}")
     errors += _check_stored_workflows(config.registry, registry, definitions)
     if errors:
-        print(f"{errors} error(s)", file=sys.stderr)
+        print(_counted(errors, "error"), file=sys.stderr)
         return 1
     return 0
 
@@ -330,7 +336,7 @@ def cmd_workflow_migrate(args) -> int:
         raise UsageError(str(exc)) from None
     total = sum(counts.values())
     target = f"{to_workflow} v{to_version}" if to_workflow else f"v{to_version}"
-    print(f"moved {total} object(s) from {args.workflow_id} v{args.from_version} to {target}")
+    print(f"moved {_counted(total, 'object')} from {args.workflow_id} v{args.from_version} to {target}")
     for state, n in sorted(counts.items()):
         print(f"  {state} -> {state_map.get(state, state)}: {n}")
     return 0

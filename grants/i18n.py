@@ -28,6 +28,43 @@ from grants.workflow.labels import lookup as stored_label  # titles typed in the
 
 _ = TranslationStringFactory("grants")
 
+
+class PluralString(TranslationString):
+    """A message with a count, translated with the language's plural forms (Arabic has six,
+    French two) rather than one sentence for every count.  It behaves as its singular
+    TranslationString until ``localize`` translates it."""
+
+    __slots__ = ("plural", "count")
+
+    def __new__(cls, singular, plural=None, count=None, mapping=None, context=None):
+        if plural is None and isinstance(singular, PluralString):  # a copy with a new mapping
+            plural, count = singular.plural, singular.count
+        self = super().__new__(cls, singular, domain="grants", mapping=mapping, context=context)
+        self.plural = plural
+        self.count = count
+        return self
+
+    def __reduce__(self):
+        return (PluralString, (str(self), self.plural, self.count, self.mapping, self.context))
+
+    def interpolate(self, translated=None):
+        if translated is None:
+            translated = str(self) if self.count == 1 else self.plural
+        return TranslationString(translated, mapping=self.mapping).interpolate()
+
+    def pluralize(self, localizer, mapping=None) -> str:
+        return localizer.pluralize(str(self), self.plural, self.count, domain="grants",
+                                   mapping=mapping if mapping is not None else self.mapping)
+
+
+def ngettext(singular: str, plural: str, count: int, mapping=None) -> PluralString:
+    """A message with a count: ``ngettext("Made ${count} assignment.", "Made ${count}
+    assignments.", n)``.  The count is put in the mapping as ``count`` (a mapping may give
+    it written otherwise, as a figure in the reader's digits).  Named as gettext names it,
+    so that lingua extracts both forms."""
+    mapping = {"count": count, **(mapping or {})}
+    return PluralString(singular, plural, count, mapping=mapping)
+
 #: The language grants' messages are written in: every page can fall back to it.
 SOURCE_LANGUAGE = "en"
 #: The languages grants ships catalogs for (grants/locale), and the default of the setting.
@@ -156,11 +193,28 @@ def localize(localizer, message) -> str:
     stored = stored_label(message, localizer.locale_name)  # a title typed in the workflow editor
     if stored is not None:
         return stored
-    if message.mapping and any(hasattr(v, "interpolate") or hasattr(v, "in_language") or isinstance(v, (list, tuple))
-                               for v in message.mapping.values()):
-        mapping = {k: _localize_value(localizer, v) for k, v in message.mapping.items()}
-        message = TranslationString(message, mapping=mapping)
-    return localizer.translate(message)
+    mapping = message.mapping or {}
+    if any(hasattr(v, "interpolate") or hasattr(v, "in_language") or hasattr(v, "in_locale")
+           or isinstance(v, (list, tuple)) for v in mapping.values()):
+        mapping = {k: _localize_value(localizer, v) for k, v in mapping.items()}
+        if not isinstance(message, PluralString):  # a plural passes its mapping to pluralize
+            message = TranslationString(message, mapping=mapping)
+    if isinstance(message, PluralString):
+        return _one_full_stop(message.pluralize(localizer, mapping), mapping)
+    return _one_full_stop(localizer.translate(message), mapping)
+
+
+_BIDI = "\u200e\u200f\u061c"
+
+
+def _one_full_stop(text: str, mapping) -> str:
+    """A sentence that ends in a value which itself ends in a full stop — an amount in
+    dinars, "1,500.000 د.ت." — keeps one full stop, not two."""
+    for value in (mapping or {}).values():
+        value = str(value)
+        if value.rstrip(_BIDI).endswith(".") and value + "." in text:
+            text = text.replace(value + ".", value)
+    return text
 
 
 def _localize_value(localizer, value):
@@ -172,6 +226,8 @@ def _localize_value(localizer, value):
             return format_list(items, locale=localizer.locale_name or SOURCE_LANGUAGE)
         except (ValueError, UnknownLocaleError):
             return ", ".join(items)
+    if hasattr(value, "in_locale"):  # a date or an amount, written in the message's language
+        return value.in_locale(localizer.locale_name or SOURCE_LANGUAGE)
     return localize(localizer, value) if hasattr(value, "interpolate") or hasattr(value, "in_language") else value
 
 
@@ -203,10 +259,111 @@ def localizer_for(registry, locale_name: str):
     return localizer
 
 
-def format_datetime(moment: dt.datetime, zone: str = "UTC") -> str:
-    """A moment in the zone it was set in, unambiguous in any language."""
+def current_locale() -> str:
+    """The language of the request being served, or grants' own outside one (the CLI)."""
+    request = get_current_request()
+    return getattr(request, "locale_name", None) or SOURCE_LANGUAGE
+
+
+def time_zone_name(zone: str, locale_name: str | None = None) -> str:
+    """A time zone as the reader's language names it.  A place's zone by its country
+    ("Tunisia Time", "توقيت تونس"), which a reader recognises; UTC and the other zones
+    of no place by their long name ("Coordinated Universal Time"), since their "country"
+    would be "Unknown Region"."""
+    from babel.dates import get_timezone_location, get_timezone_name
+
+    locale_name = locale_name or current_locale()
+    info = ZoneInfo(zone)
+    try:
+        if zone in ("UTC", "GMT", "Etc/UTC", "Etc/GMT", "Zulu") or zone.startswith("Etc/"):
+            return get_timezone_name(dt.datetime(2000, 1, 1, tzinfo=info), width="long", locale=locale_name)
+        return get_timezone_location(info, locale=locale_name)
+    except (ValueError, LookupError, UnknownLocaleError):
+        return zone
+
+
+class LocalizedText(str):
+    """Text written in the current request's language that can be written again in another:
+    a date put into a message that is then translated for someone else (a reminder mailed
+    in the grantee's language).  ``localize`` asks it for the message's language."""
+
+    def __new__(cls, render, locale_name: str | None = None):
+        text = super().__new__(cls, render(locale_name or current_locale()))
+        text._render = render
+        return text
+
+    def in_locale(self, locale_name: str) -> str:
+        return self._render(locale_name)
+
+    def __reduce__(self):
+        # Copied, pickled or stored, it is the text it reads as now.
+        return (str, (str(self),))
+
+
+#: Dates in English are written day, month, year ("1 Jul 2019", 24-hour times), as the
+#: programmes grants serves write them, not in the American order plain "en" has.
+_DATE_LOCALES = {"en": "en_GB"}
+
+
+def _safe_locale(locale_name: str) -> str:
+    """The locale dates are written in for a page's language (a Babel code)."""
+    locale_name = (locale_name or SOURCE_LANGUAGE).replace("-", "_")
+    try:
+        Locale.parse(locale_name)
+    except (ValueError, UnknownLocaleError):
+        locale_name = SOURCE_LANGUAGE
+    return _DATE_LOCALES.get(locale_name, locale_name)
+
+
+def format_datetime(moment: dt.datetime, zone: str = "UTC", locale_name: str | None = None) -> str:
+    """A moment as the reader's language writes it, in the zone it was set in and naming
+    that zone in the same language: "25 Jan 2027, 10:22 (Tunisia Time)",
+    "25 janv. 2027, 10:22 (heure : Tunisie)".  Without ``locale_name``, the request's."""
+    from babel import dates
+
+    zone = zone or "UTC"
+    if moment.tzinfo is None:  # stored naive means UTC (see grants.models)
+        moment = moment.replace(tzinfo=dt.timezone.utc)
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} ({zone})"
+
+    def render(locale_name):
+        locale_name = _safe_locale(locale_name)
+        glue = Locale.parse(locale_name).datetime_formats["medium"]
+        glue = str(getattr(glue, "pattern", glue)).replace("'", "")  # CLDR quotes literal words
+        text = glue.replace("{1}", _day(local.date(), locale_name)) \
+            .replace("{0}", dates.format_time(local, "short", locale=locale_name))
+        return f"{text} ({time_zone_name(zone, locale_name)})"
+
+    return LocalizedText(render, locale_name)
+
+
+def _day(day: dt.date, locale_name: str) -> str:
+    # Day, month's name and year in the language's order: never all figures, whose order
+    # (25/01 or 01/25) a reader would have to guess.
+    from babel import dates
+
+    return dates.format_skeleton("yMMMd", day, locale=locale_name)
+
+
+def format_date(day, locale_name: str | None = None) -> str:
+    """A calendar day (a report period's end, an invitation's day) as the reader's language
+    writes it: "1 Oct 2019", "1 oct. 2019", "1 أكتوبر 2019".  A moment is first taken to
+    its day in UTC; pass the day itself when a zone matters."""
+    if isinstance(day, dt.datetime):
+        day = (day if day.tzinfo is None else day.astimezone(dt.timezone.utc)).date()
+    return LocalizedText(lambda name: _day(day, _safe_locale(name)), locale_name)
+
+
+def format_date_range(start, end, locale_name: str | None = None) -> str:
+    """Two days as one interval, the way the language writes it ("1 Jul – 30 Sept 2019")."""
+    from babel import dates
+
+    def render(name):
+        name = _safe_locale(name)
+        # CLDR puts thin spaces around the dash; plain ones read and search the same.
+        return dates.format_interval(start, end, "yMMMd", locale=name).replace("\u2009", " ")
+
+    return LocalizedText(render, locale_name)
 
 
 def format_number(value, locale_name: str) -> str:
@@ -241,13 +398,31 @@ def _with_decimals(value, locale_name: str, formats: str, scale=None) -> str:
 
 def _number_globals(event) -> None:
     """``figure`` and ``percent_figure`` for every page template: the one way a page shows
-    a number that is not money (money has grants.money.format_money)."""
+    a number that is not money (money has grants.money.format_money); ``when`` and ``day``
+    the one way it shows a moment or a date."""
     request = event.get("request")
     if request is None:
         return
     locale_name = request.locale_name
     event["figure"] = lambda value: format_number(value, locale_name)
     event["percent_figure"] = lambda value: format_percent_figure(value, locale_name)
+    # Dates too: a template writes ${when(moment, zone)} or ${day(date)}, never strftime.
+    # Without a zone, a moment is shown in the zone of what the page is about (a round's,
+    # or the round of an application or award), the zone its dates were set in.
+    context = event.get("context")
+    page_zone = getattr(context, "timezone", None) or getattr(getattr(context, "round", None), "timezone", None)
+    page_zone = page_zone if isinstance(page_zone, str) and page_zone else "UTC"
+    event["when"] = lambda moment, zone=None: ("" if moment is None
+                                               else format_datetime(moment, zone or page_zone, locale_name))
+    event["day"] = lambda value: "" if value is None else format_date(value, locale_name)
+    event["day_range"] = lambda start, end: format_date_range(start, end, locale_name)
+    # A sentence with a count, in the language's plural form for it: templates cannot say
+    # this with i18n:translate.  Named values beside the count go as keywords.
+    # The count may also be given by name, written otherwise (a figure in the reader's digits).
+    def plural(singular, plural, number, /, **mapping):
+        return localize(request.localizer, PluralString(singular, plural, number, mapping={"count": number, **mapping}))
+
+    event["ngettext"] = plural
 
 
 def _deform_translator(term):

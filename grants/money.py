@@ -286,7 +286,37 @@ def format_money(money: Money, locale: str = "en", *, digits: str = "latn", symb
     numbering = "arab" if digits == "arab" else "latn"
     kwargs = {"currency": money.currency, "currency_digits": False} if symbol else {}
     text = pattern.apply(money.amount, loc, numbering_system=numbering, **kwargs)
+    if symbol:
+        text = _currency_spacing(text, currency_label(money.currency, locale))
     return text.translate(_ARABIC_INDIC) if digits == "arab" else text
+
+
+def currency_label(currency: str, locale: str = "en") -> str:
+    """The currency as the locale names it beside a figure: "£", "$US", "د.ت." — what a
+    page puts next to an amount input, so that it reads in the page's language."""
+    from babel.numbers import get_currency_symbol
+
+    try:
+        return get_currency_symbol(currency, locale)
+    except Exception:  # an unknown locale: the ISO code says it in every language
+        return currency
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel does not apply: a symbol made of letters
+    ("TND", "CHF") is kept apart from the digits by a no-break space ("TND 400,000.000"),
+    a sign such as "£" or "$" is not.  Babel's patterns otherwise glue "TND400,000.000"."""
+    at = text.find(symbol) if symbol else -1
+    if at < 0:
+        return text
+    end = at + len(symbol)
+    after = text[end] if end < len(text) else ""
+    before = text[at - 1] if at > 0 else ""
+    if after.isdigit() and not unicodedata.category(symbol[-1]).startswith("S"):
+        return text[:end] + "\u00a0" + text[end:]
+    if before.isdigit() and not unicodedata.category(symbol[0]).startswith("S"):
+        return text[:at] + "\u00a0" + text[at:]
+    return text
 
 
 def format_amount(money: Money, locale: str = "en") -> str:

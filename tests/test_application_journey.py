@@ -145,7 +145,7 @@ def test_an_organisation_drafts_fails_validation_fixes_and_submits(testapp, regi
     form = page.forms["section"]
     form["amount"] = "300,000"
     failed = form.submit("continue", status=400)
-    assert summary_links(failed) == {"#section-amount": "Enter an amount of TND250,000.000 or less."}
+    assert summary_links(failed) == {"#section-amount": "Enter an amount of TND 250,000.000 or less."}
     assert failed.html.find("input", {"name": "amount"})["value"] == "300,000"
     with registry.database.transaction() as (_tm, db):
         app = db.scalars(select(Application)).one()
@@ -172,7 +172,7 @@ def test_an_organisation_drafts_fails_validation_fixes_and_submits(testapp, regi
     assert check.html.find("h1").get_text() == "Check your answers before submitting your application"
     assert answer(check, "organisation", "year_founded") == "2011"
     assert answer(check, "organisation", "volunteers") == "Not provided"
-    assert answer(check, "budget", "amount") == "TND200,000.500"
+    assert answer(check, "budget", "amount") == "TND 200,000.500"
     assert answer(check, "budget", "co_funding") == "Not provided"
     assert answer(check, "project", "regions") == "Gabès, Kebili"
     assert "شهادة التسجيل.pdf" in check.html.find(id="document-registration_certificate").get_text()

@@ -150,7 +150,7 @@ def test_a_schedule_in_amounts_must_add_up_to_the_award_to_the_millime(db, regis
         services.set_schedule(db, registry, award, [{"amount": tnd("4115.226")}, {"amount": tnd("4115.226")},
                                                     {"amount": tnd("4115.225")}])
     assert reasons(refused.value) == [
-        "The tranches add up to TND12,345.677; the award is TND12,345.678: they must be equal (TND0.001 to add)."]
+        "The tranches add up to TND\u00a012,345.677; the award is TND\u00a012,345.678: they must be equal (TND\u00a00.001 to add)."]
     assert award.tranches == []
     services.set_schedule(db, registry, award, [{"amount": tnd("4115.226")}] * 3)
     db.expire_all()
@@ -387,7 +387,7 @@ def test_an_award_closes_once_every_report_is_accepted(db, registry):
     award = f.award(db, registry)
     with pytest.raises(Refused) as refused:
         fire(db, registry, award, "close")
-    assert reasons(refused.value) == ["4 report(s) are not accepted yet."]
+    assert reasons(refused.value) == ["4 reports are not accepted yet."]
     for report in reports_of(db, award):
         accept(db, registry, report)
     assert services.open_reports(db, award) == []

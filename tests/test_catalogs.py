@@ -213,10 +213,30 @@ def test_grants_catalog_translates_every_message_keeping_placeholders(lang):
     pot = set(_entries(_read(LOCALE_DIR / "grants.pot")))
     po = {msgid: m.string for msgid, m in _entries(_read(LOCALE_DIR / lang / "LC_MESSAGES" / "grants.po")).items()}
     assert pot, "grants.pot is empty"
-    missing = sorted(msgid for msgid in pot if not po.get(msgid))
+    missing = sorted((msgid for msgid in pot if not po.get(msgid) or not all(po[msgid])), key=str)
     assert missing == [], f"{lang}: {len(missing)} untranslated, e.g. {missing[:3]}"
     for msgid in pot:
+        if isinstance(msgid, tuple):
+            # A message with a count: each plural form keeps every name but the count, which
+            # a form may spell out in words ("تقريران", two reports) instead of a figure.
+            wanted = set(PLACEHOLDER.findall(" ".join(msgid)))
+            for form in po[msgid]:
+                got = set(PLACEHOLDER.findall(form))
+                assert got <= wanted and wanted - {"${count}"} <= got, (lang, msgid, form)
+            continue
         assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(po[msgid])), (lang, msgid)
+
+
+@pytest.mark.parametrize("lang, forms", [("fr", 2), ("ar", 6)])
+def test_grants_catalog_gives_every_plural_form(lang, forms):
+    """A message with a count has as many forms as the language's plural rule names: two in
+    French, six in Arabic (none, one, two, a few, many, other)."""
+    catalog = _read(LOCALE_DIR / lang / "LC_MESSAGES" / "grants.po")
+    assert catalog.num_plurals == forms
+    plurals = [m for m in catalog if m.id and m.pluralizable]
+    assert plurals, "grants has messages with a count"
+    for message in plurals:
+        assert len(message.string) == forms and all(s.strip() for s in message.string), message.id
 
 
 def test_grants_pot_is_current_with_the_sources():

@@ -151,7 +151,7 @@ def test_migrate_from_the_command_line(tmp_path, database_url, registry):
         WorkflowService(registry.workflows, db).fire(rnd, "start_review", actor=f.SYSTEM)
         rnd_id = rnd.id
     proc = grants("workflow", "migrate", str(ini), "round", "--from", "1", "--to", "2", "--map", "in_review=assessment")
-    assert "moved 1 object(s) from round v1 to v2" in proc.stdout
+    assert "moved 1 object from round v1 to v2" in proc.stdout
     assert "in_review -> assessment: 1" in proc.stdout
     with registry.database.transaction() as (_tm, db):
         rnd = db.get(Round, rnd_id)

@@ -143,7 +143,7 @@ def test_an_amount_above_the_explicit_maximum_names_both_amounts(db, registry):
     result = results(application)["amount_within_max"]
     assert not result.passed
     assert text(registry, result.reason) == (
-        "The amount requested, TND300,000.000, is more than the maximum of TND250,000.000.")
+        "The amount requested, TND\u00a0300,000.000, is more than the maximum of TND\u00a0250,000.000.")
     french = text(registry, results(application, "fr")["amount_within_max"].reason, "fr")
     assert "300 000,000 TND" in french.replace("\u202f", " ").replace("\u00a0", " ")  # as French writes it
 
@@ -156,7 +156,7 @@ def test_without_an_explicit_maximum_the_largest_tier_is_the_maximum(db, registr
     over = results(draft(db, registry, rnd, org, amount="150000.001"))["amount_within_max"]
     assert not over.passed
     assert text(registry, over.reason) == (
-        "The amount requested, TND150,000.001, is more than the maximum of TND150,000.000.")
+        "The amount requested, TND\u00a0150,000.001, is more than the maximum of TND\u00a0150,000.000.")
 
 
 def test_an_application_without_an_amount_fails_the_maximum_rule(db, registry):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import colander
 import deform
 import pytest
 import webtest
+from babel.dates import get_timezone_location
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.scripting import prepare
@@ -230,7 +232,9 @@ def test_money_and_dates_are_written_as_the_language_writes_them(plugin_app, reg
         details = page.html.select_one("#round-details").get_text()
         assert format_money(budget, lang) in details
         assert format_money(budget, "en") not in details
-        assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Africa/Tunis\)", details)
+        # Dates too, with the round's zone named in the language (issue 12), not "(Africa/Tunis)".
+        assert f"({get_timezone_location(ZoneInfo('Africa/Tunis'), locale=lang)})" in details
+        assert "(Africa/Tunis)" not in details and not re.search(r"\d{4}-\d{2}-\d{2}", details)
 
 
 # -- English where a language has no translation ---------------------------------------------

@@ -166,7 +166,7 @@ def test_an_officer_screens_has_the_round_reviewed_and_records_the_decisions(app
     assert {title: (row[4], row[5]) for title, row in rows.items()} == {
         "Project of ACEC": ("2", "0"), "Project of Khatwa": ("2", "0"), "Project of AFEK": ("2", "0"),
         "Project of Nour": ("2", "0"), "Project of Madar": ("1", "1")}
-    assert rows["Project of ACEC"][3] == "TND30,000.000"
+    assert rows["Project of ACEC"][3] == "TND\u00a030,000.000"
 
     # Madar works in Tunis only: the automatic result says so; the officer confirms it.
     screen_page = page.click(href=f"/applications/{ids['Madar']}/@@screen$")
@@ -256,7 +256,7 @@ def test_an_officer_screens_has_the_round_reviewed_and_records_the_decisions(app
     form["reason"] = "The only applicant in Tozeur; the committee funds it from the reserve."
     page = form.submit("override", status=302).follow()
     assert "Added: The only applicant in Tozeur" in cell(page, ids["AFEK"], "selected")
-    assert "over the budget by TND5,000.000" in text_of(page.html.find(id="over-budget"))
+    assert "over the budget by TND\u00a05,000.000" in text_of(page.html.find(id="over-budget"))
 
     # Recording the decisions: refused without feedback for the one not selected — nothing
     # changes, nobody is mailed, the reference typed is kept — then done.

@@ -322,7 +322,7 @@ def test_an_officer_creates_a_round_through_the_form(testapp, registry):
         assert rnd.eligibility_rules == [{"kind": "registered_organisation"},
                                          {"kind": "region_in", "regions": ["GB-HRW", "GB-LND"]}]
     details = done.html.find(id="round-details").get_text(" ", strip=True)
-    assert "2023-04-12 09:00 (Europe/London)" in details and "£873,925.00" in details
+    assert "12 Apr 2023, 09:00 (United Kingdom Time)" in details and "£873,925.00" in details
     assert done.html.find(id="funnel") is not None
 
 

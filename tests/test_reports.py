@@ -281,7 +281,7 @@ def test_reminders_go_once_to_each_member_of_reports_due_soon(registry):
     sent = registry.mailer.sent()
     assert sorted(m["To"] for m in sent) == ["ar@example.org", "en@example.org"]
     english = next(m for m in sent if m["To"] == "en@example.org")
-    assert english["Subject"].startswith("Reminder: report 1 on “Theatre clubs in Kebili” is due on 2019-10-30 23:59")
+    assert english["Subject"].startswith("Reminder: report 1 on “Theatre clubs in Kebili” is due on 30 Oct 2019, 23:59")
     assert services.send_reminders(registry, now=now + dt.timedelta(days=1)) == []
     assert len(registry.mailer.sent()) == 2
     with registry.database.transaction() as (_tm, db):
@@ -320,7 +320,7 @@ def test_the_awards_reports_page_lists_every_period(testapp, registry):
     rows = page.html.find(id="reports").tbody.find_all("tr")
     assert len(rows) == 4
     first = " ".join(rows[0].get_text().split())
-    assert "Report 1" in first and "2019-07-01 – 2019-09-30" in first and "2019-10-30 23:59 (Africa/Tunis)" in first
+    assert "Report 1" in first and "1 Jul – 30 Sept 2019" in first and "30 Oct 2019, 23:59 (Tunisia Time)" in first
     assert "Due" in rows[0].find(class_="state").get_text()
     assert "(final)" in rows[3].get_text()
     report = page.click(href=f"/reports/{report_ids[0]}/")

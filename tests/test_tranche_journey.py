@@ -103,7 +103,7 @@ def test_an_officer_makes_an_award_and_pays_its_tranches_as_their_conditions_hol
     form["agreement"] = webtest.Upload("Convention AFEK signée.pdf", f.PDF, "application/pdf")
     set_date(form, "award-agreement_signed_on", dt.date(2019, 6, 20))
     page = form.submit("submit", status=302).follow()
-    assert text_of(page.html.find(id="amount")) == "TND45,000.005"
+    assert text_of(page.html.find(id="amount")) == "TND\u00a045,000.005"
     assert "Convention AFEK signée.pdf" in text_of(page.html.find(id="agreement"))
     download = page.click(href="@@agreement-file|agreement-file")
     assert download.body == f.PDF and download.content_type == "application/pdf"
@@ -125,14 +125,14 @@ def test_an_officer_makes_an_award_and_pays_its_tranches_as_their_conditions_hol
     page = form.submit("submit", status=302).follow()
     rows = page.html.find(id="tranches").tbody.find_all("tr")
     assert [text_of(row.find_all("td")[0]).split(" ")[0] for row in rows] == [
-        "TND18,000.002", "TND18,000.002", "TND9,000.001"]
+        "TND\u00a018,000.002", "TND\u00a018,000.002", "TND\u00a09,000.001"]
     assert REPORT_1 in text_of(rows[1])
 
     # Tranche 1 has no condition: released, then its payment recorded.
     page = page.forms["release-1"].submit(status=302).follow()
     assert "Tranche 1 is released for payment." in text_of(page.html.find("main"))
     page = record_payment(officer, page, 1, dt.date(2019, 7, 10), "VIR-2019-0711")
-    assert text_of(page.html.find(id="disbursed-total")) == "TND18,000.002"
+    assert text_of(page.html.find(id="disbursed-total")) == "TND\u00a018,000.002"
     assert tranche_state(registry, award_id, 1)[0] == "disbursed"
 
     # Tranche 2 waits for report 1: refused, with why, and nothing changes.
@@ -163,20 +163,20 @@ def test_an_officer_makes_an_award_and_pays_its_tranches_as_their_conditions_hol
     assert tranche_state(registry, award_id, 2) == ("disbursed", 3)
 
     # Exactly what was paid, on the award page and in the database.
-    assert text_of(page.html.find(id="disbursed-total")) == "TND36,000.004"
-    assert text_of(page.html.find(id="released-total")) == "TND36,000.004"
+    assert text_of(page.html.find(id="disbursed-total")) == "TND\u00a036,000.004"
+    assert text_of(page.html.find(id="released-total")) == "TND\u00a036,000.004"
     payments = [text_of(tr) for tr in page.html.find(id="payment-list").tbody.find_all("tr")]
-    assert payments == ["10 Jul 2019 1 TND18,000.002 VIR-2019-0711", "30 Oct 2019 2 TND18,000.002 VIR-2019-1030"]
+    assert payments == ["10 Jul 2019 1 TND\u00a018,000.002 VIR-2019-0711", "30 Oct 2019 2 TND\u00a018,000.002 VIR-2019-1030"]
     with registry.database.transaction() as (_tm, db):
         assert db.scalar(select(func.sum(Disbursement.amount_minor)).where(Disbursement.award_id == award_id)) \
             == 36_000_004
     listing = officer.get(round_url + "/@@awards")
-    assert text_of(listing.html.find(id=f"award-{award_id}").find(class_="disbursed")) == "TND36,000.004"
+    assert text_of(listing.html.find(id=f"award-{award_id}").find(class_="disbursed")) == "TND\u00a036,000.004"
 
     # The evaluator reads the award, and may do nothing with its money.
     evaluator = browser(app, "eva@example.org")
     page = evaluator.get(award_url)
-    assert text_of(page.html.find(id="disbursed-total")) == "TND36,000.004"
+    assert text_of(page.html.find(id="disbursed-total")) == "TND\u00a036,000.004"
     assert page.html.find("form", id="release-3") is None and page.html.find(id="actions") is None
     with registry.database.transaction() as (_tm, db):
         tranche3 = db.scalar(select(Tranche.id).where(Tranche.award_id == award_id, Tranche.position == 3))

@@ -275,7 +275,7 @@ def test_moving_a_rounds_applications_shows_the_map_and_needs_a_confirmation(tes
     form = page.forms["move-form"]
     form["confirm"].checked = True
     page = form.submit("action", value="move").follow()
-    assert "Objects moved to version 1: 2." in page.text
+    assert "Moved 2 objects to version 1." in page.text
     with registry.database.transaction() as (_tm, db):
         moved = db.get(Application, submitted_id)
         assert (moved.workflow_id, moved.workflow_version, moved.state) == ("application_panel", 1, "sent")

@@ -14,9 +14,9 @@ from decimal import Decimal
 import colander
 import deform
 
-from grants.i18n import _
+from grants.i18n import _, current_locale
 from grants.incubation.forms import RADIOS, DateNode, OptionalDateNode
-from grants.money import CURRENCIES, MoneyError, parse_money
+from grants.money import CURRENCIES, MoneyError, currency_label, parse_money
 from grants.programmes.forms import COMMON_CURRENCIES, FIELDSET, MoneyType, money_widget
 
 from .models import BudgetLine
@@ -315,7 +315,8 @@ def budget_schema(award, locale: str | None, rows: int, languages=None) -> colan
                     "dir": "auto", "lang": languages[0], "autocomplete": "off"})))
         row.add(colander.SchemaNode(
             MoneyType(award.currency, locale), name="planned", title=_("Planned"), missing=None,
-            widget=deform.widget.TextInputWidget(input_append=award.currency, css_class="ltr-value",
+            widget=deform.widget.TextInputWidget(input_append=currency_label(award.currency, locale or current_locale()),
+                                                 css_class="ltr-value",
                                                  item_css_class="me-3", attributes={
                                                      "inputmode": "decimal", "autocomplete": "off", "dir": "ltr"})))
         schema.add(row)

@@ -5,7 +5,7 @@ may take (``Workflow.options``); they then hold, so that the form is offered, an
 once it is filled in (the engine refuses to fire such a step without its data)."""
 from __future__ import annotations
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 
 
 def _not_filled_in(ctx) -> bool:
@@ -45,7 +45,7 @@ def reports_all_accepted(ctx):
 
     waiting = open_reports(ctx.env.dbsession, ctx.obj)
     if waiting:
-        return _("${count} report(s) are not accepted yet.", mapping={"count": len(waiting)})
+        return ngettext("${count} report is not accepted yet.", "${count} reports are not accepted yet.", len(waiting))
     return None
 
 

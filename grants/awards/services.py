@@ -49,7 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
-from grants.i18n import _
+from grants.i18n import _, format_date, format_date_range
 from grants.lifecycle.meanings import means, state_means
 from grants.lifecycle.services import WorkflowService, holds_permission, settings_of, workflows_of
 from grants.money import Money, MoneyBag, sum_money
@@ -547,13 +547,7 @@ def _plain_number(value: Decimal) -> str:
 
 def report_period(report, locale: str | None = None) -> str:
     """A report's period as the locale writes a range of days ("1 Jul – 30 Sep 2019")."""
-    from babel.dates import format_interval
-
-    locale = (locale or _request_locale()).replace("-", "_")
-    if locale == "en":
-        locale = "en_GB"  # day month year, as the programmes write it
-    # CLDR puts thin spaces around the dash; plain ones read the same and search the same.
-    return format_interval(report.period_start, report.period_end, "yMMMd", locale=locale).replace("\u2009", " ")
+    return format_date_range(report.period_start, report.period_end, locale or _request_locale())
 
 
 def money_text(money: Money, locale: str | None = None) -> str:
@@ -803,7 +797,7 @@ def record_expenditure(dbsession: Session, line: BudgetLine, *, amount: Money, s
     last_day = award.ended_on or award.ends_on
     if spent_on < award.starts_on or spent_on > last_day:
         problems.append(("spent_on", _("Give a day within the grant, from ${start} to ${end}.",
-                                       mapping={"start": award.starts_on.isoformat(), "end": last_day.isoformat()})))
+                                       mapping={"start": format_date(award.starts_on), "end": format_date(last_day)})))
     if report is not None and report.award_id != award.id:
         problems.append(("report", _("Choose a report of this award.")))
     AwardRefused.refuse_if(problems)

@@ -60,14 +60,11 @@ T = "grants.templates:awards/"
 
 
 def date_formatter(request):
-    """For templates: a date as the page's locale writes it ("1 Jul 2019"), or "—"."""
-    from babel.dates import format_date
-
-    locale = request.locale_name.replace("-", "_")
-    locale = "en_GB" if locale == "en" else locale
+    """For templates: a date as the page's locale writes it (grants.i18n.format_date), or "—"."""
+    from grants.i18n import format_date
 
     def fmt(day, empty="—"):
-        return empty if day is None else format_date(day, "medium", locale=locale)
+        return empty if day is None else format_date(day, request.locale_name)
 
     return fmt
 

@@ -43,8 +43,8 @@ T = "grants.templates:evaluation/"
 FILE_SLOTS = 3
 
 
-def _when(moment) -> str:
-    return "" if moment is None else format_datetime(moment)
+def _when(moment, zone: str = "UTC") -> str:
+    return "" if moment is None else format_datetime(moment, zone or "UTC")
 
 
 def _int(value) -> int | None:
@@ -139,7 +139,7 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
         "criteria_url": request.resource_url(context.programme, "evaluation-criteria") if request.has_permission(
             Permission.ProgrammesProgrammeManage, context.programme) else None,
         "errors": list(errors),
-        "when": _when,
+        "when": lambda moment: _when(moment, context.timezone),  # the round's zone, named in the page's language
     }
 
 
@@ -287,7 +287,7 @@ def _award_page(request, award, assessment=None) -> dict:
     return {"award": award, "rnd": rnd, "programme": rnd.programme, "organisation": award.application.organisation,
             "criteria": [c["id"] for c in rows], "criterion_titles": {c["id"]: c["title"] for c in rows},
             "criterion_hints": {c["id"]: c["hint"] for c in rows}, "score_titles": services.SCORE_TITLES,
-            "when": _when, "file_url": lambda row: request.resource_url(award, "assessment-file",
+            "when": lambda moment: _when(moment, rnd.timezone), "file_url": lambda row: request.resource_url(award, "assessment-file",
                                                                          query={"file": row.id})}
 
 

@@ -54,7 +54,7 @@ from pyramid.traversal import resource_path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.i18n import _, format_number
+from grants.i18n import _, format_date, format_number
 from grants.lifecycle.meanings import means, state_means
 from grants.workflow import ProblemsRefused
 
@@ -274,8 +274,8 @@ def add_session(dbsession: Session, cohort: Cohort, *, title: str, kind: str, he
         problems.append(("held_on", _("Enter the date of the session, with a day, month and year")))
     elif not cohort.starts_on <= held_on <= cohort.ends_on:
         problems.append(("held_on", _("Enter a date within the incubation, from ${start} to ${end}",
-                                      mapping={"start": cohort.starts_on.isoformat(),
-                                               "end": cohort.ends_on.isoformat()})))
+                                      mapping={"start": format_date(cohort.starts_on),
+                                               "end": format_date(cohort.ends_on)})))
     if len(facilitator) > 200:
         problems.append(("facilitator", _("Enter a facilitator's name of 200 characters or fewer")))
     _refuse_if(problems)
@@ -476,7 +476,7 @@ def invite_to_second_stage(dbsession: Session, registry, cohort: Cohort, *, tran
                 "Sign in and write it here:\n\n${link}\n\n"
                 "The incubation ends on ${end}.",
                 mapping={"name": user.name, "round": application.round.title, "cohort": cohort.title,
-                         "title": application.title, "link": link, "end": cohort.ends_on.isoformat()})
+                         "title": application.title, "link": link, "end": format_date(cohort.ends_on)})
             notify(registry, user, subject, body, transaction_manager=transaction_manager)
             sent += 1
     return sent

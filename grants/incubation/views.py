@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from grants.applications.models import Application
 from grants.forms import flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_percent_figure, translate
+from grants.i18n import _, format_date, format_percent_figure, ngettext, translate
 from grants.lifecycle.meanings import means, state_means
 from grants.programmes.models import Round
 from grants.security import Permission
@@ -194,8 +194,8 @@ def _create_cohort(context, request):
         request.tm.doom()
         return _failed_page(context, request, "cohort", form_refused(request, form, refused.problems, COHORT_FIELDS))
     flash_done(request, _("Cohort created: ${title}, from ${start} to ${end}.",
-                          mapping={"title": cohort.title, "start": cohort.starts_on.isoformat(),
-                                   "end": cohort.ends_on.isoformat()}))
+                          mapping={"title": cohort.title, "start": format_date(cohort.starts_on),
+                                   "end": format_date(cohort.ends_on)}))
     return HTTPFound(location=request.resource_url(context, "incubation"))
 
 
@@ -241,8 +241,9 @@ def incubation_enrol(context, request):
     cohort = _find_cohort(request, context, request.POST.get("cohort", ""))
     members = services.enrol_incubated(request.dbsession, cohort)
     if members:
-        flash_done(request, _("Applications enrolled in “${cohort}”: ${count}.",
-                              mapping={"count": len(members), "cohort": cohort.title}))
+        flash_done(request, ngettext("Enrolled ${count} application in “${cohort}”.",
+                                     "Enrolled ${count} applications in “${cohort}”.",
+                                     len(members), mapping={"cohort": cohort.title}))
     else:
         request.session.flash(translate(request, _("No application in incubation is waiting to join a cohort.")),
                               "info")
@@ -260,8 +261,9 @@ def incubation_invite(context, request):
     except services.IncubationRefused as refused:
         _flash_refusal(request, refused)
     else:
-        flash_done(request, _("Invited the cohort “${cohort}” to submit full proposals. Messages sent: ${count}.",
-                              mapping={"cohort": cohort.title, "count": sent}))
+        flash_done(request, ngettext("Invited the cohort “${cohort}” to submit full proposals: ${count} message sent.",
+                                     "Invited the cohort “${cohort}” to submit full proposals: ${count} messages sent.",
+                                     sent, mapping={"cohort": cohort.title}))
     return HTTPFound(location=request.resource_url(context, "incubation"))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,23 @@ def _pot_create() -> str:
     return str(beside) if beside.exists() else "pot-create"
 
 
+# A sentence with a count in a page template: ${ngettext("… ${count} thing", "… ${count} things", n)}.
+# lingua reads a template's expressions only when they call _(), so these are read here.
+_TEMPLATE_PLURAL = re.compile(r'\bngettext\(\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)"')
+
+
+def template_plurals(folder: Path, sources: list[str]) -> list[tuple[str, str, str, int]]:
+    """(singular, plural, file, line) of every ngettext call in the templates under ``sources``."""
+    found = []
+    for source in sources:
+        for path in sorted((folder / source).rglob("*.pt")):
+            text = path.read_text(encoding="utf-8")
+            for match in _TEMPLATE_PLURAL.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                found.append((match.group(1), match.group(2), str(path.relative_to(folder)), line))
+    return found
+
+
 def extract_from(folder: Path, sources: list[str], workflow_dirs=()) -> Catalog:
     """The messages of ``sources`` (folders under ``folder``) in the ``grants`` domain, and
     the labels of the workflow definitions in ``workflow_dirs``."""
@@ -57,6 +75,8 @@ def extract_from(folder: Path, sources: list[str], workflow_dirs=()) -> Catalog:
                        cwd=folder, check=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         with out.open("rb") as fp:
             catalog = read_po(fp)
+    for singular, plural, where, line in template_plurals(folder, sources):
+        catalog.add((singular, plural), locations=[(where, line)])
     for workflows in workflow_dirs:
         for path in sorted(Path(workflows).glob("*.toml")):
             for label in workflow_labels(path):
@@ -89,7 +109,7 @@ def update_translations(catalog: Catalog, locale_dir: Path, languages) -> dict[P
         po.update(catalog, no_fuzzy_matching=True)
         with po_path.open("wb") as fp:
             write_po(fp, po, width=100, ignore_obsolete=True)
-        untranslated[po_path] = sum(1 for m in po if m.id and not m.string)
+        untranslated[po_path] = sum(1 for m in po if m.id and not (all(m.string) if m.pluralizable else m.string))
     return untranslated
 
 

@@ -15,7 +15,7 @@ import deform
 
 from grants.forms import FormSchema
 from grants.multilingual import as_form_value, languages_of, multilingual_node
-from grants.i18n import _, translate
+from grants.i18n import _, format_date, translate
 from grants.incubation.forms import OptionalDateNode
 from grants.programmes.forms import FIELDSET
 
@@ -116,7 +116,7 @@ def toc_schema(request, programme) -> FormSchema:
 
 def _period_label(report) -> object:
     return _("Period ${number}: ${start} to ${end}", mapping={
-        "number": report.number, "start": report.period_start.isoformat(), "end": report.period_end.isoformat()})
+        "number": report.number, "start": format_date(report.period_start), "end": format_date(report.period_end)})
 
 
 def _targets_node(reports) -> colander.MappingSchema:

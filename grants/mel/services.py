@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from grants.i18n import _
+from grants.i18n import _, format_date
 from grants.lifecycle.meanings import means, state_means
 from grants.text import LONG_MAX, control_problems, too_long
 from grants.workflow import ProblemsRefused
@@ -430,7 +430,7 @@ def notify_report_state(ctx) -> None:
     state = ctx.workflow.definition.states[report.state]
     status = _(state.public_title or state.title)
     values = {"number": report.number, "title": award.title, "status": status,
-              "start": report.period_start.isoformat(), "end": report.period_end.isoformat(),
+              "start": format_date(report.period_start), "end": format_date(report.period_end),
               "link": _report_link(report, getattr(ctx.env, "request", None), app_registry)}
     subject = _("Report ${number} on “${title}”: ${status}", mapping=values)
     if means(report, "returned"):
@@ -483,7 +483,7 @@ def send_reminders(registry, *, now: dt.datetime | None = None, days_before: int
                 award = report.award
                 zone = award.round.timezone if award.round is not None else "UTC"
                 values = {"number": report.number, "title": award.title,
-                          "start": report.period_start.isoformat(), "end": report.period_end.isoformat(),
+                          "start": format_date(report.period_start), "end": format_date(report.period_end),
                           "due": format_datetime(report.due_at, zone), "link": _report_link(report, registry=registry)}
                 subject = _("Reminder: report ${number} on “${title}” is due on ${due}", mapping=values)
                 body = _("Your report ${number} on “${title}”, for ${start} to ${end}, is due by ${due}.\n\n"

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from grants import multilingual
 from grants.awards.models import Award
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, ngettext, translate
 from grants.programmes.models import Round
 from grants.security import Permission
 
@@ -251,9 +251,11 @@ def award_surveys(context, request):
         request.response.status = 400
         return _surveys_page(context, request, failed_form=form_id,
                              errors=_errors(request, refused.problems, {}, file_id))
-    flash_done(request, _("Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondents.",
-                          mapping={"wave": surveys.WAVE_TITLES[wave], "title": _title(request, instrument),
-                                   "version": instrument.version, "count": saved.respondents}))
+    flash_done(request, ngettext("Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondent.",
+                                   "Uploaded the ${wave} results of “${title}” version ${version}: ${count} respondents.",
+                                   saved.respondents, mapping={"wave": surveys.WAVE_TITLES[wave],
+                                                               "title": _title(request, instrument),
+                                                               "version": instrument.version}))
     return HTTPFound(location=request.resource_url(context, "surveys", anchor=f"version-{instrument.id}"))
 
 

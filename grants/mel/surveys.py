@@ -51,7 +51,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import spreadsheet
-from grants.i18n import _, is_language
+from grants.i18n import _, is_language, ngettext
 from grants.lifecycle.meanings import means
 from grants.lifecycle.services import settings_of
 from grants.programmes.forms import normalise_digits
@@ -569,7 +569,7 @@ def _capped(problems: list) -> list:
     if len(problems) <= MAX_PROBLEMS:
         return problems
     rest = len(problems) - MAX_PROBLEMS
-    return problems[:MAX_PROBLEMS] + [("file", _("…and ${count} more problems.", mapping={"count": rest}))]
+    return problems[:MAX_PROBLEMS] + [("file", ngettext("…and ${count} more problem.", "…and ${count} more problems.", rest))]
 
 
 

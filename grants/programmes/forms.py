@@ -70,15 +70,21 @@ class MoneyType(colander.SchemaType):
             raise colander.Invalid(node, exc.message, cstruct) from None
 
 
-def money_widget(currency: str) -> deform.widget.TextInputWidget:
+def money_widget(currency: str, locale: str | None = None) -> deform.widget.TextInputWidget:
+    """An amount input with the currency beside it as the page's language names it
+    (``locale``, else the request's)."""
+    from grants.i18n import current_locale
+    from grants.money import currency_label
+
     return deform.widget.TextInputWidget(
-        input_append=currency, css_class="ltr-value",
+        input_append=currency_label(currency, locale or current_locale()) if currency else currency,
+        css_class="ltr-value",
         attributes={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false", "dir": "ltr"})
 
 
 def _bind_money(node: colander.SchemaNode, currency: str, locale: str) -> None:
     node.typ = MoneyType(currency, locale)
-    node.widget = money_widget(currency)
+    node.widget = money_widget(currency, locale)
 
 
 class WholeNumber(colander.SchemaType):

@@ -56,7 +56,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.applications.models import Application
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.lifecycle.meanings import means
 from grants.lifecycle.services import WorkflowService, workflows_of
 from grants.money import Money
@@ -562,10 +562,12 @@ def decide_round(db: Session, registry, rnd: Round, user, *, stage: str, selecte
         problems.append(("reason_declined", _("Give the reason the other applications are not selected: each of "
                                               "them receives it as written feedback.")))
     if unscored and not allow_unscored:
-        problems.append(("allow_unscored", _(
-            "${count} candidate(s) have no submitted review yet: ${names}. Wait for their reviews, or decide "
+        problems.append(("allow_unscored", ngettext(
+            "${count} candidate has no submitted review yet: ${names}. Wait for its reviews, or decide "
+            "without it (it stays as it is).",
+            "${count} candidates have no submitted review yet: ${names}. Wait for their reviews, or decide "
             "without them (they stay as they are).",
-            mapping={"count": len(unscored), "names": "; ".join(applicant_label(a) for a in unscored)})))
+            len(unscored), mapping={"names": "; ".join(applicant_label(a) for a in unscored)})))
     _refuse_if(problems)
 
     service = WorkflowService(workflows_of(registry), db, transaction_manager=transaction_manager)

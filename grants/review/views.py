@@ -20,7 +20,7 @@ from grants import multilingual
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.forms import _describe, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_datetime, format_number, translate
+from grants.i18n import _, format_datetime, format_number, ngettext, translate
 from grants.money import Money, format_money
 from grants.programmes.models import Round
 from grants.resources import Root
@@ -177,7 +177,7 @@ def round_assignments(context, request):
             return _assignments_page(request, context, stage, page["form_html"], page["errors"])
         summary = services.auto_assign(db, context, per_application=data["per_application"], stage=data["stage"],
                                        assigned_by=request.user)
-        flash_done(request, _("Made ${count} assignments.", mapping={"count": summary.assigned_count}))
+        flash_done(request, ngettext("Made ${count} assignment.", "Made ${count} assignments.", summary.assigned_count))
         for short in summary.short:
             request.session.flash(translate(request, _(
                 "${reference} “${title}” has ${have} of ${wanted} reviewers. ${reason}",

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
-from grants.i18n import SOURCE_LANGUAGE, _, deployment_languages, localize
+from grants.i18n import SOURCE_LANGUAGE, _, deployment_languages, localize, ngettext
 from grants.workflow import Definition, DefinitionError, ProblemsRefused, WorkflowConfigurationError, lint
 from grants.workflow.definition import ID_PATTERN, definition_from_data
 from grants.workflow.labels import domain_of, stored_label
@@ -450,8 +450,9 @@ def release(dbsession: Session, registry, row: WorkflowVersion, *, by=None, now=
     refuse_released(row)
     found = check(registry, row)
     if found.errors:
-        raise WorkflowEditRefused([(None, _("Put right what the check finds before releasing (errors: ${count}).",
-                                            mapping={"count": len(found.errors)}))])
+        raise WorkflowEditRefused([(None, ngettext(
+            "Put right what the check finds before releasing: ${count} error.",
+            "Put right what the check finds before releasing: ${count} errors.", len(found.errors)))])
     row.status = RELEASED
     row.released_at = _now(now)
     record_change(dbsession, row, "status", DRAFT, RELEASED, user=by)

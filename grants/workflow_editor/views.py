@@ -12,7 +12,7 @@ from grants.accounts.models import LocalRole
 from grants.audit.services import changes_of, record_change
 from grants.concurrency import ROW_VERSION, editing
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, ngettext, translate
 from grants.lifecycle.services import MigrationError, carry_out, default_state_map, plan_migration, workflow_models
 from grants.workflow import Actor
 from grants.workflow.diagram import to_svg
@@ -283,8 +283,9 @@ def move_page(request):
                           {"workflow": source[0], "version": source[1],
                            "round": chosen_round.id if chosen_round is not None else None},
                           {"map": moves, "counts": counts}, user=request.user)
-            flash_done(request, _("Objects moved to version ${version}: ${count}.",
-                                  mapping={"count": sum(counts.values()), "version": row.version}))
+            flash_done(request, ngettext("Moved ${count} object to version ${version}.",
+                                         "Moved ${count} objects to version ${version}.",
+                                         sum(counts.values()), mapping={"version": row.version}))
             return HTTPFound(location=_version_url(request, row))
     if errors:
         request.response.status = 400
