@@ -102,7 +102,7 @@ def problems_on(page, axe_source: str, where: str) -> list[str]:
         found.append(f"{where}: {widths[0]} px wide in a {widths[1]} px window ({', '.join(wide)})")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=axe_source)
-    violations = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
+    violations = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
         .then(r => r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""",
                                AXE_TAGS)
     found += [f"{where}: {v['id']} at {json.dumps(v['nodes'])}" for v in violations]
