@@ -14,7 +14,7 @@ def test_switching_to_arabic_turns_the_page_right_to_left(live_server, page, tmp
     page.get_by_role("button", name="العربية").click()
     page.wait_for_load_state()
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
-    # The RTL stylesheet really applies: Bootstrap mirrors the navbar's margin-end.
+    # The RTL stylesheet really applies: the header bar runs right to left, brand first.
     brand_left = page.locator(".navbar-brand").bounding_box()["x"]
     assert brand_left > page.viewport_size["width"] / 2
     page.screenshot(path=str(tmp_path / "arabic-home.png"))
@@ -68,3 +68,22 @@ def test_on_a_320px_phone_the_menu_opens_without_script_and_nothing_overflows(li
         assert sign_out.is_visible()
     finally:
         context.close()
+
+
+def test_required_questions_are_marked_beside_their_label(live_server, page, registry):
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="nadia@example.org")
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail address").fill("nadia@example.org")
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").last.click()
+    page.wait_for_load_state()
+    page.goto(live_server + "/organisations/new")
+    marks = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('main label.form-label')]
+        .map(label => [label.htmlFor, getComputedStyle(label, '::after').content]))""")
+    for name in ("legal_name", "registration_number", "legal_form", "country"):
+        assert "*" in marks[f"organisation-{name}"], marks
+    for name in ("alternative_name", "contact_email", "contact_phone"):
+        assert "*" not in marks[f"organisation-{name}"], marks
+    # A screen reader hears it from the control itself.
+    assert page.get_by_role("combobox", name="Legal form").evaluate("e => e.required")

@@ -139,3 +139,14 @@ def test_a_deployment_s_stylesheet_comes_after_grants_own(themed_settings):
     sheets = [link["href"] for link in client.get("/").html.select("link[rel=stylesheet]")]
     assert sheets[-2].split("/static/")[1].startswith("grants.css")
     assert sheets[-1].split("/static/")[1].startswith("favicon.svg")
+
+
+def test_the_organisation_form_s_required_questions_say_so(registry, testapp):
+    import factories as f
+
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="nadia@example.org")
+    f.sign_in(testapp, "nadia@example.org")
+    form = testapp.get("/organisations/new").html
+    required = {control["name"] for control in form.select("main form [required]")}
+    assert required == {"legal_name", "registration_number", "legal_form", "country"}
