@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError
 from grants.concurrency import abandon_changes
 from grants.db import UnstorableText
 from grants.i18n import COOKIE, _, deployment_languages, translate
-from grants.lifecycle.meanings import means, state_means
+from grants.lifecycle.meanings import means, state_means, state_tone
 from grants.resources import Root
 from grants.security import Permission
 from grants.text import has_control_characters
@@ -44,6 +44,17 @@ def add_layout_globals(event):
     event["languages"] = deployment_languages(request)  # the switcher: code -> name
     event["t"] = lambda message: translate(request, message)
     event["means"] = means  # templates ask what a state means, never its id
+    event["state_tone"] = state_tone  # the colour of a state badge (macros.state_badge)
+    event["theme_stylesheets"] = theme_stylesheets(request.registry.settings)
+
+
+#: Stylesheets a deployment adds after grants.css, to restyle the theme (docs/configuring.md).
+THEME_SETTING = "grants.stylesheets"
+
+
+def theme_stylesheets(settings) -> list[str]:
+    """The asset specs of ``grants.stylesheets`` (``my_plugin:static/theme.css``), in order."""
+    return (settings.get(THEME_SETTING) or "").split()
 
 
 # Pages run no script of their own and carry no inline style: everything comes from our
@@ -183,6 +194,18 @@ def choose_language(request):
     return response
 
 
+@view_config(route_name="favicon", request_method="GET", permission=NO_PERMISSION_REQUIRED)
+def favicon(request):
+    """Browsers and feed readers ask for /favicon.ico whatever the page's <link rel=icon>
+    says; they get the same SVG icon rather than a 404 in every log."""
+    from importlib.resources import files
+
+    from pyramid.response import FileResponse
+
+    path = files("grants") / "static" / "favicon.svg"
+    return FileResponse(str(path), request=request, content_type="image/svg+xml", cache_max_age=86400)
+
+
 @view_config(context=Root, renderer="grants.templates:home.pt", permission=NO_PERMISSION_REQUIRED)
 def home(request):
     """Everyone sees the rounds open for applications; a signed-in person first sees their
@@ -219,6 +242,7 @@ def shown_value(request):
     a message translated, a date or moment as a day, anything else as text."""
     import datetime as dt
 
+    from grants.i18n import format_date
     from grants.money import Money, MoneyBag
     from grants.programmes.views import money_formatter
 
@@ -230,7 +254,7 @@ def shown_value(request):
         if isinstance(value, (Money, MoneyBag)):
             return money(value)
         if isinstance(value, (dt.date, dt.datetime)):
-            return value.strftime("%Y-%m-%d")
+            return format_date(value, request.locale_name)
         return translate(request, value) if hasattr(value, "interpolate") else str(value)
 
     return show
@@ -340,5 +364,6 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)  # every POST, PUT, DELETE, PATCH
     config.include("grants.static_files")  # /static/ and /deform_static/, under hashed names
     config.add_route("language", "/language")
+    config.add_route("favicon", "/favicon.ico")
     config.add_tween("grants.web.request_text_tween_factory", under=INGRESS)  # before anything reads the request
     config.scan(".web")

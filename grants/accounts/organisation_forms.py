@@ -76,7 +76,7 @@ def _country_widget(node, kw):
         ("", translate(request, _("Choose a country"))),
         deform.widget.OptGroup(translate(request, _("Tunisia, Morocco, United Kingdom")), *main),
         deform.widget.OptGroup(translate(request, _("Other countries")), *others),
-    ], attributes={"autocomplete": "country"})
+    ], attributes={"autocomplete": "country", **REQUIRED})
 
 
 @colander.deferred
@@ -84,7 +84,7 @@ def _legal_form_widget(node, kw):
     request = kw["request"]
     values = [("", translate(request, _("Choose a legal form")))]
     values += [(key, translate(request, label)) for key, label in organisations.LEGAL_FORMS.items()]
-    return deform.widget.SelectWidget(values=values)
+    return deform.widget.SelectWidget(values=values, attributes=REQUIRED)
 
 
 @colander.deferred
@@ -102,10 +102,17 @@ def _check(node, kw):
     return validator
 
 
-def _text(name, title, *, description=None, attributes=None, css_class=None):
+# The whole organisation is checked at once (organisations.check_organisation), so no node
+# is colander-required; the ones it refuses empty say so to the reader through the input's
+# ``required`` attribute (announced, and marked beside the label by grants.css; the form is
+# novalidate, so the browser refuses nothing itself).
+REQUIRED = {"required": "required"}
+
+
+def _text(name, title, *, description=None, attributes=None, css_class=None, required=False):
+    attributes = {**(attributes or {}), **(REQUIRED if required else {})}
     return colander.SchemaNode(colander.String(), name=name, title=title, description=description, missing="",
-                               widget=deform.widget.TextInputWidget(attributes=attributes or {},
-                                                                    css_class=css_class))
+                               widget=deform.widget.TextInputWidget(attributes=attributes, css_class=css_class))
 
 
 class OrganisationSchema(FormSchema):
@@ -114,7 +121,7 @@ class OrganisationSchema(FormSchema):
     legal_name = _text(
         "legal_name", _("Legal name"),
         description=_("As on its registration, in Arabic or Latin letters."),
-        attributes={"dir": "auto", "autocomplete": "organization", "spellcheck": "false"})
+        attributes={"dir": "auto", "autocomplete": "organization", "spellcheck": "false"}, required=True)
     alternative_name = _text(
         "alternative_name", _("Name in another script (optional)"),
         description=_("If your organisation also writes its name another way, for example in Latin letters as "
@@ -124,7 +131,7 @@ class OrganisationSchema(FormSchema):
         "registration_number", _("Registration number"),
         description=_("As on your registration certificate, for example 2011-0457."),
         attributes={"dir": "ltr", "spellcheck": "false", "autocapitalize": "characters", "autocomplete": "off"},
-        css_class="ltr-value")
+        css_class="ltr-value", required=True)
     legal_form = colander.SchemaNode(colander.String(), title=_("Legal form"), missing="", widget=_legal_form_widget)
     country = colander.SchemaNode(colander.String(), title=_("Country of registration"), missing="",
                                   widget=_country_widget)

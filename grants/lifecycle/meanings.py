@@ -70,3 +70,27 @@ def history_reached(family: str, *meanings: str):
             clauses.append(and_(HistoryEntry.workflow_id == d.id, HistoryEntry.workflow_version == d.version,
                                 HistoryEntry.to_state.in_(states)))
     return or_(*clauses) if clauses else false()
+
+
+#: How a state looks on a page (grants.css ``.state-<tone>``), by what it means; the first
+#: tone with a meaning of the object's state wins.  The badge always shows the state's title
+#: too: the colour repeats the word, never replaces it (WCAG 1.4.1).
+STATE_TONES = (
+    ("stopped", ("ineligible", "declined", "not_funded", "unsuccessful", "withdrawn", "cancelled", "ended_early")),
+    ("attention", ("returned_for_changes", "returned", "overdue", "due", "to_write")),
+    ("success", ("selected", "cleared", "awardable", "accepted", "active", "decided", "released", "disbursed")),
+    ("progress", ("submitted", "eligible", "application_review", "incubation", "proposal_review", "due_diligence",
+                  "open", "in_review", "pending")),
+)
+
+
+def state_tone(obj) -> str:
+    """The tone of ``obj``'s state badge: stopped, attention, success, progress or neutral
+    (draft, closed, ended and any state whose meanings none of these name)."""
+    d = WorkflowRegistry.compiled.get((obj.workflow_id, obj.workflow_version))
+    if d is None:
+        return "neutral"
+    for tone, meanings in STATE_TONES:
+        if any(obj.state in d.states_meaning(m) for m in meanings):
+            return tone
+    return "neutral"

@@ -1,0 +1,180 @@
+"""Every page each demo person can reach, in a real Chromium, in English and in Arabic (right
+to left), on a phone (390 px) and on a laptop (1366 px): no page is wider than the window
+(WCAG 1.4.10, reflow) and axe-core finds nothing against WCAG 2.1 A and AA.
+
+The crawl starts at the home page and follows same-origin links breadth-first.  Pages of one
+kind differ only by their ids, so one address is checked per kind (numbers in the path become
+``#``, the query keeps its names, not its values): the crawl stays a few minutes long however
+much the demo holds.
+
+axe-core comes from the npm registry, installed once into pytest's cache folder."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import deque
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from grants.demo import DEMO_PASSWORD, load_demo
+from grants.demo.core import PEOPLE
+from grants.i18n import COOKIE
+
+pytestmark = pytest.mark.browser
+
+AXE_VERSION = "4"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa"]
+WIDTHS = (1366, 390)
+#: Links that end the session, and files that are downloads, not pages.
+NOT_FOLLOWED = re.compile(r"(/logout$|^/static/|^/deform_static/|\.(csv|xlsx|pdf|zip|svg|png|ico)$)")
+#: A crawl that finds more kinds of page than this has stopped telling kinds apart.
+MOST_KINDS = 150
+
+
+@pytest.fixture(scope="session")
+def axe_source(request) -> str:
+    """axe.min.js, installed with npm into pytest's cache the first time."""
+    folder = Path(request.config.cache.mkdir("axe-core"))
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        problem = None
+        npm = shutil.which("npm")
+        if npm is None:
+            problem = "npm is not installed (apt-get install npm)"
+        else:
+            done = subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder),
+                                   f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300)
+            if done.returncode != 0 or not script.exists():
+                problem = f"npm could not install axe-core@{AXE_VERSION}: {done.stderr.strip()[-500:]}"
+        if problem:
+            if os.environ.get("GRANTS_REQUIRE_BROWSER"):
+                pytest.fail(problem)
+            pytest.skip(problem)
+    return script.read_text()
+
+
+def kind_of(path_and_query: str) -> str:
+    """One key per kind of page: /programmes/3/rounds/7?tab=x -> /programmes/#/rounds/#?tab"""
+    parts = urlsplit(path_and_query)
+    path = "/".join("#" if segment.isdigit() else segment for segment in parts.path.split("/"))
+    names = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})
+    return path + ("?" + "&".join(names) if names else "")
+
+
+def test_kinds_of_page_forget_ids_and_query_values():
+    assert kind_of("/programmes/3/rounds/17/awards/4/@@reports") == "/programmes/#/rounds/#/awards/#/@@reports"
+    assert kind_of("/tasks?page=2&sort=due") == kind_of("/tasks?sort=title&page=9") == "/tasks?page&sort"
+    assert kind_of("/tasks") != kind_of("/tasks?page=2")
+
+
+def same_origin_links(page, live_server) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    out = []
+    for href in hrefs:
+        href, _fragment = urldefrag(href)
+        if not href.startswith(live_server + "/"):
+            continue
+        parts = urlsplit(href)
+        local = parts.path + (f"?{parts.query}" if parts.query else "")
+        if not NOT_FOLLOWED.search(parts.path):
+            out.append(local)
+    return out
+
+
+def problems_on(page, axe_source: str, where: str) -> list[str]:
+    """What is wrong with the page as shown now: its width, then axe-core's violations."""
+    found = []
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if widths[0] > widths[1]:
+        wide = page.evaluate("""() => {
+            const w = window.innerWidth;
+            return [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > w + 1 || e.getBoundingClientRect().left < -1)
+              .slice(-3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                                  + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
+        }""")
+        found.append(f"{where}: {widths[0]} px wide in a {widths[1]} px window ({', '.join(wide)})")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source)
+    violations = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+        .then(r => r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""",
+                               AXE_TAGS)
+    found += [f"{where}: {v['id']} at {json.dumps(v['nodes'])}" for v in violations]
+    return found
+
+
+def check_at_every_width(page, axe_source, where) -> list[str]:
+    found = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        found += problems_on(page, axe_source, f"{where} @{width}px")
+    return found
+
+
+def open_page(page, url) -> bool:
+    """Go to a page; False when the address is not an HTML page (a download, a file)."""
+    from playwright.sync_api import Error
+
+    try:
+        response = page.goto(url)
+    except Error as error:
+        if "Download is starting" in str(error):
+            return False
+        raise
+    return response is not None and response.headers.get("content-type", "").startswith("text/html")
+
+
+@pytest.fixture
+def demo(registry):
+    load_demo(registry, out=io.StringIO())
+
+
+@pytest.mark.parametrize("email", [None] + [person.email for person in PEOPLE])
+def test_every_page_a_demo_person_reaches_reflows_and_passes_axe(demo, live_server, chromium, axe_source, email):
+    # The Content-Security-Policy would refuse the injected axe-core; the other browser
+    # tests check that pages themselves keep to it.
+    context = chromium.new_context(bypass_csp=True, viewport={"width": WIDTHS[0], "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        if email:
+            page.goto(live_server + "/login")
+            page.locator("main").get_by_label("E-mail address").fill(email)
+            page.locator("main").get_by_label("Password").fill(DEMO_PASSWORD)
+            page.locator("main").get_by_role("button", name="Sign in").click()
+            page.wait_for_load_state()
+            assert "/login" not in page.url, f"{email} could not sign in"
+
+        # English: find the pages breadth-first, checking each kind's first one.
+        problems, kinds, queue = [], {}, deque(["/"])
+        while queue:
+            local = queue.popleft()
+            if kind_of(local) in kinds:
+                continue
+            kinds[kind_of(local)] = local
+            if not open_page(page, live_server + local):
+                continue
+            page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+            links = same_origin_links(page, live_server)
+            problems += check_at_every_width(page, axe_source, f"en {local}")
+            queue.extend(link for link in links if kind_of(link) not in kinds)
+            assert len(kinds) <= MOST_KINDS, sorted(kinds)
+
+        # Arabic, right to left: the same pages.
+        context.add_cookies([{"name": COOKIE, "value": "ar", "url": live_server}])
+        checked = 0
+        for local in kinds.values():
+            if open_page(page, live_server + local):
+                assert page.evaluate("document.documentElement.dir") == "rtl", local
+                problems += check_at_every_width(page, axe_source, f"ar {local}")
+                checked += 1
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+    assert checked >= (10 if email else 3), sorted(kinds)  # the crawl really went through the site
