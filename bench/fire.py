@@ -26,40 +26,21 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, make_url, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
 
 from grants import make_config
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.lifecycle.services import WorkflowService
 from grants.migrations import alembic_config
-from grants.testing import build_site, make_application
+from grants.testing import build_site, make_application, scratch_schema
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 bare_rows = Table("bench_bare_writes", MetaData(), Column("id", Integer, primary_key=True), Column("note", String(40)))
-
-
-@contextmanager
-def postgresql_schema(url: str):
-    """A URL working in a new schema of the database at ``url``, dropped afterwards."""
-    engine = create_engine(url)
-    schema = f"bench_fire_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        parsed = make_url(url)
-        plain = parsed.render_as_string(hide_password=False)
-        yield f"{plain}{'&' if parsed.query else '?'}options=-csearch_path={schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def load(service: WorkflowService, application_id: int):
@@ -130,7 +111,7 @@ def main() -> None:
         folder = Path(tmp)
         report("SQLite", measure(f"sqlite:///{folder / 'bench.sqlite'}", folder / "sqlite", args.fires, args.repeats))
         if not args.no_postgresql:
-            with postgresql_schema(os.environ.get("GRANTS_BENCH_DATABASE_URL", DEFAULT_PG)) as url:
+            with scratch_schema(os.environ.get("GRANTS_BENCH_DATABASE_URL", DEFAULT_PG)) as url:
                 report("PostgreSQL", measure(url, folder / "pg", args.fires, args.repeats))
 
 

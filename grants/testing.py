@@ -30,6 +30,7 @@ Override ``grants_plugins`` (session scope) in a conftest.py to enable plugins.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -129,13 +130,25 @@ def _grants_empty_tables_after_test(request):
 def grants_empty_database_url(grants_database_url, tmp_path):
     """A database with no tables: a new SQLite file, or a schema of its own in the
     PostgreSQL test database (dropped after the test)."""
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import make_url
 
     url = make_url(grants_database_url)
     if url.get_backend_name() != "postgresql":
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return
-    schema = f"grants_scratch_{uuid.uuid4().hex[:12]}"
+    with scratch_schema(url) as scratch_url:
+        yield scratch_url
+
+
+@contextlib.contextmanager
+def scratch_schema(url, prefix: str = "grants_scratch"):
+    """A URL for the PostgreSQL database at ``url`` working in a new, empty schema of its
+    own, dropped afterwards: tests and benchmarks run beside whatever else the database
+    holds."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(url)
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -271,3 +271,20 @@ def award(db, registry, *, rnd=None, org=None, amount=None, starts_on=dt.date(20
     ends_on = add_months(starts_on, months) - dt.timedelta(days=1)
     return make_award(db, registry, a, amount=amount, starts_on=starts_on, ends_on=ends_on, cadence=cadence,
                       actor=SYSTEM)
+
+
+def links_of(response, skip=("/logout",)) -> set[str]:
+    """The same-site links of a page (path and query), less those whose path starts or ends
+    with one of ``skip`` — for crawls that follow every link a reader could."""
+    from urllib.parse import urldefrag, urlsplit
+
+    out = set()
+    for a in response.html.find_all("a", href=True):
+        href, _fragment = urldefrag(a["href"])
+        parts = urlsplit(href)
+        if not href or parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost"):
+            continue
+        if any(parts.path.startswith(s) or parts.path.endswith(s) for s in skip):
+            continue
+        out.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -54,16 +53,7 @@ def title_of(response) -> str:
 
 
 def links_of(response) -> set[str]:
-    out = set()
-    for a in response.html.find_all("a", href=True):
-        href, _fragment = urldefrag(a["href"])
-        parts = urlsplit(href)
-        if not href or parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost"):
-            continue
-        if parts.path.endswith(NOT_FOLLOWED):
-            continue
-        out.add(parts.path + (f"?{parts.query}" if parts.query else ""))
-    return out
+    return f.links_of(response, skip=NOT_FOLLOWED)
 
 
 @pytest.mark.parametrize("email, at_least", [("officer@example.org", 60), ("applicant@example.org", 20), (None, 8)])

@@ -6,10 +6,11 @@ round's history; applicants see what the public sees."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urldefrag, urlsplit
 
 import pytest
 import webtest
+
+import factories
 
 from grants.programmes.models import Round
 from grants.testing import sign_in
@@ -46,16 +47,7 @@ def public_site(registry):
 
 
 def links_of(response) -> set[str]:
-    out = set()
-    for a in response.html.find_all("a", href=True):
-        href, _fragment = urldefrag(a["href"])
-        parts = urlsplit(href)
-        if not href or parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost"):
-            continue
-        if parts.path.startswith("/static") or parts.path.endswith("/logout"):
-            continue
-        out.add(parts.path + (f"?{parts.query}" if parts.query else ""))
-    return out
+    return factories.links_of(response, skip=("/static", "/logout"))
 
 
 def crawl(client, start) -> dict[str, str]:
