@@ -279,3 +279,28 @@ def test_the_grantee_s_budget_line_dropdown_says_which_categories_are_not_transl
     assert texts == ["الموظفون", f"Rent {NOTE_AR}"]
     english = testapp.get(url, params={"_LOCALE_": "en"})
     assert [text for _v, _s, text in english.forms["spend"]["line"].options][1:] == ["Staff", "Rent"]
+
+
+def test_an_arabic_evaluator_sees_criteria_written_in_english_marked_as_not_translated(testapp, app):
+    from grants.evaluation import criteria_sets, services as evaluation
+
+    registry = app.registry
+    with registry.database.transaction() as (_tm, db):
+        eva = f.user(db, email="eva@example.org", locale="ar")
+        award = f.award(db, registry)
+        rnd = award.round
+        programmes.set_content_languages(db, rnd.programme, ["en", "fr"], "en")  # no Arabic
+        made = criteria_sets.new_set(db, rnd.programme, "Fund criteria")
+        criteria_sets.save_criterion(db, made, None, titles={"en": "Reach", "fr": "Portée"},
+                                     hints={"en": "Who took part?"}, languages=("en", "fr"))
+        criteria_sets.choose_for_round(db, registry, rnd, criteria_sets.publish(db, made, languages=("en", "fr")).id)
+        evaluation.assign_evaluator(db, rnd, eva)
+        url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/awards/{award.id}/@@assessment"
+    f.sign_in(testapp, "eva@example.org")
+    page = testapp.get(url, params={"_LOCALE_": "ar"})
+    legend = page.html.select_one("#assessment-score-criterion_1 legend")
+    assert legend.select_one("span[lang=en][dir=ltr]").get_text() == "Reach" and NOTE_AR in legend.get_text()
+    hint = page.html.select_one("#help-assessment-score-criterion_1")
+    assert hint.select_one("span[lang=en]").get_text() == "Who took part?" and NOTE_AR in hint.get_text()
+    french = testapp.get(url, params={"_LOCALE_": "fr"}).html.select_one("#assessment-score-criterion_1 legend")
+    assert french.get_text(strip=True) == "Portée" and french.select_one("[lang]") is None  # the reader's own

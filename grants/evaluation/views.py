@@ -273,9 +273,28 @@ def _criteria_rows(request, criteria_set) -> list[dict]:
     """A set's criteria as the pages show them: id, title and question in the reader's language."""
     from .criteria_sets import criteria_of
 
-    return [{"id": c.id, "title": translate(request, c.title) if hasattr(c.title, "interpolate") else c.title,
-             "hint": "" if not c.hint else translate(request, c.hint) if hasattr(c.hint, "interpolate") else c.hint}
-            for c in criteria_of(criteria_set, request.locale_name)]
+    from grants.multilingual import fallback_markup
+
+    reader = request.locale_name
+    # A programme's own criteria are written per language; one not written in the reader's
+    # is shown in another, marked ("shown", "hint_shown": markup for pages; "title" stays
+    # plain text for messages).  Code-defined criteria are messages the catalogues translate.
+    written = {c["id"]: c for c in criteria_set.criteria} if criteria_set.source is None else {}
+
+    def marked(text, texts):
+        if not text or not texts or texts.get(reader):
+            return text
+        language = next((code for code, value in texts.items() if value == text), next(iter(texts)))
+        return fallback_markup(text, language, reader)
+
+    rows = []
+    for c in criteria_of(criteria_set, reader):
+        title = translate(request, c.title) if hasattr(c.title, "interpolate") else c.title
+        hint = "" if not c.hint else translate(request, c.hint) if hasattr(c.hint, "interpolate") else c.hint
+        raw = written.get(c.id, {})
+        rows.append({"id": c.id, "title": title, "hint": hint,
+                     "shown": marked(title, raw.get("titles") or {}), "hint_shown": marked(hint, raw.get("hints") or {})})
+    return rows
 
 
 def _award_page(request, award, assessment=None) -> dict:
@@ -285,8 +304,8 @@ def _award_page(request, award, assessment=None) -> dict:
     rnd = award.round
     rows = _criteria_rows(request, set_for_assessment(request.dbsession, request.registry, award, assessment))
     return {"award": award, "rnd": rnd, "programme": rnd.programme, "organisation": award.application.organisation,
-            "criteria": [c["id"] for c in rows], "criterion_titles": {c["id"]: c["title"] for c in rows},
-            "criterion_hints": {c["id"]: c["hint"] for c in rows}, "score_titles": services.SCORE_TITLES,
+            "criteria": [c["id"] for c in rows], "criterion_titles": {c["id"]: c["shown"] for c in rows},
+            "criterion_hints": {c["id"]: c["hint_shown"] for c in rows}, "score_titles": services.SCORE_TITLES,
             "when": lambda moment: _when(moment, rnd.timezone), "file_url": lambda row: request.resource_url(award, "assessment-file",
                                                                          query={"file": row.id})}
 
