@@ -43,7 +43,7 @@ def answer(page, section, name) -> str:
 
 
 def state_shown(page) -> str:
-    return re.search(r"State:\s*</span>\s*<strong>([^<]+)</strong>", page.text).group(1)
+    return re.search(r"State:\s*</span>\s*<strong[^>]*>([^<]+)</strong>", page.text).group(1)
 
 
 def a_round_open_for_applications(registry):
