@@ -134,7 +134,7 @@ def test_firing_from_a_page_and_a_refusal_that_says_why(testapp, registry):
         db.get(Round, rnd_id).closes_at = f.now() + dt.timedelta(days=1)
     done = f.main_form(testapp.get(app_url + "/transition?trigger=submit")).submit("fire").follow()
     assert "Done: Submit the application." in done.text
-    assert re.search(r"State:\s*</span>\s*<strong>Submitted", done.text)
+    assert re.search(r"State:\s*</span>\s*<strong[^>]*>Submitted", done.text)
 
 
 def test_other_organisations_cannot_see_an_application(testapp, registry):
