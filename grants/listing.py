@@ -68,6 +68,7 @@ class Page:
     regions: bool = False  # does the list filter by region?
     url: str = ""  # the list's address, without a query
     sizes: tuple = PAGE_SIZES
+    text_label: Any = _("Search titles and organisations")
 
     def link(self, **changes) -> str:
         """The list's address with these parameters (and ``changes``): filters kept."""
