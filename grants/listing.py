@@ -69,14 +69,15 @@ class Page:
     url: str = ""  # the list's address, without a query
     sizes: tuple = PAGE_SIZES
     text_label: Any = _("Search titles and organisations")
+    keep: dict = field(default_factory=dict)  # the page's own parameters (a stage, say), kept in links
 
     def link(self, **changes) -> str:
         """The list's address with these parameters (and ``changes``): filters kept."""
-        query = self.params.query(**changes)
+        query = {**self.keep, **self.params.query(**changes)}
         return f"{self.url}?{urlencode(query)}" if query else self.url
 
     def csv_link(self) -> str:
-        return f"{self.url}?{urlencode({**self.params.query(page=1, size=PAGE_SIZE), 'format': 'csv'})}"
+        return f"{self.url}?{urlencode({**self.keep, **self.params.query(page=1, size=PAGE_SIZE), 'format': 'csv'})}"
 
     def region_groups(self, locale: str) -> list:
         """The regions to filter by, a group per country, each named in ``locale``."""
@@ -169,12 +170,14 @@ def application_filters(query, params: Params):
     return query
 
 
-def page(request, query, params: Params, order: list, url: str, **shown) -> Page:
-    """The page ``params`` asks for of ``query`` (a select of rows), ordered by ``order``
-    (the sort key's columns, then an id), and the number of rows in all."""
+def page(request, query, params: Params, order: list, url: str, *, tuples: bool = False, **shown) -> Page:
+    """The page ``params`` asks for of ``query`` (a select of rows, or of tuples of rows
+    when ``tuples``), ordered by ``order`` (the sort key's columns, then an id), and the
+    number of rows in all."""
     db = request.dbsession
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = list(db.scalars(query.order_by(*order).limit(params.size).offset(params.offset)).unique())
+    cut = query.order_by(*order).limit(params.size).offset(params.offset)
+    rows = [tuple(r) for r in db.execute(cut)] if tuples else list(db.scalars(cut).unique())
     return Page(params, rows, total, url=url, **shown)
 
 
