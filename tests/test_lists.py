@@ -167,3 +167,31 @@ def test_bad_list_parameters_are_400s_in_the_readers_language(registry, testapp)
                 status=400)
     french = testapp.get(url, params={"sort": "password", "_LOCALE_": "fr"}, status=400)
     assert "This list cannot be sorted that way." not in french.text
+
+
+def test_the_ranking_shows_a_page_of_its_rows_and_overrides_from_that_page(registry, testapp):
+    from test_decisions import candidate, review, review_round, start_review
+
+    with registry.database.transaction() as (_tm, db):
+        rnd = review_round(db, registry, budget=1_000_000)
+        officer = f.user(db, email="leila@example.org", name="Leila")
+        f.grant_role(db, officer, "programme_officer", rnd.programme)
+        reviewer = f.user(db, name="Reviewer")
+        for i in range(30):  # scores 1…5 over two criteria: ties broken by the smaller request
+            review(db, candidate(db, registry, rnd, f"Org {i:02d}", 1_000 + i), reviewer, 1 + i % 5, 1 + i // 10)
+        start_review(db, registry, rnd)
+        url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}/@@ranking"
+    f.sign_in(testapp, "leila@example.org")
+    first = testapp.get(url, params={"size": 25})
+    second = testapp.get(url, params={"size": 25, "page": 2})
+    positions = [[int(r.find("td").get_text(strip=True).rstrip(".")) if r.find("td") else None
+                  for r in p.html.find(id="ranking").find("tbody").find_all("tr")] for p in (first, second)]
+    options = [[o["value"] for o in p.html.find("select", attrs={"name": "application"}).find_all("option")
+                if o["value"]] for p in (first, second)]
+    assert len(options[0]) == 25 and len(options[1]) == 5 and not set(options[0]) & set(options[1])
+    assert positions[0][:2] == [1, 2] and positions[1] == [26, 27, 28, 29, 30]
+    # an override link of the second page opens the form on that page, its application chosen
+    link = second.html.find("a", href=lambda h: h and "change=add" in h or h and "change=remove" in h)["href"]
+    assert "page=2" in link and "size=25" in link
+    chosen = testapp.get(link).html.find("select", attrs={"name": "application"}).find("option", selected=True)
+    assert chosen["value"] in options[1]

@@ -91,8 +91,10 @@ def _trigger_choices(request, rnd, triggers):
 # -- the ranking ------------------------------------------------------------------------------
 
 
-def _override_form(request, ranking):
-    choices = [(str(r.application.id), f"{r.position}. {r.label}") for r in ranking.rows] if ranking else []
+def _override_form(request, rows):
+    """The override form, its choices the ranked rows on the page shown (a round of
+    thousands would otherwise send thousands of options)."""
+    choices = [(str(r.application.id), f"{r.position}. {r.label}") for r in rows]
     return make_form(request, OverrideSchema(), "override", _("Save the change"), button_name="override",
                      bind={"applications": choices})
 
@@ -124,9 +126,15 @@ def ranking_page(context, request):
     except decisions.DecisionRefused as refused:
         problems = list(refused.problems)
 
-    override_form = _override_form(request, ranking)
+    params = _decided_params(request)
+    # The ranking is computed whole (scores are normalised across the round); the table
+    # and the override form show the page asked for.
+    ranked_rows = ranking.rows[params.offset:][:params.size] if ranking else ()
+    override_form = _override_form(request, ranked_rows)
     decisions_form = _decisions_form(request, context, stage, ranking)
-    override_form.action = decisions_form.action = here  # keep the stage, normalisation and cap
+    # keep the stage, normalisation and cap, and the page
+    override_form.action = decisions_form.action = request.resource_url(context, "ranking",
+                                                                        query={**query, **params.query()})
     override_html = decisions_html = None
     submitted = request.POST.get("__formid__") if request.method == "POST" else None
 
@@ -177,13 +185,10 @@ def ranking_page(context, request):
     if errors:
         request.response.status = 400
 
-    decided_page = _decided_page(request, context, stage, query)
+    decided_page = _decided_page(request, context, stage, params, query)
     if request.GET.get("format") == "csv":
         return _decided_csv(request, context, stage, decided_page.params)
     decided = decided_page.rows
-    # The ranking is computed whole (scores are normalised across the round); the table
-    # shows the page asked for.
-    ranked_rows = ranking.rows[decided_page.params.offset:][:decided_page.params.size] if ranking else ()
     preset = {}
     if request.params.get("override") and ranking is not None:
         preset = {"application": request.params["override"], "change": request.params.get("change", "")}
@@ -195,7 +200,7 @@ def ranking_page(context, request):
         "normalise": normalise,
         "limit": limit,
         "limit_text": limit_text,
-        "query": query,
+        "query": {**query, **params.query()},
         "here": here,
         "ranking": ranking,
         "pick": pick,
@@ -225,20 +230,20 @@ DECIDED_SORTS = {
 
 
 def _decided_query(request, rnd, stage, params):
-    from grants import listing
-
     query = (select(Decision, Application).join(Application, Decision.application_id == Application.id)
              .where(Application.round_id == rnd.id, Decision.stage == stage)
              .options(joinedload(Application.organisation)))
     return listing.application_filters(query, params)
 
 
-def _decided_page(request, rnd, stage, keep):
-    """The decisions recorded in the round at ``stage``, a page at a time, filtered."""
-    from grants import listing
+def _decided_params(request):
+    return listing.read(request, DECIDED_SORTS, states=_state_titles(request), regions_filter=True,
+                        default_sort="-decided")
 
+
+def _decided_page(request, rnd, stage, params, keep):
+    """The decisions recorded in the round at ``stage``, a page at a time, filtered."""
     states = _state_titles(request)
-    params = listing.read(request, DECIDED_SORTS, states=states, regions_filter=True, default_sort="-decided")
     return listing.page(request, _decided_query(request, rnd, stage, params), params, DECIDED_SORTS[params.sort][0],
                         request.resource_url(rnd, "ranking"), tuples=True,
                         sorts={k: title for k, (_cols, title) in DECIDED_SORTS.items()}, states=states,
@@ -246,8 +251,6 @@ def _decided_page(request, rnd, stage, keep):
 
 
 def _decided_csv(request, rnd, stage, params):
-    from grants import listing
-
     outcomes, states = _outcome_titles(request), _state_titles(request)
     query = _decided_query(request, rnd, stage, params).order_by(*DECIDED_SORTS[params.sort][0])
     rows = ((app.reference, app.title, app.organisation.legal_name if app.organisation else "",
