@@ -135,18 +135,56 @@ def screen_application(context, request):
     return HTTPFound(location=request.resource_url(context))
 
 
+SCREENING_SORTS = {
+    "submitted": ([Application.submitted_at, Application.id], _("Submitted, oldest first")),
+    "-submitted": ([Application.submitted_at.desc(), Application.id.desc()], _("Submitted, newest first")),
+    "title": ([Application.title, Application.id], _("Title")),
+    "-amount": ([Application.amount_minor.desc().nulls_last(), Application.id], _("Amount requested, largest first")),
+}
+
+
+def _screening_query(request, rnd: Round):
+    """The round's submitted applications this officer may screen, as SQL: the states
+    where the workflow grants screening to a role the officer holds on the round."""
+    from grants.lifecycle.meanings import state_permits
+    from grants.security import local_roles
+
+    roles = local_roles(rnd, request.user)
+    return select(Application).where(Application.round_id == rnd.id, state_means(Application, "submitted"),
+                                     state_permits(Application, Permission.ApplicationsApplicationScreen, roles))
+
+
+def _screening_states(request) -> dict:
+    """The states meaning "submitted" (a variant may have several), by their titles."""
+    from grants.lifecycle.meanings import states_meaning
+
+    definition = request.registry.workflows.get("application").definition
+    return {sid: _(state.title) for sid, state in definition.states.items()
+            if sid in states_meaning("application", "submitted")}
+
+
 @view_config(context=Round, name="screening", renderer=T + "screening.pt",
              permission=Permission.ProgrammesRoundManage)
 def round_screening(context, request):
-    """The round's submitted applications that this officer may screen, with how many
-    rules each passed and failed automatically."""
-    submitted = request.dbsession.scalars(
-        select(Application).where(Application.round_id == context.id, state_means(Application, "submitted"))
-        .order_by(Application.submitted_at, Application.id)).all()
+    """The round's submitted applications that this officer may screen, a page at a time
+    (``grants.listing``), with how many rules each passed and failed automatically;
+    ``?format=csv`` downloads every row the filters keep."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from grants import listing
+
+    states = _screening_states(request)
+    params = listing.read(request, SCREENING_SORTS, states=states, regions_filter=True, default_sort="submitted")
+    query = listing.application_filters(_screening_query(request, context), params)
+    order = SCREENING_SORTS[params.sort][0]
+    query = query.options(joinedload(Application.organisation), selectinload(Application.eligibility_checks))
+    if request.GET.get("format") == "csv":
+        return _screening_csv(request, context, query.order_by(*order))
+    page = listing.page(request, query, params, order, request.resource_url(context, "screening"),
+                        sorts={k: title for k, (_cols, title) in SCREENING_SORTS.items()},
+                        states=states, regions=True)
     rows = []
-    for application in submitted:
-        if not request.has_permission(Permission.ApplicationsApplicationScreen, application):
-            continue
+    for application in page.rows:
         checks = application.eligibility_checks
         rows.append({
             "application": application,
@@ -155,8 +193,25 @@ def round_screening(context, request):
             "url": request.resource_url(application, "@@screen"),
             **_application_summary(request, application),
         })
-    return {"rnd": context, "programme": context.programme, "rows": rows,
+    return {"rnd": context, "programme": context.programme, "rows": rows, "page": page,
             "rule_count": len(context.eligibility_rules or ())}
+
+
+def _screening_csv(request, rnd: Round, query):
+    from grants import listing
+
+    def rows():
+        for application in listing.batches(request.dbsession, query):
+            checks = application.eligibility_checks
+            yield (application.reference, application.title, application.organisation.legal_name,
+                   application.state, application.submitted_at,
+                   application.amount.amount if application.amount is not None else None,
+                   application.amount.currency if application.amount is not None else None,
+                   sum(1 for c in checks if c.passed), sum(1 for c in checks if not c.passed))
+
+    header = [_("Reference"), _("Application"), _("Organisation"), _("State"), _("Submitted"),
+              _("Amount requested"), _("Currency"), _("Rules met"), _("Rules not met")]
+    return listing.csv_response(request, f"screening-round-{rnd.id}.csv", header, rows())
 
 
 def includeme(config):

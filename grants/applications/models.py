@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, or_, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
@@ -26,6 +26,8 @@ def _now() -> dt.datetime:
 
 class Application(WorkflowMixin, Base):
     __tablename__ = "applications"
+    # A round's applications in the order they came in: the screening list (grants.listing).
+    __table_args__ = (Index("ix_applications_round_submitted", "round_id", "submitted_at", "id"),)
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
 

@@ -94,3 +94,18 @@ def state_tone(obj) -> str:
         if any(obj.state in d.states_meaning(m) for m in meanings):
             return tone
     return "neutral"
+
+
+def state_permits(model, permission: str, roles):
+    """A SQL condition: rows of ``model`` whose current state grants ``permission`` to one
+    of ``roles`` — the state's permission map, as its ACL reads it (``grants.security.
+    workflow_acl``), so a list can keep only what the reader may act on without loading
+    each row to ask."""
+    roles = set(roles)
+    clauses = []
+    for d in _definitions(model.__workflow__):
+        states = sorted(sid for sid, state in d.states.items() if roles & set(state.permissions.get(permission, ())))
+        if states:
+            clauses.append(and_(model.workflow_id == d.id, model.workflow_version == d.version,
+                                model.state.in_(states)))
+    return or_(*clauses) if clauses else false()

@@ -10,9 +10,11 @@ from babel.numbers import format_decimal
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from grants.accounts.models import User
 from grants.applications.models import Application
+from grants import listing
 from grants.forms import flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, translate
 from grants.lifecycle.meanings import means
@@ -22,7 +24,7 @@ from grants.security import Permission
 
 from . import decisions, scoring
 from .forms import ModerationSchema, OverrideSchema, RoundDecisionSchema
-from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGE_MEANINGS, STAGES
+from .models import APPLICATION_STAGE, PROPOSAL_STAGE, STAGE_MEANINGS, STAGES, Decision
 
 T = "grants.templates:review/"
 
@@ -89,8 +91,10 @@ def _trigger_choices(request, rnd, triggers):
 # -- the ranking ------------------------------------------------------------------------------
 
 
-def _override_form(request, ranking):
-    choices = [(str(r.application.id), f"{r.position}. {r.label}") for r in ranking.rows] if ranking else []
+def _override_form(request, rows):
+    """The override form, its choices the ranked rows on the page shown (a round of
+    thousands would otherwise send thousands of options)."""
+    choices = [(str(r.application.id), f"{r.position}. {r.label}") for r in rows]
     return make_form(request, OverrideSchema(), "override", _("Save the change"), button_name="override",
                      bind={"applications": choices})
 
@@ -122,9 +126,15 @@ def ranking_page(context, request):
     except decisions.DecisionRefused as refused:
         problems = list(refused.problems)
 
-    override_form = _override_form(request, ranking)
+    params = _decided_params(request)
+    # The ranking is computed whole (scores are normalised across the round); the table
+    # and the override form show the page asked for.
+    ranked_rows = ranking.rows[params.offset:][:params.size] if ranking else ()
+    override_form = _override_form(request, ranked_rows)
     decisions_form = _decisions_form(request, context, stage, ranking)
-    override_form.action = decisions_form.action = here  # keep the stage, normalisation and cap
+    # keep the stage, normalisation and cap, and the page
+    override_form.action = decisions_form.action = request.resource_url(context, "ranking",
+                                                                        query={**query, **params.query()})
     override_html = decisions_html = None
     submitted = request.POST.get("__formid__") if request.method == "POST" else None
 
@@ -175,6 +185,10 @@ def ranking_page(context, request):
     if errors:
         request.response.status = 400
 
+    decided_page = _decided_page(request, context, stage, params, query)
+    if request.GET.get("format") == "csv":
+        return _decided_csv(request, context, stage, decided_page.params)
+    decided = decided_page.rows
     preset = {}
     if request.params.get("override") and ranking is not None:
         preset = {"application": request.params["override"], "change": request.params.get("change", "")}
@@ -186,7 +200,7 @@ def ranking_page(context, request):
         "normalise": normalise,
         "limit": limit,
         "limit_text": limit_text,
-        "query": query,
+        "query": {**query, **params.query()},
         "here": here,
         "ranking": ranking,
         "pick": pick,
@@ -196,12 +210,55 @@ def ranking_page(context, request):
         "decisions_html": decisions_html or (decisions_form.render(
             {"selected_trigger": decisions.SELECT_TRIGGERS[stage][0],
              "declined_trigger": decisions.DECLINE_TRIGGERS[stage][0]}) if pick is not None and ranking.rows else ""),
-        "decided": decisions.round_decisions(db, context, stage=stage),
+        "decided": decided,
+        "page": decided_page,
+        "ranked_rows": ranked_rows,
+        "ranked_page": listing.Page(decided_page.params, list(ranked_rows), len(ranking.rows) if ranking else 0,
+                                    decided_page.sorts, url=decided_page.url, keep=query),
         "state_titles": _state_titles(request),
         "outcome_titles": _outcome_titles(request),
         "money": money_formatter(request),
         "score": score_formatter(request),
     }
+
+
+DECIDED_SORTS = {
+    "-decided": ([Decision.decided_at.desc(), Decision.id.desc()], _("Decided, newest first")),
+    "decided": ([Decision.decided_at, Decision.id], _("Decided, oldest first")),
+    "title": ([Application.title, Application.id, Decision.id], _("Title")),
+}
+
+
+def _decided_query(request, rnd, stage, params):
+    query = (select(Decision, Application).join(Application, Decision.application_id == Application.id)
+             .where(Application.round_id == rnd.id, Decision.stage == stage)
+             .options(joinedload(Application.organisation)))
+    return listing.application_filters(query, params)
+
+
+def _decided_params(request):
+    return listing.read(request, DECIDED_SORTS, states=_state_titles(request), regions_filter=True,
+                        default_sort="-decided")
+
+
+def _decided_page(request, rnd, stage, params, keep):
+    """The decisions recorded in the round at ``stage``, a page at a time, filtered."""
+    states = _state_titles(request)
+    return listing.page(request, _decided_query(request, rnd, stage, params), params, DECIDED_SORTS[params.sort][0],
+                        request.resource_url(rnd, "ranking"), tuples=True,
+                        sorts={k: title for k, (_cols, title) in DECIDED_SORTS.items()}, states=states,
+                        regions=True, keep=keep)
+
+
+def _decided_csv(request, rnd, stage, params):
+    outcomes, states = _outcome_titles(request), _state_titles(request)
+    query = _decided_query(request, rnd, stage, params).order_by(*DECIDED_SORTS[params.sort][0])
+    rows = ((app.reference, app.title, app.organisation.legal_name if app.organisation else "",
+             translate(request, outcomes.get(d.outcome, d.outcome)), translate(request, states.get(app.state, app.state)),
+             d.funder_reference, d.decided_at) for d, app in request.dbsession.execute(query))
+    header = [_("Reference"), _("Application"), _("Organisation"), _("Decision"), _("Now"), _("Funder's reference"),
+              _("When")]
+    return listing.csv_response(request, f"decisions-round-{rnd.id}-{stage}.csv", header, rows)
 
 
 def _outcome_titles(request) -> dict:

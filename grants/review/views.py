@@ -274,13 +274,48 @@ def my_reviews(context, request):
                 flash_done(request, _("You declined to review in ${round}.",
                                       mapping={"round": invitation_round(db, invitation).title}))
             return HTTPFound(location=request.resource_url(request.root, "reviews"))
+    page = _my_assignments_page(request, user)
     groups = {key: [] for key in (services.TO_DECLARE, services.TO_SCORE, services.SUBMITTED, services.CONFLICT,
                                   services.CLOSED)}
-    for assignment in services.my_assignments(db, user):
+    for assignment in page.rows:
         groups[services.assignment_status(assignment)].append(assignment)
     invitations = [(inv, invitation_round(db, inv)) for inv in services.pending_invitations(db, user)]
     return {"invitations": invitations, "groups": groups, "errors": errors, "stage_titles": STAGE_TITLES,
-            "any_assignment": any(groups.values())}
+            "any_assignment": bool(page.total), "page": page, "review_total": _review_total,
+            "when": lambda moment, rnd: format_datetime(moment, rnd.timezone) if moment else "—"}
+
+
+def _review_total(review) -> int | float:
+    """A submitted review's total: the sum of its numeric scores."""
+    return sum(v for v in (review.scores or {}).values() if isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def _my_assignments_page(request, user):
+    """The reviewer's assignments, a page at a time, in the order they act on them: to
+    declare, to score, then the submitted ones (latest first), conflicts, and those whose
+    review closed.  The status is computed in SQL so that the order holds across pages."""
+    from sqlalchemy import case, select
+    from sqlalchemy.orm import contains_eager, joinedload
+
+    from grants import listing
+    from grants.review.models import Review
+    from grants.work import _in_review_stage
+
+    params = listing.read(request, {""})
+    rank = case((ReviewAssignment.declared_at.is_(None), 0),
+                (ReviewAssignment.conflict.is_(True), 3),
+                (Review.submitted_at.is_not(None), 2),
+                (_in_review_stage(ReviewAssignment, Application), 1), else_=4)
+    query = (select(ReviewAssignment).join(Application, Application.id == ReviewAssignment.application_id)
+             .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+             .where(ReviewAssignment.reviewer_id == user.id)
+             .options(contains_eager(ReviewAssignment.application).joinedload(Application.round),
+                      contains_eager(ReviewAssignment.review)))
+    if params.text:
+        query = query.where(listing.text_filter(params.text, Application.title))
+    order = [rank, Review.submitted_at.desc().nulls_last(), Application.round_id, Application.id, ReviewAssignment.id]
+    return listing.page(request, query, params, order, request.resource_url(request.root, "reviews"), sorts={"": ""},
+                        text_label=_("Search titles"))
 
 
 def invitation_round(db, invitation: RoundReviewer) -> Round:
