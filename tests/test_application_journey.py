@@ -238,8 +238,9 @@ def test_with_several_organisations_the_applicant_chooses_one(testapp, registry)
     assert summary_links(failed) == {"#apply-organisation": "Choose the organisation you are applying for"}
     assert failed.html.find("input", {"name": "title"})["value"] == "Ateliers"
     form = failed.forms["apply"]
-    assert failed.html.find(id="apply-organisation").find("legend").get_text() == (
-        "Which organisation are you applying for?")
+    legend = failed.html.find(id="apply-organisation").find("legend")
+    assert legend.select_one(".required-marker").extract().get_text() == "*(required)"  # seen and heard
+    assert legend.get_text() == "Which organisation are you applying for?"
     form["apply-organisation"] = str(horizon_id)
     tasks = form.submit("submit", status=302).follow()
     assert "Ateliers" in tasks.html.find("h1").get_text()
