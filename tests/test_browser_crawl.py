@@ -38,9 +38,11 @@ MOST_KINDS = 150
 
 
 @pytest.fixture(scope="session")
-def axe_source(request) -> str:
-    """axe.min.js, installed with npm into pytest's cache the first time."""
-    folder = Path(request.config.cache.mkdir("axe-core"))
+def axe_source(request, tmp_path_factory) -> str:
+    """axe.min.js, installed with npm into pytest's cache the first time (into this run's
+    temporary folder when the cache is switched off: ``-p no:cacheprovider``)."""
+    cache = getattr(request.config, "cache", None)
+    folder = Path(cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe-core"))
     script = folder / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
         problem = None
