@@ -413,6 +413,7 @@ def _section_form(request, application, sec, *, later=False, version=None, table
         deform.Button("continue", translate(request, _("Save and continue")), css_class="btn-primary"),
         deform.Button("later", translate(request, _("Save and come back later")), css_class="btn-outline-secondary"),
     )
+    form.default_button_first = True  # a repeating table's own buttons must not take Enter (templates/form.pt)
     return form
 
 
