@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, or_, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
@@ -28,6 +28,11 @@ class Application(WorkflowMixin, Base):
     __tablename__ = "applications"
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
+    # A round's pages count its applications by state (the funnel, the home page's
+    # figures, the public report): both columns in one index answer that from the index
+    # alone, whatever the number of rounds.  The organisation's: an applicant's lists.
+    __table_args__ = (Index("ix_applications_round_state", "round_id", "state"),
+                      Index("ix_applications_organisation", "organisation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
