@@ -20,7 +20,7 @@ from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.reporting import public
 
-SIZES = (20, 400)
+SIZES = (40, 400)
 PEOPLE = ("officer@example.org", "applicant@example.org", "reviewer@example.org")
 
 

@@ -635,15 +635,15 @@ def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
 # Why markers read from the database rather than an invalidation on write: a report may be
 # read in one process and its data written in another (several waitress processes, the
 # command line, a timer), and every write path (services, plugins, bulk loads) would have
-# to remember to invalidate.  A handful of aggregates answered from indexes — the round's
-# applications and awards (how many, the sum of their row versions: every workflow step
-# bumps one), and for the smaller tables the report reads, their row count, highest id and
-# row-version sum — change whenever a row the report shows is added, removed or moves on,
-# and cost a few milliseconds at 100,000 applications where gathering the report costs a
-# second.  Edits in place of a row without a row version (a funder's name, a region) are
-# audited (configuration_changes) or replace rows; as a safety net a cached report is
-# also gathered again after MAX_AGE seconds.  Plugin sections are always gathered afresh:
-# grants cannot know what they read.
+# to remember to invalidate.  A handful of aggregates answered from indexes change
+# whenever a row the report shows is added, removed or moves on: the round's applications
+# and awards (how many, the sum of their row versions: every workflow step bumps one), the
+# programme's funder contributions, the latest audited change to the round or programme,
+# and for the smaller tables the report reads, their row count and highest id.  They cost
+# a few milliseconds at 100,000 applications where gathering the report costs a second.
+# An edit in place of a row without a row version that is not audited is caught by a
+# safety net: a cached report is gathered again after MAX_AGE seconds.  Plugin sections
+# are always gathered afresh: grants cannot know what they read.
 
 MAX_AGE = 300  # seconds
 CACHE_KEY = "grants.public_report_cache"
