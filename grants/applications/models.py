@@ -29,9 +29,9 @@ class Application(WorkflowMixin, Base):
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
     # A round's pages count its applications by state (the funnel, the home page's
-    # figures, the public report): both columns in one index answer that from the index
-    # alone, whatever the number of rounds.  The organisation's: an applicant's lists.
-    __table_args__ = (Index("ix_applications_round_state", "round_id", "state"),
+    # figures, the public report) and the public report's cache sums their row versions:
+    # one index answers both from the index alone, whatever the number of rounds.  The organisation's: an applicant's lists.
+    __table_args__ = (Index("ix_applications_round_state", "round_id", "state", "row_version"),
                       Index("ix_applications_organisation", "organisation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

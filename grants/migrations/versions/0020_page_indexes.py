@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index("ix_applications_round_state", "applications", ["round_id", "state"])
+    op.create_index("ix_applications_round_state", "applications", ["round_id", "state", "row_version"])
     op.create_index("ix_applications_organisation", "applications", ["organisation_id"])
     op.create_index("ix_workflow_history_reached", "workflow_history",
                     ["object_type", "object_id", "workflow_id", "workflow_version", "to_state"])
