@@ -68,6 +68,8 @@ class Served:
         self.thread.start()
 
     def close(self):
+        time.sleep(0.5)  # let the last answers go out before the sockets close
+        self.server.task_dispatcher.shutdown()
         self.server.close()
 
 
