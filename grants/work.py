@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from grants.i18n import _
 
@@ -135,7 +136,7 @@ def _guard_reasons(service, obj, user, triggers: tuple[str, ...]) -> tuple[list,
 
 def sources(request, user) -> list[Source]:
     """Every kind of task, in the order their headings are shown."""
-    from grants.applications.models import Application, EligibilityCheck
+    from grants.applications.models import Application
     from grants.awards.models import Award
     from grants.evaluation.models import Assessment
     from grants.lifecycle.meanings import state_means
@@ -206,11 +207,13 @@ def sources(request, user) -> list[Source]:
     screening = select(Application).where(state_means(Application, "submitted"))
     if not getattr(user, "is_admin", False):
         screening = screening.where(Application.round_id.in_(officer_round_ids(user)))
-    screening = screening.order_by(Application.submitted_at, Application.id)
+    # The checks come with the rows (one statement for the page, not one per row): the
+    # screening guard reads them too.
+    screening = screening.order_by(Application.submitted_at, Application.id).options(
+        selectinload(Application.eligibility_checks))
 
     def to_screen(app):
-        unchecked = request.dbsession.scalar(select(func.count()).where(
-            EligibilityCheck.application_id == app.id, EligibilityCheck.officer_decision.is_(None)))
+        unchecked = sum(1 for check in app.eligibility_checks if check.officer_decision is None)
         missing = [_("Eligibility checks to confirm: ${count}", mapping={"count": unchecked})] if unchecked else []
         return Work("screen", app, url(app, "screen"), _("Screen the application"), None, missing,
                     [o for o in service.options(app, user) if o.allowed])

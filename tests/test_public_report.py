@@ -333,3 +333,45 @@ def test_a_funder_a_round_hides_is_not_named_on_the_public_programme_page(testap
     contributions = page.html.find(id="contributions").get_text(" ", strip=True)
     assert HIDDEN in contributions and "not named on public pages" in contributions
     assert "Another funder" not in contributions
+
+
+# -- the cache ---------------------------------------------------------------------------------------
+
+
+def test_the_published_report_is_gathered_again_only_when_its_data_change(registry, testapp, world):
+    """Read twice, gathered once; an application to another round or a new account leaves
+    it as it was (not gathered again); one more application to this round shows at once."""
+    url = world["url"] + "/@@public-report"
+    cache = lambda: testapp.app.registry[public.CACHE_KEY]  # noqa: E731 - the app's, made on first use
+    assert cell(testapp.get(url), "funnel-applied", 0) == "20"
+    assert cell(testapp.get(url), "funnel-applied", 0) == "20"
+    assert cache().gathered == 1
+
+    with registry.database.transaction() as (_tm, db):  # unrelated: another round, a new person
+        elsewhere = f.round_(db, registry, programmes.create_programme(db, title="Elsewhere", currency="TND"))
+        f.application(db, registry, elsewhere, f.organisation(db), state="submitted")
+        f.user(db, email="someone.new@example.org")
+    assert cell(testapp.get(url), "funnel-applied", 0) == "20"
+    assert cache().gathered == 1
+
+    with registry.database.transaction() as (_tm, db):  # shown: a 21st application here
+        rnd = db.get(Round, world["round"])
+        f.application(db, registry, rnd, _org(db, "TN-11"), state="submitted")
+    assert cell(testapp.get(url), "funnel-applied", 0) == "21"
+    assert cache().gathered == 2
+
+
+def test_a_step_of_an_application_of_the_round_refreshes_the_cached_report(registry, testapp, world):
+    """A move that adds no row (an application confirmed eligible) changes its row version,
+    and with it the report's markers."""
+    from grants.applications.models import Application
+
+    url = world["url"] + "/@@public-report"
+    assert cell(testapp.get(url), "funnel-eligible", 0) == "5"
+    with registry.database.transaction() as (_tm, db):
+        submitted = db.scalars(select(Application).where(Application.round_id == world["round"],
+                                                         Application.state == "submitted")
+                               .order_by(Application.id)).first()
+        WorkflowService(registry.workflows, db).fire(submitted, "confirm_eligible", actor=f.SYSTEM, now=NOW)
+    assert cell(testapp.get(url), "funnel-eligible", 0) == "6"
+    assert testapp.app.registry[public.CACHE_KEY].gathered == 2

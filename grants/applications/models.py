@@ -30,6 +30,11 @@ class Application(WorkflowMixin, Base):
     __table_args__ = (Index("ix_applications_round_submitted", "round_id", "submitted_at", "id"),)
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
+    # A round's pages count its applications by state (the funnel, the home page's
+    # figures, the public report) and the public report's cache sums their row versions:
+    # one index answers both from the index alone, whatever the number of rounds.  The organisation's: an applicant's lists.
+    __table_args__ = (Index("ix_applications_round_state", "round_id", "state", "row_version"),
+                      Index("ix_applications_organisation", "organisation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))

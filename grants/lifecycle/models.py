@@ -72,7 +72,11 @@ class HistoryEntry(Base):
     """One move of one object.  Rows are only ever inserted (see the flush guard below)."""
 
     __tablename__ = "workflow_history"
-    __table_args__ = (Index("ix_workflow_history_object", "object_type", "object_id", "id"),)
+    # The second index: "how many applications ever reached each state" (the funnels)
+    # reads the steps of a round's applications from the index alone.
+    __table_args__ = (Index("ix_workflow_history_object", "object_type", "object_id", "id"),
+                      Index("ix_workflow_history_reached", "object_type", "object_id", "workflow_id",
+                            "workflow_version", "to_state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     object_type: Mapped[str] = mapped_column(String(64))

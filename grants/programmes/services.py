@@ -1167,16 +1167,14 @@ def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
     without_region = 0
     link, code = _region_columns(Organisation)
     if link is not None:
+        # One pass: the applications whose organisation has no region come out as the
+        # row with no code (an outer join), instead of a second count over the round.
         rows = dbsession.execute(
             select(code, func.count(distinct(Application.id)))
-            .select_from(Application).join(Application.organisation).join(link)
-            .where(Application.round_id == rnd.id).group_by(code).order_by(code)).all()
-        by_region = [(c, n) for c, n in rows]
-        with_region = dbsession.scalar(
-            select(func.count(distinct(Application.id)))
-            .select_from(Application).join(Application.organisation).join(link)
-            .where(Application.round_id == rnd.id)) or 0
-        without_region = total - with_region
+            .select_from(Application).join(Application.organisation).outerjoin(link)
+            .where(Application.round_id == rnd.id).group_by(code)).all()
+        by_region = sorted((c, n) for c, n in rows if c is not None)
+        without_region = sum(n for c, n in rows if c is None)
     from grants.lifecycle.models import HistoryEntry
 
     ever = dict(dbsession.execute(

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable, Sequence
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
@@ -329,54 +329,68 @@ def _award_query(rnd):
 
 
 def _funnel_counts(dbsession, registry, rnd) -> dict[str, int]:
-    """Applications that ever reached each stage (from the history), and the awards made."""
+    """Applications that ever reached each stage (from the history), and the awards made:
+    one aggregate over the round's history rows for every stage at once, so the cost is
+    that of an index range however many stages or applications there are."""
     from grants.awards.models import Award
 
-    counts = {stage: dbsession.scalar(select(func.count()).select_from(_stage_ids(rnd, stage).distinct().subquery()))
-              for stage in STAGE_MEANINGS}
+    counts = dict(zip(STAGE_MEANINGS, dbsession.execute(
+        select(*[func.count(distinct(case((_reached(stage), _history().object_id))))
+                 for stage in STAGE_MEANINGS])
+        .select_from(_round_history(rnd))).one()))
     counts["funded"] = dbsession.scalar(select(func.count(Award.id)).where(Award.round_id == rnd.id)) or 0
     return counts
 
 
-def _stage_ids(rnd, stage):
-    """A select of the ids of the round's applications that reached ``stage``."""
-    from grants.applications.models import Application
-    from grants.awards.models import Award
+def _history():
     from grants.lifecycle.models import HistoryEntry
 
-    if stage == "funded":
-        return select(Award.application_id).where(Award.round_id == rnd.id)
-    return (select(HistoryEntry.object_id)
-            .where(HistoryEntry.object_type == Application.__tablename__,
-                   history_reached("application", STAGE_MEANINGS[stage]),
-                   HistoryEntry.object_id.in_(select(Application.id).where(Application.round_id == rnd.id))))
+    return HistoryEntry
+
+
+def _reached(stage):
+    return history_reached("application", STAGE_MEANINGS[stage])
+
+
+def _round_history(rnd):
+    """The round's applications joined to their history rows."""
+    from grants.applications.models import Application
+
+    history = _history()
+    return history.__table__.join(Application.__table__, and_(
+        history.object_type == Application.__tablename__, history.object_id == Application.id,
+        Application.round_id == rnd.id))
 
 
 def _funnel_by_region(dbsession, rnd, funnel: dict[str, Cell], threshold: int):
     """One row per region an applicant organisation works in (an organisation in two
     regions counts in both), and one for those that gave none; each stage's column is a
-    breakdown whose total is the overall funnel's figure."""
+    breakdown whose total is the overall funnel's figure.  One aggregate: the round's
+    applications, their regions (none: the row without a region), their history rows
+    and their award, grouped by region, each stage a conditional distinct count."""
     from grants.accounts.models import Organisation, OrganisationRegion
     from grants.applications.models import Application
+    from grants.awards.models import Award
 
     if not hasattr(Organisation, "regions"):
         return [], False
+    history = _history()
+    columns = [func.count(distinct(case((_reached(stage), Application.id)))) for stage in STAGE_MEANINGS]
+    columns.append(func.count(distinct(case((Award.id.is_not(None), Application.id)))))
+    found = dbsession.execute(
+        select(OrganisationRegion.region_code, *columns)
+        .select_from(Application)
+        .outerjoin(OrganisationRegion, OrganisationRegion.organisation_id == Application.organisation_id)
+        .outerjoin(history, and_(history.object_type == Application.__tablename__,
+                                 history.object_id == Application.id))
+        .outerjoin(Award, and_(Award.application_id == Application.id, Award.round_id == rnd.id))
+        .where(Application.round_id == rnd.id)
+        .group_by(OrganisationRegion.region_code)).all()
     raw: dict[str, dict[str, int]] = {}
-    for stage in STAGES:
-        ids = _stage_ids(rnd, stage)
-        rows = dbsession.execute(
-            select(OrganisationRegion.region_code, func.count(distinct(Application.id)))
-            .select_from(Application)
-            .join(OrganisationRegion, OrganisationRegion.organisation_id == Application.organisation_id)
-            .where(Application.id.in_(ids)).group_by(OrganisationRegion.region_code)).all()
-        for code, n in rows:
-            raw.setdefault(code, {})[stage] = n
-        without = dbsession.scalar(
-            select(func.count(distinct(Application.id))).where(
-                Application.id.in_(ids),
-                Application.organisation_id.not_in(select(OrganisationRegion.organisation_id)))) or 0
-        if without:
-            raw.setdefault(NO_REGION, {})[stage] = without
+    for code, *numbers in found:
+        for stage, n in zip(list(STAGE_MEANINGS) + ["funded"], numbers):
+            if n:
+                raw.setdefault(code or NO_REGION, {})[stage] = n
     keys = sorted(k for k in raw if k != NO_REGION) + ([NO_REGION] if NO_REGION in raw else [])
     rows = [RegionRow(k, {}) for k in keys]
     for stage in STAGES:
@@ -614,3 +628,96 @@ def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
     rnd.hidden_funder_ids = sorted(wanted)
     dbsession.flush()
     return rnd
+
+
+# -- the published report, cached -------------------------------------------------------------------
+#
+# Why markers read from the database rather than an invalidation on write: a report may be
+# read in one process and its data written in another (several waitress processes, the
+# command line, a timer), and every write path (services, plugins, bulk loads) would have
+# to remember to invalidate.  A handful of aggregates answered from indexes change
+# whenever a row the report shows is added, removed or moves on: the round's applications
+# and awards (how many, the sum of their row versions: every workflow step bumps one), the
+# programme's funder contributions, the latest audited change to the round or programme,
+# and for the smaller tables the report reads, their row count and highest id.  They cost
+# a few milliseconds at 100,000 applications where gathering the report costs a second.
+# An edit in place of a row without a row version that is not audited is caught by a
+# safety net: a cached report is gathered again after MAX_AGE seconds.  Plugin sections
+# are always gathered afresh: grants cannot know what they read.
+
+MAX_AGE = 300  # seconds
+CACHE_KEY = "grants.public_report_cache"
+#: Tables the report reads whose rows are few (one per award, report or funder), marked
+#: as a whole: a change to another round's may gather this one again, never miss one.
+_MARKED_TABLES = ("disbursements", "indicators", "indicator_targets", "indicator_values", "reports",
+                  "library_indicators", "survey_instruments", "round_instruments", "survey_uploads",
+                  "survey_results", "round_evaluations", "funders", "organisation_regions")
+
+
+@dataclass
+class ReportCache:
+    """Per process: the gathered report of each round and language, with its markers."""
+
+    entries: dict = field(default_factory=dict)
+    gathered: int = 0  # how many times a report was gathered (what the tests watch)
+
+
+def report_markers(dbsession: Session, rnd) -> tuple:
+    """What changes when any figure of ``rnd``'s report may change (one statement)."""
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+    from grants.db import Base
+
+    parts = []
+    for model in (Application, Award):
+        scope = model.__table__.c.round_id == rnd.id
+        parts += [select(func.count()).select_from(model.__table__).where(scope).scalar_subquery(),
+                  select(func.coalesce(func.sum(model.__table__.c.row_version), 0)).where(scope).scalar_subquery()]
+    tables = Base.metadata.tables
+    # The programme's funders and the audited changes to the round and its programme.
+    contributions, changes = tables["programme_funders"], tables["configuration_changes"]
+    mine = contributions.c.programme_id == rnd.programme_id
+    parts += [select(func.count()).select_from(contributions).where(mine).scalar_subquery(),
+              select(func.coalesce(func.max(contributions.c.id), 0)).where(mine).scalar_subquery(),
+              select(func.coalesce(func.max(changes.c.id), 0)).where(or_(
+                  and_(changes.c.object_type == "rounds", changes.c.object_id == rnd.id),
+                  and_(changes.c.object_type == "programmes", changes.c.object_id == rnd.programme_id)))
+              .scalar_subquery()]
+    for name in _MARKED_TABLES:
+        table = tables.get(name)
+        if table is None:
+            continue
+        parts.append(select(func.count()).select_from(table).scalar_subquery())
+        if "id" in table.c:  # a link table (no id of its own) is marked by its count
+            parts.append(select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery())
+        if "row_version" in table.c:
+            parts.append(select(func.coalesce(func.sum(table.c.row_version), 0)).scalar_subquery())
+    programme = rnd.programme
+    own = (rnd.row_version, programme.title, getattr(programme, "translations", None) and repr(programme.translations),
+           rnd.report_published_at, rnd.small_cell_threshold, tuple(sorted(withheld_funder_ids(rnd))))
+    return own + tuple(dbsession.execute(select(*parts)).one())
+
+
+def cached_public_report(dbsession: Session, registry, rnd, *, locale: str | None = None,
+                         now: float | None = None) -> PublicReport:
+    """The round's report as :func:`public_report` gathers it, reused while its markers
+    (:func:`report_markers`) stay the same and it is younger than :data:`MAX_AGE`."""
+    import dataclasses
+    import time
+
+    cache = registry.get(CACHE_KEY) if hasattr(registry, "get") else None
+    if cache is None:
+        cache = registry[CACHE_KEY] = ReportCache()
+    now = time.monotonic() if now is None else now
+    markers = report_markers(dbsession, rnd)
+    key = (rnd.id, locale)
+    found = cache.entries.get(key)
+    if found is not None and found[0] == markers and now - found[1] < MAX_AGE:
+        report = dataclasses.replace(found[2])
+        report.sections = [SectionContent(section, section.rows(dbsession, rnd, report) if section.rows else None)
+                           for section in report_sections(registry, rnd.programme)]
+        return report
+    report = public_report(dbsession, registry, rnd, locale=locale)
+    cache.gathered += 1
+    cache.entries[key] = (markers, now, report)
+    return dataclasses.replace(report)

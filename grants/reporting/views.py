@@ -139,7 +139,10 @@ def public_report_page(context, request):
     may_manage = bool(request.has_permission(Permission.ProgrammesRoundManage, context))
     if context.report_published_at is None and not may_manage:
         raise HTTPNotFound()
-    report = public.public_report(request.dbsession, request.registry, context, locale=request.locale_name)
+    # The published report is read by anyone, often: kept until its data change
+    # (public.cached_public_report); an officer's preview is always gathered afresh.
+    gather = public.public_report if context.report_published_at is None else public.cached_public_report
+    report = gather(request.dbsession, request.registry, context, locale=request.locale_name)
     if context.report_published_at is None:
         request.response.headers["Cache-Control"] = "private, no-store"
     page = {
