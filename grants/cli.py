@@ -195,29 +195,46 @@ def cmd_library_load(args) -> int:
 
 def cmd_export(args) -> int:
     """Open data: 360Giving (JSON package or CSV) or IATI 2.03 activity XML."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from grants.awards.models import Award
-    from grants.reporting import exports
 
     config = configured(load_settings(args.ini))
     if args.standard == "iati" and args.format != "json":
         raise UsageError("IATI is written as XML only; leave out --format")
     with config.registry.database.transaction() as (_tm, dbsession):
-        if not dbsession.scalar(select(func.count()).select_from(Award)):
+        if dbsession.scalar(select(Award.id).limit(1)) is None:
             # A 360Giving package needs at least one grant; an empty file would not validate.
             raise UsageError("no awards yet: there is nothing to export")
-        if args.standard == "360giving":
-            data = exports.threesixty_giving(dbsession, config.registry, fmt=args.format)
+        if args.output in (None, "-"):
+            _export_to(dbsession, config.registry, args, sys.stdout.buffer)
         else:
-            data = exports.iati_activities(dbsession, config.registry)
-    if args.output in (None, "-"):
-        sys.stdout.buffer.write(data)
-    else:
-        with open(args.output, "wb") as fh:
-            fh.write(data)
+            # Written beside it and renamed when complete: a failed export never leaves
+            # half a file where the last good one was.
+            partial = Path(f"{args.output}.part")
+            try:
+                with open(partial, "wb") as fh:
+                    _export_to(dbsession, config.registry, args, fh)
+                partial.replace(args.output)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise UsageError(f"cannot write {args.output} ({exc.strerror})") from None
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+    if args.output not in (None, "-"):
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _export_to(dbsession, registry, args, out) -> None:
+    """One grant at a time, from awards read in batches: flat memory for any number."""
+    from grants.reporting import exports
+
+    if args.standard == "360giving":
+        exports.write_threesixty_giving(dbsession, registry, out, fmt=args.format, release=True)
+    else:
+        exports.write_iati_activities(dbsession, registry, out, release=True)
 
 
 def cmd_workflow_check(args) -> int:
