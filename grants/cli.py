@@ -144,14 +144,25 @@ def cmd_bench_seed(args) -> int:
 
 
 def cmd_tick(args) -> int:
-    from grants.lifecycle.services import tick
-
-    config = configured(load_settings(args.ini))
+    """One line per object on stdout; a progress line on stderr every TICK_PROGRESS objects
+    (a long tick shows it is alive).  An object that fails is reported and the rest go on;
+    the exit status is then 1, so cron mails it."""
+    from grants.lifecycle.services import iter_tick
     from grants.mel.services import send_reminders
 
-    outcomes = tick(config.registry.database, config.registry.workflows, settings=config.registry.settings)
-    for o in outcomes:
-        print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}")
+    config = configured(load_settings(args.ini))
+    done = failed = 0
+    counts: dict[str, int] = {}
+    for o in iter_tick(config.registry.database, config.registry.workflows, settings=config.registry.settings):
+        print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}", flush=True)
+        done += 1
+        kind = o.result.partition(":")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        failed += kind == "failed"
+        if done % TICK_PROGRESS == 0:
+            print(f"tick: {_counted(done, 'object')} done ({_tally(counts)})", file=sys.stderr, flush=True)
+    if done and done % TICK_PROGRESS:
+        print(f"tick: {_counted(done, 'object')} done ({_tally(counts)})", file=sys.stderr, flush=True)
     # Reminders before a report's due date: each report is reminded once (reminded_at).
     reminded = send_reminders(config.registry)
     for report_id in reminded:
@@ -159,9 +170,20 @@ def cmd_tick(args) -> int:
     purged = purge_accounts(config.registry)
     if purged:
         print(f"sessions and sign-in counts past their time: {purged} deleted")
-    if not outcomes and not reminded and not purged:
+    if not done and not reminded and not purged:
         print("nothing is due")
+    if failed:
+        print(f"grants: {_counted(failed, 'object')} failed (see the lines above and the log)", file=sys.stderr)
+        return 1
     return 0
+
+
+#: How often `grants tick` says how far it has got.
+TICK_PROGRESS = 100
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def purge_accounts(registry) -> int:

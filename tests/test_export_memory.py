@@ -57,7 +57,7 @@ def peak(registry, write) -> tuple[int, int]:
     return count, top
 
 
-@pytest.mark.parametrize("standard", sorted(WRITERS))
+@pytest.mark.parametrize("standard", ["360giving", "iati"])  # the CSV shares the JSON's reading
 def test_exports_need_the_same_memory_for_3000_awards_as_for_100(registry, standard):
     with registry.database.transaction() as (_tm, db):
         world = build(db, registry)

@@ -291,35 +291,60 @@ class TickOutcome:
     result: str  # "fired", "refused: ...", "conflict"
 
 
+#: Due objects looked up per query by :func:`iter_tick`: however many are due, it holds
+#: one batch of ids, and each object still moves in a transaction of its own.
+TICK_BATCH = 500
+
+
 def tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None, settings: dict | None = None
          ) -> list[TickOutcome]:
-    """Fire every time-based transition that is due.  Each object moves in its own
-    transaction, so one refusal or conflict does not hold up the rest.  Running it again,
-    or twice at once, does nothing more: a moved object is no longer in the source state,
-    and a concurrent tick loses the optimistic-lock race and skips it."""
+    """Every outcome of :func:`iter_tick`, as a list."""
+    return list(iter_tick(database, registry, now=now, settings=settings))
+
+
+def iter_tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None,
+              settings: dict | None = None, batch: int = TICK_BATCH):
+    """Fire every time-based transition that is due, yielding each object's outcome as it
+    is done.  Each object moves in its own transaction, so one refusal, conflict or
+    failure does not hold up the rest, and a tick killed half-way leaves every object
+    moved (with its history row) or untouched.  Running it again, or twice at once, does
+    nothing more: a moved object is no longer in the source state, and a concurrent tick
+    loses the optimistic-lock race and skips it."""
     now = now or utcnow()
-    outcomes: list[TickOutcome] = []
     system = Actor.system_actor("system:tick")
     for model in workflow_models():
-        for version in registry.versions(model.__workflow__):
-            wf = registry.get(model.__workflow__, version)
+        # The workflows its rows run, read from the rows: a plugin's variant or a version
+        # edited in the browser ticks as the family's base does.
+        with database.transaction() as (_tm, dbsession):
+            keys = sorted(dbsession.execute(select(model.workflow_id, model.workflow_version).distinct()).all())
+        for workflow_id, version in keys:
+            if (workflow_id, version) not in registry:  # start-up refuses such rows; not ours to move
+                continue
+            wf = registry.get(workflow_id, version)
             for t in wf.definition.transitions:
                 if t.at is None:
                     continue
                 moment = getattr(model, t.at)
-                with database.transaction() as (_tm, dbsession):
-                    due_ids = list(dbsession.scalars(
-                        select(model.id).where(
-                            model.workflow_id == wf.id,
-                            model.workflow_version == version,
-                            model.state.in_(t.sources),
-                            moment.is_not(None),
-                            moment <= now,
-                        ).order_by(model.id)
-                    ))
-                for obj_id in due_ids:
-                    outcomes.append(_tick_one(database, registry, model, obj_id, t.trigger, system, now, settings))
-    return outcomes
+                last = 0
+                while True:
+                    # Paged by id: the objects fired leave the source states, the others
+                    # (refused, failed) are passed by, so each page starts after the last.
+                    with database.transaction() as (_tm, dbsession):
+                        due_ids = list(dbsession.scalars(
+                            select(model.id).where(
+                                model.workflow_id == wf.id,
+                                model.workflow_version == version,
+                                model.state.in_(t.sources),
+                                moment.is_not(None),
+                                moment <= now,
+                                model.id > last,
+                            ).order_by(model.id).limit(batch)
+                        ))
+                    if not due_ids:
+                        break
+                    for obj_id in due_ids:
+                        yield _tick_one(database, registry, model, obj_id, t.trigger, system, now, settings)
+                    last = due_ids[-1]
 
 
 def _tick_one(database, registry, model, obj_id, trigger, system, now, settings) -> TickOutcome:
@@ -336,6 +361,9 @@ def _tick_one(database, registry, model, obj_id, trigger, system, now, settings)
         return TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
     except (Conflict, StaleDataError):
         return TickOutcome(model.__tablename__, obj_id, trigger, "conflict: another process moved it first")
+    except Exception as exc:  # an effect or the database failing on this one: the others still go
+        log.exception("tick: %s %s: %s failed", model.__tablename__, obj_id, trigger)
+        return TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
 
 
 # -- migrations between definition versions ------------------------------------------
