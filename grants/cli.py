@@ -355,7 +355,7 @@ def cmd_workflow_graph(args) -> int:
 
 
 def cmd_workflow_migrate(args) -> int:
-    from grants.lifecycle.services import MigrationError, migrate
+    from grants.lifecycle.services import MigrationError, migrate_in_batches
 
     state_map = {}
     for item in args.map or []:
@@ -366,11 +366,18 @@ def cmd_workflow_migrate(args) -> int:
     to_workflow, _sep, to_version = args.to_version.rpartition(":")
     if not to_version.isdigit():
         raise UsageError(f"--to {args.to_version}: write a version (2) or a workflow and version (application:1)")
+    if args.batch < 1:
+        raise UsageError(f"--batch {args.batch}: give a number of objects, 1 or more")
     config = configured(load_settings(args.ini))
+
+    def progress(moved: int) -> None:
+        print(f"moved {_counted(moved, 'object')} so far", file=sys.stderr, flush=True)
+
+    # Batch by batch, each committed: killed half-way, the same command moves the rest.
     try:
-        with config.registry.database.transaction() as (_tm, dbsession):
-            counts = migrate(dbsession, config.registry.workflows, args.workflow_id, args.from_version,
-                             int(to_version), state_map, to_workflow=to_workflow or None)
+        counts = migrate_in_batches(config.registry.database, config.registry.workflows, args.workflow_id,
+                                    args.from_version, int(to_version), state_map, to_workflow=to_workflow or None,
+                                    batch=args.batch, progress=progress)
     except MigrationError as exc:
         raise UsageError(str(exc)) from None
     total = sum(counts.values())
@@ -467,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--to", dest="to_version", required=True,
                      help="the version to move to (2), or another workflow of the same family and its version (application:1)")
     mig.add_argument("--map", action="append", metavar="OLD=NEW", help="where objects in state OLD go")
+    mig.add_argument("--batch", type=int, default=100, metavar="N",
+                     help="objects moved per transaction (default 100); a run stopped half-way is finished "
+                          "by running it again")
     mig.set_defaults(func=cmd_workflow_migrate)
 
     i18n = sub.add_parser("i18n", help="translation catalogs")
