@@ -144,14 +144,25 @@ def cmd_bench_seed(args) -> int:
 
 
 def cmd_tick(args) -> int:
-    from grants.lifecycle.services import tick
-
-    config = configured(load_settings(args.ini))
+    """One line per object on stdout; a progress line on stderr every TICK_PROGRESS objects
+    (a long tick shows it is alive).  An object that fails is reported and the rest go on;
+    the exit status is then 1, so cron mails it."""
+    from grants.lifecycle.services import iter_tick
     from grants.mel.services import send_reminders
 
-    outcomes = tick(config.registry.database, config.registry.workflows, settings=config.registry.settings)
-    for o in outcomes:
-        print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}")
+    config = configured(load_settings(args.ini))
+    done = failed = 0
+    counts: dict[str, int] = {}
+    for o in iter_tick(config.registry.database, config.registry.workflows, settings=config.registry.settings):
+        print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}", flush=True)
+        done += 1
+        kind = o.result.partition(":")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        failed += kind == "failed"
+        if done % TICK_PROGRESS == 0:
+            print(f"tick: {_counted(done, 'object')} done ({_tally(counts)})", file=sys.stderr, flush=True)
+    if done and done % TICK_PROGRESS:
+        print(f"tick: {_counted(done, 'object')} done ({_tally(counts)})", file=sys.stderr, flush=True)
     # Reminders before a report's due date: each report is reminded once (reminded_at).
     reminded = send_reminders(config.registry)
     for report_id in reminded:
@@ -159,9 +170,20 @@ def cmd_tick(args) -> int:
     purged = purge_accounts(config.registry)
     if purged:
         print(f"sessions and sign-in counts past their time: {purged} deleted")
-    if not outcomes and not reminded and not purged:
+    if not done and not reminded and not purged:
         print("nothing is due")
+    if failed:
+        print(f"grants: {_counted(failed, 'object')} failed (see the lines above and the log)", file=sys.stderr)
+        return 1
     return 0
+
+
+#: How often `grants tick` says how far it has got.
+TICK_PROGRESS = 100
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def purge_accounts(registry) -> int:
@@ -195,29 +217,46 @@ def cmd_library_load(args) -> int:
 
 def cmd_export(args) -> int:
     """Open data: 360Giving (JSON package or CSV) or IATI 2.03 activity XML."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from grants.awards.models import Award
-    from grants.reporting import exports
 
     config = configured(load_settings(args.ini))
     if args.standard == "iati" and args.format != "json":
         raise UsageError("IATI is written as XML only; leave out --format")
     with config.registry.database.transaction() as (_tm, dbsession):
-        if not dbsession.scalar(select(func.count()).select_from(Award)):
+        if dbsession.scalar(select(Award.id).limit(1)) is None:
             # A 360Giving package needs at least one grant; an empty file would not validate.
             raise UsageError("no awards yet: there is nothing to export")
-        if args.standard == "360giving":
-            data = exports.threesixty_giving(dbsession, config.registry, fmt=args.format)
+        if args.output in (None, "-"):
+            _export_to(dbsession, config.registry, args, sys.stdout.buffer)
         else:
-            data = exports.iati_activities(dbsession, config.registry)
-    if args.output in (None, "-"):
-        sys.stdout.buffer.write(data)
-    else:
-        with open(args.output, "wb") as fh:
-            fh.write(data)
+            # Written beside it and renamed when complete: a failed export never leaves
+            # half a file where the last good one was.
+            partial = Path(f"{args.output}.part")
+            try:
+                with open(partial, "wb") as fh:
+                    _export_to(dbsession, config.registry, args, fh)
+                partial.replace(args.output)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise UsageError(f"cannot write {args.output} ({exc.strerror})") from None
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+    if args.output not in (None, "-"):
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _export_to(dbsession, registry, args, out) -> None:
+    """One grant at a time, from awards read in batches: flat memory for any number."""
+    from grants.reporting import exports
+
+    if args.standard == "360giving":
+        exports.write_threesixty_giving(dbsession, registry, out, fmt=args.format, release=True)
+    else:
+        exports.write_iati_activities(dbsession, registry, out, release=True)
 
 
 def cmd_workflow_check(args) -> int:
@@ -316,7 +355,7 @@ def cmd_workflow_graph(args) -> int:
 
 
 def cmd_workflow_migrate(args) -> int:
-    from grants.lifecycle.services import MigrationError, migrate
+    from grants.lifecycle.services import MigrationError, migrate_in_batches
 
     state_map = {}
     for item in args.map or []:
@@ -327,11 +366,18 @@ def cmd_workflow_migrate(args) -> int:
     to_workflow, _sep, to_version = args.to_version.rpartition(":")
     if not to_version.isdigit():
         raise UsageError(f"--to {args.to_version}: write a version (2) or a workflow and version (application:1)")
+    if args.batch < 1:
+        raise UsageError(f"--batch {args.batch}: give a number of objects, 1 or more")
     config = configured(load_settings(args.ini))
+
+    def progress(moved: int) -> None:
+        print(f"moved {_counted(moved, 'object')} so far", file=sys.stderr, flush=True)
+
+    # Batch by batch, each committed: killed half-way, the same command moves the rest.
     try:
-        with config.registry.database.transaction() as (_tm, dbsession):
-            counts = migrate(dbsession, config.registry.workflows, args.workflow_id, args.from_version,
-                             int(to_version), state_map, to_workflow=to_workflow or None)
+        counts = migrate_in_batches(config.registry.database, config.registry.workflows, args.workflow_id,
+                                    args.from_version, int(to_version), state_map, to_workflow=to_workflow or None,
+                                    batch=args.batch, progress=progress)
     except MigrationError as exc:
         raise UsageError(str(exc)) from None
     total = sum(counts.values())
@@ -428,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--to", dest="to_version", required=True,
                      help="the version to move to (2), or another workflow of the same family and its version (application:1)")
     mig.add_argument("--map", action="append", metavar="OLD=NEW", help="where objects in state OLD go")
+    mig.add_argument("--batch", type=int, default=100, metavar="N",
+                     help="objects moved per transaction (default 100); a run stopped half-way is finished "
+                          "by running it again")
     mig.set_defaults(func=cmd_workflow_migrate)
 
     i18n = sub.add_parser("i18n", help="translation catalogs")

@@ -162,6 +162,48 @@ def scratch_schema(url, prefix: str = "grants_scratch"):
         engine.dispose()
 
 
+def copy_awards(db, award_id: int, n: int, *, batch: int = 1000) -> int:
+    """Add ``n`` copies of award ``award_id``, each on a copy of its application and with
+    copies of its payments, by bulk inserts: thousands of awards in seconds, for measuring
+    exports at scale.  The copies have no history or reports of their own (an export reads
+    them when there are some).  Returns how many were added."""
+    from sqlalchemy import insert, select
+    from zope.sqlalchemy import mark_changed
+
+    from grants.applications.models import Application
+    from grants.awards.models import Award, Disbursement, Tranche
+
+    def row(table, **where):
+        found = db.execute(select(table).filter_by(**where)).mappings().all()
+        return [{k: v for k, v in r.items() if k != "id"} for r in found]
+
+    db.flush()
+    award = row(Award.__table__, id=award_id)[0]
+    application = row(Application.__table__, id=award["application_id"])[0]
+    tranches = db.execute(select(Tranche.__table__).filter_by(award_id=award_id)).mappings().all()
+    payments = row(Disbursement.__table__, award_id=award_id)
+    done = 0
+    while done < n:
+        size = min(batch, n - done)
+        application_ids = db.execute(insert(Application.__table__).returning(
+            Application.__table__.c.id, sort_by_parameter_order=True), [application] * size).scalars().all()
+        award_ids = db.execute(insert(Award.__table__).returning(Award.__table__.c.id, sort_by_parameter_order=True),
+                               [{**award, "application_id": a} for a in application_ids]).scalars().all()
+        for t in tranches:
+            copied = {k: v for k, v in t.items() if k != "id"}
+            tranche_ids = db.execute(insert(Tranche.__table__).returning(
+                Tranche.__table__.c.id, sort_by_parameter_order=True),
+                [{**copied, "award_id": a} for a in award_ids]).scalars().all()
+            for p in (p for p in payments if p["tranche_id"] == t["id"]):
+                db.execute(insert(Disbursement.__table__),
+                           [{**p, "award_id": a, "tranche_id": tr} for a, tr in zip(award_ids, tranche_ids)])
+        done += size
+    # Core inserts do not tell zope.sqlalchemy the session wrote: without this, a
+    # transaction with no ORM change would be rolled back instead of committed.
+    mark_changed(db)
+    return done
+
+
 def migration_differences(registry, owner: str = "") -> list:
     """How the models of ``owner`` (a plugin's name; "" for grants) differ from the test
     database its migrations built, as Alembic's autogenerate sees it: ``[]`` when they agree.

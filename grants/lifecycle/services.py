@@ -291,35 +291,60 @@ class TickOutcome:
     result: str  # "fired", "refused: ...", "conflict"
 
 
+#: Due objects looked up per query by :func:`iter_tick`: however many are due, it holds
+#: one batch of ids, and each object still moves in a transaction of its own.
+TICK_BATCH = 500
+
+
 def tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None, settings: dict | None = None
          ) -> list[TickOutcome]:
-    """Fire every time-based transition that is due.  Each object moves in its own
-    transaction, so one refusal or conflict does not hold up the rest.  Running it again,
-    or twice at once, does nothing more: a moved object is no longer in the source state,
-    and a concurrent tick loses the optimistic-lock race and skips it."""
+    """Every outcome of :func:`iter_tick`, as a list."""
+    return list(iter_tick(database, registry, now=now, settings=settings))
+
+
+def iter_tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None = None,
+              settings: dict | None = None, batch: int = TICK_BATCH):
+    """Fire every time-based transition that is due, yielding each object's outcome as it
+    is done.  Each object moves in its own transaction, so one refusal, conflict or
+    failure does not hold up the rest, and a tick killed half-way leaves every object
+    moved (with its history row) or untouched.  Running it again, or twice at once, does
+    nothing more: a moved object is no longer in the source state, and a concurrent tick
+    loses the optimistic-lock race and skips it."""
     now = now or utcnow()
-    outcomes: list[TickOutcome] = []
     system = Actor.system_actor("system:tick")
     for model in workflow_models():
-        for version in registry.versions(model.__workflow__):
-            wf = registry.get(model.__workflow__, version)
+        # The workflows its rows run, read from the rows: a plugin's variant or a version
+        # edited in the browser ticks as the family's base does.
+        with database.transaction() as (_tm, dbsession):
+            keys = sorted(dbsession.execute(select(model.workflow_id, model.workflow_version).distinct()).all())
+        for workflow_id, version in keys:
+            if (workflow_id, version) not in registry:  # start-up refuses such rows; not ours to move
+                continue
+            wf = registry.get(workflow_id, version)
             for t in wf.definition.transitions:
                 if t.at is None:
                     continue
                 moment = getattr(model, t.at)
-                with database.transaction() as (_tm, dbsession):
-                    due_ids = list(dbsession.scalars(
-                        select(model.id).where(
-                            model.workflow_id == wf.id,
-                            model.workflow_version == version,
-                            model.state.in_(t.sources),
-                            moment.is_not(None),
-                            moment <= now,
-                        ).order_by(model.id)
-                    ))
-                for obj_id in due_ids:
-                    outcomes.append(_tick_one(database, registry, model, obj_id, t.trigger, system, now, settings))
-    return outcomes
+                last = 0
+                while True:
+                    # Paged by id: the objects fired leave the source states, the others
+                    # (refused, failed) are passed by, so each page starts after the last.
+                    with database.transaction() as (_tm, dbsession):
+                        due_ids = list(dbsession.scalars(
+                            select(model.id).where(
+                                model.workflow_id == wf.id,
+                                model.workflow_version == version,
+                                model.state.in_(t.sources),
+                                moment.is_not(None),
+                                moment <= now,
+                                model.id > last,
+                            ).order_by(model.id).limit(batch)
+                        ))
+                    if not due_ids:
+                        break
+                    for obj_id in due_ids:
+                        yield _tick_one(database, registry, model, obj_id, t.trigger, system, now, settings)
+                    last = due_ids[-1]
 
 
 def _tick_one(database, registry, model, obj_id, trigger, system, now, settings) -> TickOutcome:
@@ -336,6 +361,9 @@ def _tick_one(database, registry, model, obj_id, trigger, system, now, settings)
         return TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
     except (Conflict, StaleDataError):
         return TickOutcome(model.__tablename__, obj_id, trigger, "conflict: another process moved it first")
+    except Exception as exc:  # an effect or the database failing on this one: the others still go
+        log.exception("tick: %s %s: %s failed", model.__tablename__, obj_id, trigger)
+        return TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
 
 
 # -- migrations between definition versions ------------------------------------------
@@ -385,9 +413,11 @@ def default_state_map(old, new) -> dict[str, str]:
 
 def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int,
                    to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
-                   where: Callable | None = None) -> MigrationPlan:
+                   where: Callable | None = None, after: int = 0, limit: int | None = None) -> MigrationPlan:
     """What :func:`migrate` would move (``where(model)`` narrows the objects, e.g. to one
-    round's applications).  Raises MigrationError for a map that cannot be."""
+    round's applications; ``after`` and ``limit``: the next batch, by id).  Raises
+    MigrationError for a map that cannot be.  An object already where it would go (a map
+    within one version, run again) is left out: moving it again would only add history."""
     to_workflow = to_workflow or workflow_id
     if (to_workflow, to_version) not in registry:
         raise MigrationError(f"workflow {to_workflow} has no version {to_version}")
@@ -408,7 +438,9 @@ def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: 
         query = select(model).where(model.workflow_id == workflow_id, model.workflow_version == from_version)
         if where is not None:
             query = query.where(where(model))
-        for obj in dbsession.scalars(query.order_by(model.id)):
+        if (to_workflow, to_version) == (workflow_id, from_version):
+            query = query.where(model.state.in_([s for s, t in state_map.items() if s != t]))
+        for obj in dbsession.scalars(query.where(model.id > after).order_by(model.id).limit(limit)):
             target = state_map.get(obj.state, obj.state if obj.state in new.states else None)
             moves.setdefault(obj.state, (target, []))[1].append(obj)
     return MigrationPlan(workflow_id, from_version, to_workflow, to_version, old, new, dict(sorted(moves.items())))
@@ -453,6 +485,59 @@ def migrate(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, fr
     plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
                           to_workflow=to_workflow, where=where)
     return carry_out(dbsession, registry, plan, actor=actor, now=now)
+
+
+#: Objects moved per transaction by :func:`migrate_in_batches`.
+MIGRATE_BATCH = 100
+
+
+def migrate_in_batches(database, registry: WorkflowRegistry, workflow_id: str, from_version: int,
+                       to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
+                       batch: int = MIGRATE_BATCH, now: dt.datetime | None = None,
+                       progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """:func:`migrate` for any number of objects: ``batch`` objects per transaction, each
+    committed with its history rows, so memory stays flat and a run killed half-way
+    leaves every object moved with its history row or untouched; running the same
+    command again moves the rest (the moved ones no longer match).  Every object's state
+    is checked against the map before any moves, so a map that leaves one out changes
+    nothing.  ``progress(moved so far)`` is called after each batch."""
+    to_workflow = to_workflow or workflow_id
+    with database.transaction() as (_tm, dbsession):
+        _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map)
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    moved = last = 0
+    while True:
+        with database.transaction() as (_tm, dbsession):
+            plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
+                                  to_workflow=to_workflow, after=last, limit=batch)
+            objects = [obj for _target, found in plan.moves.values() for obj in found]
+            if not objects:
+                break
+            carry_out(dbsession, registry, plan, now=now)
+            last = max(obj.id for obj in objects)
+        for source, n in plan.counts.items():
+            counts[source] = counts.get(source, 0) + n
+        moved += len(objects)
+        if progress is not None:
+            progress(moved)
+    return dict(sorted(counts.items()))
+
+
+def _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map):
+    """Refuse (MigrationError) before anything moves if the map is wrong or leaves a state
+    of the objects to move with nowhere to go: the states are counted, not the objects loaded."""
+    plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
+                          to_workflow=to_workflow, limit=0)
+    lost = set()
+    for model in (m for m in workflow_models() if m.__workflow__ == plan.new.family):
+        for (state,) in dbsession.execute(select(model.state).distinct().where(
+                model.workflow_id == workflow_id, model.workflow_version == from_version)):
+            if state not in state_map and state not in plan.new.states:
+                lost.add(state)
+    if lost:
+        raise MigrationError(f"{to_workflow} v{to_version} has no state "
+                             f"{', '.join(repr(s) for s in sorted(lost))}: map it with --map OLD=NEW")
 
 
 # -- worklists ("my tasks") -----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Open data about the grants made: 360Giving (JSON package or CSV) and IATI 2.03 XML.
 
 ``grants export 360giving development.ini [--format csv]`` and ``grants export iati …``
-call :func:`threesixty_giving` and :func:`iati_activities`.  Every award is exported,
-whatever its state (active, ended early, closed).
+call :func:`write_threesixty_giving` and :func:`write_iati_activities`, which write one
+grant at a time from awards read in batches, so memory stays flat however many awards
+there are (:func:`threesixty_giving` and :func:`iati_activities` return the same bytes).
+Every award is exported, whatever its state (active, ended early, closed).
 
 Decisions worth knowing:
 
@@ -164,10 +166,39 @@ def _months(start: dt.date, end: dt.date) -> int:
     return max(months, 1)
 
 
-def _awards(dbsession: Session) -> list:
+#: Awards read and written per batch: the session is emptied after each, so an export of
+#: any size holds one batch of awards (with what they load) in memory, never all of them.
+BATCH = 100
+
+
+def _award_batches(dbsession: Session, *, release: bool = False, batch: int = BATCH):
+    """Every award, oldest first, in lists of ``batch`` with their payments: pages by id
+    (keyset), not OFFSET, so each page costs the same however deep the export is.  With
+    ``release`` the session is emptied between batches so the rows read can go: only for
+    a session of the export's own (the command's), since it detaches every object in it."""
     from grants.awards.models import Award
 
-    return list(dbsession.scalars(select(Award).order_by(Award.id)))
+    last = 0
+    while True:
+        awards = list(dbsession.scalars(select(Award).where(Award.id > last).order_by(Award.id).limit(batch)))
+        if not awards:
+            return
+        yield awards, _disbursements(dbsession, [a.id for a in awards])
+        last = awards[-1].id
+        if release:
+            dbsession.expunge_all()
+
+
+def _awarded_rounds(dbsession: Session) -> list:
+    """The rounds that have awards, in the order of their first award: what the whole file
+    speaks for (a few rows, however many awards)."""
+    from sqlalchemy import func
+
+    from grants.awards.models import Award
+    from grants.programmes.models import Round
+
+    first = (select(Award.round_id, func.min(Award.id).label("first")).group_by(Award.round_id)).subquery()
+    return list(dbsession.scalars(select(Round).join(first, first.c.round_id == Round.id).order_by(first.c.first)))
 
 
 def _disbursements(dbsession: Session, award_ids) -> dict[int, list]:
@@ -206,7 +237,8 @@ def _description(award) -> str:
             f"to {award.ends_on.isoformat()}.")
 
 
-def _publisher(registry, awards) -> dict:
+def _publisher(registry, rounds) -> dict:
+    """``rounds``: those with awards in the file, in the order of their first award."""
     settings = getattr(registry, "settings", None) or {}
     if settings.get("grants.publisher_name"):
         found = {"name": settings["grants.publisher_name"]}
@@ -214,9 +246,9 @@ def _publisher(registry, awards) -> dict:
             found["identifier"] = settings["grants.publisher_identifier"]
         return found
     # The publisher speaks for the whole file: not a funder that any of its rounds hides.
-    hidden = set().union(*(withheld_funder_ids(award.round) for award in awards))
-    for award in awards:
-        for ref in round_funders(award.round):
+    hidden = set().union(*(withheld_funder_ids(rnd) for rnd in rounds))
+    for rnd in rounds:
+        for ref in round_funders(rnd):
             if ref.funder_id is not None and ref.funder_id not in hidden:
                 return {"name": ref.name, "identifier": ref.id}
     return {"name": "grants"}
@@ -277,9 +309,8 @@ def grant_record(dbsession: Session, award, disbursements) -> dict:
     return grant
 
 
-def threesixty_giving_package(dbsession: Session, registry, *, now: dt.datetime | None = None) -> dict:
-    awards = _awards(dbsession)
-    paid = _disbursements(dbsession, [a.id for a in awards])
+def _package_head(dbsession: Session, registry, now: dt.datetime | None) -> dict:
+    """The package without its grants."""
     issued = _today(now)
     return {
         "version": SCHEMA_VERSION,
@@ -287,20 +318,49 @@ def threesixty_giving_package(dbsession: Session, registry, *, now: dt.datetime 
         "description": "Every grant awarded through grants, whatever its state: active, ended early or closed.",
         "issued": issued.isoformat(),
         "modified": issued.isoformat(),
-        "publisher": _publisher(registry, awards),
+        "publisher": _publisher(registry, _awarded_rounds(dbsession)),
         "license": (getattr(registry, "settings", None) or {}).get("grants.data_license", LICENSE),
-        "grants": [grant_record(dbsession, a, paid.get(a.id, [])) for a in awards],
     }
+
+
+def grant_records(dbsession: Session, *, release: bool = False):
+    """Every award as a 360Giving grant, one at a time (see :func:`_award_batches`)."""
+    for awards, paid in _award_batches(dbsession, release=release):
+        for award in awards:
+            yield grant_record(dbsession, award, paid.get(award.id, []))
+
+
+def threesixty_giving_package(dbsession: Session, registry, *, now: dt.datetime | None = None) -> dict:
+    """The whole package as one dict: for tests and small files; the command writes
+    :func:`write_threesixty_giving` instead, which never holds every grant."""
+    return {**_package_head(dbsession, registry, now), "grants": list(grant_records(dbsession))}
+
+
+def write_threesixty_giving(dbsession: Session, registry, out, fmt: str = "json", *,
+                            now: dt.datetime | None = None, release: bool = False) -> int:
+    """Write the 360Giving package as JSON (or its grants as CSV) to the binary file
+    ``out``, one grant at a time; returns how many grants were written.  The bytes are
+    those of :func:`dumps` on the whole package.  ``release``: see :func:`_award_batches`."""
+    if fmt == "csv":
+        return _write_csv(dbsession, out, release=release)
+    if fmt != "json":
+        raise ValueError(f"360Giving is written as json or csv, not {fmt!r}")
+    head = dumps(_package_head(dbsession, registry, now))
+    # The head's closing "\n}" is reopened to append the grants after its last member.
+    out.write((head[:-2] + ',\n  "grants": [').encode("utf-8"))
+    count = 0
+    for grant in grant_records(dbsession, release=release):
+        out.write(((",\n" if count else "\n") + "    " + dumps(grant, 2, 2)).encode("utf-8"))
+        count += 1
+    out.write(("\n  ]\n}\n" if count else "]\n}\n").encode("utf-8"))
+    return count
 
 
 def threesixty_giving(dbsession: Session, registry, fmt: str = "json", *, now: dt.datetime | None = None) -> bytes:
     """The 360Giving package as JSON, or its grants as the standard's spreadsheet (CSV)."""
-    package = threesixty_giving_package(dbsession, registry, now=now)
-    if fmt == "csv":
-        return threesixty_giving_csv(package["grants"]).encode("utf-8")
-    if fmt != "json":
-        raise ValueError(f"360Giving is written as json or csv, not {fmt!r}")
-    return (dumps(package) + "\n").encode("utf-8")
+    out = io.BytesIO()
+    write_threesixty_giving(dbsession, registry, out, fmt, now=now)
+    return out.getvalue()
 
 
 def dumps(value, indent: int = 2, _level: int = 0) -> str:
@@ -332,6 +392,37 @@ def threesixty_giving_csv(grants: list[dict]) -> str:
     leading apostrophe (``grants.spreadsheet``)."""
     funders = max((len(g["fundingOrganization"]) for g in grants), default=1)
     places = max((len(g.get("beneficiaryLocation", ())) for g in grants), default=0)
+    out = io.StringIO()
+    _csv_rows(out, grants, funders, places)
+    return out.getvalue()
+
+
+def _write_csv(dbsession: Session, out, *, release: bool = False) -> int:
+    """The CSV written grant by grant.  Its header needs the most funders and places of
+    any grant before the first row: they are counted from the rounds and organisations
+    with awards (a few small queries) rather than from the grants, which are not kept."""
+    from grants import regions
+    from grants.accounts.models import OrganisationRegion
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+
+    funders = max((len(round_funders(rnd)) for rnd in _awarded_rounds(dbsession)), default=1)
+    counts: dict[int, int] = {}
+    for org_id, code in dbsession.execute(
+            select(OrganisationRegion.organisation_id, OrganisationRegion.region_code).distinct()
+            .where(OrganisationRegion.organisation_id.in_(
+                select(Application.organisation_id).join(Award, Award.application_id == Application.id)))):
+        if regions.is_region(code):
+            counts[org_id] = counts.get(org_id, 0) + 1
+    places = max(counts.values(), default=0)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        return _csv_rows(text, grant_records(dbsession, release=release), funders, places)
+    finally:
+        text.detach()  # the caller's file stays open
+
+
+def _csv_rows(out, grants, funders: int, places: int) -> int:
     columns = ["Identifier", "Title", "Description", "Currency", "Amount Awarded", "Amount Disbursed", "Award Date",
                "Planned Dates:Start Date", "Planned Dates:End Date", "Planned Dates:Duration (months)",
                "Actual Dates:Start Date", "Actual Dates:End Date",
@@ -344,9 +435,9 @@ def threesixty_giving_csv(grants: list[dict]) -> str:
         columns += [f"Funding Org:{i}:Identifier", f"Funding Org:{i}:Name"]
     columns += ["Grant Programme:Code", "Grant Programme:Title",
                 "Classifications:0:Vocabulary", "Classifications:0:Code", "Classifications:0:Title", "Last modified"]
-    out = io.StringIO()
     writer = spreadsheet.writer(out)  # text cells that a spreadsheet would run as formulas are neutralised
     writer.writerow(columns)
+    count = 0
     for g in grants:
         planned = g["plannedDates"][0]
         actual = (g.get("actualDates") or [{}])[0]
@@ -377,7 +468,8 @@ def threesixty_giving_csv(grants: list[dict]) -> str:
             row["Classifications:0:Code"] = c["code"]
             row["Classifications:0:Title"] = c.get("title")
         writer.writerow([row.get(c) for c in columns])
-    return out.getvalue()
+        count += 1
+    return count
 
 
 # -- IATI 2.03 --------------------------------------------------------------------------------------
@@ -614,13 +706,31 @@ def iati_activity(dbsession: Session, registry, award, disbursements, *, now: dt
     return activity
 
 
+def write_iati_activities(dbsession: Session, registry, out, *, now: dt.datetime | None = None,
+                          release: bool = False) -> int:
+    """Write every award as an IATI 2.03 activity to the binary file ``out``, one activity
+    at a time (each built, written and dropped); returns how many.  The bytes are those
+    of indenting and writing the whole ``iati-activities`` tree at once.  ``release``:
+    see :func:`_award_batches`."""
+    from xml.sax.saxutils import quoteattr
+
+    moment = _today(now)
+    out.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
+    out.write(f'<iati-activities version="2.03" generated-datetime={quoteattr(moment.isoformat())}'.encode("utf-8"))
+    count = 0
+    for awards, paid in _award_batches(dbsession, release=release):
+        for award in awards:
+            activity = iati_activity(dbsession, registry, award, paid.get(award.id, []), now=moment)
+            ET.indent(activity, level=1)
+            out.write(b">\n  " if not count else b"\n  ")
+            out.write(ET.tostring(activity, encoding="utf-8", xml_declaration=False))
+            count += 1
+    out.write(b"\n</iati-activities>\n" if count else b" />\n")
+    return count
+
+
 def iati_activities(dbsession: Session, registry, *, now: dt.datetime | None = None) -> bytes:
     """Every award as an IATI 2.03 activity, in one ``iati-activities`` document."""
-    moment = _today(now)
-    root = ET.Element("iati-activities", {"version": "2.03", "generated-datetime": moment.isoformat()})
-    awards = _awards(dbsession)
-    paid = _disbursements(dbsession, [a.id for a in awards])
-    for award in awards:
-        root.append(iati_activity(dbsession, registry, award, paid.get(award.id, []), now=moment))
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    out = io.BytesIO()
+    write_iati_activities(dbsession, registry, out, now=now)
+    return out.getvalue()

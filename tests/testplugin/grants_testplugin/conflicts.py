@@ -40,3 +40,14 @@ def explode(ctx):
 def include_failing_effect(config):
     config.add_workflow_variant("failing_effect_application", base="application")
     config.add_workflow_effect("failing_effect_application", "submit", explode)
+
+
+def explode_when_marked(ctx):
+    # Only the reports a test marks fail: a tick over many shows that the others still move.
+    if "fail on tick" in (ctx.obj.narrative or ""):
+        raise RuntimeError("the records office is down")
+
+
+def include_failing_tick(config):
+    config.add_workflow_variant("failing_tick_report", base="report")
+    config.add_workflow_effect("failing_tick_report", "mark_overdue", explode_when_marked)
