@@ -3,6 +3,7 @@
     grants initdb development.ini
     grants demo development.ini
     grants tick development.ini
+    grants mail send development.ini
     grants bench seed development.ini --applications 10000
     grants workflow check development.ini
     grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
@@ -170,7 +171,9 @@ def cmd_tick(args) -> int:
     purged = purge_accounts(config.registry)
     if purged:
         print(f"sessions and sign-in counts past their time: {purged} deleted")
-    if not done and not reminded and not purged:
+    # Last, so that the mail the steps above wrote into the outbox goes out in this run too.
+    mailed = _send_mail(config.registry)
+    if not done and not reminded and not purged and not mailed:
         print("nothing is due")
     if failed:
         print(f"grants: {_counted(failed, 'object')} failed (see the lines above and the log)", file=sys.stderr)
@@ -184,6 +187,31 @@ TICK_PROGRESS = 100
 
 def _tally(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
+def cmd_mail_send(args) -> int:
+    """Send what waits in the mail outbox (safe from cron, safe twice, safe in parallel)."""
+    config = configured(load_settings(args.ini))
+    if not _send_mail(config.registry):
+        print("no mail is waiting")
+    return 0
+
+
+def _send_mail(registry) -> bool:
+    """One run of the outbox worker, reported; True when it did anything."""
+    from grants.mail import send_mail
+
+    report = send_mail(registry)
+    if report.sent:
+        print(f"mail: {_counted(len(report.sent), 'message')} sent")
+    if report.postponed:
+        print(f"mail: {_counted(len(report.postponed), 'message')} not sent yet, to be tried again", file=sys.stderr)
+    if report.given_up:
+        print(f"mail: {_counted(len(report.given_up), 'message')} given up (see mail_outbox.last_error)",
+              file=sys.stderr)
+    if report.stopped:
+        print(f"mail: stopped: {report.stopped}", file=sys.stderr)
+    return bool(report.sent or report.postponed or report.given_up)
 
 
 def purge_accounts(registry) -> int:
@@ -410,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("initdb", cmd_initdb, "create or upgrade the database (Alembic upgrade to head)")
     add("demo", cmd_demo, "load demonstration data and print the sign-ins")
     add("tick", cmd_tick, "fire every time-based transition that is due (safe from cron, safe twice)")
+    mail = sub.add_parser("mail", help="the outgoing mail outbox").add_subparsers(dest="mail_command",
+                                                                                 required=True, metavar="ACTION")
+    send = mail.add_parser("send", help="send the mail waiting in the outbox, retrying what failed before "
+                                        "once its time has come (also done by `grants tick`)")
+    send.add_argument("ini")
+    send.set_defaults(func=cmd_mail_send)
     bench = sub.add_parser("bench", help="for trying grants at scale").add_subparsers(dest="bench_command",
                                                                                      required=True, metavar="ACTION")
     seed = bench.add_parser("seed", help="add many applications (with organisations, answers, documents and "

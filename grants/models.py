@@ -10,6 +10,7 @@ def import_all_models() -> None:
     import grants.files.models  # noqa: F401
     import grants.incubation.models  # noqa: F401
     import grants.lifecycle.models  # noqa: F401
+    import grants.mail  # noqa: F401 -- the outbox
     import grants.mel.models  # noqa: F401
     import grants.programmes.models  # noqa: F401
     import grants.review.models  # noqa: F401

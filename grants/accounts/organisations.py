@@ -495,7 +495,7 @@ def mail_invitation(registry, tm, dbsession, invitation: OrganisationInvitation,
                  "If you do not know ${inviter} or this organisation, ignore this message: nothing will happen.",
                  mapping=mapping)
     subject = _("Invitation to join ${organisation}", mapping={"organisation": invitation.organisation.legal_name})
-    notify(registry, recipient, subject, body, transaction_manager=tm)
+    notify(registry, recipient, subject, body, transaction_manager=tm, dbsession=dbsession)
 
 
 # --- ask once ---------------------------------------------------------------------------

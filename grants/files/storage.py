@@ -22,9 +22,11 @@ all, ``MAX_COMPRESSION_RATIO`` for any sizeable entry, ``MAX_ZIP_ENTRIES`` entri
 refused, because whoever opens it next — a reviewer's office suite — would inflate it.
 Views read an uploaded field with :func:`read_upload`, which stops at the size limit.
 
-Settings: ``grants.files_dir`` (where the bytes live) and ``grants.max_upload_bytes``
-(default 10 MB).  The bytes are written before the transaction commits; if it rolls back
-they stay on disk unreferenced — harmless, and reused if the same file comes again.
+Settings: where the bytes live — ``grants.files_dir``, or an S3-compatible object store
+(``grants.files_storage = s3``, see ``grants.files.backends``) — and
+``grants.max_upload_bytes`` (default 10 MB).  The bytes are written before the
+transaction commits; if it rolls back they stay stored unreferenced — harmless, and
+reused if the same file comes again.
 """
 from __future__ import annotations
 
@@ -32,7 +34,6 @@ import hashlib
 import io
 import os
 import struct
-import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 from grants.i18n import _
 from grants.workflow import ProblemsRefused
 
+from .backends import MissingFile, Storage, StorageNotConfigured, storage_for
 from .models import StoredFile
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -84,19 +86,11 @@ class FileRefused(ProblemsRefused):
     """The file was not stored.  ``problems`` is a list of (field name or None, reason)."""
 
 
-class FilesNotConfigured(RuntimeError):
-    """The deployment's .ini does not say where uploaded files are kept."""
+#: The deployment's .ini does not say where uploaded files are kept.
+FilesNotConfigured = StorageNotConfigured
 
 
 # -- settings -----------------------------------------------------------------------------
-
-
-def files_dir(settings) -> Path:
-    directory = (settings or {}).get("grants.files_dir")
-    if not directory:
-        raise FilesNotConfigured("grants.files_dir is not set: add e.g. `grants.files_dir = %(here)s/var/files` "
-                                 "to the .ini")
-    return Path(directory)
 
 
 def max_upload_bytes(settings) -> int:
@@ -274,46 +268,26 @@ def read_upload(upload, settings=None) -> bytes:
         stream.close()
 
 
-# -- on disk --------------------------------------------------------------------------------
+# -- stored ----------------------------------------------------------------------------------
 
 
-def _blob_path(settings, sha256: str) -> Path:
-    return files_dir(settings) / sha256[:2] / sha256[2:4] / sha256
+def blob_key(sha256: str) -> str:
+    """The storage key of the bytes with this hash: two folder levels keep any one folder small."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
-def path_for(settings, stored: StoredFile) -> Path:
-    """Where ``stored``'s bytes are."""
-    return _blob_path(settings, stored.sha256)
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    """Write the bytes under their hash, atomically: a reader never sees half a file, and
-    two uploads of the same bytes at once both end with the one complete file."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+def path_for(settings, stored: StoredFile) -> Path | None:
+    """The file holding ``stored``'s bytes, when they are kept in a local folder."""
+    return storage_for(settings).local_path(blob_key(stored.sha256))
 
 
 def store(dbsession: Session, settings, *, filename: str, data: bytes, uploaded_by=None) -> StoredFile:
     """Check and keep an uploaded file; a new row each time (each upload has its own name
-    and uploader), the bytes on disk once per content."""
+    and uploader), the bytes stored once per content."""
     name = clean_filename(filename)
     content_type = check_upload(name, data, settings)
     sha256 = hashlib.sha256(data).hexdigest()
-    _write_once(_blob_path(settings, sha256), data)
+    storage_for(settings).put(blob_key(sha256), data)
     stored = StoredFile(sha256=sha256, filename=name, content_type=content_type, size=len(data),
                         uploaded_by_id=None if uploaded_by is None else uploaded_by.id)
     dbsession.add(stored)
@@ -322,4 +296,7 @@ def store(dbsession: Session, settings, *, filename: str, data: bytes, uploaded_
 
 
 def read(settings, stored: StoredFile) -> bytes:
-    return path_for(settings, stored).read_bytes()
+    """The bytes of ``stored``; :class:`MissingFile` when the storage has none."""
+    return storage_for(settings).get(blob_key(stored.sha256))
+
+

@@ -6,10 +6,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse
+from pyramid.response import FileResponse, Response
 
+from .backends import MissingFile
 from .models import StoredFile
-from .storage import path_for
+from .storage import blob_key, storage_for
 
 
 def content_disposition(filename: str) -> str:
@@ -21,12 +22,21 @@ def content_disposition(filename: str) -> str:
 
 def file_response(request, stored: StoredFile, *, filename: str | None = None):
     """The file as a download: never shown inline, never sniffed into another type, and
-    not kept by shared caches.  404 when the bytes are missing on disk.  ``filename`` is
-    the name to offer instead of the one it was uploaded with (blind review)."""
-    path = path_for(request.registry.settings, stored)
-    if not path.is_file():
-        raise HTTPNotFound()
-    response = FileResponse(str(path), request=request, content_type=stored.content_type.split(";")[0])
+    not kept by shared caches.  404 when the bytes are missing.  ``filename`` is the name
+    to offer instead of the one it was uploaded with (blind review)."""
+    storage = storage_for(request.registry.settings)
+    key = blob_key(stored.sha256)
+    path = storage.local_path(key)
+    content_type = stored.content_type.split(";")[0]
+    if path is not None:  # a local folder: the server streams the file
+        if not path.is_file():
+            raise HTTPNotFound()
+        response = FileResponse(str(path), request=request, content_type=content_type)
+    else:  # an object store: uploads are at most grants.max_upload_bytes, read whole
+        try:
+            response = Response(body=storage.get(key), content_type=content_type)
+        except MissingFile:
+            raise HTTPNotFound() from None
     if stored.content_type.startswith("text/"):
         response.charset = "utf-8"
     response.headers["Content-Disposition"] = content_disposition(filename or stored.filename)

@@ -321,7 +321,7 @@ def mail_invitation(registry, tm, dbsession: Session, invitation: RoleInvitation
              mapping=mapping)
     subject = _("Invitation to the role “${role}” on ${place}", mapping={"role": mapping["role"],
                                                                         "place": place.title})
-    notify(registry, recipient, subject, body, transaction_manager=tm)
+    notify(registry, recipient, subject, body, transaction_manager=tm, dbsession=dbsession)
 
 
 # -- the pages --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def remember_submission(ctx):
     mailer = ctx.env.request.registry.mailer if ctx.env.request else None
     if mailer is not None:
         msg = mailer.message("officer@example.org", f"Submitted: {ctx.obj.title}", "A new application arrived.")
-        mailer.send_after_commit(msg, transaction_manager=ctx.env.transaction_manager)
+        mailer.send_after_commit(msg, transaction_manager=ctx.env.transaction_manager, dbsession=ctx.env.dbsession)
 
 
 def round_has_a_real_title(rnd, registry):
