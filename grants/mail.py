@@ -45,7 +45,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import transaction
-from sqlalchemy import Integer, LargeBinary, String, Text, delete, or_, select, update
+from sqlalchemy import Integer, LargeBinary, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from grants.db import Base, UTCDateTime
@@ -81,7 +81,7 @@ class OutgoingMail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(String(2000))  # cut to this length where written
 
 
 class ServerUnavailable(Exception):

@@ -29,7 +29,7 @@ def upgrade():
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('sent_at', UTCDateTime(), nullable=True),
         sa.Column('failed_at', UTCDateTime(), nullable=True),
-        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.Column('last_error', sa.String(length=2000), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_outbox')),
         sa.UniqueConstraint('message_id', name=op.f('uq_mail_outbox_message_id')),
     )
