@@ -26,15 +26,18 @@ def _now() -> dt.datetime:
 
 class Application(WorkflowMixin, Base):
     __tablename__ = "applications"
-    # A round's applications in the order they came in: the screening list (grants.listing).
-    __table_args__ = (Index("ix_applications_round_submitted", "round_id", "submitted_at", "id"),)
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
-    # A round's pages count its applications by state (the funnel, the home page's
-    # figures, the public report) and the public report's cache sums their row versions:
-    # one index answers both from the index alone, whatever the number of rounds.  The organisation's: an applicant's lists.
-    __table_args__ = (Index("ix_applications_round_state", "round_id", "state", "row_version"),
-                      Index("ix_applications_organisation", "organisation_id"))
+    __table_args__ = (
+        # A round's applications in the order they came in: the screening list (grants.listing).
+        Index("ix_applications_round_submitted", "round_id", "submitted_at", "id"),
+        # A round's pages count its applications by state (the funnel, the home page's
+        # figures, the public report) and the public report's cache sums their row versions:
+        # one index answers both from the index alone, whatever the number of rounds.
+        Index("ix_applications_round_state", "round_id", "state", "row_version"),
+        # An applicant's lists, by organisation.
+        Index("ix_applications_organisation", "organisation_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
