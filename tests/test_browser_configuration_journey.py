@@ -261,7 +261,7 @@ def officer_creates_the_round_and_opens_the_call(page, programme_url) -> str:
     page.get_by_label("Budget").fill("90,000")
     page.get_by_label("Application form version").select_option("neighbourhood@1")
     page.get_by_label("Review rubric").select_option(label="Neighbourhood review, version 1")
-    page.get_by_label("Workflow for applications").select_option("application_panel")
+    page.get_by_label("Workflow for applications").select_option("application_panel:1")  # a browser-made workflow is chosen by its released version
     page.get_by_label("Only officially registered organisations may apply").check()
     page.get_by_label("Attachments every application must include").fill("budget_plan")
     submit(page, page.get_by_role("button", name="Create the round"))
@@ -286,7 +286,7 @@ def the_history_pages_show_each_change(page, live, programme_url, round_url) -> 
     submit(page, page.locator("#round-work #history-link"))
     rows = history_rows(page)
     assert has_change(rows, "Created", "Call 1", before="—"), rows
-    assert has_change(rows, "Workflow for applications", "Application with a panel (application_panel)",
+    assert has_change(rows, "Workflow for applications", "Application with a panel, version 1 (application_panel)",
                       before="The programme's default"), rows
     # What the round was made with: its form, rubric and rules, each from nothing.
     assert has_change(rows, "Application form version", "neighbourhood@1", before="—"), rows
