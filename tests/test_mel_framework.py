@@ -357,7 +357,7 @@ def test_the_grantee_builds_the_framework_through_the_page(testapp, registry):
     page = form.submit("submit").follow()
     assert "Added the indicator OUT1." in main_text(page)
     row = page.html.find(id="indicator-table").tbody.find("tr")
-    assert "OUT1" in row.get_text() and "12.5 (2019-06-15)" in row.find(class_="baseline").get_text()
+    assert "OUT1" in row.get_text() and "12.5 (15 Jun 2019)" in row.find(class_="baseline").get_text()
     assert "Period 1: 40" in " ".join(row.find(class_="targets").get_text().split())
     assert "Sex" in row.get_text()
     with registry.database.transaction() as (_tm, db):
