@@ -14,31 +14,17 @@ from __future__ import annotations
 import io
 from collections import Counter
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import factories as f
 from grants.applications.models import Application
 from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.reporting import public
+from test_statement_counts import Statements
 
 SIZES = (40, 400)  # 40 fills every list capped at grants.work.CAP
 PEOPLE = ("officer@example.org", "applicant@example.org", "reviewer@example.org")
-
-
-class Statements:
-    def __init__(self, engine):
-        self.engine, self.sent = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        self.sent.append(statement)
 
 
 def _grow_to(registry, size: int) -> dict:
