@@ -85,5 +85,5 @@ def test_failing_due_diligence_declines_with_the_reason(grants_registry, fund):
         application = db.get(Application, application_id)
         assert means(application, "declined")
         assert state == "declined"
-        reasons = [d.reason for d in db.scalars(select(Decision).where(Decision.application_id == application_id))]
+        reasons = [d.reason for d in db.scalars(select(Decision).where(Decision.application_id == application_id).order_by(Decision.id))]
         assert reasons[-1] == "The accounts were not filed."
