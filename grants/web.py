@@ -283,8 +283,10 @@ def my_tasks(request):
 
 def page_number(request) -> int:
     """The ``page`` asked for (1 when none); anything but a page number is a 400."""
+    from grants.listing import MAX_PAGE  # one bound for every paged page
+
     raw = request.GET.get("page", "1")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise HTTPBadRequest(translate(request, _("The page number must be a whole number from 1.")))
     return int(raw)
 
