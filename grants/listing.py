@@ -70,6 +70,14 @@ class Page:
     sizes: tuple = PAGE_SIZES
     text_label: Any = _("Search titles and organisations")
     keep: dict = field(default_factory=dict)  # the page's own parameters (a stage, say), kept in links
+    # Those of ``keep`` the page draws as fields of the filters form (macro slot ``fields``),
+    # so the form does not carry them twice as hidden inputs.
+    fields: tuple = ()
+
+    @property
+    def hidden(self) -> dict:
+        """The page's own parameters the filters form carries unseen."""
+        return {k: v for k, v in self.keep.items() if k not in self.fields}
 
     def link(self, **changes) -> str:
         """The list's address with these parameters (and ``changes``): filters kept."""
@@ -206,13 +214,21 @@ def csv_response(request, filename: str, header: list, rows: Iterable[Iterable])
     return response
 
 
-def batches(db, query, size: int = 500):
-    """Every row of ``query`` (ordered), fetched ``size`` at a time so a CSV of a large
-    round never holds the whole round in memory."""
+def chunks(db, query, size: int = 500):
+    """The rows of ``query`` (ordered) in lists of ``size``: what a CSV of a large round
+    needs for each row (its reviewers, say) is then fetched once per list, not per row."""
     offset = 0
     while True:
         chunk = list(db.scalars(query.limit(size).offset(offset)).unique())
-        yield from chunk
+        if chunk:
+            yield chunk
         if len(chunk) < size:
             return
         offset += size
+
+
+def batches(db, query, size: int = 500):
+    """Every row of ``query`` (ordered), fetched ``size`` at a time so a CSV of a large
+    round never holds the whole round in memory."""
+    for chunk in chunks(db, query, size):
+        yield from chunk

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
@@ -64,6 +64,7 @@ from .models import (
     Award,
     AwardAmendment,
     BudgetLine,
+    Disbursement,
     Expenditure,
     Tranche,
 )
@@ -170,14 +171,24 @@ def make_award(dbsession: Session, registry, application, *, amount: Money, star
     return award
 
 
-def awaiting_award(dbsession: Session, rnd) -> list:
-    """The round's selected (or cleared) applications that have no award yet."""
+def _awaiting_query(rnd):
     from grants.applications.models import Application
 
-    return list(dbsession.scalars(
-        select(Application).where(Application.round_id == rnd.id, state_means(Application, AWARDABLE),
-                                  Application.id.not_in(select(Award.application_id)))
-        .order_by(Application.id)))
+    return select(Application).where(Application.round_id == rnd.id, state_means(Application, AWARDABLE),
+                                     Application.id.not_in(select(Award.application_id)))
+
+
+def awaiting_award(dbsession: Session, rnd, limit: int | None = None) -> list:
+    """The round's selected (or cleared) applications that have no award yet, the oldest
+    first; only the first ``limit`` when given."""
+    from grants.applications.models import Application
+
+    return list(dbsession.scalars(_awaiting_query(rnd).order_by(Application.id).limit(limit)))
+
+
+def count_awaiting_award(dbsession: Session, rnd) -> int:
+    """How many of the round's selected applications have no award yet."""
+    return dbsession.scalar(select(func.count()).select_from(_awaiting_query(rnd).subquery()))
 
 
 
@@ -259,9 +270,50 @@ class RoundAwards:
 
 
 def round_awards(dbsession: Session, rnd) -> RoundAwards:
-    awards = dbsession.scalars(select(Award).where(Award.round_id == rnd.id).order_by(Award.id)).all()
-    rows = [AwardRow(a, disbursed(a)) for a in awards]
-    return RoundAwards(rows, MoneyBag(a.amount for a in awards), MoneyBag(r.disbursed for r in rows))
+    """Every award of the round (for the demo and the tests; the page shows a page of
+    them: :func:`award_rows`, :func:`award_totals`)."""
+    query = awards_query(rnd)
+    awards = dbsession.scalars(query.order_by(Award.id)).all()
+    awarded, paid = award_totals(dbsession, query)
+    return RoundAwards(award_rows(dbsession, awards), awarded, paid)
+
+
+def awards_query(rnd):
+    """The round's awards, joined to their application and its organisation (to filter
+    and sort by the grantee)."""
+    from grants.accounts.models import Organisation
+    from grants.applications.models import Application
+
+    return (select(Award).join(Application, Application.id == Award.application_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .where(Award.round_id == rnd.id))
+
+
+def award_rows(dbsession: Session, awards) -> list[AwardRow]:
+    """``awards`` (a page of them) each with what it has paid: one aggregate statement."""
+    ids = [a.id for a in awards]
+    paid: dict[int, int] = {}
+    if ids:
+        paid = dict(dbsession.execute(
+            select(Disbursement.award_id, func.sum(Disbursement.amount_minor))
+            .join(Award, Award.id == Disbursement.award_id)
+            .where(Disbursement.award_id.in_(ids), Disbursement.currency == Award.currency)
+            .group_by(Disbursement.award_id)).all())
+    return [AwardRow(a, Money.from_minor(int(paid.get(a.id) or 0), a.currency)) for a in awards]
+
+
+def award_totals(dbsession: Session, query) -> tuple[MoneyBag, MoneyBag]:
+    """What the awards of ``query`` (a select of awards, filtered) grant and have paid,
+    per currency, summed by the database however many they are.  Paid is zero in each
+    currency awarded, so the two line up."""
+    ids = query.with_only_columns(Award.id).order_by(None)
+    awarded = {currency: int(total) for currency, total in dbsession.execute(
+        select(Award.currency, func.sum(Award.amount_minor)).where(Award.id.in_(ids)).group_by(Award.currency))}
+    paid = {currency: int(total) for currency, total in dbsession.execute(
+        select(Disbursement.currency, func.sum(Disbursement.amount_minor))
+        .where(Disbursement.award_id.in_(ids)).group_by(Disbursement.currency))}
+    return (MoneyBag(Money.from_minor(total, currency) for currency, total in awarded.items()),
+            MoneyBag(Money.from_minor(total, currency) for currency, total in paid.items()))
 
 
 # -- amendments --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from grants.accounts.models import Organisation
 from grants.applications.models import Application
 from grants.concurrency import editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form, refusal_failure
@@ -160,19 +161,94 @@ def _rows_map(problems, used: list[int], prefix: str) -> list:
 # -- the round's awards ---------------------------------------------------------------------------------------
 
 
+AWARD_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips an award
+    "made": ([Award.id], _("Made, oldest first")),
+    "-made": ([Award.id.desc()], _("Made, newest first")),
+    "grantee": ([Organisation.legal_name, Award.id], _("Grantee")),
+    "-amount": ([Award.amount_minor.desc(), Award.id], _("Amount, largest first")),
+    "starts": ([Award.starts_on, Award.id], _("Start date")),
+}
+#: Selected applications waiting for an award shown at once, the oldest first: making
+#: their awards brings the next ones.
+WAITING_SHOWN = 50
+
+
+def _award_states(request) -> dict:
+    definition = request.registry.workflows.get("award").definition
+    return {sid: _(state.title) for sid, state in definition.states.items()}
+
+
+def _awards_query(request, rnd, params):
+    """The round's awards the filters keep: state, the grantee's region, and text in the
+    grantee's name or the award's title."""
+    from grants import listing
+
+    query = services.awards_query(rnd)
+    if params.state:
+        query = query.where(Award.state == params.state)
+    if params.region:
+        query = query.where(listing.region_filter(params.region, Application.organisation_id))
+    if params.text:
+        query = query.where(listing.text_filter(params.text, Organisation.legal_name, Organisation.alternative_name,
+                                                Award.title))
+    return query
+
+
 def round_awards_page(rnd, request):
-    listing = services.round_awards(request.dbsession, rnd)
-    waiting = services.awaiting_award(request.dbsession, rnd)
-    return _page(request, rnd=rnd, programme=rnd.programme, listing=listing, waiting=waiting,
+    """A page of the round's awards (``grants.listing``) with the totals per currency of
+    every award the filters keep; ``?format=csv`` downloads them all."""
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+
+    db = request.dbsession
+    states = _award_states(request)
+    params = listing.read(request, AWARD_SORTS, states=states, regions_filter=True, default_sort="made")
+    query = _awards_query(request, rnd, params)
+    order = AWARD_SORTS[params.sort][0]
+    if request.GET.get("format") == "csv":
+        return _awards_csv(request, rnd, query.order_by(*order))
+    awarded, paid = services.award_totals(db, query)
+    page = listing.page(request, query.options(contains_eager(Award.application).contains_eager(
+                            Application.organisation)), params, order, request.resource_url(rnd, "awards"),
+                        sorts={k: title for k, (_cols, title) in AWARD_SORTS.items()}, states=states, regions=True,
+                        text_label=_("Search grantees and award titles"))
+    rows = services.award_rows(db, page.rows)
+    return _page(request, rnd=rnd, programme=rnd.programme, page=page,
+                 listing=services.RoundAwards(rows, awarded, paid),
+                 filtered=bool(params.state or params.region or params.text),
+                 waiting=services.awaiting_award(db, rnd, limit=WAITING_SHOWN),
+                 waiting_total=services.count_awaiting_award(db, rnd),
                  state_title=lambda obj: _state_title(request, obj),
                  make_url=lambda application: request.resource_url(rnd, "make-award",
                                                                    query={"application": application.id}))
 
 
+def _awards_csv(request, rnd, query):
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+
+    db = request.dbsession
+    query = query.options(contains_eager(Award.application).contains_eager(Application.organisation))
+
+    def rows():
+        for chunk in listing.chunks(db, query):
+            for row in services.award_rows(db, chunk):
+                award = row.award
+                yield (award.reference, award.application.organisation.legal_name, award.title,
+                       award.amount.amount, award.currency, award.starts_on, award.ended_on or award.ends_on,
+                       translate(request, _(_state_title(request, award))), row.disbursed.amount)
+
+    header = [_("Reference"), _("Grantee"), _("Project"), _("Amount"), _("Currency"), _("From"), _("To"),
+              _("State"), _("Paid so far")]
+    return listing.csv_response(request, f"awards-round-{rnd.id}.csv", header, rows())
+
+
 @view_config(context=Round, name="awards", renderer=T + "round.pt", permission=Permission.ProgrammesRoundManage)
 def round_awards(context, request):
-    """The round's awards (grantee, amount, dates, state, paid so far) with totals per
-    currency, and the selected applications still waiting for an award."""
+    """The round's awards (grantee, amount, dates, state, paid so far), a page at a time,
+    with totals per currency, and the selected applications still waiting for an award."""
     return round_awards_page(context, request)
 
 

@@ -370,17 +370,25 @@ class DueReport:
 def reports_due(dbsession: Session, rnd, *, now: dt.datetime | None = None, days: int = 30) -> list[DueReport]:
     """The round's reports that are overdue (or past their due moment and not yet
     ticked), and those due within ``days`` days — in due-date order."""
-    from grants.awards.models import Award
-
     now = now or dt.datetime.now(dt.timezone.utc)
-    horizon = now + dt.timedelta(days=days)
-    reports = dbsession.scalars(
-        select(Report).join(Award, Award.id == Report.award_id).where(
-            Award.round_id == rnd.id,
-            state_means(Report, "overdue") | (state_means(Report, "due") & (Report.due_at <= horizon)),
-        ).order_by(Report.due_at, Report.id))
+    reports = dbsession.scalars(reports_due_query(rnd, now=now, days=days).order_by(Report.due_at, Report.id))
     zone = rnd.timezone or "UTC"
     return [DueReport(r, days_overdue(r, now, zone)) for r in reports]
+
+
+def reports_due_query(rnd, *, now: dt.datetime, days: int = 30):
+    """:func:`reports_due` as a select, joined to the award, its application and the
+    grantee (to filter and cut a page from)."""
+    from grants.accounts.models import Organisation
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+
+    horizon = now + dt.timedelta(days=days)
+    return (select(Report).join(Award, Award.id == Report.award_id)
+            .join(Application, Application.id == Award.application_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .where(Award.round_id == rnd.id,
+                   state_means(Report, "overdue") | (state_means(Report, "due") & (Report.due_at <= horizon))))
 
 
 def days_overdue(report: Report, now: dt.datetime, zone: str = "UTC") -> int:

@@ -23,6 +23,8 @@ import deform
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
+from grants.accounts.models import Organisation
+from grants.applications.models import Application
 from grants.awards.models import Award
 from grants.concurrency import (
     Difference,
@@ -632,34 +634,97 @@ def _review_report(context, request):
 # -- the officer's list ----------------------------------------------------------------------------------
 
 
-@view_config(context=Round, name="reports-due", renderer=T + "reports_due.pt",
-             permission=Permission.ProgrammesRoundManage)
-def reports_due_page(context, request):
-    """The round's reports that are overdue, and those due within ``days`` days (30 by
-    default), in due-date order."""
-    days, error = 30, None
+DUE_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips a report
+    "due": ([Report.due_at, Report.id], _("Due by, soonest first")),
+    "grantee": ([Organisation.legal_name, Report.due_at, Report.id], _("Grantee")),
+}
+DAYS = 30  # how far ahead the list looks unless the officer asks otherwise
+
+
+def _due_states(request) -> dict:
+    """The states of a report still to come in (due, overdue), by their titles."""
+    from grants.lifecycle.meanings import states_meaning
+
+    definition = request.registry.workflows.get("report").definition
+    wanted = states_meaning("report", "due") | states_meaning("report", "overdue")
+    return {sid: _(state.title) for sid, state in definition.states.items() if sid in wanted}
+
+
+def _due_days(request):
+    """The ``days`` asked for and what was typed, or the default and the error to show
+    beside the field (the list is still shown, with the default)."""
     raw = (request.params.get("days") or "").strip()
     if raw:
         from grants.programmes.forms import normalise_digits
 
         text = normalise_digits(raw)
         if text.isdigit() and 1 <= int(text) <= 366:
-            days = int(text)
-        else:
-            error = _("Enter a number of days from 1 to 366, like 30")
-            request.response.status = 400
+            return int(text), raw, None
+        return DAYS, raw, _("Enter a number of days from 1 to 366, like 30")
+    return DAYS, str(DAYS), None
+
+
+@view_config(context=Round, name="reports-due", renderer=T + "reports_due.pt",
+             permission=Permission.ProgrammesRoundManage)
+def reports_due_page(context, request):
+    """The round's reports that are overdue, and those due within ``days`` days (30 by
+    default), in due-date order, a page at a time (``grants.listing``: the report's state,
+    the grantee's region, text in the grantee's name or the award's title);
+    ``?format=csv`` downloads every report the filters keep."""
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+
+    days, typed, error = _due_days(request)
+    if error:
+        request.response.status = 400
+    states = _due_states(request)
+    params = listing.read(request, DUE_SORTS, states=states, regions_filter=True, default_sort="due")
     now = dt.datetime.now(dt.timezone.utc)
+    query = services.reports_due_query(context, now=now, days=days)
+    if params.state:
+        query = query.where(Report.state == params.state)
+    if params.region:
+        query = query.where(listing.region_filter(params.region, Application.organisation_id))
+    if params.text:
+        query = query.where(listing.text_filter(params.text, Organisation.legal_name, Organisation.alternative_name,
+                                                Award.title))
+    query = query.options(contains_eager(Report.award).contains_eager(Award.application)
+                          .contains_eager(Application.organisation))
+    order = DUE_SORTS[params.sort][0]
+    zone = context.timezone or "UTC"
+    if request.GET.get("format") == "csv" and not error:
+        return _reports_due_csv(request, context, query.order_by(*order), now, zone)
+    keep = {"days": days} if days != DAYS else {}
+    page = listing.page(request, query, params, order, request.resource_url(context, "reports-due"),
+                        sorts={k: title for k, (_cols, title) in DUE_SORTS.items()}, states=states, regions=True,
+                        keep=keep, fields=("days",), text_label=_("Search grantees and award titles"))
     rows = []
-    for due in services.reports_due(request.dbsession, context, now=now, days=days):
-        report = due.report
+    for report in page.rows:
         award = report.award
         rows.append({"report": report, "award": award, "grantee": award.application.organisation.legal_name,
-                     "due": format_datetime(report.due_at, context.timezone or "UTC"),
-                     "state": _state_title(request, report), "days_overdue": due.days_overdue,
+                     "due": format_datetime(report.due_at, zone),
+                     "state": _state_title(request, report), "days_overdue": services.days_overdue(report, now, zone),
                      "url": request.resource_url(report)})
-    return {"rnd": context, "rows": rows, "days": days, "typed_days": raw or str(days),
+    return {"rnd": context, "rows": rows, "page": page, "days": days, "typed_days": typed,
+            "filtered": bool(params.state or params.region or params.text),
             "errors": [("days", translate(request, error))] if error else [], "page_has_errors": bool(error),
             "days_error": error}
+
+
+def _reports_due_csv(request, rnd, query, now, zone):
+    from grants import listing
+
+    def rows():
+        for report in listing.batches(request.dbsession, query):
+            award = report.award
+            yield (award.application.organisation.legal_name, award.title, award.reference, report.number,
+                   report.period_start, report.period_end, report.due_at,
+                   translate(request, _(_state_title(request, report))), services.days_overdue(report, now, zone))
+
+    header = [_("Grantee"), _("Award"), _("Award reference"), _("Report"), _("Period start"), _("Period end"),
+              _("Due by"), _("State"), _("Days overdue")]
+    return listing.csv_response(request, f"reports-due-round-{rnd.id}.csv", header, rows())
 
 
 def includeme(config):

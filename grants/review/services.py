@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
 from translationstring import TranslationString
 
 from grants.accounts.models import Membership, User
@@ -523,11 +523,44 @@ def _active(assignment: ReviewAssignment) -> bool:
     return assignment.conflict is not True
 
 
+def _active_clause():
+    """:func:`_active` in SQL (a conflict not yet declared is NULL)."""
+    return or_(ReviewAssignment.conflict.is_(None), ReviewAssignment.conflict.is_(False))
+
+
+def stage_applications_query(rnd: Round, stage: str):
+    """The round's applications waiting for review at ``stage``, as a select to filter,
+    sort and cut a page from."""
+    _check_stage(stage)
+    return select(Application).where(Application.round_id == rnd.id, state_means(Application, STAGE_MEANINGS[stage]))
+
+
 def stage_applications(dbsession: Session, rnd: Round, stage: str) -> list[Application]:
     """The round's applications waiting for review at ``stage``, by id."""
-    _check_stage(stage)
-    return list(dbsession.scalars(select(Application).where(
-        Application.round_id == rnd.id, state_means(Application, STAGE_MEANINGS[stage])).order_by(Application.id)))
+    return list(dbsession.scalars(stage_applications_query(rnd, stage).order_by(Application.id)))
+
+
+def active_reviewers(stage: str):
+    """How many reviewers without a conflict of interest an application has at ``stage``:
+    a correlated subquery of a select of applications, to sort or filter it by."""
+    return (select(func.count(ReviewAssignment.id))
+            .where(ReviewAssignment.application_id == Application.id, ReviewAssignment.stage == stage,
+                   _active_clause())
+            .correlate(Application).scalar_subquery())
+
+
+def wanted_reviewers(dbsession: Session, rnd: Round, stage: str = APPLICATION_STAGE,
+                     per_application: int | None = None) -> int:
+    """How many reviewers each application at ``stage`` should have: ``per_application``
+    when given, else the most any of them has (one aggregate query), else the default."""
+    if per_application:
+        return per_application
+    counts = (select(func.count(ReviewAssignment.id).label("active"))
+              .join(Application, Application.id == ReviewAssignment.application_id)
+              .where(Application.round_id == rnd.id, state_means(Application, STAGE_MEANINGS[stage]),
+                     ReviewAssignment.stage == stage, _active_clause())
+              .group_by(ReviewAssignment.application_id).subquery())
+    return dbsession.scalar(select(func.max(counts.c.active))) or DEFAULT_PER_APPLICATION
 
 
 def _round_assignments(dbsession: Session, rnd: Round, stage: str) -> list[ReviewAssignment]:
@@ -542,9 +575,13 @@ def reviewer_load(dbsession: Session, rnd: Round, stage: str = APPLICATION_STAGE
     pool (0 included).  A declared conflict is not work, so it does not count."""
     _check_stage(stage)
     load = {invitation.user_id: 0 for invitation in reviewer_pool(dbsession, rnd)}
-    for assignment in _round_assignments(dbsession, rnd, stage):
-        if _active(assignment):
-            load[assignment.reviewer_id] = load.get(assignment.reviewer_id, 0) + 1
+    # Counted by the database: a round's assignments are as many as its applications.
+    for reviewer_id, count in dbsession.execute(
+            select(ReviewAssignment.reviewer_id, func.count(ReviewAssignment.id))
+            .join(Application, Application.id == ReviewAssignment.application_id)
+            .where(Application.round_id == rnd.id, ReviewAssignment.stage == stage, _active_clause())
+            .group_by(ReviewAssignment.reviewer_id)):
+        load[reviewer_id] = count
     return load
 
 
@@ -680,15 +717,46 @@ def assignment_overview(dbsession: Session, rnd: Round, stage: str = APPLICATION
     is ``short`` with fewer active reviewers than ``per_application`` — by default the most
     any application has, so one that lost a reviewer to a conflict shows as needing another."""
     applications = stage_applications(dbsession, rnd, stage)
+    return reviewers_of(dbsession, applications, stage, wanted_reviewers(dbsession, rnd, stage, per_application))
+
+
+def reviewers_of(dbsession: Session, applications: Sequence[Application], stage: str,
+                 wanted: int) -> list[ApplicationReviewers]:
+    """``applications`` (a page of them) each with its assignments at ``stage`` — their
+    reviewers and reviews read in the same statement."""
     by_application: dict[int, list[ReviewAssignment]] = {a.id: [] for a in applications}
-    for assignment in _round_assignments(dbsession, rnd, stage):
-        if assignment.application_id in by_application:
+    if by_application:
+        for assignment in dbsession.scalars(
+                select(ReviewAssignment).where(ReviewAssignment.application_id.in_(list(by_application)),
+                                               ReviewAssignment.stage == stage)
+                .options(joinedload(ReviewAssignment.reviewer), joinedload(ReviewAssignment.review))
+                .order_by(ReviewAssignment.application_id, ReviewAssignment.id)):
             by_application[assignment.application_id].append(assignment)
-    rows = [ApplicationReviewers(a, by_application[a.id], 0) for a in applications]
-    wanted = per_application or max((r.active for r in rows), default=0) or DEFAULT_PER_APPLICATION
-    for row in rows:
-        row.wanted = wanted
-    return rows
+    return [ApplicationReviewers(a, by_application[a.id], wanted) for a in applications]
+
+
+def unassignable_by_application(dbsession: Session, applications: Sequence[Application],
+                                stage: str) -> dict[int, set[int]]:
+    """:func:`unassignable_ids` of each of ``applications`` (a page of them), in three
+    statements whatever their number."""
+    ids = [a.id for a in applications]
+    blocked: dict[int, set[int]] = {i: set() for i in ids}
+    if not ids:
+        return blocked
+    for application_id, reviewer_id in dbsession.execute(
+            select(ReviewAssignment.application_id, ReviewAssignment.reviewer_id)
+            .where(ReviewAssignment.application_id.in_(ids),
+                   (ReviewAssignment.stage == stage) | ReviewAssignment.conflict.is_(True))):
+        blocked[application_id].add(reviewer_id)
+    organisations = {a.organisation_id for a in applications}
+    members: dict[int, set[int]] = {o: set() for o in organisations}
+    for organisation_id, user_id in dbsession.execute(
+            select(Membership.organisation_id, Membership.user_id)
+            .where(Membership.organisation_id.in_(organisations))):
+        members[organisation_id].add(user_id)
+    for application in applications:
+        blocked[application.id] |= members[application.organisation_id]
+    return blocked
 
 
 # -- conflicts of interest ----------------------------------------------------------------------
@@ -871,12 +939,14 @@ __all__ = [
     "ACCEPTED", "CLOSED", "CONFLICT", "CONFLICT_REFUSAL", "DECLINED",
     "DEFAULT_PER_APPLICATION", "INVITED", "STAGE_MEANINGS", "SUBMITTED", "TO_DECLARE", "TO_SCORE",
     "ApplicationReviewers", "AutoAssignment", "ReviewRefused", "Shortfall",
-    "accepted_reviewers", "assign", "assignment_for", "assignment_overview", "assignment_status", "auto_assign",
+    "accepted_reviewers", "active_reviewers", "assign", "assignment_for", "assignment_overview", "assignment_status",
+    "auto_assign",
     "GENERAL_CRITERIA", "GENERAL_RUBRIC_TITLE", "RubricSpec", "add_rubric", "default_rubric", "default_rubric_for",
     "plugin_default_rubric", "registered_rubric", "rubric_refusal", "rubric_specs", "create_rubric", "declare",
     "has_declared_conflict",
     "invitation_for", "invitation_status",
     "invite_reviewer", "invite_reviewer_by_email", "my_assignments", "pending_invitations", "respond",
     "reviewer_load", "reviewer_pool", "rubric_for", "rubric_of", "save_review", "score_refusal", "stage_applications",
-    "stage_of", "submitted_reviews", "unassignable_ids", "undeclared_assignment", "unassign",
+    "stage_applications_query", "stage_of", "submitted_reviews", "unassignable_by_application", "unassignable_ids",
+    "undeclared_assignment", "unassign", "reviewers_of", "wanted_reviewers",
 ]

@@ -123,12 +123,6 @@ def _stage(request) -> str:
     return stage if stage in STAGES else APPLICATION_STAGE
 
 
-def _assignable(db, row, reviewers, stage) -> list[User]:
-    """Reviewers the officer may add to ``row``'s application (the service checks again)."""
-    blocked = services.unassignable_ids(db, row.application, stage)
-    return [u for u in reviewers if u.id not in blocked]
-
-
 def _wanted(request) -> int | None:
     """The number of reviewers per application the officer asked for last (carried in the
     address after an automatic assignment), or None to infer it."""
@@ -136,37 +130,151 @@ def _wanted(request) -> int | None:
     return value if value is not None and 1 <= value <= 20 else None
 
 
+def _assignment_sorts(stage: str) -> dict:
+    """The orders the assignments list offers: key -> (columns, title); the id last, so a
+    page never repeats or skips an application."""
+    return {
+        "reference": ([Application.id], _("Reference")),
+        "title": ([Application.title, Application.id], _("Title")),
+        "reviewers": ([services.active_reviewers(stage), Application.id], _("Fewest reviewers first")),
+    }
+
+
+def _assignment_states(request, stage: str) -> dict:
+    """The states an application waits for review in at ``stage``, by their titles: a
+    filter only where a variant has several."""
+    from grants.lifecycle.meanings import states_meaning
+
+    definition = request.registry.workflows.get("application").definition
+    states = {sid: _(state.title) for sid, state in definition.states.items()
+              if sid in states_meaning("application", services.STAGE_MEANINGS[stage])}
+    return states if len(states) > 1 else {}
+
+
+def _short_only(request) -> bool:
+    """``?short=1``: only the applications with fewer reviewers than wanted."""
+    value = (request.GET.get("short") or "").strip()
+    if value not in ("", "1"):
+        raise HTTPBadRequest(translate(request, _("Show either every application or only those short of "
+                                                  "reviewers.")))
+    return value == "1"
+
+
+class _AssignmentList:
+    """What the officer asked of the assignments list: its stage, the list parameters
+    (``grants.listing``), whether only applications short of reviewers, and the number of
+    reviewers wanted.  Read (and checked: a 400 otherwise) before any form is acted on."""
+
+    def __init__(self, request, rnd: Round, stage: str):
+        from grants import listing
+
+        self.stage, self.sorts = stage, _assignment_sorts(stage)
+        self.states = _assignment_states(request, stage)
+        self.params = listing.read(request, self.sorts, states=self.states, regions_filter=True,
+                                   default_sort="reference")
+        self.short = _short_only(request)
+        self.per_application = _wanted(request)
+        self.wanted = services.wanted_reviewers(request.dbsession, rnd, stage, self.per_application)
+        self.keep = {"stage": stage}  # the page's own parameters, kept in its links and forms
+        if self.per_application:
+            self.keep["per_application"] = self.per_application
+        if self.short:
+            self.keep["short"] = "1"
+
+    def query(self, rnd: Round):
+        from grants import listing
+
+        query = listing.application_filters(services.stage_applications_query(rnd, self.stage), self.params)
+        if self.short:
+            query = query.where(services.active_reviewers(self.stage) < self.wanted)
+        return query
+
+    def url(self, request, rnd: Round, **keep) -> str:
+        """The list's address with its filters (and ``keep`` changed)."""
+        return request.resource_url(rnd, "assignments", query={**self.keep, **keep, **self.params.query()})
+
+
 def _assignments_page(request, rnd: Round, stage: str, auto_html: str, errors=(), chosen=None) -> dict:
+    from sqlalchemy.orm import joinedload
+
+    from grants import listing
+
     db = request.dbsession
-    rows = services.assignment_overview(db, rnd, stage, _wanted(request))
+    asked = _AssignmentList(request, rnd, stage)
+    query = asked.query(rnd).options(joinedload(Application.organisation))
+    page = listing.page(request, query, asked.params, asked.sorts[asked.params.sort][0],
+                        request.resource_url(rnd, "assignments"),
+                        sorts={k: title for k, (_cols, title) in asked.sorts.items()}, states=asked.states,
+                        regions=True, keep=asked.keep, fields=("short",))
+    rows = services.reviewers_of(db, page.rows, stage, asked.wanted)
+    blocked = services.unassignable_by_application(db, page.rows, stage)
     reviewers = services.accepted_reviewers(db, rnd)
+    filtered = bool(asked.params.state or asked.params.region or asked.params.text or asked.short)
     return {"rnd": rnd, "programme": rnd.programme, "stage": stage, "stages": STAGES, "stage_titles": STAGE_TITLES,
-            "rows": [(row, _assignable(db, row, reviewers, stage)) for row in rows], "auto_html": auto_html,
+            "rows": [(row, [u for u in reviewers if u.id not in blocked[row.application.id]]) for row in rows],
+            "page": page, "short_only": asked.short, "filtered": filtered, "auto_html": auto_html,
             "errors": list(errors), "load": services.reviewer_load(db, rnd, stage),
             "reviewers": reviewers, "chosen": chosen or {}, "status": services.assignment_status,
-            "wanted": rows[0].wanted if rows else services.DEFAULT_PER_APPLICATION}
+            "wanted": asked.wanted}
+
+
+def _assignments_csv(request, rnd: Round, asked: _AssignmentList):
+    """Every application the filters keep, with its reviewers, a few hundred at a time."""
+    from sqlalchemy.orm import joinedload
+
+    from grants import listing
+
+    db = request.dbsession
+    query = (asked.query(rnd).options(joinedload(Application.organisation))
+             .order_by(*asked.sorts[asked.params.sort][0]))
+    definition = request.registry.workflows.get("application").definition
+
+    def state_title(state):
+        found = definition.states.get(state)
+        return translate(request, _(found.title)) if found is not None else state
+
+    def rows():
+        for chunk in listing.chunks(db, query):
+            for row in services.reviewers_of(db, chunk, asked.stage, asked.wanted):
+                application = row.application
+                yield (application.reference, application.title, application.organisation.legal_name,
+                       state_title(application.state), row.active, row.wanted,
+                       "; ".join(a.reviewer.name for a in row.assignments if not a.conflict),
+                       "; ".join(a.reviewer.name for a in row.assignments if a.conflict))
+
+    header = [_("Reference"), _("Application"), _("Organisation"), _("State"),
+              _("Reviewers without a conflict of interest"), _("Reviewers wanted"), _("Reviewers"),
+              _("Declared a conflict of interest")]
+    return listing.csv_response(request, f"assignments-round-{rnd.id}-{asked.stage}.csv", header, rows())
 
 
 def _auto_form(request, stage):
     return make_form(request, AutoAssignSchema(), "auto", _("Assign reviewers"))
 
 
+#: Shortfalls after an automatic assignment told one by one; the rest are counted, and the
+#: list's "short of reviewers" filter shows them all.
+SHORT_FLASHES = 10
+
+
 @view_config(context=Round, name="assignments", renderer=T + "assignments.pt",
              permission=Permission.ProgrammesRoundManage)
 def round_assignments(context, request):
-    """One stage at a time (``?stage=proposal``).  Three forms post here: ``auto``
-    (automatic assignment), ``assign`` (one reviewer to one application) and ``unassign``."""
+    """One stage at a time (``?stage=proposal``), a page of applications at a time
+    (``grants.listing``; ``?short=1``: only those short of reviewers; ``?format=csv``:
+    every application the filters keep).  Three forms post here: ``auto`` (automatic
+    assignment, of the whole stage), ``assign`` (one reviewer to one application) and
+    ``unassign``."""
     stage = _stage(request)
     db = request.dbsession
     form = _auto_form(request, stage)
-    query = {"stage": stage}
-    if _wanted(request):
-        query["per_application"] = _wanted(request)
-    here = request.resource_url(context, "assignments", query=query)
+    asked = _AssignmentList(request, context, stage)
+    here = asked.url(request, context)
     formid = request.POST.get("__formid__") if request.method == "POST" else None
-    overview = services.assignment_overview(db, context, stage, _wanted(request))
-    wanted = overview[0].wanted if overview else services.DEFAULT_PER_APPLICATION
+    wanted = asked.wanted
     if formid is None:
+        if request.GET.get("format") == "csv":
+            return _assignments_csv(request, context, asked)
         return _assignments_page(request, context, stage, form.render({"per_application": wanted, "stage": stage}))
 
     if formid == "auto":
@@ -178,13 +286,20 @@ def round_assignments(context, request):
         summary = services.auto_assign(db, context, per_application=data["per_application"], stage=data["stage"],
                                        assigned_by=request.user)
         flash_done(request, ngettext("Made ${count} assignment.", "Made ${count} assignments.", summary.assigned_count))
-        for short in summary.short:
+        for short in summary.short[:SHORT_FLASHES]:
             request.session.flash(translate(request, _(
                 "${reference} “${title}” has ${have} of ${wanted} reviewers. ${reason}",
                 mapping={"reference": short.application.reference, "title": short.application.title,
                          "have": short.reviewers, "wanted": short.wanted, "reason": short.reason})), "info")
-        return HTTPFound(location=request.resource_url(context, "assignments", query={
-            "stage": stage, "per_application": data["per_application"]}))
+        more = len(summary.short) - SHORT_FLASHES
+        if more > 0:
+            request.session.flash(translate(request, ngettext(
+                "${count} more application has fewer reviewers than asked: show only those short of reviewers "
+                "to see it.",
+                "${count} more applications have fewer reviewers than asked: show only those short of reviewers "
+                "to see them.", more)), "info")
+        return HTTPFound(location=asked.url(request, context, stage=data["stage"],
+                                            per_application=data["per_application"]))
 
     auto_html = form.render({"per_application": wanted, "stage": stage})
     if formid == "assign":
