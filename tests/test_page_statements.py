@@ -5,9 +5,12 @@ holds 400, and must be the same number.  A count that
 grows means a page walks the round (a lazy load per row, a query per application) where
 an aggregate or an eager load would do.
 
-The lists that page through many rows (screening, ranking, reviews) are measured with
-their own tests; here: the home page of an officer, an applicant and a reviewer, "My
-tasks", the round page, one application page and the published public report.
+The lists that page through many rows (screening, ranking, reviews, assignments, awards,
+reports due) are measured with their own tests at 100 and 5,000 applications
+(test_lists.py); here: the home page of an officer, an applicant and a reviewer, "My
+tasks", the round page, its assignments (a fifth of the seeded applications wait for
+review: a part of a page at 40, a full page at 400), one application page and the
+published public report.
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def _grow_to(registry, size: int) -> dict:
         submitted = db.scalar(select(func.min(Application.id)).where(
             Application.round_id == rnd.id, Application.state == "submitted"))
         base = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
-    return {"round": base, "application": f"{base}/applications/{submitted}",
+    return {"round": base, "application": f"{base}/applications/{submitted}", "assignments": f"{base}/@@assignments",
             "report": f"{base}/@@public-report"}
 
 
@@ -52,7 +55,7 @@ def _measure(registry, testapp, urls: dict) -> dict:
         f.sign_in(testapp, person, DEMO_PASSWORD)
         pages = {"home": "/", "tasks": "/tasks"}
         if person == "officer@example.org":
-            pages.update(round=urls["round"], application=urls["application"])
+            pages.update(round=urls["round"], application=urls["application"], assignments=urls["assignments"])
         for name, url in pages.items():
             testapp.get(url, status=200)  # once to warm what a process keeps (translations, roles cache)
             with Statements(engine) as sent:
