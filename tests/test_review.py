@@ -600,6 +600,38 @@ def test_an_officer_assigns_automatically_and_by_hand_and_sees_conflicts(testapp
     assert cells[2] == "Accepted" and cells[3] == "0"  # a conflict is not work
 
 
+def test_automatic_assignment_tells_the_first_shortfalls_and_counts_the_rest_and_forms_keep_the_filters(
+        testapp, registry):
+    from grants.review.views import SHORT_FLASHES
+
+    rnd_id, url = _officer_round(registry)
+    with registry.database.transaction() as (_tm, db):
+        rnd = db.get(Round, rnd_id)
+        sami = reviewer(db, registry, rnd, name="Sami")
+        sami_id = sami.id
+        ids = [eligible_application(db, registry, rnd, f.organisation(db), title=f"Project {i:02d}").id
+               for i in range(SHORT_FLASHES + 2)]
+    f.sign_in(testapp, "leila@example.org")
+    form = testapp.get(url + "/@@assignments").forms["auto"]
+    form["per_application"] = "2"  # one reviewer in the pool: every application is short of one
+    done = form.submit("submit").follow()
+    told = done.text.count("has 1 of 2 reviewers")
+    assert told == SHORT_FLASHES
+    assert "2 more applications have fewer reviewers than asked" in done.text
+    assert "short=1" not in done.request.url and "per_application=2" in done.request.url
+    short = testapp.get(url + "/@@assignments", params={"per_application": "2", "short": "1", "size": "25"})
+    assert len(short.html.find(id="assignments").tbody.find_all("tr")) == len(ids)
+    # a form posted from a filtered page comes back to it, its filters kept
+    with registry.database.transaction() as (_tm, db):
+        assignment_id = db.scalar(select(ReviewAssignment.id).where(ReviewAssignment.application_id == ids[0],
+                                                                    ReviewAssignment.reviewer_id == sami_id))
+    removed = testapp.post(short.request.url, {"csrf_token": _csrf(short), "__formid__": "unassign",
+                                               "assignment": assignment_id})
+    assert "short=1" in removed.location and "size=25" in removed.location and "per_application=2" in removed.location
+    row = removed.follow().html.find(id=f"row-{ids[0]}").get_text(" ", strip=True)
+    assert "Needs 2 more reviewers." in row
+
+
 def _csrf(page) -> str:
     return page.html.find("input", attrs={"name": "csrf_token"})["value"]
 
