@@ -194,13 +194,12 @@ class _AssignmentList:
         return request.resource_url(rnd, "assignments", query={**self.keep, **keep, **self.params.query()})
 
 
-def _assignments_page(request, rnd: Round, stage: str, auto_html: str, errors=(), chosen=None) -> dict:
+def _assignments_page(request, rnd: Round, asked: _AssignmentList, auto_html: str, errors=(), chosen=None) -> dict:
     from sqlalchemy.orm import joinedload
 
     from grants import listing
 
-    db = request.dbsession
-    asked = _AssignmentList(request, rnd, stage)
+    db, stage = request.dbsession, asked.stage
     query = asked.query(rnd).options(joinedload(Application.organisation))
     page = listing.page(request, query, asked.params, asked.sorts[asked.params.sort][0],
                         request.resource_url(rnd, "assignments"),
@@ -275,14 +274,14 @@ def round_assignments(context, request):
     if formid is None:
         if request.GET.get("format") == "csv":
             return _assignments_csv(request, context, asked)
-        return _assignments_page(request, context, stage, form.render({"per_application": wanted, "stage": stage}))
+        return _assignments_page(request, context, asked, form.render({"per_application": wanted, "stage": stage}))
 
     if formid == "auto":
         try:
             data = form.validate(list(request.POST.items()))
         except deform.ValidationFailure as failure:
             page = form_failed(request, failure)
-            return _assignments_page(request, context, stage, page["form_html"], page["errors"])
+            return _assignments_page(request, context, asked, page["form_html"], page["errors"])
         summary = services.auto_assign(db, context, per_application=data["per_application"], stage=data["stage"],
                                        assigned_by=request.user)
         flash_done(request, ngettext("Made ${count} assignment.", "Made ${count} assignments.", summary.assigned_count))
@@ -308,13 +307,13 @@ def round_assignments(context, request):
         select_id = f"assign-{application.id}"
         if reviewer is None:
             request.response.status = 400
-            return _assignments_page(request, context, stage, auto_html, [(select_id, translate(
+            return _assignments_page(request, context, asked, auto_html, [(select_id, translate(
                 request, _("Choose a reviewer for ${reference}.", mapping={"reference": application.reference})))])
         try:
             services.assign(db, application, reviewer, request.user, stage)
         except services.ReviewRefused as refused:
             request.response.status = 400
-            return _assignments_page(request, context, stage, auto_html,
+            return _assignments_page(request, context, asked, auto_html,
                                      _errors_from(request, refused.problems, {None: select_id, "reviewer": select_id,
                                                                               "application": select_id}),
                                      chosen={application.id: reviewer.id})
@@ -332,7 +331,7 @@ def round_assignments(context, request):
         except services.ReviewRefused as refused:
             request.response.status = 400
             row_id = f"row-{assignment.application_id}"
-            return _assignments_page(request, context, stage, auto_html,
+            return _assignments_page(request, context, asked, auto_html,
                                      _errors_from(request, refused.problems, {None: row_id}))
         flash_done(request, _("${name} no longer reviews ${reference}.",
                               mapping={"name": name, "reference": reference}))
