@@ -179,10 +179,11 @@ def round_assignments(context, request):
                                        assigned_by=request.user)
         flash_done(request, ngettext("Made ${count} assignment.", "Made ${count} assignments.", summary.assigned_count))
         for short in summary.short:
-            request.session.flash(translate(request, _(
-                "${reference} “${title}” has ${have} of ${wanted} reviewers. ${reason}",
+            request.session.flash(translate(request, ngettext(
+                "${reference} “${title}” has ${have} of ${count} reviewer. ${reason}",
+                "${reference} “${title}” has ${have} of ${count} reviewers. ${reason}", short.wanted,
                 mapping={"reference": short.application.reference, "title": short.application.title,
-                         "have": short.reviewers, "wanted": short.wanted, "reason": short.reason})), "info")
+                         "have": short.reviewers, "reason": short.reason})), "info")
         return HTTPFound(location=request.resource_url(context, "assignments", query={
             "stage": stage, "per_application": data["per_application"]}))
 
