@@ -45,6 +45,8 @@ def add_layout_globals(event):
     event["t"] = lambda message: translate(request, message)
     event["means"] = means  # templates ask what a state means, never its id
     event["state_tone"] = state_tone  # the colour of a state badge (macros.state_badge)
+    event["state_named"] = lambda obj, state_id: _named(request, obj, state_id, "state")
+    event["step_named"] = lambda obj, trigger: _named(request, obj, trigger, "step")
     event["theme_stylesheets"] = theme_stylesheets(request.registry.settings)
 
 
@@ -235,6 +237,19 @@ def my_list(request):
     rows, following = listing.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
     return {"listing": listing, "rows": rows, "page": page, "following": following,
             "total": listing.count(request.dbsession), "show": shown_value(request)}
+
+
+def _named(request, obj, name: str, kind: str) -> str:
+    """A history entry's state or step as its title in the reader's language, not its id;
+    nothing for the state before the first (translating "" would give the catalog's
+    header).  A name the object's workflow no longer has stays as it was recorded."""
+    if not name:
+        return ""
+    definition = request.workflows.workflow(obj).definition
+    found = definition.states.get(name) if kind == "state" else definition.transition(name)
+    if found is None:
+        return translate(request, _("Started")) if kind == "step" and name == "create" else name
+    return translate(request, found.title)
 
 
 def shown_value(request):

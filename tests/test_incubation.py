@@ -511,7 +511,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     by_id(form, f"attendance-{session_id}-present").checked = True  # the first member
     by_id(form, f"attendance-{session_id}-present-2").checked = True
     page = form.submit("submit").follow()
-    assert "Saved the register of “Budgeting a project”: 2 of 3 present." in words(page)
+    assert "Saved the register of “Budgeting a project”: 2 of 3 participants present." in words(page)
     rows = {tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
             for tr in page.html.find(id=f"members-{cohort_id}").select("tbody tr")}
     assert rows["Bithret Amal"][2:4] == ["1 of 1", "100%"] and rows["جمعية أفق — AFEK"][2:4] == ["0 of 1", "0%"]
