@@ -36,6 +36,7 @@ class Row:
     state: Any = None
     when: dt.datetime | dt.date | None = None
     detail: Any = None
+    tone: str | None = None  # the state badge's colour when ``state`` is not ``obj``'s own
     next_step: Any = None
     next_url: str | None = None
 
@@ -107,8 +108,9 @@ def listings(request, user) -> dict[str, Listing]:
     def review_row(review):
         total = sum(v for v in (review.scores or {}).values() if isinstance(v, (int, float)))
         app = request.dbsession.get(Application, review.application_id)
+        # The state is the review's (submitted), not its application's: coloured as done.
         return Row(app, url(app), app.title, _("Submitted"), review.submitted_at,
-                   detail=_("Score: ${score}", mapping={"score": total}))
+                   detail=_("Score: ${score}", mapping={"score": total}), tone="success")
 
     def round_row(rnd):
         return Row(rnd, url(rnd), rnd.title, _state(request, rnd), rnd.closes_at, detail=rnd.programme.title)

@@ -282,6 +282,27 @@ def time_zone_name(zone: str, locale_name: str | None = None) -> str:
         return zone
 
 
+def zone_of(obj) -> str:
+    """The time zone a page about ``obj`` shows moments in: the zone its round's dates were
+    set in.  A round has one; an application, an award, a cohort has its round's; a report,
+    a tranche, an assessment its award's round's; a programme, which has none of its own,
+    its newest round's (and so a programme's rubric or instrument).  UTC for anything else (the site's own pages).  Read by attribute,
+    so that this module needs no model."""
+    for _depth in range(4):  # a report's award's round is as far as any object is from one
+        if obj is None:
+            break
+        zone = getattr(obj, "timezone", None)
+        if isinstance(zone, str) and zone:
+            return zone
+        rounds = getattr(obj, "rounds", None)
+        if isinstance(rounds, (list, tuple)):  # a programme
+            obj = rounds[-1] if rounds else None
+            continue
+        obj = next((found for found in (getattr(obj, name, None) for name in ("round", "award", "application", "programme"))
+                    if found is not None), None)
+    return "UTC"
+
+
 class LocalizedText(str):
     """Text written in the current request's language that can be written again in another:
     a date put into a message that is then translated for someone else (a reminder mailed
@@ -345,12 +366,14 @@ def _day(day: dt.date, locale_name: str) -> str:
     return dates.format_skeleton("yMMMd", day, locale=locale_name)
 
 
-def format_date(day, locale_name: str | None = None) -> str:
+def format_date(day, locale_name: str | None = None, zone: str | None = None) -> str:
     """A calendar day (a report period's end, an invitation's day) as the reader's language
     writes it: "1 Oct 2019", "1 oct. 2019", "1 أكتوبر 2019".  A moment is first taken to
-    its day in UTC; pass the day itself when a zone matters."""
+    its day in ``zone`` (UTC without one): a round closing at 00:30 in Tunis closes on
+    that day there, not on the day before as in UTC."""
     if isinstance(day, dt.datetime):
-        day = (day if day.tzinfo is None else day.astimezone(dt.timezone.utc)).date()
+        moment = day if day.tzinfo is not None else day.replace(tzinfo=dt.timezone.utc)  # naive means UTC
+        day = moment.astimezone(ZoneInfo(zone or "UTC")).date()
     return LocalizedText(lambda name: _day(day, _safe_locale(name)), locale_name)
 
 
@@ -409,12 +432,17 @@ def _number_globals(event) -> None:
     # Dates too: a template writes ${when(moment, zone)} or ${day(date)}, never strftime.
     # Without a zone, a moment is shown in the zone of what the page is about (a round's,
     # or the round of an application or award), the zone its dates were set in.
+    # ``zone`` may be a zone's name or what the moment belongs to (an application of
+    # another round, on a list): its round's zone, by zone_of.
     context = event.get("context")
-    page_zone = getattr(context, "timezone", None) or getattr(getattr(context, "round", None), "timezone", None)
-    page_zone = page_zone if isinstance(page_zone, str) and page_zone else "UTC"
+    page_zone = zone_of(context)
+
+    def zone_for(where):
+        return page_zone if where is None else where if isinstance(where, str) else zone_of(where)
+
     event["when"] = lambda moment, zone=None: ("" if moment is None
-                                               else format_datetime(moment, zone or page_zone, locale_name))
-    event["day"] = lambda value: "" if value is None else format_date(value, locale_name)
+                                               else format_datetime(moment, zone_for(zone), locale_name))
+    event["day"] = lambda value, zone=None: "" if value is None else format_date(value, locale_name, zone_for(zone))
     event["day_range"] = lambda start, end: format_date_range(start, end, locale_name)
     # A sentence with a count, in the language's plural form for it: templates cannot say
     # this with i18n:translate.  Named values beside the count go as keywords.

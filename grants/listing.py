@@ -25,7 +25,7 @@ from pyramid.response import Response
 from sqlalchemy import exists, func, or_, select
 
 from grants import regions, spreadsheet
-from grants.i18n import _, translate
+from grants.i18n import _, ngettext, translate
 
 PAGE_SIZE = 50  # rows per page unless the reader asks for another size
 PAGE_SIZES = (25, 50, 100, 200)  # the sizes offered; more would make pages long again
@@ -135,7 +135,8 @@ def read(request, sorts: Iterable[str], *, states: Iterable[str] = (), regions_f
         _refuse(request, _("There is no such region to filter this list by."))
     text = (get.get("q") or "").strip()
     if len(text) > MAX_TEXT:
-        _refuse(request, _("Search for ${count} characters or fewer.", mapping={"count": MAX_TEXT}))
+        _refuse(request, ngettext("Search for ${count} character or fewer.", "Search for ${count} characters or fewer.",
+                                  MAX_TEXT))
     return Params(int(page), int(size), sort, state, region, text)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from grants import multilingual
 from grants.audit.services import changes_of, record_change
-from grants.i18n import _, deployment_languages, format_datetime, language_name
+from grants.i18n import _, deployment_languages, format_datetime, language_name, zone_of
 from grants.resources import _Container
 
 DRAFT, PUBLISHED = "draft", "published"
@@ -173,7 +173,11 @@ def content_languages(request, obj) -> list[str]:
 def history(request, obj, labels: Mapping[str, Any]) -> list[dict]:
     """The audit of ``obj``, newest first, for its page: when, who, what (``labels`` maps
     each recorded ``what`` to a message) and the plain JSON before and after."""
-    return [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—",
+    from grants.programmes.models import Programme
+
+    programme = request.dbsession.get(Programme, obj.programme_id) if obj.programme_id is not None else None
+    zone = zone_of(programme)  # a programme's row: its rounds' zone, named; the site's own: UTC
+    return [{"when": format_datetime(c.at, zone), "who": c.user.name if c.user else "—",
              "what": labels.get(c.what, c.what), "before": c.before, "after": c.after}
             for c in reversed(changes_of(request.dbsession, obj))]
 

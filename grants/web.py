@@ -45,6 +45,8 @@ def add_layout_globals(event):
     event["t"] = lambda message: translate(request, message)
     event["means"] = means  # templates ask what a state means, never its id
     event["state_tone"] = state_tone  # the colour of a state badge (macros.state_badge)
+    event["state_named"] = lambda obj, state_id: _named(request, obj, state_id, "state")
+    event["step_named"] = lambda obj, trigger: _named(request, obj, trigger, "step")
     event["theme_stylesheets"] = theme_stylesheets(request.registry.settings)
 
 
@@ -237,24 +239,38 @@ def my_list(request):
             "total": listing.count(request.dbsession), "show": shown_value(request)}
 
 
+def _named(request, obj, name: str, kind: str) -> str:
+    """A history entry's state or step as its title in the reader's language, not its id;
+    nothing for the state before the first (translating "" would give the catalog's
+    header).  A name the object's workflow no longer has stays as it was recorded."""
+    if not name:
+        return ""
+    definition = request.workflows.workflow(obj).definition
+    found = definition.states.get(name) if kind == "state" else definition.transition(name)
+    if found is None:
+        return translate(request, _("Started")) if kind == "step" and name == "create" else name
+    return translate(request, found.title)
+
+
 def shown_value(request):
     """For templates: a list cell as the reader reads it — money in their locale's way,
-    a message translated, a date or moment as a day, anything else as text."""
+    a message translated, a date or moment as a day, anything else as text.  A moment is
+    the day it is where ``of`` (the row's object) has its dates: its round's zone."""
     import datetime as dt
 
-    from grants.i18n import format_date
+    from grants.i18n import format_date, zone_of
     from grants.money import Money, MoneyBag
     from grants.programmes.views import money_formatter
 
     money = money_formatter(request)
 
-    def show(value):
+    def show(value, of=None):
         if value is None:
             return ""
         if isinstance(value, (Money, MoneyBag)):
             return money(value)
         if isinstance(value, (dt.date, dt.datetime)):
-            return format_date(value, request.locale_name)
+            return format_date(value, request.locale_name, zone_of(of))
         return translate(request, value) if hasattr(value, "interpolate") else str(value)
 
     return show
@@ -271,14 +287,16 @@ def my_tasks(request):
     kind = request.GET.get("kind")
     if kind is None:
         tasks = work.my_tasks(request, request.user)
-        return {"tasks": tasks.items, "more": tasks.more, "source": None}
+        return {"tasks": tasks.items, "more": tasks.more, "source": None,
+                "state_title": lambda task: work.state_title(request, task)}
     source = work.source_named(request, request.user, kind)
     if source is None:
         raise HTTPBadRequest(translate(request, _("There is no list of tasks of that kind.")))
     page = page_number(request)
     items, following = source.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
     return {"tasks": items, "more": [], "source": source, "page": page, "following": following,
-            "total": source.count(request.dbsession) if source.exact else None}
+            "total": source.count(request.dbsession) if source.exact else None,
+            "state_title": lambda task: work.state_title(request, task)}
 
 
 def page_number(request) -> int:
@@ -298,8 +316,33 @@ def workflows_page(request):
 
     # Those who may edit workflows find the editor from here.
     can_edit = bool(request.has_permission(Permission.SiteAdmin, request.root))
-    return {"workflows": [(wf, to_svg(wf.definition, standalone=False)) for wf in request.registry.workflows],
+    words = diagram_words(request)
+    return {"workflows": [(wf, to_svg(wf.definition, standalone=False, words=words))
+                          for wf in request.registry.workflows],
             "can_edit": can_edit}
+
+
+def diagram_words(request):
+    """A drawing in the reader's language for a public page: the states' and steps' titles
+    translated (each title is its own msgid, or as typed in the workflow editor), and no
+    ids — they are the code's names, which the workflow editor shows to administrators."""
+    from grants.workflow.diagram import Words
+
+    def tr(message):
+        return translate(request, message)
+
+    return Words(
+        title=tr,
+        timed=lambda title: tr(_("${step} (happens automatically)", mapping={"step": title})),
+        heading=lambda title, version: tr(_("${workflow} — version ${version}",
+                                            mapping={"workflow": title, "version": version})),
+        name=lambda title, version: tr(_("${workflow} (version ${version})",
+                                         mapping={"workflow": title, "version": version})),
+        legend={"start": "● " + tr(_("start")),
+                "final": tr(_("double border: end of the process")),
+                "timed": tr(_("dashed: happens automatically at a set date")),
+                "back": tr(_("orange: goes back to an earlier step"))},
+        ids=False)
 
 
 @forbidden_view_config(renderer="grants.templates:error.pt")

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 
 CAP = 10  # rows of one kind on the tasks page or a home page
 PAGE_SIZE = 25  # rows per page of a full list
@@ -59,6 +59,17 @@ class Work:
     @property
     def sort_key(self):
         return (self.due is None, self.due or dt.datetime.max.replace(tzinfo=dt.timezone.utc), self.key)
+
+
+#: Kinds of work the applicant or grantee does: the state of what they work on is shown
+#: as applicants and the public read it (a state's public title).
+APPLICANT_KINDS = frozenset({"application", "report"})
+
+
+def state_title(request, work: Work):
+    """The title of the state ``work``'s object is in, for the reader of the task list."""
+    state = request.workflows.workflow(work.obj).state_of(work.obj)
+    return state.public_title if work.kind in APPLICANT_KINDS else state.title
 
 
 @dataclass
@@ -214,7 +225,8 @@ def sources(request, user) -> list[Source]:
 
     def to_screen(app):
         unchecked = sum(1 for check in app.eligibility_checks if check.officer_decision is None)
-        missing = [_("Eligibility checks to confirm: ${count}", mapping={"count": unchecked})] if unchecked else []
+        missing = [ngettext("${count} eligibility check to confirm", "${count} eligibility checks to confirm",
+                            unchecked)] if unchecked else []
         return Work("screen", app, url(app, "screen"), _("Screen the application"), None, missing,
                     [o for o in service.options(app, user) if o.allowed])
 
@@ -289,4 +301,5 @@ def source_named(request, user, kind: str) -> Source | None:
     return None
 
 
-__all__ = ["CAP", "PAGE_SIZE", "Source", "Tasks", "Work", "my_tasks", "officer_round_ids", "source_named", "sources"]
+__all__ = ["APPLICANT_KINDS", "CAP", "PAGE_SIZE", "Source", "Tasks", "Work", "my_tasks", "officer_round_ids",
+           "source_named", "sources", "state_title"]

@@ -21,7 +21,7 @@ from babel.numbers import format_currency, get_currency_symbol
 from pyramid.i18n import make_localizer
 
 import factories as f
-from grants.i18n import _, format_date, format_datetime, localize, ngettext
+from grants.i18n import _, format_date, format_datetime, format_percent_figure, localize, ngettext
 from grants.money import Money, format_money, parse_money
 from grants.programmes.models import Programme, Round
 
@@ -257,3 +257,182 @@ def test_the_assignments_flash_counts_in_arabic(testapp, registry, count):
     forms = _catalog("ar")[("Made ${count} assignment.", "Made ${count} assignments.")].string
     form = forms[ARABIC_CATEGORIES.index(Locale.parse("ar").plural_form(count))]
     assert form.replace("${count}", str(count)) in done.text
+
+
+# -- the pages people read: counts, times and states (issue 12's leftovers) ---------------------
+#
+# The factories' rounds are in Africa/Tunis, so every time on these pages is named "Tunisia
+# Time" in the page's language; UTC under any name, "(s)" and an ISO date are what the fixed
+# pages used to show.
+
+
+def reads_well(page, lang: str = "en") -> str:
+    """The page's main text, after checking it dodges no count with "(s)", shows no time in
+    UTC (by its code or its name in ``lang``) and no raw ISO date."""
+    text = page.html.find("main").get_text(" ", strip=True)
+    utc_name = expected_moment(dt.datetime(2027, 1, 25, tzinfo=UTC), "UTC", lang)[2]
+    assert "(s)" not in text, text
+    assert "UTC" not in text and utc_name not in text, text
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), text
+    return text
+
+
+def arabic_form(msgid: str, plural: str, count: int) -> str:
+    """The Arabic catalog's form of a message for ``count``, as CLDR names it."""
+    forms = _catalog("ar")[(msgid, plural)].string
+    return forms[ARABIC_CATEGORIES.index(Locale.parse("ar").plural_form(count))].replace("${count}", str(count))
+
+
+def _world(registry, *, checks: int):
+    """test_work's programme (work for every role) with ``checks`` eligibility checks left to
+    confirm on the application to screen."""
+    from grants.applications.eligibility import run_checks
+    from test_work import world
+
+    with registry.database.transaction() as (_tm, db):
+        w = world(db, registry)
+        w["round"].eligibility_rules = [{"kind": "required_attachments", "attachments": ["statutes"]}] * checks
+        run_checks(db, w["to_screen"])
+        app = w["to_screen"]
+        return {"screen_state": registry.workflows.for_object(app).state_of(app).title}
+
+
+@pytest.mark.parametrize("checks", [1, 2])
+def test_my_tasks_counts_the_checks_to_confirm_and_shows_each_state_as_a_badge(testapp, registry, checks):
+    screen_state = _world(registry, checks=checks)["screen_state"]
+    f.sign_in(testapp, "officer@example.org")
+    page = testapp.get("/tasks")
+    text = reads_well(page)
+    wanted = "1 eligibility check to confirm" if checks == 1 else f"{checks} eligibility checks to confirm"
+    assert wanted in text and "Eligibility checks to confirm:" not in text
+    screen = page.html.select_one("#tasks tr.task-screen")
+    badge = screen.select_one("strong.state-badge")
+    assert badge is not None and "state-progress" in badge["class"]  # submitted: in progress
+    assert badge.get_text(strip=True) == screen_state
+    # Every task shows its object's state the same way.
+    assert len(page.html.select("#tasks tbody tr")) == len(page.html.select("#tasks tbody tr strong.state-badge"))
+
+    arabic = testapp.get("/tasks", params={"_LOCALE_": "ar"})
+    reads_well(arabic, "ar")
+    assert arabic_form("${count} eligibility check to confirm", "${count} eligibility checks to confirm",
+                       checks) in arabic.text
+
+
+def test_the_home_lists_show_states_as_badges_and_count_an_evaluator_s_grants(testapp, registry):
+    _world(registry, checks=0)
+    f.sign_in(testapp, "officer@example.org")
+    rounds = testapp.get("/").html.select_one("#home-officer tbody tr")
+    assert rounds.select_one("strong.state-badge.state-progress").get_text(strip=True) == "Open"
+
+    f.sign_in(testapp, "applicant@example.org")
+    home = testapp.get("/")
+    reads_well(home)
+    draft = home.html.select_one("#home-applicant tbody tr strong.state-badge")
+    assert draft is not None and "state-neutral" in draft["class"]
+    full = testapp.get("/mine", params={"list": "applications"})  # the full list: the same rows
+    assert full.html.select_one("tbody tr strong.state-badge.state-neutral") is not None
+
+    f.sign_in(testapp, "evaluator@example.org")
+    for lang in LANGUAGES:
+        text = reads_well(testapp.get("/", params={"_LOCALE_": lang}), lang)
+        message = ngettext("${count} grant, ${assessed} assessed by you", "${count} grants, ${assessed} assessed by you",
+                           1, {"assessed": 0})
+        assert localize(localizer(lang), message) in text, lang
+        assert "grants:" not in text
+
+
+def test_a_listed_moment_is_the_day_it_is_in_the_round_s_zone(testapp, registry):
+    """An application submitted at 23:30 UTC on 31 January was submitted on 1 February in
+    Tunis: the applicant's list says so."""
+    with registry.database.transaction() as (_tm, db):
+        member = f.user(db, email="amel@example.org")
+        app = f.application(db, registry, f.round_(db, registry), f.organisation(db, member), state="submitted")
+        app.submitted_at = dt.datetime(2027, 1, 31, 23, 30, tzinfo=UTC)
+    f.sign_in(testapp, "amel@example.org")
+    row = testapp.get("/").html.select_one("#home-applicant tbody tr").get_text(" ", strip=True)
+    assert format_skeleton("yMMMd", dt.date(2027, 2, 1), locale="en_GB") in row
+    assert format_skeleton("yMMMd", dt.date(2027, 1, 31), locale="en_GB") not in row
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_survey_and_evidence_pages_show_times_in_the_round_s_zone(testapp, registry, lang):
+    from grants.mel import evidence, surveys
+    from test_surveys import GOOD, instrument
+
+    with registry.database.transaction() as (_tm, db):
+        officer = f.user(db, email="leila@example.org", name="Leila")
+        award = f.award(db, registry)
+        f.grant_role(db, officer, "programme_officer", award.round.programme)
+        inst = instrument(db)
+        surveys.attach_instrument(db, award.round, inst, ["baseline", "post"])
+        upload = surveys.upload_survey_results(db, registry, award, inst, "baseline", GOOD, filename="b.csv")
+        upload.uploaded_at = dt.datetime(2027, 1, 25, 9, 22, tzinfo=UTC)
+        evidence.add_evidence(db, award, kind="success_story", title="A story", text="What changed for us.",
+                              consent_given=True, consent_method="written", consent_date=dt.date(2020, 1, 20),
+                              user=officer)
+        url = f"/programmes/{award.round.programme_id}/rounds/{award.round_id}/awards/{award.id}"
+    f.sign_in(testapp, "leila@example.org")
+    page = testapp.get(url + "/@@surveys", params={"_LOCALE_": lang})
+    text = reads_well(page, lang)
+    day, time, zone = expected_moment(dt.datetime(2027, 1, 25, 9, 22, tzinfo=UTC), "Africa/Tunis", lang)
+    assert day in text and time in text and zone in text
+    # The share agreeing is a percentage as the language writes it ("64.0%", "64,0 %").
+    assert format_percent_figure(Decimal("64.0"), lang) in text
+
+    page = testapp.get(url + "/@@evidence", params={"_LOCALE_": lang})
+    assert expected_moment(dt.datetime(2027, 1, 25, tzinfo=UTC), "Africa/Tunis", lang)[2] in reads_well(page, lang)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_evaluator_s_assessment_history_is_in_the_round_s_zone(testapp, registry, lang):
+    from grants.evaluation import services as evaluation
+    from test_evaluation import SCORES, _people_and_round, assign
+
+    urls, ids = _people_and_round(registry)
+    assign(registry, ids)
+    with registry.database.transaction() as (_tm, db):
+        from grants.accounts.models import User
+        from grants.awards.models import Award
+
+        evaluation.save_assessment(db, db.get(Award, ids["award"]), db.get(User, ids["eva"]), scores=SCORES,
+                                   summary="Strong delivery.", submit=True)
+    f.sign_in(testapp, "eva@example.org")
+    for page in (testapp.get(urls["award"] + "/@@assessment", params={"_LOCALE_": lang}),
+                 testapp.get(urls["award"] + "/@@assessments", params={"_LOCALE_": lang}),
+                 testapp.get(urls["round"] + "/@@evaluation", params={"_LOCALE_": lang})):
+        text = reads_well(page, lang)
+        assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in text
+
+
+def test_counts_on_the_round_s_set_up_and_attendance_pages_are_plurals(testapp, registry):
+    url, *_rest = _officer_round(registry)
+    f.sign_in(testapp, "leila@example.org")
+    for lang in LANGUAGES:
+        for page in (testapp.get(url, params={"_LOCALE_": lang}), testapp.get(url + "/@@setup", params={"_LOCALE_": lang})):
+            text = reads_well(page, lang)
+            progress = (page.html.find(id="setup-summary") or page.html.find(id="setup-progress")).get_text(" ", strip=True)
+            assert "${" not in progress and progress in text
+    progress = testapp.get(url + "/@@setup").html.find(id="setup-progress").get_text(" ", strip=True)
+    done, total = map(int, re.fullmatch(r"You have completed (\d+) of (\d+) tasks?\.", progress).groups())
+    assert progress.endswith("task." if total == 1 else "tasks.") and done <= total
+
+
+def test_the_public_workflows_page_shows_translated_titles_and_no_ids(testapp, registry):
+    """Signed out, in each language: every state's and step's title as the reader's language
+    writes it, never the ids the code uses."""
+    for lang in LANGUAGES:
+        page = testapp.get("/workflows", params={"_LOCALE_": lang})
+        reads_well(page, lang)
+        for svg, wf in zip(page.html.find_all("svg"), registry.workflows):
+            shown = {t.get_text(strip=True).removeprefix("↻ ") for t in svg.find_all("text")}
+            d = wf.definition
+            for state_id, state in d.states.items():
+                title = localize(localizer(lang), _(state.title))
+                assert title in shown, (lang, d.id, state_id)
+                if state_id not in (state.title, title):  # an id is never shown for itself
+                    assert state_id not in shown, (lang, d.id, state_id)
+            ids = {t.trigger for t in d.transitions} - {localize(localizer(lang), _(t.title)) for t in d.transitions}
+            assert not ids & shown, (lang, d.id, ids & shown)
+            assert not svg.find_all("text", attrs={"font-family": "monospace"})
+    arabic = testapp.get("/workflows", params={"_LOCALE_": "ar"}).text
+    assert "مفتوحة" in arabic and "Plugin extensions" not in arabic and "(timed)" not in arabic

@@ -511,7 +511,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
     by_id(form, f"attendance-{session_id}-present").checked = True  # the first member
     by_id(form, f"attendance-{session_id}-present-2").checked = True
     page = form.submit("submit").follow()
-    assert "Saved the register of “Budgeting a project”: 2 of 3 present." in words(page)
+    assert "Saved the register of “Budgeting a project”: 2 of 3 participants present." in words(page)
     rows = {tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
             for tr in page.html.find(id=f"members-{cohort_id}").select("tbody tr")}
     assert rows["Bithret Amal"][2:4] == ["1 of 1", "100%"] and rows["جمعية أفق — AFEK"][2:4] == ["0 of 1", "0%"]
@@ -543,7 +543,7 @@ def test_an_officer_runs_the_incubation_through_the_pages(testapp, registry, set
                 for tr in member_page.html.find(id="capacity").select("tbody tr")}
     assert capacity["Financial management"] == ["1", "3", "+2"]
     assert capacity["Human resources management"] == ["2", "2", "+0"]
-    assert "Attended 1 of the 1 sessions" in member_page.html.find(id="attendance").get_text(" ", strip=True)
+    assert "Attended 1 of the 1 session whose" in member_page.html.find(id="attendance").get_text(" ", strip=True)
 
     page = testapp.get(url + "/@@incubation")
     areas = {tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
@@ -608,7 +608,7 @@ def test_the_applicant_sees_their_sessions_and_scores(testapp, registry):
                 for tr in record.html.find(id="capacity").select("tbody tr")}
     assert capacity["Financial management"] == ["1", "4", "+3", "At entry: No separate project account"]
     assert capacity["Programme delivery"] == ["3", "3", "+0", ""]
-    assert "You attended 1 of the 1 sessions" in record.html.find(id="attendance").get_text(" ", strip=True)
+    assert "You attended 1 of the 1 session whose" in record.html.find(id="attendance").get_text(" ", strip=True)
     assert record.html.find("a", href=f"http://localhost{url}/applications/{bithret_id}/@@proposal") is not None
 
     # not their application, and not the officers' pages

@@ -12,7 +12,7 @@ from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, ngettext, translate
 from grants.web import safe_came_from
 
 from . import services, throttling
@@ -174,13 +174,18 @@ def _throttled(request, refused: services.LoginRefused):
     minutes = refused.minutes_to_wait()
     request.response.status = 429
     request.response.headers["Retry-After"] = str(minutes * 60)
-    mapping = {"minutes": minutes, "time": format_datetime(refused.retry_at)}
+    mapping = {"time": format_datetime(refused.retry_at)}
     if refused.scope == "client":
-        return _("There have been too many attempts to sign in from your network. "
-                 "Try again in ${minutes} minutes, after ${time}.", mapping=mapping)
-    return _("There have been too many attempts to sign in with this e-mail address. "
-             "Try again in ${minutes} minutes, after ${time}, or choose a new password: "
-             "the link we e-mail you works even now.", mapping=mapping)
+        return ngettext("There have been too many attempts to sign in from your network. "
+                        "Try again in ${count} minute, after ${time}.",
+                        "There have been too many attempts to sign in from your network. "
+                        "Try again in ${count} minutes, after ${time}.", minutes, mapping)
+    return ngettext("There have been too many attempts to sign in with this e-mail address. "
+                    "Try again in ${count} minute, after ${time}, or choose a new password: "
+                    "the link we e-mail you works even now.",
+                    "There have been too many attempts to sign in with this e-mail address. "
+                    "Try again in ${count} minutes, after ${time}, or choose a new password: "
+                    "the link we e-mail you works even now.", minutes, mapping)
 
 
 @view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)

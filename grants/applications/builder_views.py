@@ -28,7 +28,7 @@ from grants.audit.changes import EMPTY, ReadableChange
 from grants.audit.services import changes_of
 from grants.concurrency import CHANGED_FIRST, Difference, abandon_changes, current_version, editing
 from grants.forms import field_errors, flash_done, make_form
-from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate
+from grants.i18n import _, deployment_languages, format_datetime, language_tag, text_direction, translate, zone_of
 from grants.multilingual import languages_of
 from grants.programmes.models import Programme
 from grants.security import Permission
@@ -262,8 +262,9 @@ def form_changes(request, version) -> list[ReadableChange]:
     draft is one row per field it changed, named by its section and question ("budget ›
     lines › label › ar"), with the text before and after."""
     rows = []
+    zone = zone_of(version.form.programme)  # the programme's rounds' zone, as its other pages
     for change in reversed(changes_of(request.dbsession, version)):
-        when = format_datetime(change.at)
+        when = format_datetime(change.at, zone)
         who = change.user.name if change.user is not None else "—"
         if change.what == "draft":
             for field, before, after in content_changes(change.before, change.after):

@@ -324,12 +324,13 @@ def _assessment_form_page(context, request, *, typed=None, errors=(), conflict=N
             "errors": list(errors),
             "field_errors": field_errors, "slots": range(1, FILE_SLOTS + 1), "conflict": conflict,
             "submitted": assessment is not None and assessment.submitted_at is not None,
-            "history": _history_rows(request, history)}
+            "history": _history_rows(request, history, context.round.timezone)}
 
 
-def _history_rows(request, history) -> list[dict]:
-    """Each submission and reopening of an assessment: when, who, and why it was reopened."""
-    return [{"when": _when(c.at), "who": c.user.name if c.user else "—", "submitted": c.what == "submitted",
+def _history_rows(request, history, zone: str) -> list[dict]:
+    """Each submission and reopening of an assessment: when (in the round's zone), who, and
+    why it was reopened."""
+    return [{"when": _when(c.at, zone), "who": c.user.name if c.user else "—", "submitted": c.what == "submitted",
              "reason": (c.after or {}).get("reason", "") if c.what == "reopened" else ""} for c in history]
 
 
@@ -461,7 +462,8 @@ def award_assessments(context, request):
                       "criteria": _criteria_rows(request, set_for_assessment(db, request.registry, context,
                                                                              assessment)),
                       "submitted": assessment.submitted_at is not None,
-                      "history": _history_rows(request, services.assessment_history(db, assessment))})
+                      "history": _history_rows(request, services.assessment_history(db, assessment),
+                                                context.round.timezone)})
     assessments = [row["assessment"] for row in shown]
     ids = {a.evaluator_id for a in assessments}
     people = {u.id: u for u in request.dbsession.scalars(select(User).where(User.id.in_(ids)))} if ids else {}

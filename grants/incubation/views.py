@@ -228,9 +228,10 @@ def _take_register(context, request, session):
     except services.IncubationRefused as refused:
         request.tm.doom()
         return _failed_page(context, request, formid, form_refused(request, form, refused.problems, {"present": "present"}))
-    flash_done(request, _("Saved the register of “${title}”: ${present} of ${total} present.",
-                          mapping={"title": session.title, "present": sum(1 for r in rows if r.present),
-                                   "total": len(rows)}))
+    flash_done(request, ngettext("Saved the register of “${title}”: ${present} of ${count} participant present.",
+                                 "Saved the register of “${title}”: ${present} of ${count} participants present.",
+                                 len(rows), mapping={"title": session.title,
+                                                     "present": sum(1 for r in rows if r.present)}))
     return HTTPFound(location=request.resource_url(context, "incubation", anchor=f"register-{session.id}"))
 
 

@@ -10,7 +10,7 @@ from pyramid.view import view_config
 
 from grants.concurrency import CHANGED_FIRST, ROW_VERSION, abandon_changes, posted_version, with_version
 from grants.forms import flash_done, form_failed, make_form
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import _, format_datetime, translate, zone_of
 from grants.security import local_roles
 from grants.workflow import Conflict, EffectFailed, Refused
 
@@ -113,7 +113,7 @@ def overtaken_reason(request, context, entry):
     transition = wf.definition.transition(entry.trigger)
     title = _(transition.title) if transition is not None else entry.trigger
     return _("It was already done: “${action}”, ${when}, so what you sent was not saved.",
-             mapping={"action": translate(request, title), "when": format_datetime(entry.at)})
+             mapping={"action": translate(request, title), "when": format_datetime(entry.at, zone_of(context))})
 
 
 @view_config(context=WorkflowMixin, name="transition", renderer="grants.templates:transition.pt",

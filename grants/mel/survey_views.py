@@ -24,7 +24,7 @@ from sqlalchemy import select
 from grants import multilingual
 from grants.awards.models import Award
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, ngettext, translate
+from grants.i18n import _, format_datetime, format_percent_figure, ngettext, translate, zone_of
 from grants.programmes.models import Round
 from grants.security import Permission
 
@@ -57,13 +57,17 @@ def _int(value) -> int | None:
         return None
 
 
-def _when(moment) -> str:
-    return "" if moment is None else format_datetime(moment)
+def _when(award):
+    """A moment of the award's surveys (an upload, a story's record) in its round's zone,
+    the zone named in the reader's language, as every page of the round shows times."""
+    zone = zone_of(award)
+    return lambda moment: "" if moment is None else format_datetime(moment, zone)
 
 
-def _percent(share: Decimal) -> str:
-    """A share (0–1) as people read it: "64.0%"."""
-    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+def _percent(request):
+    """A share (0–1) as the reader's language writes a percentage: "64.0%", "64,0 %"."""
+    return lambda share: format_percent_figure((share * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+                                               request.locale_name)
 
 
 def _award_crumbs(request, award) -> dict:
@@ -211,8 +215,8 @@ def _surveys_page(context, request, *, errors=(), failed_form: str | None = None
         "errors": list(errors),
         "failed_form": failed_form,
         "field_errors": _by_field(errors),
-        "when": _when,
-        "percent": _percent,
+        "when": _when(context),
+        "percent": _percent(request),
         "file_url": lambda upload: request.resource_url(context, "survey-file", query={"upload": upload.id}),
         "dimension_titles": surveys.DIMENSION_TITLES,
         "item_text": lambda item: surveys.item_text(item, request.locale_name),
@@ -328,7 +332,7 @@ def _evidence_page(context, request, *, errors=(), typed=None) -> dict:
         "typed": typed or {},
         "errors": list(errors),
         "field_errors": _by_field(errors),
-        "when": _when,
+        "when": _when(context),
         "file_url": lambda item, part: request.resource_url(context, "evidence-file",
                                                             query={"evidence": item.id, "part": part}),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from grants.audit.changes import as_money, change_kind, changes_page, show_value
-from grants.i18n import _, translate
+from grants.i18n import _, translate, zone_of
 from grants.money import format_money
 from grants.security import Permission
 
@@ -122,7 +122,7 @@ for _what, _title, _show in (
 
 def programme_zone(programme: Programme) -> str:
     """A programme has no time zone of its own: its newest round's, else UTC."""
-    return programme.rounds[-1].timezone if programme.rounds else "UTC"
+    return zone_of(programme)
 
 
 @view_config(context=Programme, name="changes", renderer=TEMPLATE, permission=Permission.ProgrammesProgrammeManage)

@@ -286,10 +286,11 @@ def round_assignments(context, request):
                                        assigned_by=request.user)
         flash_done(request, ngettext("Made ${count} assignment.", "Made ${count} assignments.", summary.assigned_count))
         for short in summary.short[:SHORT_FLASHES]:
-            request.session.flash(translate(request, _(
-                "${reference} “${title}” has ${have} of ${wanted} reviewers. ${reason}",
+            request.session.flash(translate(request, ngettext(
+                "${reference} “${title}” has ${have} of ${count} reviewer. ${reason}",
+                "${reference} “${title}” has ${have} of ${count} reviewers. ${reason}", short.wanted,
                 mapping={"reference": short.application.reference, "title": short.application.title,
-                         "have": short.reviewers, "wanted": short.wanted, "reason": short.reason})), "info")
+                         "have": short.reviewers, "reason": short.reason})), "info")
         more = len(summary.short) - SHORT_FLASHES
         if more > 0:
             request.session.flash(translate(request, ngettext(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from .definition import Definition, Transition
 
-__all__ = ["FORMATS", "layers", "render", "to_mermaid", "to_svg"]
+__all__ = ["FORMATS", "Words", "layers", "render", "to_mermaid", "to_svg"]
 
 FORMATS = ("svg", "mermaid")
 
@@ -27,9 +28,31 @@ def render(d: Definition, fmt: str) -> str:
     raise ValueError(f"unknown diagram format {fmt!r} (expected one of: {', '.join(FORMATS)})")
 
 
-def _label(t: Transition) -> str:
+@dataclass(frozen=True)
+class Words:
+    """What a drawing writes besides its lines: by default English with each state's id
+    under its title, for developers and the workflow editor.  A public page passes the
+    reader's words — ``title`` translates a workflow's, state's or step's title, the
+    other texts are already translated — and no ids (this module imports no Pyramid)."""
+
+    title: Callable[[str], str] = lambda text: text
+    timed: Callable[[str], str] = lambda title: f"{title} (timed)"
+    heading: Callable[[str, int], str] = lambda title, version: f"{title} — version {version}"
+    name: Callable[[str, int], str] = lambda title, version: f"{title} (version {version})"
+    legend: dict[str, str] = field(default_factory=lambda: {
+        "start": "● start", "final": "double border: end of the process",
+        "timed": "dashed: happens automatically at a set date", "back": "orange: goes back to an earlier step"})
+    ids: bool = True  # each state's id under its title, and the plugins' changes described
+    extensions: str = "Plugin extensions applied:"
+
+
+ENGLISH = Words()
+
+
+def _label(t: Transition, words: Words = ENGLISH) -> str:
     # Timed transitions are fired by `grants tick`, not by a person; readers need to know.
-    return f"{t.title} (timed)" if t.at else t.title
+    title = words.title(t.title)
+    return words.timed(title) if t.at else title
 
 
 # -- Mermaid -------------------------------------------------------------------------
@@ -156,8 +179,9 @@ class _Box:
 class _Canvas:
     """SVG fragments plus the bounding box they cover, so the canvas can be sized to fit."""
 
-    def __init__(self, marker: str) -> None:
+    def __init__(self, marker: str, words: Words = ENGLISH) -> None:
         self.marker = marker
+        self.words = words
         self.edges: list[str] = []
         self.boxes: list[str] = []
         self.labels: list[str] = []
@@ -181,7 +205,7 @@ class _Canvas:
         self.cover((x - w / 2 - 4, y - size - 2), (x + w / 2 + 4, y + size * 0.4))
 
     def edge_label(self, x: float, y: float, t: Transition, colour: str) -> None:
-        self.text(x, y, _label(t), EDGE_SIZE, f'class="edge-label" fill="{colour}"', backdrop=True)
+        self.text(x, y, _label(t, self.words), EDGE_SIZE, f'class="edge-label" fill="{colour}"', backdrop=True)
 
     def path(self, d: str, colour: str, dashed: bool = False, cls: str = "edge") -> str:
         dash = ' stroke-dasharray="6 4"' if dashed else ""
@@ -192,17 +216,18 @@ class _Canvas:
         )
 
 
-def to_svg(d: Definition, *, standalone: bool = True) -> str:
-    """An SVG document; ``standalone=False`` leaves out the XML declaration, for inlining in HTML."""
+def to_svg(d: Definition, *, standalone: bool = True, words: Words = ENGLISH) -> str:
+    """An SVG document; ``standalone=False`` leaves out the XML declaration, for inlining in HTML;
+    ``words`` the language it is written in (English with ids by default)."""
     rows = layers(d)
     # Transitions that stay in their state are listed inside its box rather than drawn
     # as loops with labels, which would collide with the edges arriving at the box.
     loops = {s: [t for t in d.transitions_from(s) if t.dest == s] for s in d.states}
     box_w = max(
         [150.0]
-        + [_text_width(s.title, STATE_SIZE) + 32 for s in d.states.values()]
-        + [_text_width(s.id, ID_SIZE) + 32 for s in d.states.values()]
-        + [_text_width("↻ " + _label(t), EDGE_SIZE) + 32 for ts in loops.values() for t in ts]
+        + [_text_width(words.title(s.title), STATE_SIZE) + 32 for s in d.states.values()]
+        + [_text_width(s.id, ID_SIZE) + 32 for s in d.states.values() if words.ids]
+        + [_text_width("↻ " + _label(t, words), EDGE_SIZE) + 32 for ts in loops.values() for t in ts]
     )
     half = box_w / 2
     boxes: dict[str, _Box] = {}
@@ -213,8 +238,8 @@ def to_svg(d: Definition, *, standalone: bool = True) -> str:
             boxes[state_id] = _Box(cx, top, r, BOX_H + LOOP_LINE * len(loops[state_id]))
         top += max(boxes[s].h for s in row) + ROW_GAP
 
-    c = _Canvas(_xml(f"arrow-{d.id}-{d.version}"))
-    c.text(0, 28, f"{d.title} — version {d.version}", TITLE_SIZE, f'font-weight="bold" fill="{INK}"')
+    c = _Canvas(_xml(f"arrow-{d.id}-{d.version}"), words)
+    c.text(0, 28, words.heading(words.title(d.title), d.version), TITLE_SIZE, f'font-weight="bold" fill="{INK}"')
     start = boxes[d.initial]
     c.boxes.append(f'<circle class="start" cx="{_num(start.cx)}" cy="{_num(start.top - 34)}" r="8" fill="{INK}"/>')
     arrow = f"M{_num(start.cx)},{_num(start.top - 26)} L{_num(start.cx)},{_num(start.top)}"
@@ -253,16 +278,16 @@ def to_svg(d: Definition, *, standalone: bool = True) -> str:
         used[side] += 1
 
     # The legend explains only the notation this drawing actually uses.
-    legend = ["● start"]
+    legend = [words.legend["start"]]
     if any(s.final for s in d.states.values()):
-        legend.append("double border: end of the process")
+        legend.append(words.legend["final"])
     if any(t.at for t in d.transitions):
-        legend.append("dashed: happens automatically at a set date")
+        legend.append(words.legend["timed"])
     if any(f'stroke="{BACK}"' in e for e in c.edges):
-        legend.append("orange: goes back to an earlier step")
+        legend.append(words.legend["back"])
     notes = ["   ·   ".join(legend)]
-    if d.extensions:
-        notes += ["Plugin extensions applied:", *d.extensions]
+    if d.extensions and words.ids:  # developers' descriptions, naming ids
+        notes += [words.extensions, *d.extensions]
     y = c.y1 + 30
     for i, note in enumerate(notes):
         c.text(0, y + i * 16, note, NOTE_SIZE, f'class="note" fill="{GREY}"')
@@ -281,7 +306,7 @@ def to_svg(d: Definition, *, standalone: bool = True) -> str:
             *(['<?xml version="1.0" encoding="UTF-8"?>'] if standalone else []),
             f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{_num(width)}" height="{_num(height)}" '
             f'viewBox="{_num(x0)} {_num(y0)} {_num(width)} {_num(height)}" font-family="sans-serif">',
-            f"<title>{_xml(f'{d.title} (version {d.version})')}</title>",
+            f"<title>{_xml(words.name(words.title(d.title), d.version))}</title>",
             f"<defs>{markers}</defs>",
             f'<rect class="background" x="{_num(x0)}" y="{_num(y0)}" width="{_num(width)}" '
             f'height="{_num(height)}" fill="#ffffff"/>',
@@ -307,11 +332,12 @@ def _draw_state(c: _Canvas, d: Definition, state_id: str, b: _Box, box_w: float,
             f'<rect class="box-inner" x="{_num(x + 4)}" y="{_num(b.top + 4)}" width="{_num(box_w - 8)}" '
             f'height="{_num(b.h - 8)}" rx="7" fill="none" stroke="{INK}" stroke-width="1"/>'
         )
+    words = c.words
     lines = [
-        (state.title, STATE_SIZE, f'fill="{INK}"', 23),
-        (state_id, ID_SIZE, f'fill="{GREY}" font-family="monospace"', 40),
+        (words.title(state.title), STATE_SIZE, f'fill="{INK}"', 23 if words.ids else 31),
+        *([(state_id, ID_SIZE, f'fill="{GREY}" font-family="monospace"', 40)] if words.ids else []),
         *(
-            (f"↻ {_label(t)}", EDGE_SIZE, f'class="edge-label" fill="{INK}"', BOX_H + 2 + n * LOOP_LINE)
+            (f"↻ {_label(t, words)}", EDGE_SIZE, f'class="edge-label" fill="{INK}"', BOX_H + 2 + n * LOOP_LINE)
             for n, t in enumerate(loops)
         ),
     ]
@@ -367,7 +393,7 @@ def _detour(
         c.edges.append(c.path(_rounded(points), colour, bool(t.at)))
         c.cover((lane, a.top - off), (lane, y_end))
     # The label sits just outside its lane; the next lane starts beyond it.
-    w = _text_width(_label(t), EDGE_SIZE)
+    w = _text_width(_label(t, c.words), EDGE_SIZE)
     c.edge_label(lane + side * (w / 2 + 6), (y_end + max(a.top for a in ups) - off) / 2 + 4, t, colour)
     return w + 12 + LANE_GAP
 
