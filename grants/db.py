@@ -12,6 +12,7 @@ from decimal import Decimal
 import transaction
 import zope.sqlalchemy
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, SmallInteger, String, engine_from_config, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -159,6 +160,23 @@ def _guard_text_columns(mapper, class_):
         column = prop.columns[0]
         if len(prop.columns) == 1 and isinstance(getattr(column.type, "impl", column.type), String):
             event.listen(getattr(class_, prop.key), "set", _text_guard(column), retval=True)
+
+
+def add_to_counts(dbsession: Session, model, rows: list[dict] | None = None, *, names: list[str] | None = None,
+                  select=None) -> None:
+    """Add to counters: ``model`` is a table keyed by its primary key with a count ``n``;
+    each row given (``rows``, or what ``select`` returns for the columns ``names``) adds
+    its ``n`` to the row of the same key, which is made if there is none (``INSERT … ON
+    CONFLICT DO UPDATE SET n = n + excluded.n``).  The database adds under its own row
+    lock, so two transactions counting at once both count: no read-modify-write in
+    Python, and no row to make in advance.  Sent on the session's connection, so it never
+    flushes the session (flush listeners use it)."""
+    table = model.__table__
+    insert = postgresql.insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(rows) if select is None else insert(table).from_select(names, select)
+    statement = statement.on_conflict_do_update(index_elements=[c.name for c in table.primary_key.columns],
+                                                set_={"n": table.c.n + statement.excluded.n})
+    dbsession.connection().execute(statement)
 
 
 def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:

@@ -13,6 +13,7 @@ from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.lifecycle.models import HistoryEntry
 from test_cli import grants, write_ini
+from test_page_counts import assert_kept_right
 
 
 def _seeded(db, rnd_id):
@@ -59,6 +60,9 @@ def test_seeding_adds_applications_whose_history_leads_to_their_state(registry, 
     seed_applications(registry, 5)  # again: five more, from a new run
     with registry.database.transaction() as (_tm, db):
         assert len(_seeded(db, round_id)) == 205
+    # The bulk INSERTs added to the round page's counts what the services would have.
+    reached, _regions, without = assert_kept_right(registry, round_id)
+    assert reached["submitted"] >= 60 + 40 + 20 and without >= 205
 
 
 def test_seeding_without_the_demo_says_what_to_do(registry, database_url, tmp_path):

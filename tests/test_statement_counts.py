@@ -7,13 +7,15 @@ a page has them from traversal and the session — and loading the object brings
 round and programme in the same statement, ``WorkflowService.load``):
 
 - withdraw (no guard, no effect): the roles of the person on the application, its round
-  and its programme (1, ``grants.accounts.models.lineage_roles``); the history row (1);
-  the application's new state (1).  Three.
-- submit: the same three, and what its guards and effects read: the attachments, the
+  and its programme (1, ``grants.accounts.models.lineage_roles``); one more to the
+  round's count of applications that ever reached the new state, unless this one had
+  been there (1, ``grants.lifecycle.services.count_reached``); the history row (1); the
+  application's new state (1).  Four.
+- submit: the same four, and what its guards and effects read: the attachments, the
   organisation and the round's tiers (``answers_complete``), the eligibility checks
   (``evaluate_on_submit``), the people to send the receipt to (``confirm_submission``)
   and the receipt itself, written to the mail outbox in the same transaction
-  (``grants.mail``).  Nine.
+  (``grants.mail``).  Ten.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from grants.lifecycle.models import HistoryEntry
 from grants.lifecycle.services import WorkflowService
 from grants.testing import build_site, make_application
 
-BOUNDS = {"withdraw": 3, "submit": 9}
+BOUNDS = {"withdraw": 4, "submit": 10}
 
 
 class Statements:

@@ -5,12 +5,15 @@ from typing import TYPE_CHECKING
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from collections import Counter
+
+from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event, func,
+                        literal, or_, select)
+from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
 
 from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
                                     role_if, roles_on)
-from grants.db import Base, UTCDateTime
+from grants.db import Base, UTCDateTime, add_to_counts
 from grants.lifecycle.models import WorkflowMixin
 from grants.money import Money, money_or_none
 from grants.resources import ApplicationsContainer, parent_container
@@ -28,6 +31,7 @@ class Application(WorkflowMixin, Base):
     __tablename__ = "applications"
     __workflow__ = "application"
     __lineage__ = ("round", "programme")
+    __reached_counted_by__ = "round_id"  # the round page's "ever reached" counts
     __table_args__ = (
         # A round's applications in the order they came in: the screening list (grants.listing).
         Index("ix_applications_round_submitted", "round_id", "submitted_at", "id"),
@@ -126,6 +130,62 @@ class Application(WorkflowMixin, Base):
             cls.round_id.in_(roles_on("rounds", user)),
             cls.round_id.in_(select(Round.id).where(Round.programme_id.in_(roles_on("programmes", user)))),
         )
+
+
+#: The region of :class:`RegionCount` that counts the applications of organisations naming none.
+NO_REGION = ""
+
+
+class RegionCount(Base):
+    """How many of a round's applications come from organisations working in each region
+    (an organisation working in two regions counts in both; ``NO_REGION``: those naming
+    none).  Counting that by joining the round's applications to their organisations'
+    regions costs more the more applications there are; this is one short read.  Kept by
+    the two flush listeners below (an application made; an organisation's regions changed,
+    through ``Organisation.region_links`` or ``.regions``), by ``grants bench seed`` for
+    the rows it inserts in bulk, and made from the rows by migration 0023."""
+
+    __tablename__ = "round_region_counts"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+@event.listens_for(Session, "before_flush")
+def _move_region_counts(session, _flush_context, _instances):
+    """An organisation's regions changed: the applications it has already made leave the
+    counts of the regions it dropped and join those of the regions it added, in each of
+    their rounds (read before the flush, so applications made in this flush are left to
+    the listener below)."""
+    for org in session.dirty:
+        if not isinstance(org, Organisation):
+            continue
+        changed = attributes.get_history(org, "region_links", passive=attributes.PASSIVE_NO_INITIALIZE)
+        if not (changed.added or changed.deleted):
+            continue
+        changed = attributes.get_history(org, "region_links")  # the whole collection, loaded if need be
+        before = {link.region_code for link in (*changed.unchanged, *changed.deleted)} or {NO_REGION}
+        after = {link.region_code for link in (*changed.unchanged, *changed.added)} or {NO_REGION}
+        for code, sign in [(c, -1) for c in sorted(before - after)] + [(c, 1) for c in sorted(after - before)]:
+            add_to_counts(session, RegionCount, names=["round_id", "region_code", "n"], select=(
+                select(Application.round_id, literal(code, String), literal(sign, Integer) * func.count())
+                .where(Application.organisation_id == org.id).group_by(Application.round_id)))
+
+
+@event.listens_for(Session, "after_flush")
+def _count_new_applications(session, _flush_context):
+    """Applications made in this flush join the counts of their organisation's regions
+    (after the flush, when their round's id is known whichever way it was given)."""
+    added = Counter()
+    for application in session.new:
+        if isinstance(application, Application):
+            organisation = application.organisation or session.get(Organisation, application.organisation_id)
+            for code in {link.region_code for link in organisation.region_links} or {NO_REGION}:
+                added[application.round_id, code] += 1
+    if added:
+        add_to_counts(session, RegionCount, [{"round_id": round_id, "region_code": code, "n": n}
+                                             for (round_id, code), n in sorted(added.items())])
 
 
 class ApplicationAttachment(Base):

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
 from grants.accounts.models import Membership, Organisation
-from grants.applications.models import Application, ApplicationAttachment
+from grants.applications.models import NO_REGION, Application, ApplicationAttachment, RegionCount
+from grants.db import add_to_counts
 from grants.lifecycle.meanings import means
-from grants.lifecycle.models import HistoryEntry
+from grants.lifecycle.models import HistoryEntry, ReachedCount
 from grants.lifecycle.services import chosen_workflow
 from grants.programmes.models import Programme, Round
 from grants.workflow.engine import utcnow
@@ -129,6 +131,16 @@ def seed_applications(registry, n: int, *, now: dt.datetime | None = None) -> Se
                          for trigger, source, dest in steps_of[i]]
             db.execute(insert(HistoryEntry), rows)
             history += len(rows)
+            # Bulk INSERTs pass by what keeps the round page's counts as the services
+            # write (the first one's were counted so): add this batch's, in two statements.
+            reached = Counter(state for i in batch if i > 0
+                              for state in {wf.definition.initial, *(dest for _t, _s, dest in steps_of[i])})
+            if reached:
+                add_to_counts(db, ReachedCount, [
+                    {"object_type": Application.__tablename__, "group_id": rnd.id, "state": state, "n": count}
+                    for state, count in sorted(reached.items())])
+                # Their organisations are new and name no region.
+                add_to_counts(db, RegionCount, [{"round_id": rnd.id, "region_code": NO_REGION, "n": len(new)}])
     return Seeded(rnd.id, n, history)
 
 

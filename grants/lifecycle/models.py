@@ -22,6 +22,9 @@ class WorkflowMixin:
     #: "programme"): what permission checks walk (``grants.security.lineage``).  Loading an
     #: object for a fire joins them in (``lineage_options``) instead of one lazy load each.
     __lineage__: tuple[str, ...] = ()
+    #: The column whose value groups "how many ever reached each state" (an application's
+    #: ``round_id``), kept in :class:`ReachedCount` as the history is written; None: not counted.
+    __reached_counted_by__: str | None = None
 
     workflow_id: Mapped[str] = mapped_column(String(64))
     workflow_version: Mapped[int] = mapped_column(Integer)
@@ -93,6 +96,23 @@ class HistoryEntry(Base):
     comment: Mapped[str] = mapped_column(String(20_000), default="")  # grants.text.LONG_MAX
     data_digest: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReachedCount(Base):
+    """How many objects of one kind, in one group (an application's round), have ever been
+    in each state: "20 incubated" stays 20 after they all move on.  Counting that from the
+    history reads every step of every object of the group, so a round's page would cost
+    more the more applications it has; this row is one read instead.  It is kept in the
+    same transaction as the history row that makes it grow (``WorkflowService._store``, one
+    statement: ``grants.db.add_to_counts``), by the bulk writers of history (``grants bench
+    seed``), and made from the history by migration 0023."""
+
+    __tablename__ = "workflow_reached_counts"
+
+    object_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class InstalledWorkflow(Base):

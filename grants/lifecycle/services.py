@@ -11,20 +11,21 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import transaction
-from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy import Integer, String, and_, exists, func, inspect, literal, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants.i18n import _
 from grants.concurrency import CHANGED_FIRST, DATABASE_BUSY
+from grants.db import add_to_counts
 from grants.security import lineage, local_roles
 from grants.workflow import (Actor, Conflict, EffectFailed, Option, Record, Refused, WorkflowConfigurationError,
                              WorkflowRegistry)
 from grants.workflow.engine import utcnow
 
 from .meanings import means, state_means, states_meaning  # noqa: F401  (re-exported for services)
-from .models import HistoryEntry, InstalledWorkflow, WorkflowMixin, workflow_models
+from .models import HistoryEntry, InstalledWorkflow, ReachedCount, WorkflowMixin, workflow_models
 
 log = logging.getLogger(__name__)
 
@@ -172,15 +173,16 @@ class WorkflowService:
         wf = self.workflow(obj)
         actor = actor or self.actor(obj, user)
         try:
+            # Storing the record writes (the "reached" count) before the effects run: a
+            # database kept busy by another writer is a conflict there as at the flush.
             record = wf.fire(obj, trigger, actor, data=data, comment=comment, env=self.env, now=now,
                              record=lambda r: self._store(obj, r))
+            self.dbsession.flush()
         except EffectFailed as failure:
             # State, history and whatever the effects wrote go together or not at all.
             log.error("%s", failure, exc_info=failure.error)
             (self.env.transaction_manager or transaction.manager).get().doom()
             raise
-        try:
-            self.dbsession.flush()
         except StaleDataError:
             raise Conflict(CHANGED_FIRST) from None
         except OperationalError as exc:  # SQLite: the other writer kept the lock too long
@@ -190,6 +192,9 @@ class WorkflowService:
         return record
 
     def _store(self, obj: WorkflowMixin, r: Record) -> None:
+        group = type(obj).__reached_counted_by__
+        if group is not None:
+            count_reached(self.dbsession, obj.object_type, obj.id, getattr(obj, group), r.to_state)
         self.dbsession.add(
             HistoryEntry(
                 object_type=obj.object_type,
@@ -207,6 +212,32 @@ class WorkflowService:
                 at=r.at,
             )
         )
+
+
+def count_reached(dbsession: Session, object_type: str, object_id: int, group_id: int, state: str) -> None:
+    """Count one more object of ``group_id`` that reached ``state`` (:class:`ReachedCount`),
+    unless this object has been there before; called before its history row is added.  One
+    statement: the "has it been there" test is a NOT EXISTS on the object's own history
+    rows (``ix_workflow_history_reached``) inside the INSERT … ON CONFLICT that adds, so
+    two fires at once each count, and a fire that loses its race is rolled back with its
+    count.  Rows of this transaction not yet flushed are looked at in the session."""
+    for pending in dbsession.new:
+        if (isinstance(pending, HistoryEntry) and pending.object_type == object_type
+                and pending.object_id == object_id and pending.to_state == state):
+            return
+    been_there = exists().where(HistoryEntry.object_type == object_type, HistoryEntry.object_id == object_id,
+                                HistoryEntry.to_state == state)
+    # The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.
+    first_time = select(literal(object_type, String), literal(group_id, Integer), literal(state, String),
+                        literal(1, Integer)).where(~been_there)
+    add_to_counts(dbsession, ReachedCount, names=["object_type", "group_id", "state", "n"], select=first_time)
+
+
+def reached_counts(dbsession: Session, model: type, group_id: int) -> dict[str, int]:
+    """{state: how many ``model`` objects of ``group_id`` have ever been in it}, from
+    :class:`ReachedCount` (one short read, whatever the size of the group)."""
+    return dict(dbsession.execute(select(ReachedCount.state, ReachedCount.n).where(
+        ReachedCount.object_type == model.__tablename__, ReachedCount.group_id == group_id)).all())
 
 
 def _user_id(actor_id: str | None) -> int | None:

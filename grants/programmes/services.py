@@ -34,7 +34,7 @@ from importlib.metadata import entry_points
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
@@ -1139,7 +1139,8 @@ class Funnel:
 
 def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
     from grants.accounts.models import Organisation
-    from grants.applications.models import Application
+    from grants.applications.models import NO_REGION, Application, RegionCount
+    from grants.lifecycle.services import reached_counts
 
     counts = dict(dbsession.execute(
         select(Application.state, func.count(Application.id))
@@ -1165,42 +1166,15 @@ def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
 
     by_region = None
     without_region = 0
-    link, code = _region_columns(Organisation)
-    if link is not None:
-        # One pass: the applications whose organisation has no region come out as the
-        # row with no code (an outer join), instead of a second count over the round.
-        rows = dbsession.execute(
-            select(code, func.count(distinct(Application.id)))
-            .select_from(Application).join(Application.organisation).outerjoin(link)
-            .where(Application.round_id == rnd.id).group_by(code)).all()
-        by_region = sorted((c, n) for c, n in rows if c is not None)
-        without_region = sum(n for c, n in rows if c is None)
-    from grants.lifecycle.models import HistoryEntry
-
-    ever = dict(dbsession.execute(
-        select(HistoryEntry.to_state, func.count(distinct(HistoryEntry.object_id)))
-        .where(HistoryEntry.object_type == Application.__tablename__,
-               HistoryEntry.object_id.in_(select(Application.id).where(Application.round_id == rnd.id)))
-        .group_by(HistoryEntry.to_state)).all())
+    if hasattr(Organisation, "regions"):
+        # Kept as applications are made and organisations change their regions
+        # (grants.applications.models.RegionCount): one short read at any size of round.
+        rows = dbsession.execute(select(RegionCount.region_code, RegionCount.n)
+                                 .where(RegionCount.round_id == rnd.id, RegionCount.n > 0)).all()
+        by_region = sorted((c, n) for c, n in rows if c != NO_REGION)
+        without_region = sum(n for c, n in rows if c == NO_REGION)
+    # Kept as the history is written (grants.lifecycle.models.ReachedCount).
+    ever = reached_counts(dbsession, Application, rnd.id)
     reached = [(s, ever.get(s, 0)) for s in order]
     return Funnel(total=total, by_state=by_state, by_region=by_region, without_region=without_region,
                   state_titles=titles, reached=reached)
-
-
-def _region_columns(organisation_cls):
-    """(the relationship to join, the region code column) if organisations have regions.
-
-    Works with ``Organisation.regions`` as an association proxy over rows with a code
-    (``region_links`` / ``region_code``) or as a relationship to objects with ``.code``."""
-    regions = getattr(organisation_cls, "regions", None)
-    if regions is None:
-        return None, None
-    local = getattr(regions, "local_attr", None)  # an association proxy
-    remote = getattr(regions, "remote_attr", None)
-    if local is not None and remote is not None:
-        return local, remote
-    prop = getattr(regions, "property", None)
-    target = getattr(getattr(prop, "mapper", None), "class_", None)
-    if target is not None and hasattr(target, "code"):
-        return regions, target.code
-    return None, None
