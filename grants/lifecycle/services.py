@@ -185,8 +185,11 @@ class WorkflowService:
             raise
         except StaleDataError:
             raise Conflict(CHANGED_FIRST) from None
-        except OperationalError as exc:  # SQLite: the other writer kept the lock too long
-            if "locked" in str(exc):
+        except OperationalError as exc:
+            # SQLite: the other writer kept the lock too long.  PostgreSQL: two fires took
+            # the same counters in opposite orders (deadlock), or a serializable
+            # transaction lost; either way the other one goes on, and this one is a 409.
+            if "locked" in str(exc) or getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
                 raise Conflict(DATABASE_BUSY) from None
             raise
         return record
