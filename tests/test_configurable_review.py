@@ -85,6 +85,9 @@ def test_an_officer_builds_publishes_and_copies_a_rubric_which_a_round_chooses_f
     options = {value: text for value, _sel, text in edit.forms["round"]["rubric_id"].options}
     assert options[str(rubric_id)] == "Call 5 review, version 1"
     assert "General review" in options.values()
+    # stored in English, it is offered in the reader's language
+    arabic = testapp.get(f"/programmes/{prog_id}/rounds/{rnd_id}/edit", {"_LOCALE_": "ar"})
+    assert "المراجعة العامة" in [text for _value, _sel, text in arabic.forms["round"]["rubric_id"].options]
     edit.forms["round"]["rubric_id"] = str(rubric_id)
     edit.forms["round"].submit("submit").follow()
 

@@ -101,8 +101,9 @@ def stage_of(application: Application) -> str | None:
 
 #: The default rubric: what a selection committee usually weighs, for programmes whose
 #: plugins bring none (``config.add_rubric``).  Stored in English; pages show each title and
-#: label through the catalogue, so it reads in the reviewer's language.
-GENERAL_RUBRIC_TITLE = "General review"
+#: label through the catalogue, so it reads in the reviewer's language (the title too, which
+#: is stored as the plain English string).
+GENERAL_RUBRIC_TITLE = str(_("General review"))
 GENERAL_CRITERIA = [
     {"id": "relevance", "title": _("Relevance to the programme's aims"), "weight": "3", "labels": {
         "1": _("Does not address the programme's aims"),

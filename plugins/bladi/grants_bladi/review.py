@@ -7,7 +7,8 @@ from grants.review.services import GENERAL_CRITERIA
 #: The criteria BLADI's committee shared with grants' general rubric, by id.
 GENERAL = {criterion["id"]: criterion for criterion in GENERAL_CRITERIA}
 
-RUBRIC_TITLE = "BLADI — first-stage review"
+#: Stored in English, marked for the catalogue: the round's form shows it in the reader's language.
+RUBRIC_TITLE = str(_("BLADI — first-stage review"))
 CRITERIA = [
     {"id": "relevance", "title": _("Relevance to local needs"), "weight": "3", "labels": {
         "1": _("Does not address a local need"),

@@ -142,3 +142,17 @@ def test_its_questions_read_in_french_and_arabic_on_the_page(grants_registry, gr
         page = testapp.get(url + "/@@section/organisation", {"_LOCALE_": lang})
         text = page.html.find("main").get_text(" ", strip=True)
         assert words in text and governorate in text
+
+
+def test_its_rubric_is_offered_to_its_rounds_by_a_translated_title(grants_registry, grants_testapp, grants_site):
+    """The rubric is stored under its English title; the round's form says it in the reader's
+    language, as it says grants' general rubric."""
+    testapp = grants_testapp
+    sign_in(testapp, grants_site.officer.email)
+    url = f"/programmes/{grants_site.programme.id}/rounds/{grants_site.round.id}/edit"
+    for lang, bladi, general in (("en", RUBRIC_TITLE, "General review"),
+                                 ("fr", "BLADI — examen de la première phase", "Examen général"),
+                                 ("ar", "BLADI — مراجعة المرحلة الأولى", "المراجعة العامة")):
+        form = testapp.get(url, {"_LOCALE_": lang}).forms["round"]
+        offered = [text for _value, _selected, text in form["rubric_id"].options]
+        assert bladi in offered and general in offered, (lang, offered)
