@@ -39,7 +39,8 @@ from grants.programmes.models import Programme
 from grants.security import Permission
 
 from .models import INSTRUMENT_DRAFT, INSTRUMENT_PUBLISHED, SurveyInstrument, SurveyUpload
-from .surveys import _CODE, MAX_SCALE, MIN_SCALE, SurveyRefused, _validate_items, item_labels, item_text
+from .surveys import (_CODE, MAX_SCALE, MIN_SCALE, SurveyRefused, _validate_items, item_labels, item_text,
+                      standard_codes)
 
 TITLE_MAX = 300
 TEXT_MAX = 1000
@@ -68,19 +69,27 @@ def instruments_of(dbsession: Session, programme: Programme) -> list[SurveyInstr
                                   .order_by(SurveyInstrument.code, SurveyInstrument.version)))
 
 
-def instrument_choices(dbsession: Session, programme: Programme) -> list[SurveyInstrument]:
-    """What rounds of ``programme`` may use: code-defined instruments, then its own published ones."""
+def instrument_choices(dbsession: Session, programme: Programme, registry=None) -> list[SurveyInstrument]:
+    """What rounds of ``programme`` may use: the code-defined instruments offered where its
+    plugins are in use (grants' own and its plugins'), then its own published ones."""
+    offered = SurveyInstrument.programme_id.is_(None)
+    if registry is not None:
+        offered &= SurveyInstrument.code.in_(standard_codes(registry, programme.plugins))
     return list(dbsession.scalars(
-        select(SurveyInstrument).where((SurveyInstrument.programme_id.is_(None))
-                                       | ((SurveyInstrument.programme_id == programme.id)
-                                          & (SurveyInstrument.status == INSTRUMENT_PUBLISHED)))
+        select(SurveyInstrument).where(offered | ((SurveyInstrument.programme_id == programme.id)
+                                                  & (SurveyInstrument.status == INSTRUMENT_PUBLISHED)))
         .order_by(SurveyInstrument.code, SurveyInstrument.version)))
 
 
-def instrument_refusal(rnd, instrument: SurveyInstrument):
-    """Why ``rnd`` may not use ``instrument`` (a sentence), or None."""
+def instrument_refusal(rnd, instrument: SurveyInstrument, registry=None):
+    """Why ``rnd`` may not use ``instrument`` (a sentence), or None.  With ``registry``, a
+    code-defined instrument must also be offered where the round's programme's plugins are
+    in use: a plugin's instrument belongs to the programmes that use the plugin."""
     if instrument.programme_id is not None and instrument.programme_id != rnd.programme_id:
         return _("This instrument belongs to another programme.")
+    if (instrument.programme_id is None and registry is not None
+            and instrument.code not in standard_codes(registry, rnd.programme.plugins)):
+        return _("This instrument is not offered to this programme.")
     if not instrument.published:
         return _("This instrument is a draft: publish it before a round uses it.")
     return None

@@ -94,7 +94,7 @@ def _instruments_page(context, request, *, errors=(), typed=None) -> dict:
         "attached_ids": {ri.instrument_id for ri in attached},
         "uploads": uploads,
         # Code-defined instruments and the programme's own published ones (grants.mel.instrument_editor).
-        "versions": instrument_choices(db, context.programme),
+        "versions": instrument_choices(db, context.programme, request.registry),
         "own_url": request.resource_url(context.programme, "survey-instruments") if request.has_permission(
             Permission.ProgrammesProgrammeManage, context.programme) else None,
         "waves": WAVES,
@@ -168,7 +168,7 @@ def round_instruments(context, request):
         errors = [("attach-instrument", translate(request, _("Choose an instrument from the list.")))]
         return _instruments_page(context, request, errors=errors, typed=typed)
     try:
-        surveys.attach_instrument(db, context, instrument, waves)
+        surveys.attach_instrument(db, context, instrument, waves, request.registry)
     except surveys.SurveyRefused as refused:
         request.tm.doom()
         request.response.status = 400

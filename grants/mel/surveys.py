@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import tomllib
@@ -323,6 +324,17 @@ def standard_instrument_files(registry=None, plugins=None) -> list[Path]:
                   key=lambda p: p.name)
 
 
+def standard_codes(registry, plugins) -> set[str]:
+    """The codes of the standard instruments offered where ``plugins`` are in use."""
+    return {_instrument_code(str(path)) for path in standard_instrument_files(registry, plugins)}
+
+
+@functools.lru_cache(maxsize=None)
+def _instrument_code(path: str) -> str:
+    # The files are read once at start-up and do not change while the app runs.
+    return str(read_instrument_file(path).get("code"))
+
+
 def load_standard_instruments(dbsession: Session, *, registry=None, plugins=None,
                               now: dt.datetime | None = None) -> list[SurveyInstrument]:
     """Load (or find again) every standard instrument for ``plugins``
@@ -345,7 +357,8 @@ def attachment(dbsession: Session, rnd, instrument) -> RoundInstrument | None:
                                                           RoundInstrument.instrument_id == instrument.id))
 
 
-def attach_instrument(dbsession: Session, rnd, instrument: SurveyInstrument, waves: Iterable[str]) -> RoundInstrument:
+def attach_instrument(dbsession: Session, rnd, instrument: SurveyInstrument, waves: Iterable[str],
+                      registry=None) -> RoundInstrument:
     """Every grantee of ``rnd`` uses this instrument version in ``waves`` (some of
     :data:`WAVES`).  Attaching it again changes its waves.  One version of a code per
     round: to move to a new version, detach the old one first (its data are kept)."""
@@ -357,7 +370,7 @@ def attach_instrument(dbsession: Session, rnd, instrument: SurveyInstrument, wav
         problems.append(("waves", _("Choose the waves from the list.")))
     from .instrument_editor import instrument_refusal
 
-    refusal = instrument_refusal(rnd, instrument)  # a draft, or another programme's own
+    refusal = instrument_refusal(rnd, instrument, registry)  # a draft, another programme's, another plugin's
     if refusal is not None:
         problems.insert(0, ("instrument", refusal))
     existing = attachment(dbsession, rnd, instrument)

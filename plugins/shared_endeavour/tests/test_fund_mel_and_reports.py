@@ -28,6 +28,18 @@ def test_the_fund_s_instruments_are_offered_to_its_rounds_only(grants_registry, 
         assert {"shared_endeavour_prepost", "shared_endeavour_retrospective"} <= loaded
         retrospective = surveys.instrument_versions(db, "shared_endeavour_retrospective")[0]
         assert surveys.item_text(retrospective.items[0], "ar") == "قبل المشروع: كنت أشعر بالانتماء إلى حيّي."
+        retrospective_id = retrospective.id
+    # Loaded for the fund, they are still not offered to a programme without the plugin,
+    # and a hand-made post naming one is refused beside the list.
+    core_url = f"/programmes/{programme_id}/rounds/{core_round}/@@instruments"
+    page = grants_testapp.get(core_url)
+    offered = {o[0] for o in page.forms["attach"].fields["instrument"][0].options} if "attach" in page.forms else set()
+    assert str(retrospective_id) not in offered
+    token = page.forms["load"]["csrf_token"].value
+    refused = grants_testapp.post(core_url, {"csrf_token": token, "action": "attach", "instrument": retrospective_id,
+                                             "waves": "post"}, status=400)
+    assert "This instrument is not offered to this programme." in refused.text
+    with grants_registry.database.transaction() as (_tm, db):
         for instrument in surveys.instrument_versions(db):
             db.delete(instrument)
     page = grants_testapp.get(f"/programmes/{programme_id}/rounds/{core_round}/@@instruments")
