@@ -42,7 +42,11 @@ import email.utils
 import logging
 import mailbox
 import smtplib
+import itertools
+import os
+import socket
 import sys
+import time
 import weakref
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -139,12 +143,11 @@ class Mailer:
 
     # -- the transport ---------------------------------------------------------------------
 
-    def send_now(self, msg: EmailMessage) -> None:
-        """Hand one message to the transport; raises if it was not accepted."""
+    def send_now(self, msg: EmailMessage, raw: bytes | None = None) -> None:
+        """Hand one message to the transport; raises if it was not accepted.  ``raw``: the
+        message's bytes when the caller has them (the outbox row's), written as they are."""
         if self.backend == "maildir":
-            Path(self.maildir).parent.mkdir(parents=True, exist_ok=True)
-            # Maildir makes tmp/new/cur only when it creates the folder itself.
-            mailbox.Maildir(self.maildir, create=True).add(msg)
+            _deliver_to_maildir(Path(self.maildir), msg.as_bytes() if raw is None else raw)
         elif self.backend == "console":
             print(f"--- mail ---\n{msg}", file=sys.stderr)
         else:
@@ -168,12 +171,13 @@ class Mailer:
         """Put ``msg`` in the outbox through ``dbsession``, in its transaction (managed by
         ``transaction_manager``); once that commits, try to deliver it at once."""
         now = utcnow()
+        raw = msg.as_bytes()
         # Sent at once: the row is claimed as it is written, so no worker takes it between
         # the commit and the send, and the send needs no claim transaction of its own.  A
         # process that dies in between leaves the claim to run out (``CLAIM_SECONDS``), as
         # after any claim; then the worker sends it.
         claimed = now + dt.timedelta(seconds=CLAIM_SECONDS) if self.send_at_once else None
-        dbsession.add(OutgoingMail(message_id=msg["Message-ID"], recipient=str(msg["To"]), message=msg.as_bytes(),
+        dbsession.add(OutgoingMail(message_id=msg["Message-ID"], recipient=str(msg["To"]), message=raw,
                                    created_at=now, next_attempt_at=now, claimed_until=claimed, attempts=0))
         if not self.send_at_once:
             return
@@ -191,17 +195,17 @@ class Mailer:
                     self._send_claimed(engine, waiting)
 
             current.addAfterCommitHook(hook)
-        waiting.append(msg)
+        waiting.append((msg, raw))
 
-    def _send_claimed(self, engine, messages: list[EmailMessage]) -> None:
+    def _send_claimed(self, engine, messages: list[tuple[EmailMessage, bytes]]) -> None:
         """Send the messages just committed, claimed by this process when they were written
         (never tried before: their first attempt), and mark those sent in one transaction."""
         sent = []
         try:
-            for msg in messages:
+            for msg, raw in messages:
                 message_id = msg["Message-ID"]
                 try:
-                    self.send_now(msg)  # the very message whose bytes the row holds
+                    self.send_now(msg, raw)  # the very message whose bytes the row holds
                 except Exception as exc:  # noqa: BLE001 -- recorded on the row; the worker retries it
                     log.warning("mail %s not sent at once: %s", message_id, _one_line(exc))
                     self._failed(engine, OutgoingMail.message_id == message_id, 1, exc, utcnow())
@@ -230,7 +234,7 @@ class Mailer:
             row_id, attempts, raw = claimed
             tried.add(row_id)
             try:
-                self.send_now(email.message_from_bytes(raw, policy=email.policy.default))
+                self.send_now(email.message_from_bytes(raw, policy=email.policy.default), raw)
             except Exception as exc:  # noqa: BLE001 -- every failure is recorded on the row
                 gave_up = self._failed(engine, OutgoingMail.id == row_id, attempts + 1, exc, now)
                 (report.given_up if gave_up else report.postponed).append(row_id)
@@ -343,6 +347,24 @@ def _session_of(user) -> Session:
 def send_mail(registry) -> SendReport:
     """The worker's step (``grants mail send``, ``grants tick``)."""
     return registry.mailer.send_pending(registry.database.engine)
+
+
+#: Deliveries to maildirs by this process, in the file names (as Python's ``mailbox`` does).
+_deliveries = itertools.count()
+
+
+def _deliver_to_maildir(folder: Path, raw: bytes) -> None:
+    """Deliver ``raw`` to the maildir ``folder`` (made if missing) the Maildir way: written
+    under tmp/, then moved to new/ whole, so a reader never sees half a message.  Unlike
+    ``mailbox.Maildir.add`` it does not fsync each message: this transport is for
+    development and tests, and the outbox row, not the file, is the message's safe copy."""
+    for sub in ("tmp", "new", "cur"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_deliveries)}.{socket.gethostname()}"
+    with open(folder / "tmp" / name, "xb") as fh:
+        fh.write(raw)
+    os.replace(folder / "tmp" / name, folder / "new" / name)
 
 
 def _delivery_order(key: str) -> tuple[int, int]:
