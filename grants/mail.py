@@ -274,8 +274,8 @@ class Mailer:
 
     def _mark_sent(self, engine, which, attempts: int, now) -> None:
         """Mark the rows ``which`` selects (a condition) sent, at their ``attempts``-th attempt."""
-        with Session(engine) as s, s.begin():
-            s.execute(update(OutgoingMail).where(which).values(
+        with engine.begin() as conn:  # one UPDATE: no ORM session needed around it
+            conn.execute(update(OutgoingMail).where(which).values(
                 sent_at=now, next_attempt_at=None, claimed_until=None, attempts=attempts, last_error=None))
 
     def _failed(self, engine, which, attempts: int, exc: Exception, now) -> bool:
