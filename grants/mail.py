@@ -53,7 +53,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import transaction
-from sqlalchemy import Integer, LargeBinary, String, delete, or_, select, update
+from sqlalchemy import Integer, LargeBinary, String, delete, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from grants.db import Base, UTCDateTime
@@ -275,6 +275,11 @@ class Mailer:
     def _mark_sent(self, engine, which, attempts: int, now) -> None:
         """Mark the rows ``which`` selects (a condition) sent, at their ``attempts``-th attempt."""
         with engine.begin() as conn:  # one UPDATE: no ORM session needed around it
+            if conn.dialect.name == "postgresql":
+                # A mark lost to a crash of the database only sends the message again, with
+                # the same Message-ID (at least once, as above): this commit need not wait
+                # for the disk, which would make it cost as much as the change that caused it.
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
             conn.execute(update(OutgoingMail).where(which).values(
                 sent_at=now, next_attempt_at=None, claimed_until=None, attempts=attempts, last_error=None))
 
@@ -314,8 +319,8 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _one_line(exc: Exception) -> str:
-    text = exc.recipients if isinstance(exc, smtplib.SMTPRecipientsRefused) else exc
-    return " ".join(f"{type(exc).__name__}: {text}".split())
+    detail = exc.recipients if isinstance(exc, smtplib.SMTPRecipientsRefused) else exc
+    return " ".join(f"{type(exc).__name__}: {detail}".split())
 
 
 def notify(registry, user, subject, body, transaction_manager=None, dbsession: Session | None = None) -> None:
