@@ -6,9 +6,12 @@ sends nothing, and once the change is committed the mail is committed with it, s
 crash, a restart or a mail server that is down loses nothing.
 
 Right after the commit the process tries to deliver the rows it has just written
-(``mail.send_at_once``, on by default), so mail still arrives within the request; what
-could not be delivered then waits for the worker, ``grants mail send INI`` (also run by
-``grants tick``), which sends every row that is due, with retries and backoff:
+(``mail.send_at_once``, on by default), so mail still arrives within the request.  Such a
+row is written already claimed by the process that writes it (below), so sending it
+after the commit costs no claim of its own: the message goes from memory, and the rows
+sent are marked in one transaction.  What could not be delivered then waits for the
+worker, ``grants mail send INI`` (also run by ``grants tick``), which sends every row
+that is due, with retries and backoff:
 
 - each row is first *claimed* for ``CLAIM_SECONDS`` by a conditional UPDATE committed at
   once (on PostgreSQL the candidate row is also locked ``SKIP LOCKED``), so two workers,
@@ -39,13 +42,18 @@ import email.utils
 import logging
 import mailbox
 import smtplib
+import itertools
+import os
+import socket
 import sys
+import time
+import weakref
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
 import transaction
-from sqlalchemy import Integer, LargeBinary, String, delete, or_, select, update
+from sqlalchemy import Integer, LargeBinary, String, delete, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from grants.db import Base, UTCDateTime
@@ -120,6 +128,8 @@ class Mailer:
             raise ValueError(f"mail.backend must be maildir, console or smtp, not {self.backend!r}")
         if self.max_attempts < 1 or self.retry_delay < 0:
             raise ValueError("mail.max_attempts must be at least 1 and mail.retry_delay at least 0")
+        #: The messages each open transaction has written, to send once it commits.
+        self._waiting: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def message(self, to: str, subject: str, body: str) -> EmailMessage:
         msg = EmailMessage()
@@ -133,12 +143,11 @@ class Mailer:
 
     # -- the transport ---------------------------------------------------------------------
 
-    def send_now(self, msg: EmailMessage) -> None:
-        """Hand one message to the transport; raises if it was not accepted."""
+    def send_now(self, msg: EmailMessage, raw: bytes | None = None) -> None:
+        """Hand one message to the transport; raises if it was not accepted.  ``raw``: the
+        message's bytes when the caller has them (the outbox row's), written as they are."""
         if self.backend == "maildir":
-            Path(self.maildir).parent.mkdir(parents=True, exist_ok=True)
-            # Maildir makes tmp/new/cur only when it creates the folder itself.
-            mailbox.Maildir(self.maildir, create=True).add(msg)
+            _deliver_to_maildir(Path(self.maildir), msg.as_bytes() if raw is None else raw)
         elif self.backend == "console":
             print(f"--- mail ---\n{msg}", file=sys.stderr)
         else:
@@ -162,23 +171,54 @@ class Mailer:
         """Put ``msg`` in the outbox through ``dbsession``, in its transaction (managed by
         ``transaction_manager``); once that commits, try to deliver it at once."""
         now = utcnow()
-        message_id = msg["Message-ID"]
-        dbsession.add(OutgoingMail(message_id=message_id, recipient=str(msg["To"]), message=msg.as_bytes(),
-                                   created_at=now, next_attempt_at=now, attempts=0))
+        raw = msg.as_bytes()
+        # Sent at once: the row is claimed as it is written, so no worker takes it between
+        # the commit and the send, and the send needs no claim transaction of its own.  A
+        # process that dies in between leaves the claim to run out (``CLAIM_SECONDS``), as
+        # after any claim; then the worker sends it.
+        claimed = now + dt.timedelta(seconds=CLAIM_SECONDS) if self.send_at_once else None
+        dbsession.add(OutgoingMail(message_id=msg["Message-ID"], recipient=str(msg["To"]), message=raw,
+                                   created_at=now, next_attempt_at=now, claimed_until=claimed, attempts=0))
         if not self.send_at_once:
             return
         tm = transaction_manager or transaction.manager
-        engine = dbsession.get_bind()
+        current = tm.get()
+        # One after-commit hook per transaction sends every message it wrote, in order.
+        waiting = self._waiting.get(current)
+        if waiting is None:
+            waiting = self._waiting[current] = []
+            engine = dbsession.get_bind()
 
-        def hook(success: bool) -> None:
-            if not success:
-                return
-            try:
-                self.send_pending(engine, message_ids=[message_id], purge=False)
-            except Exception:  # the mail is committed in the outbox; the worker will send it
-                log.exception("could not send mail %s at once; it waits in the outbox", message_id)
+            def hook(success: bool) -> None:
+                self._waiting.pop(current, None)
+                if success:
+                    self._send_claimed(engine, waiting)
 
-        tm.get().addAfterCommitHook(hook)
+            current.addAfterCommitHook(hook)
+        waiting.append((msg, raw))
+
+    def _send_claimed(self, engine, messages: list[tuple[EmailMessage, bytes]]) -> None:
+        """Send the messages just committed, claimed by this process when they were written
+        (never tried before: their first attempt), and mark those sent in one transaction."""
+        sent = []
+        try:
+            for msg, raw in messages:
+                message_id = msg["Message-ID"]
+                try:
+                    self.send_now(msg, raw)  # the very message whose bytes the row holds
+                except Exception as exc:  # noqa: BLE001 -- recorded on the row; the worker retries it
+                    log.warning("mail %s not sent at once: %s", message_id, _one_line(exc))
+                    self._failed(engine, OutgoingMail.message_id == message_id, 1, exc, utcnow())
+                    continue
+                sent.append(message_id)
+        except Exception:  # the mail is committed in the outbox; the claim runs out and the worker sends it
+            log.exception("could not send mail at once; it waits in the outbox")
+        finally:
+            if sent:
+                try:
+                    self._mark_sent(engine, OutgoingMail.message_id.in_(sent), 1, utcnow())
+                except Exception:  # sent, but not marked: sent again once the claim runs out (at least once)
+                    log.exception("mail %s sent but not marked as sent", ", ".join(sent))
 
     def send_pending(self, engine, *, now: dt.datetime | None = None, message_ids=None, limit: int | None = None,
                      purge: bool = True) -> SendReport:
@@ -194,16 +234,16 @@ class Mailer:
             row_id, attempts, raw = claimed
             tried.add(row_id)
             try:
-                self.send_now(email.message_from_bytes(raw, policy=email.policy.default))
+                self.send_now(email.message_from_bytes(raw, policy=email.policy.default), raw)
             except Exception as exc:  # noqa: BLE001 -- every failure is recorded on the row
-                gave_up = self._failed(engine, row_id, attempts + 1, exc, now)
+                gave_up = self._failed(engine, OutgoingMail.id == row_id, attempts + 1, exc, now)
                 (report.given_up if gave_up else report.postponed).append(row_id)
                 log.warning("mail %s not sent (attempt %s): %s", row_id, attempts + 1, _one_line(exc))
                 if isinstance(exc, ServerUnavailable):
                     report.stopped = _one_line(exc)
                     break
                 continue
-            self._mark_sent(engine, row_id, attempts + 1, now)
+            self._mark_sent(engine, OutgoingMail.id == row_id, attempts + 1, now)
             report.sent.append(row_id)
         if purge and self.keep_sent_days:
             report.purged = self.purge_sent(engine, now=now)
@@ -232,22 +272,29 @@ class Mailer:
                                               .where(OutgoingMail.id == row_id)).one()
                     return row_id, attempts, bytes(raw)
 
-    def _mark_sent(self, engine, row_id: int, attempts: int, now) -> None:
-        with Session(engine) as s, s.begin():
-            s.execute(update(OutgoingMail).where(OutgoingMail.id == row_id).values(
+    def _mark_sent(self, engine, which, attempts: int, now) -> None:
+        """Mark the rows ``which`` selects (a condition) sent, at their ``attempts``-th attempt."""
+        with engine.begin() as conn:  # one UPDATE: no ORM session needed around it
+            if conn.dialect.name == "postgresql":
+                # A mark lost to a crash of the database only sends the message again, with
+                # the same Message-ID (at least once, as above): this commit need not wait
+                # for the disk, which would make it cost as much as the change that caused it.
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            conn.execute(update(OutgoingMail).where(which).values(
                 sent_at=now, next_attempt_at=None, claimed_until=None, attempts=attempts, last_error=None))
 
-    def _failed(self, engine, row_id: int, attempts: int, exc: Exception, now) -> bool:
-        """Record a failed attempt; True when the row is given up."""
+    def _failed(self, engine, which, attempts: int, exc: Exception, now) -> bool:
+        """Record a failed attempt on the row ``which`` selects (a condition); True when
+        the row is given up."""
         give_up = _permanent(exc) or attempts >= self.max_attempts
         delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
         with Session(engine) as s, s.begin():
-            s.execute(update(OutgoingMail).where(OutgoingMail.id == row_id).values(
+            s.execute(update(OutgoingMail).where(which).values(
                 attempts=attempts, claimed_until=None, last_error=_one_line(exc)[:2000],
                 next_attempt_at=None if give_up else now + dt.timedelta(seconds=delay),
                 failed_at=now if give_up else None))
         if give_up:
-            log.error("mail %s given up after %s attempts: %s", row_id, attempts, _one_line(exc))
+            log.error("mail given up after %s attempts: %s", attempts, _one_line(exc))
         return give_up
 
     def purge_sent(self, engine, *, now: dt.datetime | None = None) -> int:
@@ -272,8 +319,8 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _one_line(exc: Exception) -> str:
-    text = exc.recipients if isinstance(exc, smtplib.SMTPRecipientsRefused) else exc
-    return " ".join(f"{type(exc).__name__}: {text}".split())
+    detail = exc.recipients if isinstance(exc, smtplib.SMTPRecipientsRefused) else exc
+    return " ".join(f"{type(exc).__name__}: {detail}".split())
 
 
 def notify(registry, user, subject, body, transaction_manager=None, dbsession: Session | None = None) -> None:
@@ -305,6 +352,24 @@ def _session_of(user) -> Session:
 def send_mail(registry) -> SendReport:
     """The worker's step (``grants mail send``, ``grants tick``)."""
     return registry.mailer.send_pending(registry.database.engine)
+
+
+#: Deliveries to maildirs by this process, in the file names (as Python's ``mailbox`` does).
+_deliveries = itertools.count()
+
+
+def _deliver_to_maildir(folder: Path, raw: bytes) -> None:
+    """Deliver ``raw`` to the maildir ``folder`` (made if missing) the Maildir way: written
+    under tmp/, then moved to new/ whole, so a reader never sees half a message.  Unlike
+    ``mailbox.Maildir.add`` it does not fsync each message: this transport is for
+    development and tests, and the outbox row, not the file, is the message's safe copy."""
+    for sub in ("tmp", "new", "cur"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_deliveries)}.{socket.gethostname()}"
+    with open(folder / "tmp" / name, "xb") as fh:
+        fh.write(raw)
+    os.replace(folder / "tmp" / name, folder / "new" / name)
 
 
 def _delivery_order(key: str) -> tuple[int, int]:

@@ -78,6 +78,22 @@ def test_smtp_backend_delivers_what_it_is_given():
     assert message.get_content().strip() == "مرحبا — votre candidature"
 
 
+def test_maildir_backend_delivers_each_message_whole_in_order_as_a_maildir_reader_sees_it(tmp_path):
+    """Written under tmp/ and moved to new/ (the Maildir way), in a folder made if missing,
+    the bytes it is given as they are; Python's own Maildir reader finds the messages."""
+    import mailbox
+
+    folder = tmp_path / "var" / "mail"
+    mailer = Mailer({"mail.backend": "maildir", "mail.maildir": str(folder), "mail.sender": "grants@example.org"})
+    first = mailer.message("amel@example.org", "Décision", "مرحبا — votre candidature")
+    mailer.send_now(first, first.as_bytes())
+    mailer.send_now(mailer.message("karim@example.org", "Second", "Bonjour"))
+    assert [m["Subject"] for m in mailer.sent()] == ["Décision", "Second"]
+    assert list((folder / "tmp").iterdir()) == []
+    (written,) = [p for p in (folder / "new").iterdir() if p.read_bytes() == first.as_bytes()]
+    assert len(mailbox.Maildir(folder, create=False)) == 2 and written.name.split(".M")[0].isdigit()
+
+
 def test_console_backend_prints_the_message(capsys):
     mailer = Mailer({"mail.backend": "console"})
     mailer.send_now(mailer.message("leila@example.org", "Report due", "Your quarterly report is due."))

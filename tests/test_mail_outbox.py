@@ -12,7 +12,7 @@ import socket
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 import factories as f
 from grants import make_config
@@ -111,6 +111,40 @@ def test_a_rolled_back_change_sends_nothing_and_a_committed_one_is_sent_at_once(
     assert message["Subject"] == "Confirmez votre adresse e-mail"  # her language, not the page's
     assert message["Message-ID"] == row.message_id
     assert row.sent_at is not None and row.next_attempt_at is None and row.attempts == 1
+
+
+def test_mail_sent_at_once_is_claimed_as_it_is_written_so_a_worker_leaves_it_alone(settings, relay):
+    """The rows a transaction writes are claimed in that transaction: a worker that runs
+    between the commit and the send at once passes them by, and the send reads nothing
+    back: the rows are marked sent in one UPDATE (what a submit's receipt costs after
+    its commit)."""
+    registry = smtp_registry(settings, relay.port)
+    mailer, engine = registry.mailer, registry.database.engine
+    early_runs, statements = [], []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "mail_outbox" in statement:
+            statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with registry.database.transaction() as (tm, db):
+            # Registered first, so it runs first after the commit: a worker at the worst moment.
+            tm.get().addAfterCommitHook(lambda ok: early_runs.append(mailer.send_pending(engine, purge=False)))
+            for address in ("amel@example.org", "karim@example.org"):
+                notify(registry, f.user(db, email=address, name="Amel", locale="fr"),
+                       _("Confirm your e-mail address"), _("Enter a password of at least ${min} characters",
+                                                          mapping={"min": 12}), transaction_manager=tm)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    (early,) = early_runs
+    assert early.sent == [] and early.postponed == []  # claimed: not the worker's to send
+    assert sorted(m["To"] for m in relay.received) == ["amel@example.org", "karim@example.org"]  # each once
+    assert all(r.sent_at is not None and r.attempts == 1 and r.claimed_until is None for r in outbox(registry))
+    # The worker's own look (one SELECT that finds nothing due and unclaimed) aside, the
+    # outbox costs the INSERT of the rows and the one UPDATE marking them sent.
+    assert [s for s in statements if s != "SELECT"] in (["INSERT", "INSERT", "UPDATE"], ["INSERT", "UPDATE"])
+    assert statements.count("SELECT") == 1
 
 
 def test_a_refusing_server_loses_nothing_and_each_mail_goes_once_when_it_accepts(settings, relay):

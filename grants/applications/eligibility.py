@@ -432,7 +432,10 @@ def run_checks(db: Session, application: Application, *, now: dt.datetime | None
     has already screened are kept as they are (their word stands); the others are
     replaced by the new results, and checks for rules that no longer exist are removed."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    existing = {c.position: c for c in application.eligibility_checks}
+    # Reading the stored checks needs nothing of this session's pending changes (the
+    # submit's new state and history row): they are flushed once, with the checks, below.
+    with db.no_autoflush:
+        existing = {c.position: c for c in application.eligibility_checks}
     results = evaluate(application, locale="en", registry=registry)
     for result in results:
         check = existing.pop(result.position, None)

@@ -26,17 +26,43 @@ def _first(problems):
     return problems[0] if problems else None
 
 
+def _load_what_the_answers_need(ctx) -> None:
+    """Bring in, in one statement, what checking the answers reads and the object does not
+    hold yet: its documents, its organisation (the schemas are bound with its country)
+    and its round's tiers (the amount's maximum).  Loaded one by one when first read,
+    they would cost a statement each on every fire."""
+    from sqlalchemy import inspect, select
+    from sqlalchemy.orm import joinedload
+
+    from grants.applications.models import Application
+    from grants.programmes.models import Round
+
+    application = ctx.obj
+    unloaded = inspect(application).unloaded
+    options = [joinedload(attribute) for name, attribute in (("attachments", Application.attachments),
+                                                             ("organisation", Application.organisation))
+               if name in unloaded]
+    if "tiers" in inspect(application.round).unloaded:  # the round came with the application
+        options.append(joinedload(Application.round).joinedload(Round.tiers))
+    if options:
+        # Rows already in the session keep their loaded values; only what is missing is filled in.
+        ctx.env.dbsession.execute(select(Application).where(Application.id == application.id)
+                                  .options(*options)).unique().all()
+
+
 def answers_complete(ctx):
     """Every section answered and valid, every required attachment present, the amount
     within the round's maximum (``grants.applications.services.missing_answers``)."""
     from grants.applications.services import missing_answers
 
+    _load_what_the_answers_need(ctx)
     return _first(missing_answers(ctx.env.app, ctx.obj, stage="application"))
 
 
 def proposal_complete(ctx):
     from grants.applications.services import missing_answers
 
+    _load_what_the_answers_need(ctx)
     return _first(missing_answers(ctx.env.app, ctx.obj, stage="proposal"))
 
 
