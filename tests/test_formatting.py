@@ -21,7 +21,7 @@ from babel.numbers import format_currency, get_currency_symbol
 from pyramid.i18n import make_localizer
 
 import factories as f
-from grants.i18n import _, format_date, format_datetime, format_percent_figure, localize, ngettext
+from grants.i18n import _, format_date, format_datetime, format_number, format_percent_figure, localize, ngettext
 from grants.money import Money, format_money, parse_money
 from grants.programmes.models import Programme, Round
 
@@ -436,3 +436,83 @@ def test_the_public_workflows_page_shows_translated_titles_and_no_ids(testapp, r
             assert not svg.find_all("text", attrs={"font-family": "monospace"})
     arabic = testapp.get("/workflows", params={"_LOCALE_": "ar"}).text
     assert "مفتوحة" in arabic and "Plugin extensions" not in arabic and "(timed)" not in arabic
+
+
+# -- counts inside messages, states everywhere, the site's zone (issue 12, the rest) ------------
+
+#: A count written before one of these nouns needs the language's plural form for it.
+COUNTED = r"(characters?|digits?|decimals|hours?|days?|points?|lines?|rows?|items?|criteria|labels?|values?|" \
+          r"columns?|responses?|capacity areas?)\b"
+
+
+def test_no_message_writes_a_count_before_a_noun_without_a_plural():
+    """"${max} characters or fewer" would read "1 characters" and cannot take Arabic's six
+    forms: every message with a counted noun is an ngettext plural."""
+    with (LOCALE_DIR / "grants.pot").open("rb") as fp:
+        pot = read_po(fp)
+    singular_only = [m.id for m in pot if m.id and not m.pluralizable
+                     and any(name != "count" for name, _noun in re.findall(r"\$\{(\w+)\} " + COUNTED, m.id))]
+    assert singular_only == []
+
+
+LIMITS = [("Enter ${count} character or fewer.", "Enter ${count} characters or fewer."),
+          ("The link works for ${count} hour.", "The link works for ${count} hours."),
+          ("An invitation works for ${count} day.", "An invitation works for ${count} days."),
+          ("Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} point.",
+           "Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} points.")]
+
+
+def _filled(form: str, count: int, lang: str) -> str:
+    return form.replace("${count}", format_number(count, lang)).replace("${line}", "4").replace("${n}", "6")
+
+
+@pytest.mark.parametrize("msgid, plural", LIMITS)
+def test_a_limit_takes_the_plural_form_of_its_count_and_the_language_s_digits(msgid, plural):
+    forms = _catalog("ar")[(msgid, plural)].string
+    for count in (1, 2, 3, 11, 100, 2000):
+        message = ngettext(msgid, plural, count, {"line": 4, "n": 6})
+        assert localize(localizer("en"), message) == _filled(msgid if count == 1 else plural, count, "en")
+        french = localize(localizer("fr"), message)
+        assert "${" not in french and format_number(count, "fr") in french
+        form = forms[ARABIC_CATEGORIES.index(Locale.parse("ar").plural_form(count))]
+        assert localize(localizer("ar"), message) == _filled(form, count, "ar")
+    # Thousands are grouped as each language groups them: "2,000", "2 000".
+    assert format_number(2000, "fr") != "2000"
+    assert format_number(2000, "fr") in localize(localizer("fr"), ngettext(*LIMITS[0], 2000))
+
+
+def test_a_form_limit_is_a_plural_in_arabic(testapp):
+    """The registration form's password rule (colander's Length would make it singular)."""
+    from grants.accounts.services import MIN_PASSWORD_LENGTH
+
+    testapp.set_cookie("grants_lang", "ar")
+    form = testapp.get("/register").forms["register"]
+    form["name"] = "Amel"
+    form["email"] = "amel@example.org"
+    form["password"] = "short"
+    page = form.submit("submit", status=400)
+    text = reads_well(page, "ar")
+    wanted = arabic_form("Enter a password of at least ${count} character",
+                         "Enter a password of at least ${count} characters", MIN_PASSWORD_LENGTH)
+    assert wanted in text
+    assert arabic_form("At least ${count} character. A few unrelated words make a strong password that is easy to "
+                       "remember.", "At least ${count} characters. A few unrelated words make a strong password "
+                       "that is easy to remember.", MIN_PASSWORD_LENGTH) in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_link_s_lifetime_is_a_plural_on_the_pages_that_give_it(testapp, lang):
+    from grants.accounts.services import RESET, TOKEN_LIFETIMES
+
+    hours = int(TOKEN_LIFETIMES[RESET].total_seconds() // 3600)
+    testapp.set_cookie("grants_lang", lang)
+    form = testapp.get("/reset-password").forms["reset_request"]
+    form["email"] = "nobody@example.org"
+    text = reads_well(form.submit("submit"), lang)
+    message = ngettext("The link works for ${count} hour.", "The link works for ${count} hours.", hours)
+    assert localize(localizer(lang), message) in text
+    text = reads_well(testapp.get("/reset-password/not-a-token", status=400), lang)
+    assert localize(localizer(lang), ngettext(
+        "A link to choose a new password works once, for ${count} hour, and only the most recent one you asked for.",
+        "A link to choose a new password works once, for ${count} hours, and only the most recent one you asked for.",
+        hours)) in text
