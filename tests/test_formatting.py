@@ -516,3 +516,101 @@ def test_a_link_s_lifetime_is_a_plural_on_the_pages_that_give_it(testapp, lang):
         "A link to choose a new password works once, for ${count} hour, and only the most recent one you asked for.",
         "A link to choose a new password works once, for ${count} hours, and only the most recent one you asked for.",
         hours)) in text
+
+
+def _badges(page, selector: str) -> list:
+    found = page.html.select(selector)
+    assert found, (selector, page.request.path)
+    return found
+
+
+def test_the_remaining_pages_show_each_state_as_a_badge(testapp, registry):
+    """The round's evaluation, reports due, a report, an application's
+    decisions, an applicant's draft and the home page's short lists: a state is a badge in
+    the colour of what it means, as on every other page."""
+    from grants.mel.models import Report
+    from test_work import world
+
+    with registry.database.transaction() as (_tm, db):
+        w = world(db, registry)
+        award, rnd = w["award"], w["round"]
+        report = db.query(Report).filter_by(award_id=award.id).order_by(Report.number).first()
+        round_url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
+        award_url = f"{round_url}/awards/{award.id}"
+        urls = {"evaluation": (round_url + "/@@evaluation", "tbody tr strong.state-badge"),
+                "reports-due": (round_url + "/@@reports-due", "td.state strong.state-badge"),
+                "report": (f"{award_url}/reports/{report.id}", "main strong.state-badge"),
+                "decide": (f"{round_url}/applications/{w['to_review'].id}/@@decide", "#state strong.state-badge")}
+        draft_url = f"{round_url}/applications/{w['draft'].id}"
+    f.sign_in(testapp, "officer@example.org")
+    for name, (url, selector) in urls.items():
+        for lang in LANGUAGES:
+            page = testapp.get(url, params={"_LOCALE_": lang})
+            reads_well(page, lang)
+            for badge in _badges(page, selector):
+                assert badge.get_text(strip=True), (name, badge)
+                assert any(c.startswith("state-") and c != "state-badge" for c in badge["class"]), (name, badge)
+    # Reports due: every row has its badge.
+    due = testapp.get(urls["reports-due"][0])
+    assert len(due.html.select("tbody tr")) == len(due.html.select("tbody tr td.state strong.state-badge"))
+
+    f.sign_in(testapp, "applicant@example.org")
+    draft = testapp.get(draft_url)
+    assert draft.html.select_one("main strong.state-badge.state-neutral") is not None
+
+    f.sign_in(testapp, "reviewer@example.org")
+    home = testapp.get("/")
+    reads_well(home)
+    for item in _badges(home, "#home-reviewer li"):
+        assert item.select_one("strong.state-badge") is not None, item
+
+
+def _tunis_site(settings):
+    """An app whose own pages (sign-in, the workflow editor) are in Tunis time."""
+    import webtest
+
+    from grants import make_app
+
+    settings["grants.timezone"] = "Africa/Tunis"
+    return webtest.TestApp(make_app(settings), extra_environ={"HTTP_HOST": "localhost", "REMOTE_ADDR": "203.0.113.7"})
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_sign_in_lockout_ends_at_a_time_in_the_site_s_zone(settings, registry, lang):
+    from grants.accounts import services
+
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="amel@example.org")
+    site = _tunis_site(settings)
+    site.set_cookie("grants_lang", lang)
+    for _n in range(services.MAX_FAILED_LOGINS + 1):
+        form = site.get("/login").forms["login"]
+        form["email"], form["password"] = "amel@example.org", "a guess"
+        page = form.submit("submit", status=(400, 429))
+    assert page.status_int == 429
+    text = reads_well(page, lang)
+    assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in text
+    minutes = int(page.headers["Retry-After"]) // 60
+    if lang == "ar":
+        assert arabic_form("There have been too many attempts to sign in with this e-mail address. "
+                           "Try again in ${count} minute, after ${time}, or choose a new password: "
+                           "the link we e-mail you works even now.",
+                           "There have been too many attempts to sign in with this e-mail address. "
+                           "Try again in ${count} minutes, after ${time}, or choose a new password: "
+                           "the link we e-mail you works even now.", minutes).split("${time}")[0] in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_workflow_editor_s_changes_are_in_the_site_s_zone_named_in_the_reader_s_language(settings, lang):
+    from grants.testing import build_site, sign_in
+
+    site = _tunis_site(settings)
+    people = build_site(site.app.registry)
+    sign_in(site, people.admin.email)
+    form = site.get("/workflow-editor").forms["copy-workflow"]
+    form["source"], form["workflow_id"], form["title"] = "application:1", "application_panel", "With a panel"
+    form.submit()
+    page = site.get("/workflow-editor/application_panel/1", params={"_LOCALE_": lang})
+    changes = page.html.find(id="changes").get_text(" ", strip=True)
+    assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in changes
+    reads_well(page, lang)

@@ -509,7 +509,7 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
             problems.append(("file", ngettext(
                 "Line ${line} has ${count} value where the header has ${columns}.",
                 "Line ${line} has ${count} values where the header has ${columns}.", len(raw),
-                {"line": line, "columns": columns})))
+                {"line": line, "columns": header_size})))
             continue
         cells = [normalise_digits(cell).strip() for cell in raw]
         code = cells[columns["item"]]
