@@ -614,3 +614,16 @@ def test_the_workflow_editor_s_changes_are_in_the_site_s_zone_named_in_the_reade
     changes = page.html.find(id="changes").get_text(" ", strip=True)
     assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in changes
     reads_well(page, lang)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_public_report_s_grant_list_shows_each_state_as_a_badge(testapp, registry, lang):
+    from test_public_report import build
+
+    with registry.database.transaction() as (_tm, db):
+        url = build(db, registry)["url"]
+    page = testapp.get(url + "/@@public-report", params={"_LOCALE_": lang})
+    rows = page.html.select("#grants-table tbody tr")
+    assert rows and all(row.select_one("strong.state-badge") for row in rows)
+    assert {c for row in rows for c in row.select_one("strong.state-badge")["class"]} & {
+        "state-success", "state-progress", "state-attention", "state-stopped", "state-neutral"}

@@ -522,8 +522,9 @@ def section_page(context, request, stage):
         button = None
     if button is not None and button[0] == "add" and len(form.schema[button[1]].children) >= tables[button[1]].cap:
         request.tm.doom()
-        return {**page, **form_refused(request, form, [(button[1], ngettext("This table takes at most ${count} row.", "This table takes at most ${count} rows.",
-                     tables[button[1]].cap))])}
+        return {**page, **form_refused(request, form, [(button[1], ngettext(
+            "This table takes at most ${count} row.",
+            "This table takes at most ${count} rows.", tables[button[1]].cap))])}
     try:
         with editing_form(request, drawn_from, form, values,
                           stored=lambda: _initial_values(request, context, sec, stage, form)):

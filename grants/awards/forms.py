@@ -35,8 +35,9 @@ def _strip(value):
 def _long_text(title, description, *, required=True, name="", missing_msg=None):
     missing_msg = missing_msg or _("This cannot be empty.")
     validator = PluralLength(min=1 if required else 0, max=TEXT_MAX, min_err=missing_msg,
-                             max_err=ngettext("Keep this to ${count} character or fewer.", "Keep this to ${count} characters or fewer.",
-                     TEXT_MAX))
+                             max_err=ngettext(
+                                 "Keep this to ${count} character or fewer.",
+                                 "Keep this to ${count} characters or fewer.", TEXT_MAX))
     return colander.SchemaNode(
         colander.String(), name=name, title=title, description=description, preparer=_strip, validator=validator,
         missing=colander.required if required else "", missing_msg=missing_msg,

@@ -217,7 +217,9 @@ def save_round_evaluation(dbsession: Session, rnd, *, findings: str, shortcoming
         problems.append(("findings", _("Write the evaluation's findings.")))
     for name, value in (("findings", findings), ("shortcomings", shortcomings), ("lessons", lessons)):
         if len(value) > TEXT_MAX:
-            problems.append((name, ngettext("Write ${count} character or fewer.", "Write ${count} characters or fewer.", TEXT_MAX)))
+            problems.append((name, ngettext(
+                "Write ${count} character or fewer.",
+                "Write ${count} characters or fewer.", TEXT_MAX)))
     problems.extend(control_problems(findings=findings, shortcomings=shortcomings, lessons=lessons))
     EvaluationRefused.refuse_if(problems)
     row = round_evaluation(dbsession, rnd)
@@ -300,7 +302,9 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
     if not summary:
         problems.append(("summary", _("Write a summary of your assessment.")))
     elif len(summary) > TEXT_MAX:
-        problems.append(("summary", ngettext("Write ${count} character or fewer.", "Write ${count} characters or fewer.", TEXT_MAX)))
+        problems.append(("summary", ngettext(
+            "Write ${count} character or fewer.",
+            "Write ${count} characters or fewer.", TEXT_MAX)))
     problems.extend(control_problems(summary=summary))
     problems.extend(control_problems(files="".join(str(title or "") for title, _f in files)))
     for title, stored in files:
@@ -356,7 +360,9 @@ def reopen_assessment(dbsession: Session, assessment: Assessment, evaluator: Use
     if not reason:
         problems.append(("reason", _("Say why you reopen the assessment: the grantee reads it.")))
     elif len(reason) > NOTE_MAX:
-        problems.append(("reason", ngettext("Write ${count} character or fewer.", "Write ${count} characters or fewer.", NOTE_MAX)))
+        problems.append(("reason", ngettext(
+            "Write ${count} character or fewer.",
+            "Write ${count} characters or fewer.", NOTE_MAX)))
     problems.extend(control_problems(reason=reason))
     EvaluationRefused.refuse_if(problems)
     record_change(dbsession, assessment, "reopened", assessment_snapshot(assessment), {"reason": reason},

@@ -89,8 +89,9 @@ def _text(name, title, *, description=None, missing=colander.required, missing_m
     return colander.SchemaNode(
         colander.String(), name=name, title=title, description=description, preparer=_strip, missing=missing,
         missing_msg=missing_msg or _("Required"),
-        validator=PluralLength(max=max_len, max_err=ngettext("Keep this to ${count} character or fewer.", "Keep this to ${count} characters or fewer.",
-                     max_len)),
+        validator=PluralLength(max=max_len, max_err=ngettext(
+            "Keep this to ${count} character or fewer.",
+            "Keep this to ${count} characters or fewer.", max_len)),
         widget=widget)
 
 

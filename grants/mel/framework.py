@@ -245,8 +245,9 @@ def _toc_problems(award, kind: str, text: str) -> list:
     if not text:
         problems.append(("text", _("Write what this part of the theory of change says.")))
     elif len(text) > TEXT_MAX:
-        problems.append(("text", ngettext("Keep this to ${count} character or fewer.", "Keep this to ${count} characters or fewer.",
-                     TEXT_MAX)))
+        problems.append(("text", ngettext(
+            "Keep this to ${count} character or fewer.",
+            "Keep this to ${count} characters or fewer.", TEXT_MAX)))
     return problems
 
 
@@ -369,8 +370,9 @@ def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list
                 "Give the baseline and the date it was measured, or explain why there is no baseline.")))
         elif len(reason) > TEXT_MAX:
             problems.append(("baseline_missing_reason",
-                             ngettext("Keep this to ${count} character or fewer.", "Keep this to ${count} characters or fewer.",
-                     TEXT_MAX)))
+                             ngettext(
+                                 "Keep this to ${count} character or fewer.",
+                                 "Keep this to ${count} characters or fewer.", TEXT_MAX)))
     toc_element = values.get("toc_element")
     if toc_element is not None and toc_element.award_id != award.id:
         problems.append(("toc_element", _("Link the indicator to a part of this award's theory of change.")))
