@@ -505,7 +505,7 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
                 "The file has more than ${count} lines: upload one instrument and one wave per file.", MAX_LINES)))
             break
         if len(raw) != len(header):
-            columns = ngettext("${count} column", "${count} columns", len(header))  # a count of its own
+            header_size = ngettext("${count} column", "${count} columns", len(header))  # a count of its own
             problems.append(("file", ngettext(
                 "Line ${line} has ${count} value where the header has ${columns}.",
                 "Line ${line} has ${count} values where the header has ${columns}.", len(raw),
