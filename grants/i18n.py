@@ -74,6 +74,7 @@ def count_figure(count):
         return count
     return LocalizedText(lambda locale_name: format_number(count, _safe_locale(locale_name)))
 
+
 class PluralLength(colander.Length):
     """``colander.Length`` whose ``min_err`` and ``max_err`` are ngettext plurals ("Enter
     ${count} characters or fewer"): colander's own wraps its message in a singular string,

@@ -627,3 +627,13 @@ def test_the_public_report_s_grant_list_shows_each_state_as_a_badge(testapp, reg
     assert rows and all(row.select_one("strong.state-badge") for row in rows)
     assert {c for row in rows for c in row.select_one("strong.state-badge")["class"]} & {
         "state-success", "state-progress", "state-attention", "state-stopped", "state-neutral"}
+
+
+def test_a_site_zone_the_zone_database_does_not_know_stops_start_up(settings):
+    from pyramid.exceptions import ConfigurationError
+
+    from grants import make_app
+
+    settings["grants.timezone"] = "Africa/Atlantis"
+    with pytest.raises(ConfigurationError, match="grants.timezone"):
+        make_app(settings)
