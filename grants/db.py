@@ -18,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.text import CONTROL_CHARACTERS, has_control_characters, strip_bidi_controls
 
 # Stable constraint names, so Alembic migrations name the same thing on every database.
@@ -143,8 +143,9 @@ def _text_guard(column):
         if has_control_characters(value):
             raise UnstorableText(name, CONTROL_CHARACTERS)
         if length is not None and len(value) > length:
-            raise UnstorableText(name, _("A text you sent is too long: it can have ${max} characters at most.",
-                                         mapping={"max": length}))
+            raise UnstorableText(name, ngettext(
+                "A text you sent is too long: it can have ${count} character at most.",
+                "A text you sent is too long: it can have ${count} characters at most.", length))
         return value
 
     return guard

@@ -62,8 +62,30 @@ def ngettext(singular: str, plural: str, count: int, mapping=None) -> PluralStri
     assignments.", n)``.  The count is put in the mapping as ``count`` (a mapping may give
     it written otherwise, as a figure in the reader's digits).  Named as gettext names it,
     so that lingua extracts both forms."""
-    mapping = {"count": count, **(mapping or {})}
+    mapping = {"count": count_figure(count), **(mapping or {})}
     return PluralString(singular, plural, count, mapping=mapping)
+
+
+def count_figure(count):
+    """A count as the language the message ends up in writes it ("2,000", "2 000"): put in
+    a message's mapping, it is written again in the language the message is translated
+    into (``localize``), as a date is."""
+    if not isinstance(count, int) or isinstance(count, bool):
+        return count
+    return LocalizedText(lambda locale_name: format_number(count, _safe_locale(locale_name)))
+
+
+class PluralLength(colander.Length):
+    """``colander.Length`` whose ``min_err`` and ``max_err`` are ngettext plurals ("Enter
+    ${count} characters or fewer"): colander's own wraps its message in a singular string,
+    which would lose the plural forms."""
+
+    def __call__(self, node, value):
+        if self.min is not None and len(value) < self.min:
+            raise colander.Invalid(node, self.min_err)
+        if self.max is not None and len(value) > self.max:
+            raise colander.Invalid(node, self.max_err)
+
 
 #: The language grants' messages are written in: every page can fall back to it.
 SOURCE_LANGUAGE = "en"
@@ -303,6 +325,29 @@ def zone_of(obj) -> str:
     return "UTC"
 
 
+#: The zone of the site's own pages — what no round owns: sign-in, the workflow editor.
+ZONE_SETTING = "grants.timezone"
+
+
+def parse_zone(value: str | None) -> str:
+    """The ``grants.timezone`` setting: a zone's name (``Africa/Tunis``), UTC without one.
+    ``ConfigurationError`` for a name the zone database does not know."""
+    zone = (value or "").strip() or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ValueError, LookupError):
+        raise ConfigurationError(f"{ZONE_SETTING}: {zone!r} is not a time zone "
+                                 "(write a name such as Africa/Tunis or Europe/London)") from None
+    return zone
+
+
+def site_zone(source) -> str:
+    """The zone a moment of no round is shown in (a sign-in lockout's end, a workflow's
+    changes): the deployment's ``grants.timezone``.  ``source`` is a request, the registry
+    or the settings."""
+    return parse_zone(_settings(source).get(ZONE_SETTING))
+
+
 class LocalizedText(str):
     """Text written in the current request's language that can be written again in another:
     a date put into a message that is then translated for someone else (a reminder mailed
@@ -467,6 +512,7 @@ def _deform_translator(term):
 def includeme(config):
     # Checked now, so that a code Babel does not know stops start-up (one line naming it).
     config.registry[_REGISTRY_KEY] = _languages(config.get_settings().get(SETTING))
+    parse_zone(config.get_settings().get(ZONE_SETTING))
     config.set_locale_negotiator(negotiate_locale)
     # Within one call later directories win: ours (with Arabic for deform and colander) over
     # theirs.  Plugins' catalogs are added with override=True and win over all of these.

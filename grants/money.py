@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Iterator, Mapping
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 
 # -- ISO 4217 -------------------------------------------------------------------------------
 
@@ -103,8 +103,10 @@ class Money:
         decimals = minor_units(self.currency)
         amount = _as_decimal(self.amount)
         if amount and amount.adjusted() + decimals >= MAX_DIGITS:
-            raise MoneyError(_("Enter an amount of ${digits} digits or fewer before the decimal separator",
-                               mapping={"digits": MAX_DIGITS - decimals}))
+            whole_digits = MAX_DIGITS - decimals
+            raise MoneyError(ngettext(
+                "Enter an amount of ${count} digit or fewer before the decimal separator",
+                "Enter an amount of ${count} digits or fewer before the decimal separator", whole_digits))
         quantum = Decimal(1).scaleb(-decimals)
         exact = amount.quantize(quantum)
         if exact != amount:
@@ -360,9 +362,10 @@ def _too_many_decimals(currency: str):
     if decimals == 0:
         return _("${currency} has no decimals: enter a whole number, like ${example}",
                  mapping={"currency": currency, "example": "1,500"})
-    return _("${currency} has ${decimals} decimals: enter no more than ${decimals} digits after the decimal "
-             "separator, like ${example}", mapping={"currency": currency, "decimals": decimals,
-                                                    "example": _example(currency)})
+    return ngettext("${currency} has ${count} decimal: enter no more than ${count} digit after the decimal "
+                    "separator, like ${example}",
+                    "${currency} has ${count} decimals: enter no more than ${count} digits after the decimal "
+                    "separator, like ${example}", decimals, {"currency": currency, "example": _example(currency)})
 
 
 def _not_a_number(currency: str):

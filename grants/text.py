@@ -19,7 +19,7 @@ import re
 
 from babel.numbers import format_decimal
 
-from grants.i18n import _
+from grants.i18n import _, count_figure, ngettext
 
 #: A single-line input with no limit of its own (titles and names are 300 or fewer).
 LINE_MAX = 300
@@ -67,8 +67,9 @@ CONTROL_CHARACTERS = _("Remove the invisible control characters from this text: 
 def too_long(limit: int, locale_name: str | None = None):
     """"Enter 2,000 characters or fewer.", the number written as ``locale_name`` writes
     it (plain digits, which every language reads alike, when the language is not known)."""
-    written = format_decimal(limit, locale=locale_name) if locale_name else str(limit)
-    return _("Enter ${max} characters or fewer.", mapping={"max": written})
+    written = format_decimal(limit, locale=locale_name) if locale_name else count_figure(limit)
+    return ngettext("Enter ${count} character or fewer.", "Enter ${count} characters or fewer.", limit,
+                    {"count": written})
 
 
 def control_problems(*, multiline: bool = True, **fields: str) -> list[tuple[str, object]]:

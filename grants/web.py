@@ -45,9 +45,16 @@ def add_layout_globals(event):
     event["t"] = lambda message: translate(request, message)
     event["means"] = means  # templates ask what a state means, never its id
     event["state_tone"] = state_tone  # the colour of a state badge (macros.state_badge)
+    event["task_state"] = lambda task: _task_state(request, task)  # a task's object's state, for its reader
     event["state_named"] = lambda obj, state_id: _named(request, obj, state_id, "state")
     event["step_named"] = lambda obj, trigger: _named(request, obj, trigger, "step")
     event["theme_stylesheets"] = theme_stylesheets(request.registry.settings)
+
+
+def _task_state(request, task):
+    from grants import work
+
+    return work.state_title(request, task)
 
 
 #: Stylesheets a deployment adds after grants.css, to restyle the theme (docs/configuring.md).

@@ -21,7 +21,7 @@ from babel.numbers import format_currency, get_currency_symbol
 from pyramid.i18n import make_localizer
 
 import factories as f
-from grants.i18n import _, format_date, format_datetime, format_percent_figure, localize, ngettext
+from grants.i18n import _, format_date, format_datetime, format_number, format_percent_figure, localize, ngettext
 from grants.money import Money, format_money, parse_money
 from grants.programmes.models import Programme, Round
 
@@ -436,3 +436,202 @@ def test_the_public_workflows_page_shows_translated_titles_and_no_ids(testapp, r
             assert not svg.find_all("text", attrs={"font-family": "monospace"})
     arabic = testapp.get("/workflows", params={"_LOCALE_": "ar"}).text
     assert "مفتوحة" in arabic and "Plugin extensions" not in arabic and "(timed)" not in arabic
+
+
+# -- counts inside messages, states everywhere, the site's zone (issue 12, the rest) ------------
+
+#: A count written before one of these nouns needs the language's plural form for it.
+COUNTED = r"(characters?|digits?|decimals|hours?|days?|points?|lines?|rows?|items?|criteria|labels?|values?|" \
+          r"columns?|responses?|capacity areas?)\b"
+
+
+def test_no_message_writes_a_count_before_a_noun_without_a_plural():
+    """"${max} characters or fewer" would read "1 characters" and cannot take Arabic's six
+    forms: every message with a counted noun is an ngettext plural."""
+    with (LOCALE_DIR / "grants.pot").open("rb") as fp:
+        pot = read_po(fp)
+    singular_only = [m.id for m in pot if m.id and not m.pluralizable
+                     and any(name != "count" for name, _noun in re.findall(r"\$\{(\w+)\} " + COUNTED, m.id))]
+    assert singular_only == []
+
+
+LIMITS = [("Enter ${count} character or fewer.", "Enter ${count} characters or fewer."),
+          ("The link works for ${count} hour.", "The link works for ${count} hours."),
+          ("An invitation works for ${count} day.", "An invitation works for ${count} days."),
+          ("Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} point.",
+           "Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} points.")]
+
+
+def _filled(form: str, count: int, lang: str) -> str:
+    return form.replace("${count}", format_number(count, lang)).replace("${line}", "4").replace("${n}", "6")
+
+
+@pytest.mark.parametrize("msgid, plural", LIMITS)
+def test_a_limit_takes_the_plural_form_of_its_count_and_the_language_s_digits(msgid, plural):
+    forms = _catalog("ar")[(msgid, plural)].string
+    for count in (1, 2, 3, 11, 100, 2000):
+        message = ngettext(msgid, plural, count, {"line": 4, "n": 6})
+        assert localize(localizer("en"), message) == _filled(msgid if count == 1 else plural, count, "en")
+        french = localize(localizer("fr"), message)
+        assert "${" not in french and format_number(count, "fr") in french
+        form = forms[ARABIC_CATEGORIES.index(Locale.parse("ar").plural_form(count))]
+        assert localize(localizer("ar"), message) == _filled(form, count, "ar")
+    # Thousands are grouped as each language groups them: "2,000", "2 000".
+    assert format_number(2000, "fr") != "2000"
+    assert format_number(2000, "fr") in localize(localizer("fr"), ngettext(*LIMITS[0], 2000))
+
+
+def test_a_form_limit_is_a_plural_in_arabic(testapp):
+    """The registration form's password rule (colander's Length would make it singular)."""
+    from grants.accounts.services import MIN_PASSWORD_LENGTH
+
+    testapp.set_cookie("grants_lang", "ar")
+    form = testapp.get("/register").forms["register"]
+    form["name"] = "Amel"
+    form["email"] = "amel@example.org"
+    form["password"] = "short"
+    page = form.submit("submit", status=400)
+    text = reads_well(page, "ar")
+    wanted = arabic_form("Enter a password of at least ${count} character",
+                         "Enter a password of at least ${count} characters", MIN_PASSWORD_LENGTH)
+    assert wanted in text
+    assert arabic_form("At least ${count} character. A few unrelated words make a strong password that is easy to "
+                       "remember.", "At least ${count} characters. A few unrelated words make a strong password "
+                       "that is easy to remember.", MIN_PASSWORD_LENGTH) in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_link_s_lifetime_is_a_plural_on_the_pages_that_give_it(testapp, lang):
+    from grants.accounts.services import RESET, TOKEN_LIFETIMES
+
+    hours = int(TOKEN_LIFETIMES[RESET].total_seconds() // 3600)
+    testapp.set_cookie("grants_lang", lang)
+    form = testapp.get("/reset-password").forms["reset_request"]
+    form["email"] = "nobody@example.org"
+    text = reads_well(form.submit("submit"), lang)
+    message = ngettext("The link works for ${count} hour.", "The link works for ${count} hours.", hours)
+    assert localize(localizer(lang), message) in text
+    text = reads_well(testapp.get("/reset-password/not-a-token", status=400), lang)
+    assert localize(localizer(lang), ngettext(
+        "A link to choose a new password works once, for ${count} hour, and only the most recent one you asked for.",
+        "A link to choose a new password works once, for ${count} hours, and only the most recent one you asked for.",
+        hours)) in text
+
+
+def _badges(page, selector: str) -> list:
+    found = page.html.select(selector)
+    assert found, (selector, page.request.path)
+    return found
+
+
+def test_the_remaining_pages_show_each_state_as_a_badge(testapp, registry):
+    """The round's evaluation, reports due, a report, an application's
+    decisions, an applicant's draft and the home page's short lists: a state is a badge in
+    the colour of what it means, as on every other page."""
+    from grants.mel.models import Report
+    from test_work import world
+
+    with registry.database.transaction() as (_tm, db):
+        w = world(db, registry)
+        award, rnd = w["award"], w["round"]
+        report = db.query(Report).filter_by(award_id=award.id).order_by(Report.number).first()
+        round_url = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
+        award_url = f"{round_url}/awards/{award.id}"
+        urls = {"evaluation": (round_url + "/@@evaluation", "tbody tr strong.state-badge"),
+                "reports-due": (round_url + "/@@reports-due", "td.state strong.state-badge"),
+                "report": (f"{award_url}/reports/{report.id}", "main strong.state-badge"),
+                "decide": (f"{round_url}/applications/{w['to_review'].id}/@@decide", "#state strong.state-badge")}
+        draft_url = f"{round_url}/applications/{w['draft'].id}"
+    f.sign_in(testapp, "officer@example.org")
+    for name, (url, selector) in urls.items():
+        for lang in LANGUAGES:
+            page = testapp.get(url, params={"_LOCALE_": lang})
+            reads_well(page, lang)
+            for badge in _badges(page, selector):
+                assert badge.get_text(strip=True), (name, badge)
+                assert any(c.startswith("state-") and c != "state-badge" for c in badge["class"]), (name, badge)
+    # Reports due: every row has its badge.
+    due = testapp.get(urls["reports-due"][0])
+    assert len(due.html.select("tbody tr")) == len(due.html.select("tbody tr td.state strong.state-badge"))
+
+    f.sign_in(testapp, "applicant@example.org")
+    draft = testapp.get(draft_url)
+    assert draft.html.select_one("main strong.state-badge.state-neutral") is not None
+
+    f.sign_in(testapp, "reviewer@example.org")
+    home = testapp.get("/")
+    reads_well(home)
+    for item in _badges(home, "#home-reviewer li"):
+        assert item.select_one("strong.state-badge") is not None, item
+
+
+def _tunis_site(settings):
+    """An app whose own pages (sign-in, the workflow editor) are in Tunis time."""
+    import webtest
+
+    from grants import make_app
+
+    settings["grants.timezone"] = "Africa/Tunis"
+    return webtest.TestApp(make_app(settings), extra_environ={"HTTP_HOST": "localhost", "REMOTE_ADDR": "203.0.113.7"})
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_sign_in_lockout_ends_at_a_time_in_the_site_s_zone(settings, registry, lang):
+    from grants.accounts import services
+
+    with registry.database.transaction() as (_tm, db):
+        f.user(db, email="amel@example.org")
+    site = _tunis_site(settings)
+    site.set_cookie("grants_lang", lang)
+    for _n in range(services.MAX_FAILED_LOGINS + 1):
+        form = site.get("/login").forms["login"]
+        form["email"], form["password"] = "amel@example.org", "a guess"
+        page = form.submit("submit", status=(400, 429))
+    assert page.status_int == 429
+    text = reads_well(page, lang)
+    assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in text
+    minutes = int(page.headers["Retry-After"]) // 60
+    if lang == "ar":
+        assert arabic_form("There have been too many attempts to sign in with this e-mail address. "
+                           "Try again in ${count} minute, after ${time}, or choose a new password: "
+                           "the link we e-mail you works even now.",
+                           "There have been too many attempts to sign in with this e-mail address. "
+                           "Try again in ${count} minutes, after ${time}, or choose a new password: "
+                           "the link we e-mail you works even now.", minutes).split("${time}")[0] in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_workflow_editor_s_changes_are_in_the_site_s_zone_named_in_the_reader_s_language(settings, lang):
+    from grants.testing import build_site, sign_in
+
+    site = _tunis_site(settings)
+    people = build_site(site.app.registry)
+    sign_in(site, people.admin.email)
+    form = site.get("/workflow-editor").forms["copy-workflow"]
+    form["source"], form["workflow_id"], form["title"] = "application:1", "application_panel", "With a panel"
+    form.submit()
+    page = site.get("/workflow-editor/application_panel/1", params={"_LOCALE_": lang})
+    changes = page.html.find(id="changes").get_text(" ", strip=True)
+    assert get_timezone_location(ZoneInfo("Africa/Tunis"), locale=DATE_LOCALE[lang]) in changes
+    reads_well(page, lang)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_public_report_s_grant_list_shows_each_state_as_a_badge(testapp, registry, lang):
+    from test_public_report import build
+
+    with registry.database.transaction() as (_tm, db):
+        url = build(db, registry)["url"]
+    page = testapp.get(url + "/@@public-report", params={"_LOCALE_": lang})
+    rows = page.html.select("#grants-table tbody tr")
+    assert rows and all(row.select_one("strong.state-badge") for row in rows)
+    assert {c for row in rows for c in row.select_one("strong.state-badge")["class"]} & {
+        "state-success", "state-progress", "state-attention", "state-stopped", "state-neutral"}
+
+
+def test_a_site_zone_the_zone_database_does_not_know_stops_start_up(settings):
+    from grants import StartupError, make_app
+
+    settings["grants.timezone"] = "Africa/Atlantis"
+    with pytest.raises(StartupError, match="grants.timezone: 'Africa/Atlantis' is not a time zone"):
+        make_app(settings)

@@ -6,12 +6,18 @@ import colander
 import deform
 
 from grants.forms import FormSchema
-from grants.i18n import _, default_language, deployment_languages, language_choice_validator, language_choice_widget
+from grants.i18n import (PluralLength, _, default_language, deployment_languages, language_choice_validator,
+                         language_choice_widget, ngettext)
 
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def _password_too_short():
+    return ngettext("Enter a password of at least ${count} character",
+                    "Enter a password of at least ${count} characters", MIN_PASSWORD_LENGTH)
 
 
 def _normalise_email(value):
@@ -48,15 +54,18 @@ def new_password_node(title=None) -> colander.SchemaNode:
         colander.String(),
         name="password",
         title=title or _("Password"),
-        description=_("At least ${min} characters. A few unrelated words make a strong password that is easy to "
-                      "remember.", mapping={"min": MIN_PASSWORD_LENGTH}),
-        validator=colander.Length(
+        description=ngettext(
+            "At least ${count} character. A few unrelated words make a strong password that is easy to remember.",
+            "At least ${count} characters. A few unrelated words make a strong password that is easy to remember.",
+            MIN_PASSWORD_LENGTH),
+        validator=PluralLength(
             min=MIN_PASSWORD_LENGTH,
             max=MAX_PASSWORD_LENGTH,
-            min_err=_("Enter a password of at least ${min} characters", mapping={"min": MIN_PASSWORD_LENGTH}),
-            max_err=_("Enter a password of ${max} characters or fewer", mapping={"max": MAX_PASSWORD_LENGTH}),
+            min_err=_password_too_short(),
+            max_err=ngettext("Enter a password of ${count} character or fewer",
+                             "Enter a password of ${count} characters or fewer", MAX_PASSWORD_LENGTH),
         ),
-        missing_msg=_("Enter a password of at least ${min} characters", mapping={"min": MIN_PASSWORD_LENGTH}),
+        missing_msg=_password_too_short(),
         widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password"}),
     )
 

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import func, select, update
 
 from grants import regions as catalogue
-from grants.i18n import _
+from grants.i18n import _, ngettext
 
 from . import invitations
 from .invitations import INVITATION_LIFETIME, InvalidInvitation  # noqa: F401 - part of this module's API
@@ -208,15 +208,18 @@ def check_organisation(data: Mapping[str, Any], locale: str | None = "en") -> tu
     if not clean["legal_name"]:
         errors["legal_name"] = _("Enter your organisation's legal name, as on its registration")
     elif len(clean["legal_name"]) > MAX_NAME_LENGTH:
-        errors["legal_name"] = _("Enter a legal name of ${max} characters or fewer", mapping={"max": MAX_NAME_LENGTH})
+        errors["legal_name"] = ngettext("Enter a legal name of ${count} character or fewer",
+                                          "Enter a legal name of ${count} characters or fewer", MAX_NAME_LENGTH)
     if clean["alternative_name"] and len(clean["alternative_name"]) > MAX_NAME_LENGTH:
-        errors["alternative_name"] = _("Enter a name of ${max} characters or fewer", mapping={"max": MAX_NAME_LENGTH})
+        errors["alternative_name"] = ngettext("Enter a name of ${count} character or fewer",
+                                                "Enter a name of ${count} characters or fewer", MAX_NAME_LENGTH)
     if not clean["registration_number"]:
         errors["registration_number"] = _("Enter your organisation's registration number, as on its registration "
                                           "certificate")
     elif len(clean["registration_number"]) > MAX_REGISTRATION_NUMBER_LENGTH:
-        errors["registration_number"] = _("Enter a registration number of ${max} characters or fewer",
-                                          mapping={"max": MAX_REGISTRATION_NUMBER_LENGTH})
+        errors["registration_number"] = ngettext(
+            "Enter a registration number of ${count} character or fewer",
+            "Enter a registration number of ${count} characters or fewer", MAX_REGISTRATION_NUMBER_LENGTH)
     if clean["legal_form"] not in LEGAL_FORMS:
         errors["legal_form"] = _("Choose your organisation's legal form; if none fits, choose “Other”")
     if not catalogue.is_country(clean["country"]):
@@ -477,13 +480,13 @@ def mail_invitation(registry, tm, dbsession, invitation: OrganisationInvitation,
                                 locale=person.locale if person is not None else invitation.locale)
     mapping = {"inviter": invitation.invited_by.name if invitation.invited_by else "",
                "organisation": invitation.organisation.legal_name, "link": link,
-               "days": INVITATION_LIFETIME.days}
+               "lifetime": ngettext("${count} day", "${count} days", INVITATION_LIFETIME.days)}
     if invitation.kind == OWNER:
         body = _("Hello,\n\n"
                  "${inviter} invites you to become an owner of ${organisation} on grants. Owners apply for grants "
                  "and report on the organisation's behalf, change its details and manage its members.\n\n"
                  "To accept or decline, open this link:\n\n${link}\n\n"
-                 "The link works for ${days} days. If you have no account yet, you can create one from that page.\n\n"
+                 "The link works for ${lifetime}. If you have no account yet, you can create one from that page.\n\n"
                  "If you do not know ${inviter} or this organisation, ignore this message: nothing will happen.",
                  mapping=mapping)
     else:
@@ -491,7 +494,7 @@ def mail_invitation(registry, tm, dbsession, invitation: OrganisationInvitation,
                  "${inviter} invites you to become a member of ${organisation} on grants. Members apply for grants "
                  "and report on the organisation's behalf.\n\n"
                  "To accept or decline, open this link:\n\n${link}\n\n"
-                 "The link works for ${days} days. If you have no account yet, you can create one from that page.\n\n"
+                 "The link works for ${lifetime}. If you have no account yet, you can create one from that page.\n\n"
                  "If you do not know ${inviter} or this organisation, ignore this message: nothing will happen.",
                  mapping=mapping)
     subject = _("Invitation to join ${organisation}", mapping={"organisation": invitation.organisation.legal_name})

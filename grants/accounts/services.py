@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.mail import notify
 
 from . import throttling
@@ -306,15 +306,20 @@ def _send(registry, tm, user: User, subject, body) -> None:
     notify(registry, user, subject, body, transaction_manager=tm)
 
 
+def _hours(hours: int):
+    # A link's lifetime goes into a mail as its own plural: the language's form for the count.
+    return ngettext("${count} hour", "${count} hours", hours)
+
+
 def mail_verification_link(registry, tm, user: User, link: str) -> None:
     hours = int(TOKEN_LIFETIMES[VERIFY].total_seconds() // 3600)
     body = _(
         "Hello ${name},\n\n"
         "To confirm your e-mail address and finish creating your account, open this link:\n\n"
         "${link}\n\n"
-        "The link works once, for ${hours} hours.\n\n"
+        "The link works once, for ${lifetime}.\n\n"
         "If you did not create an account, ignore this message: nothing will happen.",
-        mapping={"name": user.name, "link": link, "hours": hours},
+        mapping={"name": user.name, "link": link, "lifetime": _hours(hours)},
     )
     _send(registry, tm, user, _("Confirm your e-mail address"), body)
 
@@ -338,8 +343,8 @@ def mail_reset_link(registry, tm, user: User, link: str) -> None:
         "Hello ${name},\n\n"
         "To choose a new password, open this link:\n\n"
         "${link}\n\n"
-        "The link works once, for ${hours} hours.\n\n"
+        "The link works once, for ${lifetime}.\n\n"
         "If you did not ask for this, ignore this message: your password has not changed.",
-        mapping={"name": user.name, "link": link, "hours": hours},
+        mapping={"name": user.name, "link": link, "lifetime": _hours(hours)},
     )
     _send(registry, tm, user, _("Choose a new password"), body)

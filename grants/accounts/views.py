@@ -12,7 +12,7 @@ from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
-from grants.i18n import _, format_datetime, ngettext, translate
+from grants.i18n import _, format_datetime, ngettext, site_zone, translate
 from grants.web import safe_came_from
 
 from . import services, throttling
@@ -174,7 +174,8 @@ def _throttled(request, refused: services.LoginRefused):
     minutes = refused.minutes_to_wait()
     request.response.status = 429
     request.response.headers["Retry-After"] = str(minutes * 60)
-    mapping = {"time": format_datetime(refused.retry_at)}
+    # The moment in the site's zone: a visitor who has not signed in belongs to no round.
+    mapping = {"time": format_datetime(refused.retry_at, site_zone(request))}
     if refused.scope == "client":
         return ngettext("There have been too many attempts to sign in from your network. "
                         "Try again in ${count} minute, after ${time}.",

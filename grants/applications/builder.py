@@ -46,7 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.money import Money
 from grants.multilingual import languages_of
 from grants.programmes.forms import normalise_digits
@@ -310,10 +310,13 @@ def _question_problems(q, where, text, earlier: dict, section_name) -> list:
                              for c in columns if isinstance(c, dict)):
             problems.append((f"{where}.total", _("Total a column of numbers or money of this table.")))
         if isinstance(q.get("rows"), int) and not 1 <= q["rows"] <= MAX_ROWS:
-            problems.append((f"{where}.rows", _("Offer from 1 to ${max} rows.", mapping={"max": MAX_ROWS})))
+            problems.append((f"{where}.rows", ngettext(
+                "Offer from 1 to ${count} row.",
+                "Offer from 1 to ${count} rows.", MAX_ROWS)))
         if isinstance(q.get("max_rows"), int) and not (q.get("rows") or 1) <= q["max_rows"] <= MAX_ROWS:
-            problems.append((f"{where}.max_rows", _(
-                "Allow at most ${max} rows, and no fewer than the rows offered.", mapping={"max": MAX_ROWS})))
+            problems.append((f"{where}.max_rows", ngettext(
+                "Allow at most ${count} row, and no fewer than the rows offered.",
+                "Allow at most ${count} rows, and no fewer than the rows offered.", MAX_ROWS)))
     condition = q.get("condition")
     if condition:
         target = earlier.get(str(condition.get("question") or "")) if isinstance(condition, dict) else None
@@ -536,7 +539,9 @@ class TableNode(colander.SchemaNode):
         numbers = [int(k[3:]) for k in cstruct if k.startswith("row") and k[3:].isdigit() and len(k) < 9] \
             if isinstance(cstruct, dict) else []
         if numbers and max(numbers) > self.cap:
-            raise colander.Invalid(self, _("This table takes at most ${max} rows.", mapping={"max": self.cap}))
+            raise colander.Invalid(self, ngettext(
+                "This table takes at most ${count} row.",
+                "This table takes at most ${count} rows.", self.cap))
         if numbers and max(numbers) > len(self.children):  # rows added on the page: read them all
             self.set_rows(max(numbers))
         rows, error = [], colander.Invalid(self)

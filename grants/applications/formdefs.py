@@ -51,7 +51,7 @@ import colander
 import deform
 from sqlalchemy.orm import object_session
 
-from grants.i18n import _
+from grants.i18n import PluralLength, _, ngettext
 from grants.money import Money
 from grants.programmes.forms import MoneyType, WholeNumber, money_widget
 
@@ -417,7 +417,8 @@ def _text(title, *, missing_msg=None, max_length=300, description=None, required
     return colander.SchemaNode(
         colander.String(), title=title, description=description, preparer=_strip,
         missing=colander.required if required else colander.null, missing_msg=missing_msg,
-        validator=colander.Length(max=max_length, max_err=_("Shorten your answer to ${max} characters or fewer")),
+        validator=PluralLength(max=max_length, max_err=ngettext("Shorten your answer to ${count} character or fewer",
+                                                    "Shorten your answer to ${count} characters or fewer", max_length)),
         widget=widget)
 
 

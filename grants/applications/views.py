@@ -19,7 +19,7 @@ from pyramid.view import view_config
 
 from grants.concurrency import ContentVersion, editing_form, with_version
 from grants.forms import flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_datetime, translate
+from grants.i18n import PluralLength, _, format_datetime, ngettext, translate
 from grants.lifecycle.meanings import means
 from grants.money import Money, format_money
 from grants.programmes.models import Round
@@ -522,8 +522,9 @@ def section_page(context, request, stage):
         button = None
     if button is not None and button[0] == "add" and len(form.schema[button[1]].children) >= tables[button[1]].cap:
         request.tm.doom()
-        return {**page, **form_refused(request, form, [(button[1], _(
-            "This table takes at most ${max} rows.", mapping={"max": tables[button[1]].cap}))])}
+        return {**page, **form_refused(request, form, [(button[1], ngettext(
+            "This table takes at most ${count} row.",
+            "This table takes at most ${count} rows.", tables[button[1]].cap))])}
     try:
         with editing_form(request, drawn_from, form, values,
                           stored=lambda: _initial_values(request, context, sec, stage, form)):
@@ -700,7 +701,8 @@ class WithdrawSchema(colander.MappingSchema):
     reason = colander.SchemaNode(
         colander.String(), title=_("Why are you withdrawing? (optional)"), missing="",
         description=_("It helps the programme team; it is kept with the application's history."),
-        validator=colander.Length(max=2000, max_err=_("Shorten your answer to ${max} characters or fewer")),
+        validator=PluralLength(max=2000, max_err=ngettext("Shorten your answer to ${count} character or fewer",
+                                                    "Shorten your answer to ${count} characters or fewer", 2000)),
         widget=deform.widget.TextAreaWidget(rows=3, attributes={"dir": "auto"}))
 
 

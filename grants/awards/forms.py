@@ -14,7 +14,7 @@ from decimal import Decimal
 import colander
 import deform
 
-from grants.i18n import _, current_locale
+from grants.i18n import PluralLength, _, current_locale, ngettext
 from grants.incubation.forms import RADIOS, DateNode, OptionalDateNode
 from grants.money import CURRENCIES, MoneyError, currency_label, parse_money
 from grants.programmes.forms import COMMON_CURRENCIES, FIELDSET, MoneyType, money_widget
@@ -34,8 +34,10 @@ def _strip(value):
 
 def _long_text(title, description, *, required=True, name="", missing_msg=None):
     missing_msg = missing_msg or _("This cannot be empty.")
-    validator = colander.Length(min=1 if required else 0, max=TEXT_MAX, min_err=missing_msg,
-                                max_err=_("Keep this to ${max} characters or fewer.", mapping={"max": TEXT_MAX}))
+    validator = PluralLength(min=1 if required else 0, max=TEXT_MAX, min_err=missing_msg,
+                             max_err=ngettext(
+                                 "Keep this to ${count} character or fewer.",
+                                 "Keep this to ${count} characters or fewer.", TEXT_MAX))
     return colander.SchemaNode(
         colander.String(), name=name, title=title, description=description, preparer=_strip, validator=validator,
         missing=colander.required if required else "", missing_msg=missing_msg,

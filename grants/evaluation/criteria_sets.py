@@ -37,7 +37,8 @@ from grants import versioned
 from grants.audit.services import record_change
 from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, language_name, translate
+from grants.i18n import _, language_name, ngettext, translate
+from grants.text import too_long
 from grants.programmes.models import Programme, Round
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
@@ -264,7 +265,7 @@ def new_set(dbsession: Session, programme: Programme, title: str, *, user=None) 
     if not title:
         raise CriteriaRefused([("title", _("Give the criteria a title."))])
     if len(title) > TITLE_MAX:
-        raise CriteriaRefused([("title", _("Enter ${max} characters or fewer.", mapping={"max": TITLE_MAX}))])
+        raise CriteriaRefused([("title", too_long(TITLE_MAX))])
     return KIND.start(dbsession, EvaluationCriteriaSet(title=title, criteria=[], programme_id=programme.id,
                                                        version=1, status=DRAFT), user=user)
 
@@ -283,14 +284,15 @@ def save_criterion(dbsession: Session, criteria_set: EvaluationCriteriaSet, crit
                                                      mapping={"language": language_name(languages[0])})))
     for code in languages:
         if len(titles[code]) > TITLE_MAX:
-            problems.append((f"title_{code}", _("Enter ${max} characters or fewer.", mapping={"max": TITLE_MAX})))
+            problems.append((f"title_{code}", too_long(TITLE_MAX)))
         if len(hints[code]) > HINT_MAX:
-            problems.append((f"hint_{code}", _("Enter ${max} characters or fewer.", mapping={"max": HINT_MAX})))
+            problems.append((f"hint_{code}", too_long(HINT_MAX)))
     existing = next((c for c in criteria_set.criteria if c["id"] == criterion_id), None) if criterion_id else None
     if criterion_id and existing is None:
         problems.append((None, _("That criterion is no longer in the set.")))
     if existing is None and len(criteria_set.criteria) >= MAX_CRITERIA:
-        problems.append((None, _("A set has at most ${max} criteria.", mapping={"max": MAX_CRITERIA})))
+        problems.append((None, ngettext("A set has at most ${count} criterion.", "A set has at most ${count} criteria.",
+                                         MAX_CRITERIA)))
     CriteriaRefused.refuse_if(problems)
     criterion = {"id": existing["id"] if existing else versioned.next_entry_id(criteria_set.criteria),
                  "title": titles[languages[0]],

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from grants.accounts.models import LocalRole, Membership, User
 from grants.audit.services import changes_of, record_change
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.security import Role
 from grants.text import control_problems
 from grants.workflow import ProblemsRefused
@@ -217,7 +217,9 @@ def save_round_evaluation(dbsession: Session, rnd, *, findings: str, shortcoming
         problems.append(("findings", _("Write the evaluation's findings.")))
     for name, value in (("findings", findings), ("shortcomings", shortcomings), ("lessons", lessons)):
         if len(value) > TEXT_MAX:
-            problems.append((name, _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+            problems.append((name, ngettext(
+                "Write ${count} character or fewer.",
+                "Write ${count} characters or fewer.", TEXT_MAX)))
     problems.extend(control_problems(findings=findings, shortcomings=shortcomings, lessons=lessons))
     EvaluationRefused.refuse_if(problems)
     row = round_evaluation(dbsession, rnd)
@@ -300,15 +302,18 @@ def save_assessment(dbsession: Session, award, evaluator: User, *, scores: Mappi
     if not summary:
         problems.append(("summary", _("Write a summary of your assessment.")))
     elif len(summary) > TEXT_MAX:
-        problems.append(("summary", _("Write ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+        problems.append(("summary", ngettext(
+            "Write ${count} character or fewer.",
+            "Write ${count} characters or fewer.", TEXT_MAX)))
     problems.extend(control_problems(summary=summary))
     problems.extend(control_problems(files="".join(str(title or "") for title, _f in files)))
     for title, stored in files:
         if stored is None or getattr(stored, "id", None) is None:
             problems.append(("files", _("A file could not be kept: upload it again.")))
         elif len(str(title or "")) > FILE_TITLE_MAX:
-            problems.append(("files", _("Give a file title of ${max} characters or fewer.",
-                                        mapping={"max": FILE_TITLE_MAX})))
+            problems.append(("files", ngettext(
+                "Give a file title of ${count} character or fewer.",
+                "Give a file title of ${count} characters or fewer.", FILE_TITLE_MAX)))
     if assessment is not None and assessment.submitted_at is not None:
         problems.insert(0, (None, SUBMITTED_REFUSAL))
     EvaluationRefused.refuse_if(problems)
@@ -355,7 +360,9 @@ def reopen_assessment(dbsession: Session, assessment: Assessment, evaluator: Use
     if not reason:
         problems.append(("reason", _("Say why you reopen the assessment: the grantee reads it.")))
     elif len(reason) > NOTE_MAX:
-        problems.append(("reason", _("Write ${max} characters or fewer.", mapping={"max": NOTE_MAX})))
+        problems.append(("reason", ngettext(
+            "Write ${count} character or fewer.",
+            "Write ${count} characters or fewer.", NOTE_MAX)))
     problems.extend(control_problems(reason=reason))
     EvaluationRefused.refuse_if(problems)
     record_change(dbsession, assessment, "reopened", assessment_snapshot(assessment), {"reason": reason},

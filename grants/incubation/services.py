@@ -54,7 +54,7 @@ from pyramid.traversal import resource_path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.i18n import _, format_date, format_number
+from grants.i18n import _, format_date, format_number, ngettext
 from grants.lifecycle.meanings import means, state_means
 from grants.workflow import ProblemsRefused
 
@@ -200,12 +200,14 @@ def create_cohort(dbsession: Session, rnd, *, title: str, starts_on: dt.date, mo
     elif any(not isinstance(a, str) for a in areas):
         problems.append(("capacity_areas", _("Name each capacity area in words")))
     elif any(len(a) > AREA_MAX_LENGTH for a in areas):
-        problems.append(("capacity_areas", _("Shorten each capacity area's name to ${max} characters or fewer",
-                                             mapping={"max": AREA_MAX_LENGTH})))
+        problems.append(("capacity_areas", ngettext(
+            "Shorten each capacity area's name to ${count} character or fewer",
+            "Shorten each capacity area's name to ${count} characters or fewer", AREA_MAX_LENGTH)))
     elif len({a.casefold() for a in areas}) != len(areas):
         problems.append(("capacity_areas", _("Name each capacity area once")))
     elif len(areas) > MAX_AREAS:
-        problems.append(("capacity_areas", _("Name ${max} capacity areas or fewer", mapping={"max": MAX_AREAS})))
+        problems.append(("capacity_areas", ngettext("Name ${count} capacity area or fewer",
+                                                      "Name ${count} capacity areas or fewer", MAX_AREAS)))
     _refuse_if(problems)
     cohort = Cohort(round_id=rnd.id, title=title, starts_on=starts_on, ends_on=add_months(starts_on, months),
                     capacity_areas=areas)

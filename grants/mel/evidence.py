@@ -21,7 +21,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.text import control_problems
 from grants.workflow import ProblemsRefused
 
@@ -90,12 +90,14 @@ def add_evidence(dbsession: Session, award, *, kind: str, title: str, text: str 
     if not title:
         problems.append(("title", _("Give the evidence a title, like “A mother on the theatre club”.")))
     elif len(title) > TITLE_MAX:
-        problems.append(("title", _("Give a title of ${max} characters or fewer.", mapping={"max": TITLE_MAX})))
+        problems.append(("title", ngettext("Give a title of ${count} character or fewer.",
+                                             "Give a title of ${count} characters or fewer.", TITLE_MAX)))
     if not text and file is None:
         problems.append(("text", _("Write the account, or attach the file that holds it.")))
     elif len(text) > TEXT_MAX:
-        problems.append(("text", _("Write the account in ${max} characters or fewer, or attach it as a file.",
-                                   mapping={"max": TEXT_MAX})))
+        problems.append(("text", ngettext(
+            "Write the account in ${count} character or fewer, or attach it as a file.",
+            "Write the account in ${count} characters or fewer, or attach it as a file.", TEXT_MAX)))
     if consent_given is not True:
         problems.append(("consent_given", _(
             "Evidence about a person is kept only with their consent: confirm that consent was given.")))

@@ -15,7 +15,7 @@ import deform
 
 from grants.forms import FormSchema
 from grants.multilingual import as_form_value, languages_of, multilingual_node
-from grants.i18n import _, format_date, translate
+from grants.i18n import PluralLength, _, format_date, ngettext, translate
 from grants.incubation.forms import OptionalDateNode
 from grants.programmes.forms import FIELDSET
 
@@ -89,8 +89,9 @@ def _text(name, title, *, description=None, missing=colander.required, missing_m
     return colander.SchemaNode(
         colander.String(), name=name, title=title, description=description, preparer=_strip, missing=missing,
         missing_msg=missing_msg or _("Required"),
-        validator=colander.Length(max=max_len, max_err=_("Keep this to ${max} characters or fewer.",
-                                                          mapping={"max": max_len})),
+        validator=PluralLength(max=max_len, max_err=ngettext(
+            "Keep this to ${count} character or fewer.",
+            "Keep this to ${count} characters or fewer.", max_len)),
         widget=widget)
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
-from grants.i18n import _
+from grants.i18n import _, ngettext
 from grants.lifecycle.meanings import state_means
 from grants.multilingual import clean_texts, default_language_of, languages_of, set_texts, texts
 from grants.workflow import ProblemsRefused
@@ -245,7 +245,9 @@ def _toc_problems(award, kind: str, text: str) -> list:
     if not text:
         problems.append(("text", _("Write what this part of the theory of change says.")))
     elif len(text) > TEXT_MAX:
-        problems.append(("text", _("Keep this to ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+        problems.append(("text", ngettext(
+            "Keep this to ${count} character or fewer.",
+            "Keep this to ${count} characters or fewer.", TEXT_MAX)))
     return problems
 
 
@@ -368,7 +370,9 @@ def _indicator_problems(dbsession, award, indicator, values: dict) -> tuple[list
                 "Give the baseline and the date it was measured, or explain why there is no baseline.")))
         elif len(reason) > TEXT_MAX:
             problems.append(("baseline_missing_reason",
-                             _("Keep this to ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+                             ngettext(
+                                 "Keep this to ${count} character or fewer.",
+                                 "Keep this to ${count} characters or fewer.", TEXT_MAX)))
     toc_element = values.get("toc_element")
     if toc_element is not None and toc_element.award_id != award.id:
         problems.append(("toc_element", _("Link the indicator to a part of this award's theory of change.")))

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from grants import multilingual, versioned
 from grants.concurrency import Difference, editing, render_as_typed, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, language_name
+from grants.i18n import _, language_name, ngettext
+from grants.text import too_long
 from grants.programmes.models import Programme
 from grants.security import Permission
 
@@ -179,25 +180,28 @@ def save_item(dbsession: Session, instrument: SurveyInstrument, item_code: str |
         if not MIN_SCALE <= points <= MAX_SCALE:
             raise ValueError
     except ValueError:
-        problems.append(("scale", _("Give a scale of ${min} to ${max} points.", mapping={"min": MIN_SCALE,
-                                                                                         "max": MAX_SCALE})))
+        problems.append(("scale", ngettext(
+            "Give a scale of ${min} to ${count} point.", "Give a scale of ${min} to ${count} points.", MAX_SCALE,
+            {"min": MIN_SCALE})))
         points = None
     if not texts[first]:
         problems.append((f"text_{first}", _("Write the question in ${language}.",
                                              mapping={"language": language_name(first)})))
     for lang in languages:
         if len(texts[lang]) > TEXT_MAX:
-            problems.append((f"text_{lang}", _("Enter ${max} characters or fewer.", mapping={"max": TEXT_MAX})))
+            problems.append((f"text_{lang}", too_long(TEXT_MAX)))
         given = label_lists[lang]
         if (lang == first or given) and points is not None and len(given) != points:
-            problems.append((f"labels_{lang}", _("Give ${scale} labels in ${language}, one per line, from the lowest "
-                                                 "point to the highest.",
-                                                 mapping={"scale": points, "language": language_name(lang)})))
+            problems.append((f"labels_{lang}", ngettext(
+                "Give ${count} label in ${language}, one per line, from the lowest point to the highest.",
+                "Give ${count} labels in ${language}, one per line, from the lowest point to the highest.",
+                points, {"language": language_name(lang)})))
         if given and not texts[lang]:
             problems.append((f"text_{lang}", _("Write the question in ${language} too, or leave its labels empty.",
                                                mapping={"language": language_name(lang)})))
     if existing is None and len(instrument.items) >= MAX_ITEMS:
-        problems.append((None, _("An instrument has at most ${max} items.", mapping={"max": MAX_ITEMS})))
+        problems.append((None, ngettext("An instrument has at most ${count} item.",
+                                          "An instrument has at most ${count} items.", MAX_ITEMS)))
     SurveyRefused.refuse_if(problems)
     translations = {lang: {"text": texts[lang], **({"labels": label_lists[lang]} if label_lists[lang] else {})}
                     for lang in languages[1:] if texts[lang]}

@@ -52,7 +52,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants import spreadsheet
-from grants.i18n import _, is_language, ngettext
+from grants.i18n import _, count_figure, is_language, ngettext
 from grants.lifecycle.meanings import means
 from grants.lifecycle.services import settings_of
 from grants.programmes.forms import normalise_digits
@@ -180,13 +180,17 @@ def _validate_items(items: Any) -> tuple[list[dict], list]:
             problems.append(("items", _("Item ${number}: write the statement or question respondents rate.",
                                         mapping={"number": number})))
         if isinstance(scale, bool) or not isinstance(scale, int) or not MIN_SCALE <= scale <= MAX_SCALE:
-            problems.append(("items", _("Item ${number}: the scale must have from ${min} to ${max} points.",
-                                        mapping={"number": number, "min": MIN_SCALE, "max": MAX_SCALE})))
+            problems.append(("items", ngettext(
+                "Item ${number}: the scale must have from ${min} to ${count} point.",
+                "Item ${number}: the scale must have from ${min} to ${count} points.", MAX_SCALE,
+                {"number": number, "min": MIN_SCALE})))
             continue
         labels = [" ".join(str(label).split()) for label in labels] if isinstance(labels, (list, tuple)) else []
         if len(labels) != scale or not all(labels):
-            problems.append(("items", _("Item ${number}: give one label for each of its ${scale} points, from "
-                                        "the lowest to the highest.", mapping={"number": number, "scale": scale})))
+            problems.append(("items", ngettext(
+                "Item ${number}: give one label for each of its ${count} point, from the lowest to the highest.",
+                "Item ${number}: give one label for each of its ${count} points, from the lowest to the highest.",
+                scale, {"number": number})))
         translations = {}
         for language, version in (item.get("translations") or {}).items():
             # Any language, not only the deployment's: an instrument is shared data, and a
@@ -198,9 +202,11 @@ def _validate_items(items: Any) -> tuple[list[dict], list]:
             t_text = " ".join(str(version.get("text") or "").split())
             t_labels = [" ".join(str(label).split()) for label in version.get("labels") or ()]
             if not t_text or (t_labels and (len(t_labels) != scale or not all(t_labels))):
-                problems.append(("items", _("Item ${number}: its ${language} translation needs the text and, if "
-                                            "labels are given, one for each of its ${scale} points.",
-                                            mapping={"number": number, "language": language, "scale": scale})))
+                problems.append(("items", ngettext(
+                    "Item ${number}: its ${language} translation needs the text and, if labels are given, "
+                    "one for each of its ${count} point.",
+                    "Item ${number}: its ${language} translation needs the text and, if labels are given, "
+                    "one for each of its ${count} points.", scale, {"number": number, "language": language})))
                 continue
             translations[language] = {"text": t_text, **({"labels": t_labels} if t_labels else {})}
         clean.append({"code": code, "text": text, "scale": scale, "labels": labels,
@@ -485,14 +491,17 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
                                    mapping={"line": header_line})))
     for n in range(1, width + 1):
         if n not in counts_at:
-            problems.append(("file", _("Line ${line}: add the column count_${n}: this instrument's items are rated "
-                                       "on ${width} points, so the upload has count_1 to count_${width}.",
-                                       mapping={"line": header_line, "n": n, "width": width})))
+            problems.append(("file", ngettext(
+                "Line ${line}: add the column count_${n}: this instrument's items are rated on ${count} point, "
+                "so the upload has count_1 to count_${width}.",
+                "Line ${line}: add the column count_${n}: this instrument's items are rated on ${count} points, "
+                "so the upload has count_1 to count_${width}.", width, {"line": header_line, "n": n, "width": width})))
     for n in sorted(counts_at):
         if not 1 <= n <= width:
-            problems.append(("file", _("Line ${line}: remove the column count_${n}: this instrument's items are "
-                                       "rated on ${width} points.", mapping={"line": header_line, "n": n,
-                                                                              "width": width})))
+            problems.append(("file", ngettext(
+                "Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} point.",
+                "Line ${line}: remove the column count_${n}: this instrument's items are rated on ${count} points.",
+                width, {"line": header_line, "n": n})))
     if problems:
         return [], problems
 
@@ -504,12 +513,16 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
         if not any(cell.strip() for cell in raw):
             continue
         if line > MAX_LINES:
-            problems.append(("file", _("The file has more than ${max} lines: upload one instrument and one wave "
-                                       "per file.", mapping={"max": MAX_LINES})))
+            problems.append(("file", ngettext(
+                "The file has more than ${count} line: upload one instrument and one wave per file.",
+                "The file has more than ${count} lines: upload one instrument and one wave per file.", MAX_LINES)))
             break
         if len(raw) != len(header):
-            problems.append(("file", _("Line ${line} has ${found} values where the header has ${expected} columns.",
-                                       mapping={"line": line, "found": len(raw), "expected": len(header)})))
+            header_size = ngettext("${count} column", "${count} columns", len(header))  # a count of its own
+            problems.append(("file", ngettext(
+                "Line ${line} has ${count} value where the header has ${columns}.",
+                "Line ${line} has ${count} values where the header has ${columns}.", len(raw),
+                {"line": line, "columns": header_size})))
             continue
         cells = [normalise_digits(cell).strip() for cell in raw]
         code = cells[columns["item"]]
@@ -534,8 +547,10 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
             cell = cells[counts_at[n]]
             if n > scale:
                 if cell not in ("", "0"):
-                    row_problems.append(_("Line ${line}: item “${item}” has ${scale} points, so leave count_${n} "
-                                          "empty.", mapping={"line": line, "item": code, "scale": scale, "n": n}))
+                    row_problems.append(ngettext(
+                        "Line ${line}: item “${item}” has ${count} point, so leave count_${n} empty.",
+                        "Line ${line}: item “${item}” has ${count} points, so leave count_${n} empty.", scale,
+                        {"line": line, "item": code, "n": n}))
                 continue
             if not cell:
                 row_problems.append(_("Line ${line}: count_${n} is empty; enter 0 when nobody chose that point.",
@@ -572,9 +587,11 @@ def parse_survey_csv(instrument: SurveyInstrument, data: bytes) -> tuple[list[Pa
         for name in DIMENSIONS:
             part = sum(sum(r.counts) for r in rows if r.item == code and list(r.dimensions) == [name])
             if part > total:
-                problems.append(("file", _("Item “${item}”: the rows by ${column} count ${part} responses, more "
-                                           "than the ${total} of its total row.",
-                                           mapping={"item": code, "column": name, "part": part, "total": total})))
+                problems.append(("file", ngettext(
+                    "Item “${item}”: the rows by ${column} count ${count} response, more than the ${total} of its "
+                    "total row.",
+                    "Item “${item}”: the rows by ${column} count ${count} responses, more than the ${total} of its "
+                    "total row.", part, {"item": code, "column": name, "total": count_figure(total)})))
     return rows, problems
 
 

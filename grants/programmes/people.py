@@ -43,7 +43,7 @@ from grants.accounts.forms import _current_language, email_node
 from grants.accounts.services import normalise_email
 from grants.audit.services import changes_of, record_change
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
-from grants.i18n import _, format_datetime, language_choice_validator, language_choice_widget, translate
+from grants.i18n import _, format_datetime, ngettext, language_choice_validator, language_choice_widget, translate
 from grants.plugins import RoleInfo, in_scope, plugins_in_scope, roles
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
@@ -311,11 +311,12 @@ def mail_invitation(registry, tm, dbsession: Session, invitation: RoleInvitation
     programme = place if isinstance(place, Programme) else place.programme
     mapping = {"inviter": invitation.invited_by.name if invitation.invited_by else "",
                "role": role_title(registry, place, invitation.role), "place": place.title,
-               "programme": programme.title, "link": link, "days": INVITATION_LIFETIME.days}
+               "programme": programme.title, "link": link,
+               "lifetime": ngettext("${count} day", "${count} days", INVITATION_LIFETIME.days)}
     body = _("Hello,\n\n"
              "${inviter} invites you to take the role “${role}” on ${place} (${programme}) on grants.\n\n"
              "To accept or decline, open this link:\n\n${link}\n\n"
-             "The link works for ${days} days. If you have no account yet, you can create one from that page "
+             "The link works for ${lifetime}. If you have no account yet, you can create one from that page "
              "and you will have the role as soon as it is created.\n\n"
              "If you do not know ${inviter} or this programme, ignore this message: nothing will happen.",
              mapping=mapping)

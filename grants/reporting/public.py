@@ -150,6 +150,10 @@ class GrantLine:
     state: str  # the award's state id
     state_title: str  # its public title (a msgid: the page translates it)
     regions: list[str]
+    # The award's workflow, so that the page colours the state as every state badge is
+    # coloured (grants.lifecycle.meanings.state_tone).
+    workflow_id: str = ""
+    workflow_version: int = 0
 
 
 @dataclass
@@ -442,7 +446,8 @@ def _grants(dbsession, registry, rnd):
         lines.append(GrantLine(
             organisation=org.legal_name, title=award.title, amount=award.amount,
             disbursed=sum(paid.get(award.id, ()), Money.zero(award.currency)),
-            state=award.state, state_title=state_title, regions=sorted(org.regions or ())))
+            state=award.state, state_title=state_title, regions=sorted(org.regions or ()),
+            workflow_id=award.workflow_id, workflow_version=award.workflow_version))
     lines.sort(key=lambda g: (g.organisation.casefold(), g.title))
     awarded = MoneyBag(a.amount for a in awards)
     disbursed = MoneyBag(m for ms in paid.values() for m in ms)

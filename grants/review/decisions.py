@@ -470,8 +470,9 @@ def _decision_transition(wf, application: Application, trigger: str, reason: str
             problems.append(("funder_reference", _("“${action}” takes no funder's reference.",
                                                    mapping={"action": _(transition.title)})))
     if len(funder_reference.strip()) > _REFERENCE_MAX:
-        problems.append(("funder_reference", _("Enter a funder's reference of ${max} characters or fewer.",
-                                               mapping={"max": _REFERENCE_MAX})))
+        problems.append(("funder_reference", ngettext(
+            "Enter a funder's reference of ${count} character or fewer.",
+            "Enter a funder's reference of ${count} characters or fewer.", _REFERENCE_MAX)))
     return transition, problems
 
 
@@ -548,8 +549,9 @@ def decide_round(db: Session, registry, rnd: Round, user, *, stage: str, selecte
         problems.append(("declined_trigger", _("Choose what the other applications get: ${choices}.",
                                                mapping={"choices": ", ".join(DECLINE_TRIGGERS[stage])})))
     if len(funder_reference) > _REFERENCE_MAX:
-        problems.append(("funder_reference", _("Enter a funder's reference of ${max} characters or fewer.",
-                                               mapping={"max": _REFERENCE_MAX})))
+        problems.append(("funder_reference", ngettext(
+            "Enter a funder's reference of ${count} character or fewer.",
+            "Enter a funder's reference of ${count} characters or fewer.", _REFERENCE_MAX)))
     problems += _check_limit(limit)
     _refuse_if(problems)
 

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 import colander
 import deform
 
-from grants.i18n import _
+from grants.i18n import PluralLength, _, ngettext
 
 REFERENCE_MAX = 100  # grants.review.models.Decision.funder_reference
 
@@ -22,8 +22,9 @@ def _reference_node(**kw) -> colander.SchemaNode:
         description=_("The funder's own reference for this decision, such as a grant committee minute number."),
         missing="",
         preparer=_strip,
-        validator=colander.Length(max=REFERENCE_MAX, max_err=_("Enter a funder's reference of ${max} characters or "
-                                                                "fewer.", mapping={"max": REFERENCE_MAX})),
+        validator=PluralLength(max=REFERENCE_MAX, max_err=ngettext(
+            "Enter a funder's reference of ${count} character or fewer.",
+            "Enter a funder's reference of ${count} characters or fewer.", REFERENCE_MAX)),
         widget=deform.widget.TextInputWidget(attributes={"dir": "auto", "autocomplete": "off"}),
         **kw)
 

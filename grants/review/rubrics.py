@@ -36,6 +36,7 @@ from grants import versioned
 from grants.concurrency import Difference, with_version
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_number, language_name, language_tag, text_direction, translate
+from grants.text import too_long
 from grants.programmes.models import Programme, Round
 from grants.security import Permission
 from grants.workflow import ProblemsRefused
@@ -131,7 +132,7 @@ def _clean_title(title) -> tuple[str, list]:
     if not title:
         return title, [("title", _("Give the rubric a title."))]
     if len(title) > TITLE_MAX:
-        return title, [("title", _("Enter ${max} characters or fewer.", mapping={"max": TITLE_MAX}))]
+        return title, [("title", too_long(TITLE_MAX))]
     return title, []
 
 
@@ -158,9 +159,9 @@ def save_criterion(dbsession: Session, rubric: Rubric, criterion_id: str | None,
                                                      mapping={"language": language_name(languages[0])})))
     for code in languages:
         if len(titles[code]) > TITLE_MAX:
-            problems.append((f"title_{code}", _("Enter ${max} characters or fewer.", mapping={"max": TITLE_MAX})))
+            problems.append((f"title_{code}", too_long(TITLE_MAX)))
         if len(guidance[code]) > GUIDANCE_MAX:
-            problems.append((f"guidance_{code}", _("Enter ${max} characters or fewer.", mapping={"max": GUIDANCE_MAX})))
+            problems.append((f"guidance_{code}", too_long(GUIDANCE_MAX)))
     try:
         number = Decimal(str(weight or "").strip().replace(",", "."))
         if not number.is_finite() or number <= 0 or number > 1000:

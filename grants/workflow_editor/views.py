@@ -12,7 +12,7 @@ from grants.accounts.models import LocalRole
 from grants.audit.services import changes_of, record_change
 from grants.concurrency import ROW_VERSION, editing
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, ngettext, translate
+from grants.i18n import _, format_datetime, ngettext, site_zone, translate
 from grants.lifecycle.services import MigrationError, carry_out, default_state_map, plan_migration, workflow_models
 from grants.workflow import Actor
 from grants.workflow.diagram import to_svg
@@ -202,7 +202,8 @@ def _page(request, row, langs, errors):
         step = _index(posted.get("step", ""))
         editing_step = data["transitions"][step] if 0 <= step < len(data["transitions"]) else None
     managed = sorted({p for s in data["states"].values() for p in s["permissions"]})
-    audit = [{"when": format_datetime(c.at), "who": c.user.name if c.user else "—", "what": c.what,
+    # A workflow belongs to no round: its changes are in the site's zone, named in the reader's language.
+    audit = [{"when": format_datetime(c.at, site_zone(request)), "who": c.user.name if c.user else "—", "what": c.what,
               "before": c.before, "after": c.after} for c in reversed(changes_of(request.dbsession, row))]
     versions = services.versions_of(request.dbsession, row.workflow_id)
     return {

@@ -16,6 +16,7 @@ import deform
 from translationstring import TranslationStringFactory
 
 from grants.applications.formdefs import ApplicationForm, AttachmentSpec, CheckboxesWidget, Section, SectionSchema
+from grants.i18n import PluralLength, ngettext
 from grants.money import MINOR_UNITS, Money, format_money
 from grants.programmes.forms import WholeNumber
 
@@ -42,7 +43,9 @@ def _text(title, *, missing_msg=None, max_length=300, description=None, required
     return colander.SchemaNode(
         colander.String(), title=title, description=description, preparer=_strip,
         missing=colander.required if required else colander.null, missing_msg=missing_msg,
-        validator=colander.Length(max=max_length, max_err=_("Shorten your answer to ${max} characters or fewer")),
+        validator=PluralLength(max=max_length, max_err=ngettext(
+            "Shorten your answer to ${count} character or fewer",
+            "Shorten your answer to ${count} characters or fewer", max_length)),
         widget=widget)
 
 
