@@ -41,7 +41,7 @@ from grants.security import Permission
 
 from .models import INSTRUMENT_DRAFT, INSTRUMENT_PUBLISHED, SurveyInstrument, SurveyUpload
 from .surveys import (_CODE, MAX_SCALE, MIN_SCALE, SurveyRefused, _validate_items, item_labels, item_text,
-                      standard_codes)
+                      other_plugins_codes)
 
 TITLE_MAX = 300
 TEXT_MAX = 1000
@@ -71,11 +71,11 @@ def instruments_of(dbsession: Session, programme: Programme) -> list[SurveyInstr
 
 
 def instrument_choices(dbsession: Session, programme: Programme, registry=None) -> list[SurveyInstrument]:
-    """What rounds of ``programme`` may use: the code-defined instruments offered where its
-    plugins are in use (grants' own and its plugins'), then its own published ones."""
+    """What rounds of ``programme`` may use: the instruments made for the whole site but
+    those of plugins it does not use, then its own published ones."""
     offered = SurveyInstrument.programme_id.is_(None)
     if registry is not None:
-        offered &= SurveyInstrument.code.in_(standard_codes(registry, programme.plugins))
+        offered &= SurveyInstrument.code.not_in(other_plugins_codes(registry, programme.plugins))
     return list(dbsession.scalars(
         select(SurveyInstrument).where(offered | ((SurveyInstrument.programme_id == programme.id)
                                                   & (SurveyInstrument.status == INSTRUMENT_PUBLISHED)))
@@ -84,12 +84,11 @@ def instrument_choices(dbsession: Session, programme: Programme, registry=None) 
 
 def instrument_refusal(rnd, instrument: SurveyInstrument, registry=None):
     """Why ``rnd`` may not use ``instrument`` (a sentence), or None.  With ``registry``, a
-    code-defined instrument must also be offered where the round's programme's plugins are
-    in use: a plugin's instrument belongs to the programmes that use the plugin."""
+    plugin's instrument is refused to a programme that does not use the plugin."""
     if instrument.programme_id is not None and instrument.programme_id != rnd.programme_id:
         return _("This instrument belongs to another programme.")
     if (instrument.programme_id is None and registry is not None
-            and instrument.code not in standard_codes(registry, rnd.programme.plugins)):
+            and instrument.code in other_plugins_codes(registry, rnd.programme.plugins)):
         return _("This instrument is not offered to this programme.")
     if not instrument.published:
         return _("This instrument is a draft: publish it before a round uses it.")

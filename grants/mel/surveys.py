@@ -330,9 +330,14 @@ def standard_instrument_files(registry=None, plugins=None) -> list[Path]:
                   key=lambda p: p.name)
 
 
-def standard_codes(registry, plugins) -> set[str]:
-    """The codes of the standard instruments offered where ``plugins`` are in use."""
-    return {_instrument_code(str(path)) for path in standard_instrument_files(registry, plugins)}
+def other_plugins_codes(registry, plugins) -> set[str]:
+    """The codes of the standard instruments that plugins other than ``plugins`` add: a
+    plugin's instrument belongs to the programmes that use the plugin.  (Instruments made
+    in code for the whole site, grants' own among them, are everyone's.)"""
+    from grants.plugins import in_scope
+
+    found = registry.get(INSTRUMENTS_KEY) if registry is not None and hasattr(registry, "get") else None
+    return {_instrument_code(str(path)) for origin, path in found or () if not in_scope(origin, plugins)}
 
 
 @functools.lru_cache(maxsize=None)
