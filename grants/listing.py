@@ -65,6 +65,7 @@ class Page:
     total: int
     sorts: dict[str, Any]  # key -> title, in the order offered
     states: dict[str, Any] = field(default_factory=dict)  # state id -> title; empty: no state filter
+    state_label: Any = _("State")  # what the ``state`` parameter filters by (a role, an answer…)
     regions: bool = False  # does the list filter by region?
     url: str = ""  # the list's address, without a query
     sizes: tuple = PAGE_SIZES

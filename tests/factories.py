@@ -179,9 +179,10 @@ def fill_proposal(db, registry, a, *, amount=None):
 
 
 def main_form(page):
-    """The page's own form (every page also has the language switcher and sign-out forms)."""
+    """The page's own form (every page also has the language switcher and sign-out forms,
+    and a page with a long list its filters form)."""
     forms = [form for key, form in page.forms.items()
-             if isinstance(key, int) and form.id not in ("language-form", "logout-form")]
+             if isinstance(key, int) and form.id not in ("language-form", "logout-form", "list-filters")]
     assert len(forms) == 1, [form.id for form in forms]
     return forms[0]
 

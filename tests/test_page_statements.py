@@ -6,8 +6,9 @@ grows means a page walks the round (a lazy load per row, a query per application
 an aggregate or an eager load would do.
 
 The lists that page through many rows (screening, ranking, reviews, assignments, awards,
-reports due) are measured with their own tests at 100 and 5,000 applications
-(test_lists.py); here: the home page of an officer, an applicant and a reviewer, "My
+reports due, the evaluation page's grants, those waiting for an award, the reviewer pool
+and the role holders) are measured with their own tests at 100 and 5,000 applications
+(test_lists.py, test_lists_more.py); here, besides those four last pages of the demo round: the home page of an officer, an applicant and a reviewer, "My
 tasks", the round page, its assignments (a fifth of the seeded applications wait for
 review: a part of a page at 40, a full page at 400), one application page and the
 published public report.
@@ -44,7 +45,8 @@ def _grow_to(registry, size: int) -> dict:
             Application.round_id == rnd.id, Application.state == "submitted"))
         base = f"/programmes/{rnd.programme_id}/rounds/{rnd.id}"
     return {"round": base, "application": f"{base}/applications/{submitted}", "assignments": f"{base}/@@assignments",
-            "report": f"{base}/@@public-report"}
+            "report": f"{base}/@@public-report", "evaluation": f"{base}/@@evaluation",
+            "awaiting": f"{base}/@@awaiting-award", "reviewers": f"{base}/@@reviewers", "people": f"{base}/@@people"}
 
 
 def _measure(registry, testapp, urls: dict) -> dict:
@@ -55,7 +57,9 @@ def _measure(registry, testapp, urls: dict) -> dict:
         f.sign_in(testapp, person, DEMO_PASSWORD)
         pages = {"home": "/", "tasks": "/tasks"}
         if person == "officer@example.org":
-            pages.update(round=urls["round"], application=urls["application"], assignments=urls["assignments"])
+            pages.update(round=urls["round"], application=urls["application"], assignments=urls["assignments"],
+                         evaluation=urls["evaluation"], awaiting=urls["awaiting"], reviewers=urls["reviewers"],
+                         people=urls["people"])
         for name, url in pages.items():
             testapp.get(url, status=200)  # once to warm what a process keeps (translations, roles cache)
             with Statements(engine) as sent:

@@ -171,7 +171,8 @@ def make_award(dbsession: Session, registry, application, *, amount: Money, star
     return award
 
 
-def _awaiting_query(rnd):
+def awaiting_query(rnd):
+    """A select of the round's selected (or cleared) applications that have no award yet."""
     from grants.applications.models import Application
 
     return select(Application).where(Application.round_id == rnd.id, state_means(Application, AWARDABLE),
@@ -183,12 +184,12 @@ def awaiting_award(dbsession: Session, rnd, limit: int | None = None) -> list:
     first; only the first ``limit`` when given."""
     from grants.applications.models import Application
 
-    return list(dbsession.scalars(_awaiting_query(rnd).order_by(Application.id).limit(limit)))
+    return list(dbsession.scalars(awaiting_query(rnd).order_by(Application.id).limit(limit)))
 
 
 def count_awaiting_award(dbsession: Session, rnd) -> int:
     """How many of the round's selected applications have no award yet."""
-    return dbsession.scalar(select(func.count()).select_from(_awaiting_query(rnd).subquery()))
+    return dbsession.scalar(select(func.count()).select_from(awaiting_query(rnd).subquery()))
 
 
 

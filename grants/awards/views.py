@@ -168,17 +168,23 @@ AWARD_SORTS = {  # key -> (columns, title); the id last, so a page never repeats
     "-amount": ([Award.amount_minor.desc(), Award.id], _("Amount, largest first")),
     "starts": ([Award.starts_on, Award.id], _("Start date")),
 }
-#: Selected applications waiting for an award shown at once, the oldest first: making
-#: their awards brings the next ones.
-WAITING_SHOWN = 50
+#: Selected applications waiting for an award shown on the awards page, the oldest first;
+#: all of them are on their own page (``@@awaiting-award``), a page at a time.
+WAITING_SHOWN = 10
+WAITING_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips one
+    "oldest": ([Application.id], _("Oldest first")),
+    "grantee": ([Organisation.legal_name, Application.id], _("Organisation")),
+    "-amount": ([Application.amount_minor.desc(), Application.id], _("Amount asked, largest first")),
+}
 
 
-def _award_states(request) -> dict:
+def award_states(request) -> dict:
+    """The award workflow's states to filter by (the evaluation page lists the same awards)."""
     definition = request.registry.workflows.get("award").definition
     return {sid: _(state.title) for sid, state in definition.states.items()}
 
 
-def _awards_query(request, rnd, params):
+def filtered_awards_query(request, rnd, params):
     """The round's awards the filters keep: state, the grantee's region, and text in the
     grantee's name or the award's title."""
     from grants import listing
@@ -202,9 +208,9 @@ def round_awards_page(rnd, request):
     from grants import listing
 
     db = request.dbsession
-    states = _award_states(request)
+    states = award_states(request)
     params = listing.read(request, AWARD_SORTS, states=states, regions_filter=True, default_sort="made")
-    query = _awards_query(request, rnd, params)
+    query = filtered_awards_query(request, rnd, params)
     order = AWARD_SORTS[params.sort][0]
     if request.GET.get("format") == "csv":
         return _awards_csv(request, rnd, query.order_by(*order))
@@ -220,6 +226,7 @@ def round_awards_page(rnd, request):
                  waiting=services.awaiting_award(db, rnd, limit=WAITING_SHOWN),
                  waiting_total=services.count_awaiting_award(db, rnd),
                  state_title=lambda obj: _state_title(request, obj),
+                 waiting_url=request.resource_url(rnd, "awaiting-award"),
                  make_url=lambda application: request.resource_url(rnd, "make-award",
                                                                    query={"application": application.id}))
 
@@ -243,6 +250,42 @@ def _awards_csv(request, rnd, query):
     header = [_("Reference"), _("Grantee"), _("Project"), _("Amount"), _("Currency"), _("From"), _("To"),
               _("State"), _("Paid so far")]
     return listing.csv_response(request, f"awards-round-{rnd.id}.csv", header, rows())
+
+
+@view_config(context=Round, name="awaiting-award", renderer=T + "awaiting.pt",
+             permission=Permission.ProgrammesRoundManage)
+def awaiting_award_page(context, request):
+    """Every selected application still waiting for an award, a page at a time, filtered
+    by the organisation's region and by text; ``?format=csv`` downloads them all.  A page
+    of its own rather than a second list on the awards page: each list keeps its own
+    filters and page in plain query parameters, and each page has one filters form."""
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+
+    db = request.dbsession
+    params = listing.read(request, WAITING_SORTS, regions_filter=True, default_sort="oldest")
+    query = services.awaiting_query(context).join(Application.organisation).options(
+        contains_eager(Application.organisation))
+    query = listing.application_filters(query, params)
+    order = WAITING_SORTS[params.sort][0]
+    if request.GET.get("format") == "csv":
+        def rows():
+            for application in listing.batches(db, query.order_by(*order)):
+                yield (application.reference, application.organisation.legal_name, application.title,
+                       translate(request, _(_state_title(request, application))),
+                       application.amount.amount if application.amount else "",
+                       application.amount.currency if application.amount else "")
+
+        header = [_("Reference"), _("Organisation"), _("Application"), _("State"), _("Amount asked"), _("Currency")]
+        return listing.csv_response(request, f"awaiting-award-round-{context.id}.csv", header, rows())
+    page = listing.page(request, query, params, order, request.resource_url(context, "awaiting-award"),
+                        sorts={k: title for k, (_cols, title) in WAITING_SORTS.items()}, regions=True)
+    return _page(request, rnd=context, programme=context.programme, page=page,
+                 filtered=bool(params.region or params.text),
+                 state_title=lambda obj: _state_title(request, obj),
+                 make_url=lambda application: request.resource_url(context, "make-award",
+                                                                   query={"application": application.id}))
 
 
 @view_config(context=Round, name="awards", renderer=T + "round.pt", permission=Permission.ProgrammesRoundManage)

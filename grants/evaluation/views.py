@@ -90,21 +90,7 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
     can_view = request.has_permission(Permission.MelDataView, context)
     is_evaluator = can_view and services.is_evaluator(db, context, user)
     evaluators = services.evaluators_of(db, context)
-    with_reports = _has_award_view(request, "reports")
-    awards = []
-    for award in db.scalars(select(Award).where(Award.round_id == context.id).order_by(Award.id)):
-        assessments = services.assessments_of(db, award)
-        mine = next((a for a in assessments if user is not None and a.evaluator_id == user.id), None)
-        links = []
-        if with_reports:
-            links.append((_("Reports"), request.resource_url(award, "@@reports")))
-        links += [(_("Surveys"), request.resource_url(award, "surveys")),
-                  (_("Stories and testimonials"), request.resource_url(award, "evidence")),
-                  (_("Assessments"), request.resource_url(award, "assessments"))]
-        awards.append({"award": award, "organisation": award.application.organisation, "links": links,
-                       "assessments": assessments, "mine": mine,
-                       "assess_url": request.resource_url(award, "assessment") if is_evaluator else None,
-                       "state": request.workflows.workflow(award).state_of(award).title})
+    page = _awards_page(context, request, user, is_evaluator)
     from . import criteria_sets
 
     criteria_set = criteria_sets.set_for_round(db, request.registry, context)
@@ -127,7 +113,9 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
         "is_evaluator": is_evaluator,
         "evaluators": evaluators,
         "assign_html": (forms.get("assign") or _assign_form(request).render()) if can_manage else None,
-        "awards": awards,
+        "awards": page.rows,
+        "page": page,
+        "filtered": bool(page.params.state or page.params.region or page.params.text),
         "evaluation": evaluation,
         "evaluation_author": None if evaluation is None or evaluation.evaluator_id is None
         else db.get(_user_model(), evaluation.evaluator_id),
@@ -141,6 +129,86 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
         "errors": list(errors),
         "when": lambda moment: _when(moment, context.timezone),  # the round's zone, named in the page's language
     }
+
+
+def _award_listing(request, context):
+    """The list parameters of the round's grants and the query of those the filters keep
+    (the same filters as the round's awards page)."""
+    from grants import listing
+    from grants.awards import views as awards
+
+    states = awards.award_states(request)
+    params = listing.read(request, awards.AWARD_SORTS, states=states, regions_filter=True, default_sort="made")
+    return params, states, awards.filtered_awards_query(request, context, params), awards.AWARD_SORTS
+
+
+def _awards_page(context, request, user, is_evaluator):
+    """A page of the round's grants, each with its assessments: those of the page's
+    grants read at once, so that the page costs the same whatever the round's size."""
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+    from grants.applications.models import Application
+
+    from .models import Assessment
+
+    db = request.dbsession
+    params, states, query, sorts = _award_listing(request, context)
+    page = listing.page(request, query.options(contains_eager(Award.application).contains_eager(
+                            Application.organisation)), params, sorts[params.sort][0],
+                        request.resource_url(context, "evaluation"),
+                        sorts={k: title for k, (_cols, title) in sorts.items()}, states=states, regions=True,
+                        text_label=_("Search grantees and award titles"))
+    by_award: dict[int, list] = {award.id: [] for award in page.rows}
+    if by_award:
+        for assessment in db.scalars(select(Assessment).where(Assessment.award_id.in_(by_award))
+                                     .order_by(Assessment.id)):
+            by_award[assessment.award_id].append(assessment)
+    with_reports = _has_award_view(request, "reports")
+    rows = []
+    for award in page.rows:
+        assessments = by_award[award.id]
+        mine = next((a for a in assessments if user is not None and a.evaluator_id == user.id), None)
+        links = []
+        if with_reports:
+            links.append((_("Reports"), request.resource_url(award, "@@reports")))
+        links += [(_("Surveys"), request.resource_url(award, "surveys")),
+                  (_("Stories and testimonials"), request.resource_url(award, "evidence")),
+                  (_("Assessments"), request.resource_url(award, "assessments"))]
+        rows.append({"award": award, "organisation": award.application.organisation, "links": links,
+                     "assessments": assessments, "mine": mine,
+                     "assess_url": request.resource_url(award, "assessment") if is_evaluator else None,
+                     "state": request.workflows.workflow(award).state_of(award).title})
+    page.rows = rows
+    return page
+
+
+def _assessments_csv(context, request):
+    """Every grant of the round the filters keep, with how many evaluators assessed it."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+    from grants.applications.models import Application
+
+    from .models import Assessment
+
+    db = request.dbsession
+    params, _states, query, sorts = _award_listing(request, context)
+    query = query.options(contains_eager(Award.application).contains_eager(Application.organisation)).order_by(
+        *sorts[params.sort][0])
+
+    def rows():
+        for chunk in listing.chunks(db, query):
+            counts = dict(db.execute(select(Assessment.award_id, func.count(Assessment.id)).where(
+                Assessment.award_id.in_([a.id for a in chunk])).group_by(Assessment.award_id)).all())
+            for award in chunk:
+                yield (award.reference, award.application.organisation.legal_name, award.title,
+                       translate(request, _(request.workflows.workflow(award).state_of(award).title)),
+                       counts.get(award.id, 0))
+
+    header = [_("Reference"), _("Grantee"), _("Grant"), _("State"), _("Assessments")]
+    return listing.csv_response(request, f"assessments-round-{context.id}.csv", header, rows())
 
 
 def _user_model():
@@ -158,6 +226,10 @@ def round_evaluation(context, request):
     if not (can_manage or can_view):
         raise HTTPForbidden()
     if request.method != "POST":
+        if request.GET.get("format") == "csv":
+            if not can_manage:  # the officers' download; evaluators read the page
+                raise HTTPForbidden()
+            return _assessments_csv(context, request)
         return _evaluation_page(context, request)
     formid = request.POST.get("__formid__", "")
     if formid in ("assign", "unassign", "criteria") and not can_manage:

@@ -96,13 +96,44 @@ class Holder:
     title: object
 
 
+HOLDER_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips a holder
+    "role": ([LocalRole.role, User.name, LocalRole.id], _("Role")),
+    "name": ([User.name, LocalRole.id], _("Name")),
+}
+
+
 def holders(dbsession: Session, registry, place) -> list[Holder]:
     titles = {r.name: r.title for r in grantable_roles(registry, place)}
-    rows = dbsession.execute(
-        select(LocalRole, User).join(User, User.id == LocalRole.user_id)
-        .where(LocalRole.object_type == place.__tablename__, LocalRole.object_id == place.id)
-        .order_by(LocalRole.role, User.name, LocalRole.id)).all()
+    rows = dbsession.execute(_holders_query(place).order_by(*HOLDER_SORTS["role"][0])).all()
     return [Holder(role, user, titles.get(role.role, role.role)) for role, user in rows]
+
+
+def _holders_query(place, role: str = "", text: str = ""):
+    """The roles held on ``place`` with their holders: only ``role`` when given, only those
+    whose name or e-mail address contains ``text`` when given."""
+    from grants import listing
+
+    query = (select(LocalRole, User).join(User, User.id == LocalRole.user_id)
+             .where(LocalRole.object_type == place.__tablename__, LocalRole.object_id == place.id))
+    if role:
+        query = query.where(LocalRole.role == role)
+    if text:
+        query = query.where(listing.text_filter(text, User.name, User.email))
+    return query
+
+
+def _holders_page(request, place):
+    """A page of the role holders, filtered by role and by text."""
+    from grants import listing
+
+    titles = {r.name: r.title for r in grantable_roles(request.registry, place)}
+    params = listing.read(request, HOLDER_SORTS, states=titles, default_sort="role")
+    page = listing.page(request, _holders_query(place, params.state, params.text), params,
+                        HOLDER_SORTS[params.sort][0], request.resource_url(place, "people"), tuples=True,
+                        sorts={k: title for k, (_cols, title) in HOLDER_SORTS.items()}, states=titles,
+                        state_label=_("Role"), text_label=_("Search names and e-mail addresses"))
+    page.rows = [Holder(role, user, titles.get(role.role, role.role)) for role, user in page.rows]
+    return page
 
 
 def _holds(dbsession: Session, place, role: str, email: str) -> User | None:
@@ -382,8 +413,10 @@ def _page(request, place, form_html: str, errors=()):
     waiting = [{"invitation": i, "role": title(i.role), "expires": format_datetime(i.expires_at, zone),
                 "by": i.invited_by.name if i.invited_by else "—"}
                for i in waiting_invitations(request.dbsession, place)]
+    page = _holders_page(request, place)
     return {"place": place, "programme": place if isinstance(place, Programme) else place.programme,
-            "holders": holders(request.dbsession, request.registry, place), "form_html": form_html,
+            "holders": page.rows, "page": page,
+            "filtered": bool(page.params.state or page.params.text), "form_html": form_html,
             "errors": list(errors), "audit": audit, "waiting": waiting,
             "reviews_here": any(r.name == REVIEWER for r in grantable_roles(request.registry, place))}
 

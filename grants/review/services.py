@@ -571,17 +571,26 @@ def _round_assignments(dbsession: Session, rnd: Round, stage: str) -> list[Revie
         .order_by(ReviewAssignment.application_id, ReviewAssignment.id)))
 
 
-def reviewer_load(dbsession: Session, rnd: Round, stage: str = APPLICATION_STAGE) -> dict[int, int]:
+def reviewer_load(dbsession: Session, rnd: Round, stage: str = APPLICATION_STAGE,
+                  among: Sequence[int] | None = None) -> dict[int, int]:
     """{user id: how many applications they review in ``rnd`` at ``stage``} for everyone in the
-    pool (0 included).  A declared conflict is not work, so it does not count."""
+    pool (0 included), or only for the users ``among`` (a page of the pool).  A declared
+    conflict is not work, so it does not count."""
     _check_stage(stage)
-    load = {invitation.user_id: 0 for invitation in reviewer_pool(dbsession, rnd)}
+    if among is None:
+        load = {invitation.user_id: 0 for invitation in reviewer_pool(dbsession, rnd)}
+    else:
+        load = dict.fromkeys(among, 0)
+        if not load:
+            return load
+    query = (select(ReviewAssignment.reviewer_id, func.count(ReviewAssignment.id))
+             .join(Application, Application.id == ReviewAssignment.application_id)
+             .where(Application.round_id == rnd.id, ReviewAssignment.stage == stage, _active_clause())
+             .group_by(ReviewAssignment.reviewer_id))
+    if among is not None:
+        query = query.where(ReviewAssignment.reviewer_id.in_(load))
     # Counted by the database: a round's assignments are as many as its applications.
-    for reviewer_id, count in dbsession.execute(
-            select(ReviewAssignment.reviewer_id, func.count(ReviewAssignment.id))
-            .join(Application, Application.id == ReviewAssignment.application_id)
-            .where(Application.round_id == rnd.id, ReviewAssignment.stage == stage, _active_clause())
-            .group_by(ReviewAssignment.reviewer_id)):
+    for reviewer_id, count in dbsession.execute(query):
         load[reviewer_id] = count
     return load
 

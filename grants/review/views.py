@@ -72,11 +72,49 @@ class InviteSchema(colander.MappingSchema):
                                                          "spellcheck": "false"}))
 
 
+POOL_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips anyone
+    "invited": ([RoundReviewer.invited_at, RoundReviewer.id], _("Invited, earliest first")),
+    "name": ([User.name, RoundReviewer.id], _("Name")),
+}
+
+
+def _pool_query(rnd: Round, params):
+    """The round's reviewer pool the filters keep: the answer (status), and text in the
+    reviewer's name or e-mail address."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+
+    query = (select(RoundReviewer).join(RoundReviewer.user).options(contains_eager(RoundReviewer.user))
+             .where(RoundReviewer.round_id == rnd.id))
+    if params.state == services.DECLINED:
+        query = query.where(RoundReviewer.declined_at.is_not(None))
+    elif params.state == services.ACCEPTED:
+        query = query.where(RoundReviewer.accepted_at.is_not(None), RoundReviewer.declined_at.is_(None))
+    elif params.state == services.INVITED:
+        query = query.where(RoundReviewer.accepted_at.is_(None), RoundReviewer.declined_at.is_(None))
+    if params.text:
+        query = query.where(listing.text_filter(params.text, User.name, User.email))
+    return query
+
+
 def _reviewers_page(request, rnd: Round, form_html: str, errors=()) -> dict:
+    """The invitation form and a page of the pool, each reviewer with their load at each
+    stage, counted for that page's reviewers only."""
+    from grants import listing
+
     db = request.dbsession
-    loads = {stage: services.reviewer_load(db, rnd, stage) for stage in STAGES}
-    pool = [(inv, services.invitation_status(inv)) for inv in services.reviewer_pool(db, rnd)]
+    params = listing.read(request, POOL_SORTS, states=STATUS_TITLES, default_sort="invited")
+    page = listing.page(request, _pool_query(rnd, params), params, POOL_SORTS[params.sort][0],
+                        request.resource_url(rnd, "reviewers"),
+                        sorts={k: title for k, (_cols, title) in POOL_SORTS.items()}, states=STATUS_TITLES,
+                        state_label=_("Status"), text_label=_("Search names and e-mail addresses"))
+    ids = [inv.user_id for inv in page.rows]
+    loads = {stage: services.reviewer_load(db, rnd, stage, among=ids) for stage in STAGES}
+    pool = [(inv, services.invitation_status(inv)) for inv in page.rows]
     return {"rnd": rnd, "programme": rnd.programme, "form_html": form_html, "errors": list(errors), "pool": pool,
+            "page": page, "filtered": bool(params.state or params.text),
             "loads": loads, "status_titles": STATUS_TITLES, "stages": STAGES, "stage_titles": STAGE_TITLES}
 
 
