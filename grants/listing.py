@@ -180,6 +180,24 @@ def application_filters(query, params: Params):
     return query
 
 
+def grant_filters(query, params: Params, state_column):
+    """The state (``state_column``), region and free-text filters on a query joined to an
+    award, its application and the grantee (the text: the grantee's names or the award's
+    title)."""
+    from grants.accounts.models import Organisation
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+
+    if params.state:
+        query = query.where(state_column == params.state)
+    if params.region:
+        query = query.where(region_filter(params.region, Application.organisation_id))
+    if params.text:
+        query = query.where(text_filter(params.text, Organisation.legal_name, Organisation.alternative_name,
+                                        Award.title))
+    return query
+
+
 def page(request, query, params: Params, order: list, url: str, *, tuples: bool = False, **shown) -> Page:
     """The page ``params`` asks for of ``query`` (a select of rows, or of tuples of rows
     when ``tuples``), ordered by ``order`` (the sort key's columns, then an id), and the

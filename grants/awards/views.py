@@ -189,15 +189,7 @@ def filtered_awards_query(request, rnd, params):
     grantee's name or the award's title."""
     from grants import listing
 
-    query = services.awards_query(rnd)
-    if params.state:
-        query = query.where(Award.state == params.state)
-    if params.region:
-        query = query.where(listing.region_filter(params.region, Application.organisation_id))
-    if params.text:
-        query = query.where(listing.text_filter(params.text, Organisation.legal_name, Organisation.alternative_name,
-                                                Award.title))
-    return query
+    return listing.grant_filters(services.awards_query(rnd), params, Award.state)
 
 
 def round_awards_page(rnd, request):

@@ -681,14 +681,7 @@ def reports_due_page(context, request):
     states = _due_states(request)
     params = listing.read(request, DUE_SORTS, states=states, regions_filter=True, default_sort="due")
     now = dt.datetime.now(dt.timezone.utc)
-    query = services.reports_due_query(context, now=now, days=days)
-    if params.state:
-        query = query.where(Report.state == params.state)
-    if params.region:
-        query = query.where(listing.region_filter(params.region, Application.organisation_id))
-    if params.text:
-        query = query.where(listing.text_filter(params.text, Organisation.legal_name, Organisation.alternative_name,
-                                                Award.title))
+    query = listing.grant_filters(services.reports_due_query(context, now=now, days=days), params, Report.state)
     query = query.options(contains_eager(Report.award).contains_eager(Award.application)
                           .contains_eager(Application.organisation))
     order = DUE_SORTS[params.sort][0]
