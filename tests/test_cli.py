@@ -213,11 +213,11 @@ def test_i18n_coverage_reports_each_language_catalog_and_plugin(tmp_path, databa
     assert lines["fr"].startswith(f"grants {len(french):,}/{total:,} ({_share(len(french), total)})  "
                                   f"deform {package_share('deform', 'fr')}  colander {package_share('colander', 'fr')}")
     # Swahili: what the plugin translates, English for the rest; deform has only sw_KE, not sw.
-    assert lines["sw"] == (f"grants 7/{total:,} (<1%)  deform 0%  colander {_share(2, len(colander_ids))}  "
-                           "swahili: grants 7/7 (100%)  swahili: colander 2/2 (100%)  persian: grants 3/3 (100%)")
+    assert lines["sw"] == (f"grants 8/{total:,} (<1%)  deform 0%  colander {_share(2, len(colander_ids))}  "
+                           "swahili: grants 8/8 (100%)  swahili: colander 2/2 (100%)  persian: grants 3/3 (100%)")
     # Persian: three messages, the three the Swahili plugin also translates.
     assert lines["fa"] == (f"grants 3/{total:,} (<1%)  deform 0%  colander 0%  "
-                           "swahili: grants 3/7 (42%)  swahili: colander 0/2 (0%)  persian: grants 3/3 (100%)")
+                           "swahili: grants 3/8 (37%)  swahili: colander 0/2 (0%)  persian: grants 3/3 (100%)")
 
 
 def test_i18n_coverage_refuses_a_language_babel_does_not_know(tmp_path, database_url, database):

@@ -241,9 +241,9 @@ def test_money_and_dates_are_written_as_the_language_writes_them(plugin_app, reg
 
 
 def test_untranslated_core_messages_fall_back_to_english_with_their_values(plugin_registry):
-    message = _("Enter a password of at least ${min} characters", mapping={"min": 12})
-    assert translate_for(plugin_registry, "sw", message) == "Enter a password of at least 12 characters"
-    assert translate_for(plugin_registry, "fr", message) == "Saisissez un mot de passe d'au moins 12 caractères"
+    message = _("Period ${number}: ${start} to ${end}", mapping={"number": 2, "start": "1 May", "end": "31 July"})
+    assert translate_for(plugin_registry, "sw", message) == "Period 2: 1 May to 31 July"
+    assert translate_for(plugin_registry, "fr", message) == "Période 2\u00a0: du 1 May au 31 July"
     # A translated message whose values are themselves messages, one translated, one not.
     nested = _("${first} / ${second}", mapping={"first": _("Sign in"), "second": _("Workflows")})
     assert translate_for(plugin_registry, "sw", nested) == "Ingia / Workflows"
