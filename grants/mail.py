@@ -42,11 +42,7 @@ import email.utils
 import logging
 import mailbox
 import smtplib
-import itertools
-import os
-import socket
 import sys
-import time
 import weakref
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -354,22 +350,11 @@ def send_mail(registry) -> SendReport:
     return registry.mailer.send_pending(registry.database.engine)
 
 
-#: Deliveries to maildirs by this process, in the file names (as Python's ``mailbox`` does).
-_deliveries = itertools.count()
-
-
 def _deliver_to_maildir(folder: Path, raw: bytes) -> None:
-    """Deliver ``raw`` to the maildir ``folder`` (made if missing) the Maildir way: written
-    under tmp/, then moved to new/ whole, so a reader never sees half a message.  Unlike
-    ``mailbox.Maildir.add`` it does not fsync each message: this transport is for
-    development and tests, and the outbox row, not the file, is the message's safe copy."""
-    for sub in ("tmp", "new", "cur"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(_deliveries)}.{socket.gethostname()}"
-    with open(folder / "tmp" / name, "xb") as fh:
-        fh.write(raw)
-    os.replace(folder / "tmp" / name, folder / "new" / name)
+    """Deliver ``raw`` as it is to the maildir ``folder``, made if missing (Maildir makes
+    tmp/new/cur only when it creates the folder itself)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(folder, create=True).add(raw)
 
 
 def _delivery_order(key: str) -> tuple[int, int]:
