@@ -18,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from grants.i18n import _, ngettext
+from grants.i18n import ngettext
 from grants.text import CONTROL_CHARACTERS, has_control_characters, strip_bidi_controls
 
 # Stable constraint names, so Alembic migrations name the same thing on every database.

@@ -45,6 +45,11 @@ class Params:
     text: str = ""
 
     @property
+    def filtered(self) -> bool:
+        """Does the reader narrow the list (a page then says "nothing matches", not "nothing yet")?"""
+        return bool(self.state or self.region or self.text)
+
+    @property
     def offset(self) -> int:
         return (self.page - 1) * self.size
 

@@ -214,7 +214,7 @@ def round_awards_page(rnd, request):
     rows = services.award_rows(db, page.rows)
     return _page(request, rnd=rnd, programme=rnd.programme, page=page,
                  listing=services.RoundAwards(rows, awarded, paid),
-                 filtered=bool(params.state or params.region or params.text),
+                 filtered=params.filtered,
                  waiting=services.awaiting_award(db, rnd, limit=WAITING_SHOWN),
                  waiting_total=services.count_awaiting_award(db, rnd),
                  state_title=lambda obj: _state_title(request, obj),

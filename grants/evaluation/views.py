@@ -115,7 +115,7 @@ def _evaluation_page(context, request, *, forms: dict | None = None, errors=()) 
         "assign_html": (forms.get("assign") or _assign_form(request).render()) if can_manage else None,
         "awards": page.rows,
         "page": page,
-        "filtered": bool(page.params.state or page.params.region or page.params.text),
+        "filtered": page.params.filtered,
         "evaluation": evaluation,
         "evaluation_author": None if evaluation is None or evaluation.evaluator_id is None
         else db.get(_user_model(), evaluation.evaluator_id),
@@ -137,25 +137,29 @@ def _award_listing(request, context):
     from grants import listing
     from grants.awards import views as awards
 
+    from sqlalchemy.orm import contains_eager
+
+    from grants.applications.models import Application
+
     states = awards.award_states(request)
     params = listing.read(request, awards.AWARD_SORTS, states=states, regions_filter=True, default_sort="made")
-    return params, states, awards.filtered_awards_query(request, context, params), awards.AWARD_SORTS
+    # Each row names its grantee: loaded with the award, from the joins the filters use.
+    query = awards.filtered_awards_query(request, context, params).options(
+        contains_eager(Award.application).contains_eager(Application.organisation))
+    return params, states, query, awards.AWARD_SORTS
 
 
 def _awards_page(context, request, user, is_evaluator):
     """A page of the round's grants, each with its assessments: those of the page's
     grants read at once, so that the page costs the same whatever the round's size."""
-    from sqlalchemy.orm import contains_eager
 
     from grants import listing
-    from grants.applications.models import Application
 
     from .models import Assessment
 
     db = request.dbsession
     params, states, query, sorts = _award_listing(request, context)
-    page = listing.page(request, query.options(contains_eager(Award.application).contains_eager(
-                            Application.organisation)), params, sorts[params.sort][0],
+    page = listing.page(request, query, params, sorts[params.sort][0],
                         request.resource_url(context, "evaluation"),
                         sorts={k: title for k, (_cols, title) in sorts.items()}, states=states, regions=True,
                         text_label=_("Search grantees and award titles"))
@@ -186,17 +190,14 @@ def _awards_page(context, request, user, is_evaluator):
 def _assessments_csv(context, request):
     """Every grant of the round the filters keep, with how many evaluators assessed it."""
     from sqlalchemy import func
-    from sqlalchemy.orm import contains_eager
 
     from grants import listing
-    from grants.applications.models import Application
 
     from .models import Assessment
 
     db = request.dbsession
     params, _states, query, sorts = _award_listing(request, context)
-    query = query.options(contains_eager(Award.application).contains_eager(Application.organisation)).order_by(
-        *sorts[params.sort][0])
+    query = query.order_by(*sorts[params.sort][0])
 
     def rows():
         for chunk in listing.chunks(db, query):

@@ -700,7 +700,7 @@ def reports_due_page(context, request):
                      "state": _state_title(request, report), "days_overdue": services.days_overdue(report, now, zone),
                      "url": request.resource_url(report)})
     return {"rnd": context, "rows": rows, "page": page, "days": days, "typed_days": typed,
-            "filtered": bool(params.state or params.region or params.text),
+            "filtered": params.filtered,
             "errors": [("days", translate(request, error))] if error else [], "page_has_errors": bool(error),
             "days_error": error}
 

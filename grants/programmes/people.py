@@ -416,7 +416,7 @@ def _page(request, place, form_html: str, errors=()):
     page = _holders_page(request, place)
     return {"place": place, "programme": place if isinstance(place, Programme) else place.programme,
             "holders": page.rows, "page": page,
-            "filtered": bool(page.params.state or page.params.text), "form_html": form_html,
+            "filtered": page.params.filtered, "form_html": form_html,
             "errors": list(errors), "audit": audit, "waiting": waiting,
             "reviews_here": any(r.name == REVIEWER for r in grantable_roles(request.registry, place))}
 

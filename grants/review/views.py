@@ -114,7 +114,7 @@ def _reviewers_page(request, rnd: Round, form_html: str, errors=()) -> dict:
     loads = {stage: services.reviewer_load(db, rnd, stage, among=ids) for stage in STAGES}
     pool = [(inv, services.invitation_status(inv)) for inv in page.rows]
     return {"rnd": rnd, "programme": rnd.programme, "form_html": form_html, "errors": list(errors), "pool": pool,
-            "page": page, "filtered": bool(params.state or params.text),
+            "page": page, "filtered": params.filtered,
             "loads": loads, "status_titles": STATUS_TITLES, "stages": STAGES, "stage_titles": STAGE_TITLES}
 
 
@@ -246,7 +246,7 @@ def _assignments_page(request, rnd: Round, asked: _AssignmentList, auto_html: st
     rows = services.reviewers_of(db, page.rows, stage, asked.wanted)
     blocked = services.unassignable_by_application(db, page.rows, stage)
     reviewers = services.accepted_reviewers(db, rnd)
-    filtered = bool(asked.params.state or asked.params.region or asked.params.text or asked.short)
+    filtered = asked.params.filtered or asked.short
     return {"rnd": rnd, "programme": rnd.programme, "stage": stage, "stages": STAGES, "stage_titles": STAGE_TITLES,
             "rows": [(row, [u for u in reviewers if u.id not in blocked[row.application.id]]) for row in rows],
             "page": page, "short_only": asked.short, "filtered": filtered, "auto_html": auto_html,
@@ -448,7 +448,7 @@ def _my_assignments_page(request, user):
     declare, to score, then the submitted ones (latest first), conflicts, and those whose
     review closed.  The status is computed in SQL so that the order holds across pages."""
     from sqlalchemy import case, select
-    from sqlalchemy.orm import contains_eager, joinedload
+    from sqlalchemy.orm import contains_eager
 
     from grants import listing
     from grants.review.models import Review
