@@ -257,3 +257,48 @@ def test_migration_0023_makes_the_counts_from_the_rows(grants_empty_database_url
         assert assert_kept_right(app_registry, rnd_id) == kept_by_services
     finally:
         app_registry.database.engine.dispose()
+
+
+def test_two_fires_taking_counters_in_opposite_orders_one_is_a_conflict(registry, database_url):
+    """Each fire holds its round's counter of the state it reached until it commits.  Two
+    transactions that each fire twice, into the same two states in opposite orders, wait
+    on each other: PostgreSQL ends the deadlock by failing one, and that one is a Conflict
+    (a 409 on a page), not an error; the other commits, and the counts stay right."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time: no two transactions hold rows at once")
+    from grants.workflow import Conflict
+
+    with registry.database.transaction() as (tm, db):
+        rnd = f.round_(db, registry)
+        owner = f.user(db)
+        drafts = [f.application(db, registry, rnd, f.organisation(db, owner)).id for _ in range(6)]
+        service = WorkflowService(registry.workflows, db, transaction_manager=tm)
+        # The two counters exist before the race, so each fire updates (and locks) a row.
+        service.fire(db.get(Application, drafts[4]), "submit", actor=f.SYSTEM)
+        service.fire(db.get(Application, drafts[5]), "withdraw", actor=f.SYSTEM)
+        rnd_id = rnd.id
+    orders = {0: [(drafts[0], "submit"), (drafts[1], "withdraw")],
+              1: [(drafts[2], "withdraw"), (drafts[3], "submit")]}
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes: dict[int, str] = {}
+
+    def fire_both(i):
+        try:
+            with registry.database.transaction() as (tm, db):
+                service = WorkflowService(registry.workflows, db, transaction_manager=tm)
+                for step, (application_id, trigger) in enumerate(orders[i]):
+                    service.fire(db.get(Application, application_id), trigger, actor=f.SYSTEM)
+                    if step == 0:
+                        barrier.wait()  # each holds its first counter before asking for the other's
+            outcomes[i] = "won"
+        except Conflict as conflict:  # told the database was busy, and to try again
+            outcomes[i] = "conflict" if "busy" in str(conflict) else f"another conflict: {conflict}"
+
+    threads = [threading.Thread(target=fire_both, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert sorted(outcomes.values()) == ["conflict", "won"], outcomes
+    reached, _regions, _without = assert_kept_right(registry, rnd_id)
+    assert (reached["submitted"], reached["withdrawn"]) == (2, 2)

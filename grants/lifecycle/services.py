@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -189,7 +190,7 @@ class WorkflowService:
             # SQLite: the other writer kept the lock too long.  PostgreSQL: two fires took
             # the same counters in opposite orders (deadlock), or a serializable
             # transaction lost; either way the other one goes on, and this one is a 409.
-            if "locked" in str(exc) or getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+            if _lost_to_another_writer(exc):
                 raise Conflict(DATABASE_BUSY) from None
             raise
         return record
@@ -215,6 +216,16 @@ class WorkflowService:
                 at=r.at,
             )
         )
+
+
+def _lost_to_another_writer(exc: OperationalError) -> bool:
+    """Did this transaction lose to another writer?  PostgreSQL says so by the error's
+    SQLSTATE (40P01 deadlock, 40001 serialization failure); SQLite by its lock having been
+    waited out ("database is locked").  Matched on the driver's own error, never on words
+    that a message about something else could contain ("blocked by process …")."""
+    if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+        return True
+    return isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
 
 
 def count_reached(dbsession: Session, object_type: str, object_id: int, group_id: int, state: str) -> None:
