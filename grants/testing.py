@@ -111,8 +111,13 @@ def _tables_in(db) -> list:
 def empty_tables(db) -> None:
     """Delete every row of every table (the migrations' bookkeeping excepted)."""
     with db.engine.begin() as conn:
-        for table in getattr(db, "grants_tables", None) or _tables_in(db):
+        tables = getattr(db, "grants_tables", None) or _tables_in(db)
+        for table in tables:
             conn.execute(table.delete())
+        # The database's triggers count rows into these as they are deleted: empty them last.
+        for table in tables:
+            if table.name == "workflow_state_counts":
+                conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)

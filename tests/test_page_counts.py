@@ -17,7 +17,7 @@ import factories as f
 from grants.accounts.models import OrganisationRegion
 from grants.accounts.organisations import OWNER, add_member_without_invitation, update_organisation
 from grants.applications.models import Application
-from grants.lifecycle.models import HistoryEntry
+from grants.lifecycle.models import HistoryEntry, StateCount
 from grants.lifecycle.services import WorkflowService, reached_counts
 from grants.programmes.models import Round
 from grants.programmes.services import round_funnel
@@ -47,11 +47,33 @@ def kept(db, rnd: Round) -> tuple[dict, list, int]:
     return reached, funnel.by_region, funnel.without_region
 
 
+def current(db, round_id: int) -> tuple[dict, dict]:
+    """How many of the round's applications are in each workflow version and state now:
+    counted from the rows, and as the database's triggers keep them (StateCount)."""
+    counted = dict(((wf, version, state), n) for wf, version, state, n in db.execute(
+        select(Application.workflow_id, Application.workflow_version, Application.state, func.count())
+        .where(Application.round_id == round_id)
+        .group_by(Application.workflow_id, Application.workflow_version, Application.state)).all())
+    kept_ = dict(((wf, version, state), n) for wf, version, state, n in db.execute(
+        select(StateCount.workflow_id, StateCount.workflow_version, StateCount.state, StateCount.n)
+        .where(StateCount.object_type == "applications", StateCount.group_id == round_id,
+               StateCount.n != 0)).all())
+    return counted, kept_
+
+
 def assert_kept_right(registry, *round_ids: int) -> dict:
-    """The counters of each round equal the recount; the counters of the first."""
+    """The counters of each round equal the recount (the funnel's current counts too);
+    the counters of the first."""
     with registry.database.transaction() as (_tm, db):
         for round_id in round_ids:
-            assert kept(db, db.get(Round, round_id)) == recount(db, round_id), round_id
+            rnd = db.get(Round, round_id)
+            assert kept(db, rnd) == recount(db, round_id), round_id
+            counted, kept_now = current(db, round_id)
+            assert kept_now == counted, round_id
+            by_state: dict[str, int] = {}
+            for (_wf, _version, state), n in counted.items():
+                by_state[state] = by_state.get(state, 0) + n
+            assert {s: n for s, n in round_funnel(db, rnd).by_state if n} == by_state, round_id
         return kept(db, db.get(Round, round_ids[0]))
 
 
@@ -260,10 +282,12 @@ def test_migration_0023_makes_the_counts_from_the_rows(grants_empty_database_url
 
 
 def test_two_fires_taking_counters_in_opposite_orders_one_is_a_conflict(registry, database_url):
-    """Each fire holds its round's counter of the state it reached until it commits.  Two
-    transactions that each fire twice, into the same two states in opposite orders, wait
-    on each other: PostgreSQL ends the deadlock by failing one, and that one is a Conflict
-    (a 409 on a page), not an error; the other commits, and the counts stay right."""
+    """Each fire holds its round's counter of the state it reached until it commits (and
+    the current counts of the states it left and entered).  Two transactions that each
+    fire twice, into the same two states in opposite orders, from states the other does
+    not touch first, wait on each other: PostgreSQL ends the deadlock by failing one, and
+    that one is a Conflict (a 409 on a page), not an error; the other commits, and the
+    counts stay right."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite lets one writer at a time: no two transactions hold rows at once")
     from grants.workflow import Conflict
@@ -271,14 +295,18 @@ def test_two_fires_taking_counters_in_opposite_orders_one_is_a_conflict(registry
     with registry.database.transaction() as (tm, db):
         rnd = f.round_(db, registry)
         owner = f.user(db)
-        drafts = [f.application(db, registry, rnd, f.organisation(db, owner)).id for _ in range(6)]
+        drafts = [f.application(db, registry, rnd, f.organisation(db, owner)).id for _ in range(3)]
+        eligible = [f.application(db, registry, rnd, f.organisation(db, owner), state="eligible").id
+                    for _ in range(3)]
         service = WorkflowService(registry.workflows, db, transaction_manager=tm)
-        # The two counters exist before the race, so each fire updates (and locks) a row.
-        service.fire(db.get(Application, drafts[4]), "submit", actor=f.SYSTEM)
-        service.fire(db.get(Application, drafts[5]), "withdraw", actor=f.SYSTEM)
+        # The counters exist before the race, so each fire updates (and locks) rows.
+        service.fire(db.get(Application, drafts[2]), "submit", actor=f.SYSTEM)
+        service.fire(db.get(Application, eligible[2]), "withdraw", actor=f.SYSTEM)
         rnd_id = rnd.id
-    orders = {0: [(drafts[0], "submit"), (drafts[1], "withdraw")],
-              1: [(drafts[2], "withdraw"), (drafts[3], "submit")]}
+    # The first steps share no counter (draft→submitted, eligible→withdrawn); the second
+    # steps each want the "reached" counter the other's first step holds.
+    orders = {0: [(drafts[0], "submit"), (eligible[0], "withdraw")],
+              1: [(eligible[1], "withdraw"), (drafts[1], "submit")]}
     barrier = threading.Barrier(2, timeout=30)
     outcomes: dict[int, str] = {}
 
@@ -301,4 +329,32 @@ def test_two_fires_taking_counters_in_opposite_orders_one_is_a_conflict(registry
         t.join(90)
     assert sorted(outcomes.values()) == ["conflict", "won"], outcomes
     reached, _regions, _without = assert_kept_right(registry, rnd_id)
-    assert (reached["submitted"], reached["withdrawn"]) == (2, 2)
+    # submitted: the three made eligible (through "submitted"), the one before the race, the winner's
+    assert (reached["submitted"], reached["withdrawn"]) == (5, 2)
+
+
+def test_rows_moved_or_deleted_outside_the_services_are_counted(registry):
+    """The current counts are kept by the database, so an UPDATE or DELETE written by
+    hand (an operator's fix, a bulk job) keeps them right too.  (The "reached" and region
+    counts are kept by the services: SQL written by hand must add to them itself.)"""
+    from sqlalchemy import delete, update
+
+    with registry.database.transaction() as (_tm, db):
+        rnd = f.round_(db, registry)
+        other = f.round_(db, registry, rnd.programme, title="Another round")
+        owner = f.user(db)
+        ids = [f.application(db, registry, rnd, f.organisation(db, owner), state=state).id
+               for state in ("draft", "submitted", "submitted", "eligible")]
+        rnd_id, other_id = rnd.id, other.id
+    with registry.database.transaction() as (_tm, db):
+        db.execute(update(Application).where(Application.id == ids[1]).values(state="ineligible"))
+        db.execute(update(Application).where(Application.id == ids[2]).values(round_id=other_id))
+        db.execute(update(Application).where(Application.id == ids[3]).values(title="Renamed"))  # not counted
+        db.execute(delete(Application).where(Application.id == ids[0]))
+    with registry.database.transaction() as (_tm, db):
+        for round_id in (rnd_id, other_id):
+            counted, kept_now = current(db, round_id)
+            assert kept_now == counted, round_id
+        assert {s: n for s, n in round_funnel(db, db.get(Round, rnd_id)).by_state if n} == {
+            "ineligible": 1, "eligible": 1}
+        assert {s: n for s, n in round_funnel(db, db.get(Round, other_id)).by_state if n} == {"submitted": 1}

@@ -115,6 +115,29 @@ class ReachedCount(Base):
     n: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+class StateCount(Base):
+    """How many objects of one kind, in one group (an application's round), are in each
+    state of each workflow version now: the round page's funnel, and which workflows its
+    applications run.  Counting that over the round's rows costs more the bigger the round;
+    this is one short read.
+
+    Kept by triggers in the database (migration 0024), not by Python: a row made, moved,
+    migrated to another version or deleted by any path (a fire, ``grants workflow
+    migrate``, a bulk insert, plain SQL) is counted in its own statement.  A move takes
+    the two counter rows it changes in the same order (by state) so two moves the opposite
+    way do not deadlock.  Only the tables named in that migration are counted
+    (applications, by round)."""
+
+    __tablename__ = "workflow_state_counts"
+
+    object_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class InstalledWorkflow(Base):
     """Every workflow (and version) an instance has run, with the plugin that provided it,
     written at start-up.  When a plugin is disabled while objects still run its workflow,

@@ -34,7 +34,7 @@ from importlib.metadata import entry_points
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grants.audit.services import record_change
@@ -44,7 +44,6 @@ from grants.money import MINOR_UNITS, Money, MoneyBag
 from grants.plugins import ENTRY_POINT_GROUP
 from grants.workflow import ProblemsRefused
 from grants.lifecycle.services import workflow_choice_at, workflow_chosen_at, workflows_of
-from grants.audit.services import record_change
 from grants.multilingual import clean_texts, default_language_of, freeze, languages_of, rebase, set_texts, texts
 from grants.text import LONG_MAX
 
@@ -1140,19 +1139,25 @@ class Funnel:
 def round_funnel(dbsession: Session, rnd: Round, registry=None) -> Funnel:
     from grants.accounts.models import Organisation
     from grants.applications.models import NO_REGION, Application, RegionCount
+    from grants.lifecycle.models import StateCount
     from grants.lifecycle.services import reached_counts
 
-    counts = dict(dbsession.execute(
-        select(Application.state, func.count(Application.id))
-        .where(Application.round_id == rnd.id).group_by(Application.state)).all())
+    # Kept by the database as rows are made and moved (grants.lifecycle.models.StateCount):
+    # one short read at any size of round, which also says which workflows they run.
+    current = dbsession.execute(
+        select(StateCount.workflow_id, StateCount.workflow_version, StateCount.state, StateCount.n)
+        .where(StateCount.object_type == Application.__tablename__, StateCount.group_id == rnd.id,
+               StateCount.n > 0)).all()
+    counts: dict[str, int] = {}
+    for _wf, _version, state, n in current:
+        counts[state] = counts.get(state, 0) + n
     total = sum(counts.values())
     order: list[str] = []
     titles: dict[str, Any] = {}
     if registry is not None:
         # The states of the workflows this round's applications run (a variant may add some).
         workflows = workflows_of(registry)
-        used = dbsession.execute(select(Application.workflow_id, Application.workflow_version).distinct()
-                                 .where(Application.round_id == rnd.id)).all()
+        used = {(wf_id, version) for wf_id, version, _state, _n in current}
         keys = [(wf_id, version) for wf_id, version in sorted(used) if (wf_id, version) in workflows]
         chosen = workflow_chosen_at(rnd, Application.__workflow__)
         keys += [(chosen, v) for v in workflows.versions(chosen)]
