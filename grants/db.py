@@ -172,12 +172,19 @@ def add_to_counts(dbsession: Session, model, rows: list[dict] | None = None, *, 
     lock, so two transactions counting at once both count: no read-modify-write in
     Python, and no row to make in advance.  Sent on the session's connection, so it never
     flushes the session (flush listeners use it)."""
+    dbsession.connection().execute(counts_statement(dbsession.get_bind().dialect.name, model, rows,
+                                                    names=names, select=select))
+
+
+def counts_statement(dialect_name: str, model, rows: list[dict] | None = None, *, names: list[str] | None = None,
+                     select=None):
+    """The statement :func:`add_to_counts` sends, for a caller that builds it once (with
+    bound parameters) and sends it many times."""
     table = model.__table__
-    insert = postgresql.insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
     statement = insert(table).values(rows) if select is None else insert(table).from_select(names, select)
-    statement = statement.on_conflict_do_update(index_elements=[c.name for c in table.primary_key.columns],
-                                                set_={"n": table.c.n + statement.excluded.n})
-    dbsession.connection().execute(statement)
+    return statement.on_conflict_do_update(index_elements=[c.name for c in table.primary_key.columns],
+                                           set_={"n": table.c.n + statement.excluded.n})
 
 
 def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
