@@ -251,7 +251,7 @@ def home_sections(request, user) -> dict[str, Any]:
     by_kind = {source.kind: source for source in work.sources(request, user) if source.exact}
 
     def waiting(kind):
-        works, following = by_kind[kind].page(db, CAP)
+        works, following = by_kind[kind].page(db, CAP, user=user)
         return SimpleNamespace(works=works, total=by_kind[kind].count(db) if following else len(works), kind=kind,
                                heading=by_kind[kind].heading)
 

@@ -300,7 +300,7 @@ def my_tasks(request):
     if source is None:
         raise HTTPBadRequest(translate(request, _("There is no list of tasks of that kind.")))
     page = page_number(request)
-    items, following = source.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE)
+    items, following = source.page(request.dbsession, work.PAGE_SIZE, (page - 1) * work.PAGE_SIZE, request.user)
     return {"tasks": items, "more": [], "source": source, "page": page, "following": following,
             "total": source.count(request.dbsession) if source.exact else None,
             "state_title": lambda task: work.state_title(request, task)}

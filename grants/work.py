@@ -13,7 +13,9 @@ from history, so an object that has moved on leaves the list by itself.
 Every list is bounded in the database: a source counts its rows with one query and loads
 at most a page of them (LIMIT/OFFSET, in a stable order: due date, undated last, then id).
 A home page or the tasks page shows :data:`CAP` rows of each and links to the full,
-paginated list of that kind.
+paginated list of that kind.  The reader's roles on the rows whose workflow steps are
+offered are asked for all of them in one statement before the steps are
+(``grants.security.remember_local_roles``), not once per row.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from grants.i18n import _, ngettext
+from grants.security import remember_local_roles
 
 CAP = 10  # rows of one kind on the tasks page or a home page
 PAGE_SIZE = 25  # rows per page of a full list
@@ -83,15 +86,28 @@ class Source:
     query: Any
     make: Callable[[Any], Work | None]
     exact: bool = True
+    # ``make`` offers the row's workflow steps, so it needs the reader's roles on the row:
+    # those of a page's rows are asked together first (``remember_local_roles``).
+    steps: bool = False
 
     def count(self, db) -> int:
         return db.scalar(select(func.count()).select_from(self.query.order_by(None).subquery()))
 
-    def page(self, db, limit: int, offset: int = 0) -> tuple[list[Work], bool]:
-        """Up to ``limit`` rows from ``offset`` as Work, and whether rows follow them."""
+    def rows(self, db, limit: int, offset: int = 0) -> tuple[list, bool]:
+        """Up to ``limit`` rows from ``offset``, and whether rows follow them."""
         rows = db.scalars(self.query.limit(limit + 1).offset(offset)).all()
-        works = [w for w in (self.make(row) for row in rows[:limit]) if w is not None]
-        return works, len(rows) > limit
+        return rows[:limit], len(rows) > limit
+
+    def works(self, rows: list) -> list[Work]:
+        return [w for w in (self.make(row) for row in rows) if w is not None]
+
+    def page(self, db, limit: int, offset: int = 0, user=None) -> tuple[list[Work], bool]:
+        """Up to ``limit`` rows from ``offset`` as Work, and whether rows follow them;
+        ``user``'s roles on them asked in one statement when ``make`` needs them."""
+        rows, following = self.rows(db, limit, offset)
+        if self.steps:
+            remember_local_roles(rows, user)
+        return self.works(rows), following
 
 
 def _as_moment(value) -> dt.datetime | None:
@@ -200,7 +216,7 @@ def sources(request, user) -> list[Source]:
         return Work("application", app, url(app), _("Complete and submit the application"),
                     _as_moment(app.round.closes_at), missing, allowed)
 
-    found.append(Source("application", _("Applications to complete"), applications, to_finish))
+    found.append(Source("application", _("Applications to complete"), applications, to_finish, steps=True))
 
     # Reports the grantee has to write, by due date.
     reports = (select(Report).where(state_means(Report, "to_write"), Report.award_id.in_(
@@ -212,7 +228,7 @@ def sources(request, user) -> list[Source]:
         missing, allowed = _guard_reasons(service, report, user, ("submit",))
         return Work("report", report, url(report), _("Write and submit the report"), report.due_at, missing, allowed)
 
-    found.append(Source("report", _("Reports to write"), reports, to_write))
+    found.append(Source("report", _("Reports to write"), reports, to_write, steps=True))
 
     # Applications the officer has to screen, in the rounds they run (an admin: all).
     screening = select(Application).where(state_means(Application, "submitted"))
@@ -230,7 +246,7 @@ def sources(request, user) -> list[Source]:
         return Work("screen", app, url(app, "screen"), _("Screen the application"), None, missing,
                     [o for o in service.options(app, user) if o.allowed])
 
-    found.append(Source("screen", _("Applications to screen"), screening, to_screen))
+    found.append(Source("screen", _("Applications to screen"), screening, to_screen, steps=True))
 
     # Grants the evaluator has still to assess, in the rounds they evaluate, by end date.
     assessed = select(Assessment.id).where(Assessment.award_id == Award.id, Assessment.evaluator_id == user.id,
@@ -259,7 +275,7 @@ def sources(request, user) -> list[Source]:
 
         newest = service.registry.get(model.__workflow__)
         heading = newest.definition.title  # "Payment tranche", "Report": translated where shown
-        found.append(Source(f"steps-{model.__tablename__}", heading, query, step, exact=False))
+        found.append(Source(f"steps-{model.__tablename__}", heading, query, step, exact=False, steps=True))
     return found
 
 
@@ -273,11 +289,14 @@ def my_tasks(request, user) -> Tasks:
     """The tasks page: up to :data:`CAP` of each kind, merged (a step on an object already
     listed joins its row) and ordered by due date, undated last."""
     db = request.dbsession
+    # Every kind's rows first (a generic source reads a few more, as the engine may find
+    # no step on some), then the roles on all of them in one statement, not one per row.
+    pages = [(source, *source.rows(db, CAP if source.exact else CAP * 3)) for source in sources(request, user)]
+    remember_local_roles([row for source, rows, _following in pages if source.steps for row in rows], user)
     by_key: dict[tuple, Work] = {}
     more = []
-    for source in sources(request, user):
-        # A generic source reads a few rows more, as the engine may find no step on some.
-        works, following = source.page(db, CAP if source.exact else CAP * 3)
+    for source, rows, following in pages:
+        works = source.works(rows)
         new = 0
         for work in works:
             existing = by_key.get(work.key)

@@ -7,7 +7,7 @@ import functools
 from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, event,
                         literal, literal_column, select, union_all)
 from sqlalchemy.ext.associationproxy import association_proxy
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, declared_attr, mapped_column, object_session, relationship
 
 from grants.db import Base, UTCDateTime
 
@@ -169,7 +169,11 @@ def _roles_statement(classes: tuple[type, ...]):
     """The UNION ALL asking the roles of a lineage of ``classes`` at once, and the
     (node, attribute) whose values its parameters take.  Each model says its roles as
     SELECTs through ``local_roles_query(user_id, this)``, where ``this(name)`` stands for
-    the object's own attribute ``name``; each row also says which node granted it."""
+    the object's own attribute ``name``; each row also says which node granted it.
+    ``this(name)`` may also be a column of the objects' table (``remember_roles`` asks
+    many objects at once): it is correlated only where used in a SELECT's own WHERE or in
+    an EXISTS directly within it, so a query joins what it needs there rather than nesting
+    a scalar subquery that uses ``this``."""
     known = _ROLE_STATEMENTS.get(classes)
     if known is None:
         needed: set[tuple[int, str]] = set()
@@ -234,6 +238,70 @@ def lineage_roles(nodes, user) -> set[str]:
                 cache[key] = frozenset(found)
             roles.update(found)
     return roles
+
+
+# One statement per set of kinds of node asked together by ``remember_roles``, built on
+# first use (as ``_ROLE_STATEMENTS``): the kinds are few, so their sets are too.
+_MANY_ROLE_STATEMENTS: dict[tuple[type, ...], object] = {}
+
+
+def _many_roles_statement(classes: tuple[type, ...]):
+    """The UNION ALL asking the roles of any number of objects of ``classes`` at once.
+    Each model's ``local_roles_query(user_id, this)`` is given, for ``this(name)``, the
+    column of an alias of its own table restricted to the ids asked (``ids0``, ``ids1``,
+    …), instead of one object's value: each row says the kind (its index in ``classes``)
+    and the id of the object that grants the role."""
+    known = _MANY_ROLE_STATEMENTS.get(classes)
+    if known is None:
+        user_id = bindparam("user_id", type_=Integer)
+        selects = []
+        for i, cls in enumerate(classes):
+            node = aliased(cls, name=f"node{i}")
+            ids = bindparam(f"ids{i}", expanding=True)
+            selects += [query.add_columns(literal_column(str(i)).label("kind"), node.id.label("node"))
+                        .where(node.id.in_(ids))
+                        for query in cls.local_roles_query(user_id, lambda name, node=node: getattr(node, name))]
+        known = _MANY_ROLE_STATEMENTS[classes] = union_all(*selects)
+    return known
+
+
+def remember_roles(nodes, user) -> None:
+    """Ask the roles ``user`` holds on each of ``nodes`` not yet remembered, all in one
+    statement, and remember each answer in the session's cache as ``cached_roles`` and
+    ``lineage_roles`` do.  A page listing many objects calls it with all of them (and the
+    nodes above them) before checking permissions on each, which then asks nothing:
+    otherwise every object listed costs a statement of its own.
+
+    The objects' columns are read from their rows rather than from the objects, which is
+    the same thing here: the cache is only used while the session holds no unflushed
+    change, and nothing is asked otherwise (each object is then asked on its own, as
+    before).  Nodes that cannot say their roles as SELECTs, or that belong to another
+    session than the first node's, are left to be asked one by one."""
+    if user is None:
+        return
+    session = cache = None
+    pending: dict[tuple, object] = {}  # cache key -> node
+    for node in nodes:
+        node_session = object_session(node) if hasattr(node, "local_roles_query") else None
+        if node_session is None or session not in (None, node_session):
+            continue
+        if session is None:
+            session, cache = node_session, _role_cache(node_session)
+            if cache is None:
+                return
+        key = (type(node).__name__, node.id, user.id)
+        if key not in cache:
+            pending.setdefault(key, node)
+    if not pending:
+        return
+    classes = tuple(sorted({type(node) for node in pending.values()}, key=lambda cls: (cls.__module__, cls.__name__)))
+    ids = {f"ids{i}": sorted({node.id for node in pending.values() if type(node) is cls})
+           for i, cls in enumerate(classes)}
+    found: dict[tuple, set[str]] = {key: set() for key in pending}
+    for role, i, node_id in session.execute(_many_roles_statement(classes), {"user_id": user.id, **ids}):
+        found[(classes[int(i)].__name__, node_id, user.id)].add(role)
+    for key, roles in found.items():
+        cache[key] = frozenset(roles)
 
 
 @event.listens_for(Session, "after_flush")

@@ -121,14 +121,16 @@ class Award(WorkflowMixin, Base):
         """The grantee's members are its applicants; evaluators and officers come from
         the round and the programme above.  SELECTs asked in one statement
         (``grants.accounts.models.lineage_roles``); the organisation is found in the same
-        statement, so the application need not be loaded."""
+        statement, so the application need not be loaded.  It is joined in the EXISTS
+        rather than asked in a subquery of its own, which would not be correlated with
+        the awards when many are asked at once (``remember_roles``)."""
         from grants.applications.models import Application
 
-        organisation = select(Application.organisation_id).where(Application.id == this("application_id"))
         return [
             granted_roles_query(user_id, "awards", this("id")),
             role_if(Role.Applicant, select(Membership.id).where(
-                Membership.user_id == user_id, Membership.organisation_id == organisation.scalar_subquery()).exists()),
+                Membership.user_id == user_id, Membership.organisation_id == Application.organisation_id,
+                Application.id == this("application_id")).exists()),
         ]
 
     @cached_roles
