@@ -34,14 +34,15 @@ from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grants.accounts import invitations
 from grants.accounts.invitations import INVITATION_LIFETIME, InvalidInvitation
 from grants.accounts.models import LocalRole, RoleInvitation, User
 from grants.accounts.forms import _current_language, email_node
 from grants.accounts.services import normalise_email
-from grants.audit.services import changes_of, record_change
+from grants.audit.models import ConfigurationChange
+from grants.audit.services import record_change
 from grants.forms import FormSchema, flash_done, form_failed, form_refused, make_form
 from grants.i18n import _, format_datetime, ngettext, language_choice_validator, language_choice_widget, translate
 from grants.plugins import RoleInfo, in_scope, plugins_in_scope, roles
@@ -320,14 +321,40 @@ def withdraw(dbsession: Session, place, invitation_id: int, *, by=None,
     return invitation
 
 
-def waiting_invitations(dbsession: Session, place, *, now: dt.datetime | None = None) -> list[RoleInvitation]:
-    """Invitations to ``place`` nobody has answered yet and that still work, oldest first."""
+INVITATION_SORTS = {  # key -> (columns, title); the id last, so a page never repeats or skips one
+    "oldest": ([RoleInvitation.created_at, RoleInvitation.id], _("Oldest first")),
+    "-sent": ([RoleInvitation.created_at.desc(), RoleInvitation.id.desc()], _("Newest first")),
+    "email": ([RoleInvitation.email, RoleInvitation.id], _("E-mail address")),
+}
+
+
+def _waiting_query(place, *, now: dt.datetime | None = None, role: str = "", text: str = ""):
+    """Invitations to ``place`` nobody has answered yet and that still work (with who sent
+    them): only to ``role`` when given, only to an address containing ``text`` when given."""
+    from grants import listing
+
     now = now or dt.datetime.now(dt.timezone.utc)
-    return list(dbsession.scalars(
-        select(RoleInvitation)
-        .where(RoleInvitation.object_type == place.__tablename__, RoleInvitation.object_id == place.id,
-               RoleInvitation.expires_at > now, *invitations.waiting(RoleInvitation))
-        .order_by(RoleInvitation.created_at, RoleInvitation.id)))
+    query = (select(RoleInvitation)
+             .where(RoleInvitation.object_type == place.__tablename__, RoleInvitation.object_id == place.id,
+                    RoleInvitation.expires_at > now, *invitations.waiting(RoleInvitation))
+             .options(joinedload(RoleInvitation.invited_by)))
+    if role:
+        query = query.where(RoleInvitation.role == role)
+    if text:
+        query = query.where(listing.text_filter(text, RoleInvitation.email))
+    return query
+
+
+def waiting_invitations(dbsession: Session, place, *, now: dt.datetime | None = None,
+                        limit: int | None = None) -> list[RoleInvitation]:
+    """Invitations to ``place`` nobody has answered yet and that still work, oldest first
+    (the ``limit`` oldest when given)."""
+    return list(dbsession.scalars(_waiting_query(place, now=now).order_by(*INVITATION_SORTS["oldest"][0])
+                                  .limit(limit)))
+
+
+def count_waiting_invitations(dbsession: Session, place) -> int:
+    return dbsession.scalar(select(func.count()).select_from(_waiting_query(place).subquery()))
 
 
 def mail_invitation(registry, tm, dbsession: Session, invitation: RoleInvitation, link: str) -> None:
@@ -399,26 +426,90 @@ def _role_sentence(change, title):
     return _("invited ${email} to the role “${role}”", mapping=mapping)
 
 
-def _page(request, place, form_html: str, errors=()):
-    zone = place.timezone if isinstance(place, Round) else "UTC"
+#: Waiting invitations and role changes the People page shows (the oldest invitations, the
+#: newest changes); each list is whole on its own page, a page at a time (``@@invitations``,
+#: ``@@role-changes``): each list keeps its own filters and page in plain query parameters,
+#: and each page has one filters form.
+SHOWN = 10
+
+#: The kinds of change the role changes list shows, to filter it by.
+CHANGE_KINDS = {"role": _("Roles given and taken back"), "role_invitation": _("Invitations")}
+CHANGE_SORTS = {  # key -> (columns, title): the audit's ids are in the order of the changes
+    "-when": ([ConfigurationChange.id.desc()], _("Newest first")),
+    "when": ([ConfigurationChange.id], _("Oldest first")),
+}
+
+
+def _zone(place) -> str:
+    return place.timezone if isinstance(place, Round) else "UTC"
+
+
+def _waiting_rows(request, place, found) -> list[dict]:
+    zone = _zone(place)
+    return [{"invitation": i, "role": role_title(request.registry, place, i.role),
+             "expires": format_datetime(i.expires_at, zone), "by": i.invited_by.name if i.invited_by else "—"}
+            for i in found]
+
+
+def _changes_query(place, kind: str = "", text: str = ""):
+    """The role and invitation changes of ``place`` (with who made them): only of ``kind``
+    when given, only those whose address or author's name contains ``text`` when given."""
+    from grants import listing
+
+    query = (select(ConfigurationChange)
+             .where(ConfigurationChange.object_type == place.__tablename__, ConfigurationChange.object_id == place.id,
+                    ConfigurationChange.what.in_([kind] if kind else list(CHANGE_KINDS)))
+             .options(joinedload(ConfigurationChange.user)))
+    if text:
+        # The address is in the change's value after it (before it, for a role taken back).
+        email = func.coalesce(ConfigurationChange.after["email"].as_string(),
+                              ConfigurationChange.before["email"].as_string())
+        query = query.where(listing.text_filter(text, email)
+                            | ConfigurationChange.user_id.in_(select(User.id).where(
+                                listing.text_filter(text, User.name))))
+    return query
+
+
+def _change_rows(request, place, found) -> list[dict]:
+    zone = _zone(place)
 
     def title(role):
         return role_title(request.registry, place, role)
 
-    audit = []
-    for change in reversed(changes_of(request.dbsession, place)):
-        if change.what in ("role", "role_invitation"):
-            audit.append({"when": format_datetime(change.at, zone), "who": change.user.name if change.user else "—",
-                          "text": _role_sentence(change, title)})
-    waiting = [{"invitation": i, "role": title(i.role), "expires": format_datetime(i.expires_at, zone),
-                "by": i.invited_by.name if i.invited_by else "—"}
-               for i in waiting_invitations(request.dbsession, place)]
+    return [{"when": format_datetime(change.at, zone), "who": change.user.name if change.user else "—",
+             "text": _role_sentence(change, title)} for change in found]
+
+
+def _page(request, place, form_html: str, errors=()):
+    db = request.dbsession
     page = _holders_page(request, place)
     return {"place": place, "programme": place if isinstance(place, Programme) else place.programme,
             "holders": page.rows, "page": page,
             "filtered": page.params.filtered, "form_html": form_html,
-            "errors": list(errors), "audit": audit, "waiting": waiting,
+            "errors": list(errors),
+            "audit": _change_rows(request, place, db.scalars(
+                _changes_query(place).order_by(*CHANGE_SORTS["-when"][0]).limit(SHOWN))),
+            "waiting": _waiting_rows(request, place, waiting_invitations(db, place, limit=SHOWN)),
+            "waiting_total": count_waiting_invitations(db, place),
             "reviews_here": any(r.name == REVIEWER for r in grantable_roles(request.registry, place))}
+
+
+def _withdraw_posted(request, place, again):
+    """Withdraw the invitation the form names.  None once done (the caller redirects);
+    else the page ``again(errors)`` renders, a 409: someone answered or withdrew it first."""
+    try:
+        invitation_id = int(request.POST["withdraw"])
+    except ValueError:
+        raise HTTPBadRequest(translate(request, _("That invitation has already been answered or withdrawn."))
+                             ) from None
+    try:
+        invitation = withdraw(request.dbsession, place, invitation_id, by=request.user)
+    except InvalidInvitation:
+        request.response.status = 409  # answered, or withdrawn by someone else, a moment ago
+        return again([("waiting", translate(request, _("That invitation has already been answered or withdrawn.")))])
+    flash_done(request, _("The invitation to ${email} is withdrawn: its link no longer works.",
+                          mapping={"email": invitation.email}))
+    return None
 
 
 def people_page(context, request):
@@ -439,20 +530,9 @@ def people_page(context, request):
                               mapping={"role": role_title(request.registry, context, row.role)}))
         return HTTPFound(location=here)
     if request.method == "POST" and "withdraw" in request.POST:
-        try:
-            invitation_id = int(request.POST["withdraw"])
-        except ValueError:
-            raise HTTPBadRequest(translate(request, _("That invitation has already been answered or withdrawn."))
-                                 ) from None
-        try:
-            invitation = withdraw(request.dbsession, context, invitation_id, by=request.user)
-        except InvalidInvitation:
-            request.response.status = 409  # answered, or withdrawn by someone else, a moment ago
-            message = translate(request, _("That invitation has already been answered or withdrawn."))
-            return {**_page(request, context, form.render()), "errors": [("waiting", message)]}
-        flash_done(request, _("The invitation to ${email} is withdrawn: its link no longer works.",
-                              mapping={"email": invitation.email}))
-        return HTTPFound(location=here)
+        refused = _withdraw_posted(request, context,
+                                   lambda errors: {**_page(request, context, form.render()), "errors": errors})
+        return refused if refused is not None else HTTPFound(location=here)
     if request.method == "POST":
         try:
             data = form.validate(list(request.POST.items()))
@@ -482,6 +562,69 @@ def programme_people(context, request):
              permission=Permission.ProgrammesRoundManage)
 def round_people(context, request):
     return people_page(context, request)
+
+
+def _invitations_page(context, request, errors=()):
+    """Every invitation waiting for an answer, a page at a time, filtered by role and by
+    address."""
+    from grants import listing
+
+    titles = {r.name: r.title for r in grantable_roles(request.registry, context)}
+    params = listing.read(request, INVITATION_SORTS, states=titles, default_sort="oldest")
+    page = listing.page(request, _waiting_query(context, role=params.state, text=params.text), params,
+                        INVITATION_SORTS[params.sort][0], request.resource_url(context, "invitations"),
+                        sorts={k: title for k, (_cols, title) in INVITATION_SORTS.items()}, states=titles,
+                        state_label=_("Role"), text_label=_("Search e-mail addresses"))
+    page.rows = _waiting_rows(request, context, page.rows)
+    return {"place": context, "programme": context if isinstance(context, Programme) else context.programme,
+            "page": page, "filtered": params.filtered, "errors": list(errors)}
+
+
+def invitations_page(context, request):
+    if request.method == "POST" and "withdraw" in request.POST:
+        refused = _withdraw_posted(request, context, lambda errors: _invitations_page(context, request, errors))
+        # Back to the same page of the list, its filters kept.
+        return refused if refused is not None else HTTPFound(location=request.url)
+    return _invitations_page(context, request)
+
+
+@view_config(context=Programme, name="invitations", renderer="grants.templates:programmes/invitations.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def programme_invitations(context, request):
+    return invitations_page(context, request)
+
+
+@view_config(context=Round, name="invitations", renderer="grants.templates:programmes/invitations.pt",
+             permission=Permission.ProgrammesRoundManage)
+def round_invitations(context, request):
+    return invitations_page(context, request)
+
+
+def role_changes_page(context, request):
+    """Every role given or taken back and every invitation sent, answered or withdrawn,
+    a page at a time, newest first, filtered by kind and by address or author."""
+    from grants import listing
+
+    params = listing.read(request, CHANGE_SORTS, states=CHANGE_KINDS, default_sort="-when")
+    page = listing.page(request, _changes_query(context, params.state, params.text), params,
+                        CHANGE_SORTS[params.sort][0], request.resource_url(context, "role-changes"),
+                        sorts={k: title for k, (_cols, title) in CHANGE_SORTS.items()}, states=CHANGE_KINDS,
+                        state_label=_("Change"), text_label=_("Search e-mail addresses and names"))
+    page.rows = _change_rows(request, context, page.rows)
+    return {"place": context, "programme": context if isinstance(context, Programme) else context.programme,
+            "page": page, "filtered": params.filtered, "zone": _zone(context)}
+
+
+@view_config(context=Programme, name="role-changes", renderer="grants.templates:programmes/role_changes.pt",
+             permission=Permission.ProgrammesProgrammeManage)
+def programme_role_changes(context, request):
+    return role_changes_page(context, request)
+
+
+@view_config(context=Round, name="role-changes", renderer="grants.templates:programmes/role_changes.pt",
+             permission=Permission.ProgrammesRoundManage)
+def round_role_changes(context, request):
+    return role_changes_page(context, request)
 
 
 # -- answering an invitation ------------------------------------------------------------------

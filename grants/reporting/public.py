@@ -3,9 +3,11 @@
 ``public_report(dbsession, registry, rnd)`` gathers plain objects, untranslated (the page
 translates): the funnel (applied, eligible, incubated, funded) overall and by region; the
 money by funder, with the match between funders; what was awarded and disbursed per
-currency; the funded organisations and their amounts; indicator results against their
+currency (over every grant); indicator results against their
 baselines and targets (accepted reports only, never evidence); the round's surveys; and
-the evaluation's findings, shortcomings and lessons.
+the evaluation's findings, shortcomings and lessons.  The funded organisations and their
+amounts are a list of their own, a page at a time (:func:`grants_page`): the report
+holds only their totals.
 
 What it never holds: a person's name or e-mail, contact details, a report that was not
 accepted, a story or testimonial (``Evidence`` is triangulation, never an aggregate).
@@ -213,9 +215,8 @@ class PublicReport:
     funders: list[FunderLine]
     committed: MoneyBag  # every contribution listed above
     matching: MoneyBag  # the part of it that matches another funder's money
-    awarded: MoneyBag
+    awarded: MoneyBag  # every grant of the round, whatever page of them is shown
     disbursed: MoneyBag
-    grants: list[GrantLine]
     indicators: list[IndicatorLine]
     surveys: list[SurveyLine]
     evaluation: EvaluationText | None
@@ -243,14 +244,14 @@ def public_report(dbsession: Session, registry, rnd, *, locale: str | None = Non
     funnel = {stage: single(funnel_counts[stage], threshold) for stage in STAGES}
     by_region, regions_known = _funnel_by_region(dbsession, rnd, funnel, threshold)
     funders, committed, matching = _funders(rnd)
-    grants, awarded, disbursed = _grants(dbsession, registry, rnd)
+    awarded, disbursed = _grant_totals(dbsession, rnd)
     evaluation = _evaluation(dbsession, rnd)
     report = PublicReport(
         round_id=rnd.id, round_title=rnd.title, programme_title=rnd.programme.title,
         published_at=rnd.report_published_at, threshold=threshold,
         funnel=funnel, by_region=by_region, regions_known=regions_known,
         funders=funders, committed=committed, matching=matching,
-        awarded=awarded, disbursed=disbursed, grants=grants,
+        awarded=awarded, disbursed=disbursed,
         indicators=_indicators(dbsession, rnd, threshold),
         surveys=_surveys(dbsession, rnd, threshold, locale),
         evaluation=evaluation,
@@ -426,32 +427,59 @@ def _funders(rnd):
     return lines, MoneyBag(with_money), MoneyBag(matching)
 
 
-def _grants(dbsession, registry, rnd):
-    from grants.awards.models import Disbursement
+def _grant_totals(dbsession, rnd) -> tuple[MoneyBag, MoneyBag]:
+    """What the round's grants award and what has been paid, per currency: sums over every
+    grant, whatever page of the list is shown (:func:`grants_page`)."""
+    from grants.awards.services import award_totals, awards_query
+
+    return award_totals(dbsession, awards_query(rnd))
+
+
+def _grant_sorts():
+    """The orders the public list of grants offers: key -> (columns, title), the award's
+    id last so that a page never repeats or skips a grant whatever ties the sort key has."""
+    from grants.accounts.models import Organisation
+    from grants.awards.models import Award
+
+    return {
+        "organisation": ([func.lower(Organisation.legal_name), Award.title, Award.id], _("Organisation")),
+        "-amount": ([Award.amount_minor.desc(), Award.id], _("Amount, largest first")),
+        "-made": ([Award.id.desc()], _("Newest first")),
+    }
+
+
+def grants_page(request, rnd):
+    """A page of the round's grants (:class:`GrantLine`), filtered by the grantee's region
+    and by text in the grantee's names or the award's title, as ``request``'s query string
+    asks (``grants.listing``: a 400 for anything the list does not offer).  Read from the
+    database for each request, a page's worth of rows whatever the size of the round."""
+    from sqlalchemy.orm import contains_eager
+
+    from grants import listing
+    from grants.accounts.models import Organisation
+    from grants.applications.models import Application
+    from grants.awards.models import Award
+    from grants.awards.services import award_rows, awards_query
     from grants.lifecycle.services import workflows_of
 
-    awards = list(dbsession.scalars(_award_query(rnd)))
-    paid: dict[int, list[Money]] = {}
-    if awards:
-        for d in dbsession.scalars(select(Disbursement).where(Disbursement.award_id.in_([a.id for a in awards]))
-                                   .order_by(Disbursement.id)):
-            paid.setdefault(d.award_id, []).append(d.amount)
-    workflows = workflows_of(registry) if registry is not None else None
+    sorts = _grant_sorts()
+    params = listing.read(request, sorts, regions_filter=True, default_sort="organisation")
+    query = (listing.grant_filters(awards_query(rnd), params, Award.state)
+             .options(contains_eager(Award.application).contains_eager(Application.organisation)
+                      .selectinload(Organisation.region_links)))
+    page = listing.page(request, query, params, sorts[params.sort][0], request.resource_url(rnd, "public-report"),
+                        sorts={k: title for k, (_cols, title) in sorts.items()}, regions=True,
+                        text_label=_("Search organisations and projects"))
+    workflows = workflows_of(request.registry)
     lines = []
-    for award in awards:
-        org = award.organisation
-        state_title = award.state
-        if workflows is not None:
-            state_title = workflows.for_object(award).state_of(award).public_title
+    for row in award_rows(request.dbsession, page.rows):
+        award, org = row.award, row.award.application.organisation
         lines.append(GrantLine(
-            organisation=org.legal_name, title=award.title, amount=award.amount,
-            disbursed=sum(paid.get(award.id, ()), Money.zero(award.currency)),
-            state=award.state, state_title=state_title, regions=sorted(org.regions or ()),
-            workflow_id=award.workflow_id, workflow_version=award.workflow_version))
-    lines.sort(key=lambda g: (g.organisation.casefold(), g.title))
-    awarded = MoneyBag(a.amount for a in awards)
-    disbursed = MoneyBag(m for ms in paid.values() for m in ms)
-    return lines, awarded, disbursed
+            organisation=org.legal_name, title=award.title, amount=award.amount, disbursed=row.disbursed,
+            state=award.state, state_title=workflows.for_object(award).state_of(award).public_title,
+            regions=sorted(org.regions or ()), workflow_id=award.workflow_id, workflow_version=award.workflow_version))
+    page.rows = lines
+    return page
 
 
 def _mean(values: list[Decimal]) -> Decimal:
@@ -649,6 +677,13 @@ def set_report_options(dbsession: Session, rnd, *, small_cell_threshold: int,
 # An edit in place of a row without a row version that is not audited is caught by a
 # safety net: a cached report is gathered again after MAX_AGE seconds.  Plugin sections
 # are always gathered afresh: grants cannot know what they read.
+#
+# Only the figures are cached, not the list of grants: each request reads its page of
+# grants from the database (:func:`grants_page`).  Caching pages would key the cache by
+# every page, size, sort, region and search text anyone asks for — an unbounded number of
+# entries a visitor could fill the process's memory with — while a page of grants costs a
+# count and a LIMIT query over one round's awards, milliseconds, not the second the
+# figures cost.  The totals over all grants stay in the cached figures.
 
 MAX_AGE = 300  # seconds
 CACHE_KEY = "grants.public_report_cache"

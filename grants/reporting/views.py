@@ -142,6 +142,8 @@ def public_report_page(context, request):
     # The published report is read by anyone, often: kept until its data change
     # (public.cached_public_report); an officer's preview is always gathered afresh.
     gather = public.public_report if context.report_published_at is None else public.cached_public_report
+    # Read first: a bad page or filter is a 400 before the figures are gathered.
+    grants = public.grants_page(request, context)
     report = gather(request.dbsession, request.registry, context, locale=request.locale_name)
     if context.report_published_at is None:
         request.response.headers["Cache-Control"] = "private, no-store"
@@ -149,6 +151,8 @@ def public_report_page(context, request):
         "rnd": context,
         "programme": context.programme,
         "report": report,
+        "page": grants,  # a page of the funded organisations (listing macros call it ``page``)
+        "filtered": grants.params.filtered,
         "charts": _charts(request, report),
         "preview": context.report_published_at is None,
         "may_manage": may_manage,
