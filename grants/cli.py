@@ -416,6 +416,46 @@ def cmd_workflow_migrate(args) -> int:
     return 0
 
 
+def cmd_workflow_fire(args) -> int:
+    """One line per object not fired (refused, a conflict, failed); a progress line on
+    stderr every TICK_PROGRESS objects; the tally at the end.  Exit status 1 if any failed."""
+    from sqlalchemy import func, select
+
+    from grants.accounts.models import User
+    from grants.lifecycle.models import workflow_models
+    from grants.lifecycle.services import iter_fire_many
+
+    if args.batch < 1:
+        raise UsageError(f"--batch {args.batch}: give a number of objects, 1 or more")
+    config = configured(load_settings(args.ini))  # imports every model, plugins' too
+    registry = config.registry
+    models = [m for m in workflow_models() if m.__workflow__ == args.kind]
+    if not models:
+        kinds = ", ".join(sorted({m.__workflow__ for m in workflow_models()}))
+        raise UsageError(f"{args.kind}: not a kind of object with a workflow ({kinds})")
+    with registry.database.transaction() as (_tm, db):
+        user_id = db.scalar(select(User.id).where(func.lower(User.email) == args.as_email.strip().lower()))
+    if user_id is None:
+        raise UsageError(f"--as {args.as_email}: no account has this e-mail address")
+    done, counts, failed = 0, {}, 0
+    for o in iter_fire_many(registry.database, registry.workflows, models[0], args.trigger, user_id,
+                            round_id=args.round, states=tuple(args.state or ()), comment=args.comment or "",
+                            batch=args.batch, settings=registry.settings):
+        done += 1
+        kind = o.result.partition(":")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        failed += kind == "failed"
+        if kind != "fired":
+            print(f"{o.object_type} {o.object_id}: {o.trigger}: {o.result}", flush=True)
+        if done % TICK_PROGRESS == 0:
+            print(f"{args.trigger}: {_counted(done, 'object')} so far ({_tally(counts)})", file=sys.stderr, flush=True)
+    print(f"{args.trigger}: {_counted(counts.get('fired', 0), 'object')} moved"
+          + (f" ({_tally(counts)})" if done else ""))
+    # The mail the steps wrote into the outbox goes out now, not at the next tick.
+    _send_mail(registry)
+    return 1 if failed else 0
+
+
 def cmd_i18n_coverage(args) -> int:
     """A report, not a check: a language partly translated is allowed (English shows through)."""
     from grants.locale.coverage import coverage, format_report
@@ -512,6 +552,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="objects moved per transaction (default 100); a run stopped half-way is finished "
                           "by running it again")
     mig.set_defaults(func=cmd_workflow_migrate)
+    fire = wf_sub.add_parser("fire", help="take one step on many objects (as a person, with their permission and "
+                                          "every guard), each in its own transaction",
+                             description="Fire TRIGGER on every object of KIND that can take it: e.g. release every "
+                                         "tranche of a round whose condition holds. Killed half-way, every object "
+                                         "has moved with its history or not at all; running it again moves the "
+                                         "rest.")
+    fire.add_argument("ini")
+    fire.add_argument("kind", help="the kind of object: application, award, tranche, report, round, …")
+    fire.add_argument("trigger", help="the step's trigger, as in the workflow file (release, withdraw, …)")
+    fire.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
+                      help="whose step it is: their roles decide what they may do, and the history names them")
+    fire.add_argument("--round", type=int, metavar="ID", help="only the objects of this round")
+    fire.add_argument("--state", action="append", metavar="STATE", help="only objects in this state (repeatable)")
+    fire.add_argument("--comment", help="the step's comment (some steps require one)")
+    fire.add_argument("--batch", type=int, default=500, metavar="N", help="objects looked up per query")
+    fire.set_defaults(func=cmd_workflow_fire)
 
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n_sub = i18n.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")

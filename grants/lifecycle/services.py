@@ -428,6 +428,71 @@ def _tick_one(database, registry, model, obj_id, trigger, system, now, settings)
         return TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
 
 
+# -- one step on many objects -------------------------------------------------------
+
+
+#: Objects looked up per query by :func:`iter_fire_many` (each still fires in a
+#: transaction of its own).
+FIRE_MANY_BATCH = 500
+
+
+def iter_fire_many(database, registry: WorkflowRegistry, model: type, trigger: str, user_id: int, *,
+                   round_id: int | None = None, states: tuple[str, ...] = (), comment: str = "",
+                   batch: int = FIRE_MANY_BATCH, settings: dict | None = None):
+    """Fire ``trigger`` on every ``model`` object it can leave from (only those in
+    ``states`` if given; only those of round ``round_id`` if given) as the user
+    ``user_id``, whose roles, the guards and the comment rules apply to each object as on
+    its page.  Yields each object's outcome as it is done.
+
+    The bulk operation an officer needs on many objects (release every tranche whose
+    condition holds, mark a round's late drafts): like :func:`iter_tick`, each object moves
+    in its own transaction, so a run killed half-way leaves every object moved with its
+    history row or untouched, and running it again moves the rest (the moved ones are no
+    longer in a state the step leaves).  One refusal does not hold up the others."""
+    from grants.accounts.models import User
+
+    with database.transaction() as (_tm, dbsession):
+        keys = sorted(dbsession.execute(select(model.workflow_id, model.workflow_version).distinct()).all())
+    for workflow_id, version in keys:
+        if (workflow_id, version) not in registry:
+            continue
+        sources = sorted({source for t in registry.get(workflow_id, version).definition.transitions
+                          if t.trigger == trigger for source in t.sources})
+        if states:
+            sources = [s for s in sources if s in states]
+        if not sources:
+            continue
+        last = 0
+        while True:
+            query = select(model.id).where(model.workflow_id == workflow_id, model.workflow_version == version,
+                                           model.state.in_(sources), model.id > last)
+            if round_id is not None and "round_id" in model.__table__.c:
+                query = query.where(model.round_id == round_id)  # other kinds: by their lineage, below
+            with database.transaction() as (_tm, dbsession):
+                ids = list(dbsession.scalars(query.order_by(model.id).limit(batch)))
+            if not ids:
+                break
+            for obj_id in ids:
+                try:
+                    with database.transaction() as (tm, dbsession):
+                        service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
+                        obj = service.load(model, obj_id)
+                        if round_id is not None and not any(
+                                getattr(node, "__tablename__", None) == "rounds" and node.id == round_id
+                                for node in lineage(obj)):
+                            continue  # another round's
+                        service.fire(obj, trigger, dbsession.get(User, user_id), comment=comment)
+                    yield TickOutcome(model.__tablename__, obj_id, trigger, "fired")
+                except Refused as exc:
+                    yield TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
+                except (Conflict, StaleDataError):
+                    yield TickOutcome(model.__tablename__, obj_id, trigger, "conflict: someone else moved it first")
+                except Exception as exc:  # this one failing (an effect, the database): the others still go
+                    log.exception("%s %s: %s failed", model.__tablename__, obj_id, trigger)
+                    yield TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
+            last = ids[-1]
+
+
 # -- migrations between definition versions ------------------------------------------
 
 
