@@ -7,7 +7,7 @@
     grants bench seed development.ini --applications 10000
     grants workflow check development.ini
     grants workflow graph development.ini WORKFLOW_ID [--version N] [--format svg|mermaid] [-o FILE]
-    grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...]
+    grants workflow migrate development.ini WORKFLOW_ID --from N --to M [--map OLD=NEW ...] [--round ID]
     grants db revision development.ini [--plugin NAME] -m "what changed"
     grants i18n coverage development.ini
 
@@ -383,7 +383,7 @@ def cmd_workflow_graph(args) -> int:
 
 
 def cmd_workflow_migrate(args) -> int:
-    from grants.lifecycle.services import MigrationError, migrate_in_batches
+    from grants.lifecycle.services import MigrationError, in_round, migrate_in_batches
 
     state_map = {}
     for item in args.map or []:
@@ -405,7 +405,8 @@ def cmd_workflow_migrate(args) -> int:
     try:
         counts = migrate_in_batches(config.registry.database, config.registry.workflows, args.workflow_id,
                                     args.from_version, int(to_version), state_map, to_workflow=to_workflow or None,
-                                    batch=args.batch, progress=progress)
+                                    batch=args.batch, progress=progress,
+                                    where=in_round(args.round) if args.round is not None else None)
     except MigrationError as exc:
         raise UsageError(str(exc)) from None
     total = sum(counts.values())
@@ -551,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--batch", type=int, default=100, metavar="N",
                      help="objects moved per transaction (default 100); a run stopped half-way is finished "
                           "by running it again")
+    mig.add_argument("--round", type=int, metavar="ID",
+                     help="only the objects of this round (its applications), as the workflow editor's move page can")
     mig.set_defaults(func=cmd_workflow_migrate)
     fire = wf_sub.add_parser("fire", help="take one step on many objects (as a person, with their permission and "
                                           "every guard), each in its own transaction",

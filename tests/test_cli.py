@@ -104,6 +104,8 @@ def test_workflow_check_fails_and_explains_a_bad_definition(tmp_path, database_u
         (["export", "360giving", "{ini}"], "no awards yet: there is nothing to export"),
         (["library", "load", "{ini}", "/no/such.csv"], "no such file: /no/such.csv"),
         (["workflow", "migrate", "{ini}", "round", "--from", "1", "--to", "2"], "workflow round has no version 2"),
+        (["workflow", "migrate", "{ini}", "round", "--from", "1", "--to", "1", "--map", "open=closed", "--round", "1"],
+         "--round 1: rounds do not belong to a round"),
     ],
 )
 def test_user_mistakes_get_one_line_and_no_traceback(ini, args, message):

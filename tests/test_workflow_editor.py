@@ -4,9 +4,11 @@ move in-flight applications onto it with an explicit confirmation."""
 from __future__ import annotations
 
 import copy
+import shlex
 
 import webtest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
+from zope.sqlalchemy import mark_changed
 
 from grants import make_app, make_config
 from grants.audit.services import changes_of
@@ -15,8 +17,10 @@ from grants.lifecycle.models import HistoryEntry
 from grants.programmes import services as programmes
 from grants.programmes.models import Round
 from grants.testing import build_site, make_application, sign_in
-from grants.workflow_editor import services
+from grants.workflow_editor import services, views
 from grants.workflow_editor.models import WorkflowVersion
+from test_cli import grants, write_ini
+from test_statement_counts import Statements
 
 
 def _copy(testapp, new_id="application_panel", source="application:1", title="Application with a panel"):
@@ -420,3 +424,111 @@ def test_a_round_pins_a_released_version_and_keeps_running_it_after_a_newer_rele
         # Back to the newest version: the pin goes.
         programmes.choose_workflow(db, registry, rnd, "application", "application")
         assert (rnd.workflow_choices, rnd.workflow_pins) == ({"application": "application"}, {})
+
+
+def _copies(registry, application_id: int, n: int) -> None:
+    """``n`` copies of an application's row in its round, made in one statement: many
+    objects to move without making each one as a member would."""
+    with registry.database.transaction() as (_tm, db):
+        table = Application.__table__
+        row = {k: v for k, v in db.execute(select(table).where(table.c.id == application_id)).mappings().one().items()
+               if k != "id"}
+        db.execute(insert(table), [row] * n)
+        mark_changed(db)
+
+
+def _release_a_copy(testapp):
+    _copy(testapp)
+    page = testapp.get("/workflow-editor/application_panel/1")
+    page.forms["release"].submit("action", value="release").follow()
+
+
+def test_the_move_page_counts_the_objects_and_names_the_first_at_any_size(testapp, app):
+    registry = app.registry
+    site = build_site(registry)
+    sent_in = make_application(registry, site, title="Sent in", state="submitted")
+    _copies(registry, sent_in, 29)
+    sign_in(testapp, site.admin.email)
+    _release_a_copy(testapp)
+    urls = [f"/workflow-editor/application_panel/1/move?from=application:1&round={site.round.id}",
+            "/workflow-editor/application_panel/1/move?from=application:1"]  # every round
+
+    def measure():
+        pages, sent = [], []
+        for url in urls:
+            testapp.get(url)  # once to warm what a process keeps
+            with Statements(registry.database.engine) as statements:
+                pages.append(testapp.get(url))
+            sent.append(statements.sent)
+        return pages, sent
+
+    def shown(page):
+        row = page.html.select_one("#state-map tbody tr")
+        assert row.select_one("code").get_text() == "submitted"
+        return row.select_one(".count").get_text(), len(row.select("li a")), row.select_one(".more").get_text().strip()
+
+    few_pages, few = measure()
+    assert [shown(p) for p in few_pages] == [("30", 20, "and 10 more")] * 2
+    _copies(registry, sent_in, 570)
+    many_pages, many = measure()
+    assert [shown(p) for p in many_pages] == [("600", 20, "and 580 more")] * 2
+    assert [len(s) for s in few] == [len(s) for s in many], (few, many)
+    # The counts and the versions in use come from the triggers' counters, not the rows.
+    assert any("FROM workflow_state_counts" in s for s in many[0]), many[0]
+    assert not [s for s in many[0] if "count(" in s.lower() and "FROM applications" in s], many[0]
+
+
+def test_above_the_limit_the_page_moves_nothing_and_gives_the_command_that_does(testapp, app, monkeypatch,
+                                                                                tmp_path, database_url):
+    import factories as f
+
+    monkeypatch.setattr(views, "MOVE_IN_REQUEST", 25)
+    registry = app.registry
+    site = build_site(registry)
+    draft_id = make_application(registry, site, title="Still a draft")
+    sent_in = make_application(registry, site, title="Sent in", state="submitted")
+    _copies(registry, sent_in, 29)
+    with registry.database.transaction() as (_tm, db):  # another round's, which stays where it is
+        elsewhere = f.application(db, registry, f.round_(db, registry, title="Round 2"), f.organisation(db),
+                                  state="submitted").id
+    sign_in(testapp, site.admin.email)
+    _release_a_copy(testapp)
+
+    page = testapp.get(f"/workflow-editor/application_panel/1/move?from=application:1&round={site.round.id}")
+    notice = page.html.select_one("#move-in-batches")
+    assert "31 objects are to move: more than this page moves at once (25)" in notice.get_text()
+    command = notice.select_one("#move-command").get_text()
+    assert command == ("grants workflow migrate INI application --from 1 --to application_panel:1 "
+                       f"--map draft=draft --map submitted=submitted --round {site.round.id} --batch 500")
+    assert "confirm" not in page.forms["move-form"].fields  # nothing to tick: the page will not move them
+
+    # Posted all the same (an old form, a script), it moves nothing and says why.
+    page = testapp.post(f"/workflow-editor/application_panel/1/move?round={site.round.id}",
+                        {"csrf_token": page.forms["move-form"]["csrf_token"].value, "from": "application:1",
+                         "round": str(site.round.id), "action": "move", "confirm": "yes"}, status=400)
+    assert "31 objects are to move" in page.html.select_one(".error-summary").get_text()
+    assert page.html.select_one("#move-command").get_text() == command
+    with registry.database.transaction() as (_tm, db):
+        assert db.scalar(select(func.count()).select_from(Application).where(
+            Application.workflow_id == "application_panel")) == 0
+
+    # The command, as the page gives it, moves the round's applications batch by batch.
+    ini = write_ini(tmp_path / "t.ini", database_url)
+    args = shlex.split(command)
+    assert args[:3] == ["grants", "workflow", "migrate"] and args[3] == "INI"
+    proc = grants(*args[1:3], str(ini), *args[4:])
+    assert "moved 31 objects from application v1 to application_panel v1" in proc.stdout, proc.stdout
+    with registry.database.transaction() as (_tm, db):
+        rows = db.execute(select(Application.id, Application.workflow_id, Application.state)
+                          .where(Application.round_id == site.round.id)).all()
+        assert len(rows) == 31 and {(wf, state) for _id, wf, state in rows} == {
+            ("application_panel", "draft"), ("application_panel", "submitted")}
+        assert db.get(Application, draft_id).state == "draft"
+        assert db.get(Application, elsewhere).workflow_id == "application"  # --round: only that round
+        moved = db.execute(select(HistoryEntry.object_id, func.count()).where(HistoryEntry.trigger == "migrate")
+                           .group_by(HistoryEntry.object_id)).all()
+        assert sorted(object_id for object_id, _n in moved) == sorted(i for i, _wf, _s in rows)
+        assert {n for _id, n in moved} == {1}
+    # Nothing is left on the old version in that round: the page says there is nothing to move.
+    page = testapp.get(f"/workflow-editor/application_panel/1/move?from=application:1&round={site.round.id}")
+    assert "No object is there to move." in page.text

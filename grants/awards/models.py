@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.accounts.models import Membership, cached_roles, granted_roles_query, queried_roles, role_if, roles_on
 from grants.db import Base, DecimalText, UTCDateTime
-from grants.lifecycle.models import WorkflowMixin
+from grants.lifecycle.models import WorkflowMixin, workflow_index
 from grants.money import Money, money_or_none
 from grants.resources import AwardsContainer, TranchesContainer, parent_container
 from grants.security import Role
@@ -41,6 +41,7 @@ class Award(WorkflowMixin, Base):
 
     __tablename__ = "awards"
     __workflow__ = "award"
+    __table_args__ = (workflow_index("awards"),)
     __lineage__ = ("round", "programme")
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,7 +176,7 @@ class Tranche(WorkflowMixin, Base):
     __workflow__ = "tranche"
     __worklist_due__ = "due_on"  # "My tasks" lists the soonest first
     __lineage__ = ("award", "round", "programme")
-    __table_args__ = (UniqueConstraint("award_id", "position"),)
+    __table_args__ = (UniqueConstraint("award_id", "position"), workflow_index("tranches"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)

@@ -63,6 +63,14 @@ class WorkflowMixin:
         return workflow_acl(wf.state_of(self), wf.definition.managed_permissions)
 
 
+def workflow_index(table: str) -> Index:
+    """The index on (workflow_id, workflow_version, state, id) of a workflow table that
+    :class:`StateCount` does not count (``STATE_COUNTED``): the move page's list of the
+    versions in use is a DISTINCT read from it, and its first objects of each state the
+    start of one range of it, not a walk of every row (migration 0025)."""
+    return Index(f"ix_{table}_workflow", "workflow_id", "workflow_version", "state", "id")
+
+
 def workflow_models() -> list[type]:
     """Every mapped class that carries a workflow."""
     return sorted(
@@ -136,6 +144,11 @@ class StateCount(Base):
     workflow_version: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+#: The tables whose rows :class:`StateCount` counts (migration 0024 made their triggers), and
+#: the column its ``group_id`` holds: a reader may take counts from it only for these.
+STATE_COUNTED = {"applications": "round_id"}
 
 
 class InstalledWorkflow(Base):

@@ -26,7 +26,8 @@ from grants.workflow import (Actor, Conflict, EffectFailed, Option, Record, Refu
 from grants.workflow.engine import utcnow
 
 from .meanings import means, state_means, states_meaning  # noqa: F401  (re-exported for services)
-from .models import HistoryEntry, InstalledWorkflow, ReachedCount, WorkflowMixin, workflow_models
+from .models import (STATE_COUNTED, HistoryEntry, InstalledWorkflow, ReachedCount, StateCount, WorkflowMixin,
+                     workflow_models)
 
 log = logging.getLogger(__name__)
 
@@ -538,14 +539,10 @@ def default_state_map(old, new) -> dict[str, str]:
     return result
 
 
-def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int,
-                   to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
-                   where: Callable | None = None, after: int = 0, limit: int | None = None) -> MigrationPlan:
-    """What :func:`migrate` would move (``where(model)`` narrows the objects, e.g. to one
-    round's applications; ``after`` and ``limit``: the next batch, by id).  Raises
-    MigrationError for a map that cannot be.  An object already where it would go (a map
-    within one version, run again) is left out: moving it again would only add history."""
-    to_workflow = to_workflow or workflow_id
+def _definitions(registry: WorkflowRegistry, workflow_id: str, from_version: int, to_workflow: str,
+                 to_version: int, state_map: dict[str, str]):
+    """The old definition (None when no longer installed) and the new one, once the map is
+    checked against them: MigrationError for a map that cannot be."""
     if (to_workflow, to_version) not in registry:
         raise MigrationError(f"workflow {to_workflow} has no version {to_version}")
     new = registry.get(to_workflow, to_version).definition
@@ -560,17 +557,134 @@ def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: 
             raise MigrationError(f"--map {source}={target}: v{from_version} has no state {source!r}")
         if target not in new.states:
             raise MigrationError(f"--map {source}={target}: {to_workflow} v{to_version} has no state {target!r}")
+    return old, new
+
+
+def _to_move(model, workflow_id: str, from_version: int, to_workflow: str, to_version: int,
+             state_map: dict[str, str], where: Callable | None) -> list:
+    """The conditions on ``model``'s rows that a migration moves: what :func:`plan_migration`
+    loads and :func:`preview_migration` counts, so the two cannot disagree."""
+    conditions = [model.workflow_id == workflow_id, model.workflow_version == from_version]
+    if where is not None:
+        conditions.append(where(model))
+    if (to_workflow, to_version) == (workflow_id, from_version):
+        conditions.append(model.state.in_([s for s, t in state_map.items() if s != t]))
+    return conditions
+
+
+def in_round(round_id: int) -> Callable:
+    """A ``where`` for the migrations: only the objects of one round (its applications)."""
+    def where(model):
+        if not hasattr(model, "round_id"):
+            raise MigrationError(f"--round {round_id}: {model.__tablename__} do not belong to a round")
+        return model.round_id == round_id
+    return where
+
+
+def plan_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int,
+                   to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
+                   where: Callable | None = None, after: int = 0, limit: int | None = None) -> MigrationPlan:
+    """What :func:`migrate` would move (``where(model)`` narrows the objects, e.g. to one
+    round's applications; ``after`` and ``limit``: the next batch, by id).  Raises
+    MigrationError for a map that cannot be.  An object already where it would go (a map
+    within one version, run again) is left out: moving it again would only add history."""
+    to_workflow = to_workflow or workflow_id
+    old, new = _definitions(registry, workflow_id, from_version, to_workflow, to_version, state_map)
     moves: dict[str, tuple[str | None, list]] = {}
     for model in (m for m in workflow_models() if m.__workflow__ == new.family):
-        query = select(model).where(model.workflow_id == workflow_id, model.workflow_version == from_version)
-        if where is not None:
-            query = query.where(where(model))
-        if (to_workflow, to_version) == (workflow_id, from_version):
-            query = query.where(model.state.in_([s for s, t in state_map.items() if s != t]))
+        query = select(model).where(*_to_move(model, workflow_id, from_version, to_workflow, to_version,
+                                              state_map, where))
         for obj in dbsession.scalars(query.where(model.id > after).order_by(model.id).limit(limit)):
             target = state_map.get(obj.state, obj.state if obj.state in new.states else None)
             moves.setdefault(obj.state, (target, []))[1].append(obj)
     return MigrationPlan(workflow_id, from_version, to_workflow, to_version, old, new, dict(sorted(moves.items())))
+
+
+@dataclass
+class StateMove:
+    """Where the objects in one old state go, how many they are, and the first of them."""
+
+    target: str | None
+    count: int
+    first: list
+
+
+@dataclass
+class MigrationPreview:
+    """What a migration would move, counted by the database rather than loaded: for each
+    old state, the new state, how many objects and the first few of them (by id)."""
+
+    workflow_id: str
+    from_version: int
+    to_workflow: str
+    to_version: int
+    old: Any
+    new: Any
+    moves: dict[str, StateMove]
+
+    @property
+    def unmapped(self) -> list[str]:
+        return sorted(source for source, move in self.moves.items() if move.target is None)
+
+    @property
+    def total(self) -> int:
+        return sum(move.count for move in self.moves.values())
+
+
+def preview_migration(dbsession: Session, registry: WorkflowRegistry, workflow_id: str, from_version: int,
+                      to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
+                      round_id: int | None = None, first: int = 20) -> MigrationPreview:
+    """:func:`plan_migration`'s checks and what it would move, at any number of objects: the
+    objects in each state are counted (one GROUP BY, read from :class:`StateCount` for the
+    tables it counts) and only the ``first`` of each state are loaded.  ``round_id``: only
+    that round's objects.  The statements depend on the number of states, not of objects."""
+    to_workflow = to_workflow or workflow_id
+    old, new = _definitions(registry, workflow_id, from_version, to_workflow, to_version, state_map)
+    where = in_round(round_id) if round_id is not None else None
+    same_version = (to_workflow, to_version) == (workflow_id, from_version)
+    counts: dict[str, int] = {}
+    for model in (m for m in workflow_models() if m.__workflow__ == new.family):
+        if STATE_COUNTED.get(model.__tablename__) == "round_id":
+            # The triggers' counters: a few rows per round and state, whatever the round's size.
+            query = (select(StateCount.state, func.sum(StateCount.n))
+                     .where(StateCount.object_type == model.__tablename__, StateCount.workflow_id == workflow_id,
+                            StateCount.workflow_version == from_version)
+                     .group_by(StateCount.state).having(func.sum(StateCount.n) > 0))
+            if round_id is not None:
+                query = query.where(StateCount.group_id == round_id)
+            if same_version:
+                query = query.where(StateCount.state.in_([s for s, t in state_map.items() if s != t]))
+        else:
+            conditions = _to_move(model, workflow_id, from_version, to_workflow, to_version, state_map, where)
+            query = select(model.state, func.count()).where(*conditions).group_by(model.state)
+        for state, n in dbsession.execute(query):
+            counts[state] = counts.get(state, 0) + int(n)
+    moves = {}
+    for state, n in sorted(counts.items()):
+        found = []
+        for model in (m for m in workflow_models() if m.__workflow__ == new.family):
+            if len(found) < first:
+                conditions = _to_move(model, workflow_id, from_version, to_workflow, to_version, state_map, where)
+                found += dbsession.scalars(select(model).where(*conditions, model.state == state)
+                                           .order_by(model.id).limit(first - len(found)))
+        moves[state] = StateMove(state_map.get(state, state if state in new.states else None), n, found)
+    return MigrationPreview(workflow_id, from_version, to_workflow, to_version, old, new, moves)
+
+
+def versions_in_use(dbsession: Session, family: str) -> list[tuple[str, int]]:
+    """The (workflow id, version) pairs that objects of ``family`` are on, without reading
+    every object: from :class:`StateCount` for the tables it counts, else a DISTINCT that
+    the database reads from the table's index on (workflow_id, workflow_version, …)
+    (``workflow_index``; a plugin's workflow table should declare it too)."""
+    keys = set()
+    for model in (m for m in workflow_models() if m.__workflow__ == family):
+        if model.__tablename__ in STATE_COUNTED:
+            query = (select(StateCount.workflow_id, StateCount.workflow_version).distinct()
+                     .where(StateCount.object_type == model.__tablename__, StateCount.n > 0))
+        else:
+            query = select(model.workflow_id, model.workflow_version).distinct()
+        keys.update((wf_id, version) for wf_id, version in dbsession.execute(query))
+    return sorted(keys)
 
 
 def carry_out(dbsession: Session, registry: WorkflowRegistry, plan: MigrationPlan, *, actor: Actor | None = None,
@@ -620,24 +734,26 @@ MIGRATE_BATCH = 100
 
 def migrate_in_batches(database, registry: WorkflowRegistry, workflow_id: str, from_version: int,
                        to_version: int, state_map: dict[str, str], *, to_workflow: str | None = None,
-                       batch: int = MIGRATE_BATCH, now: dt.datetime | None = None,
+                       batch: int = MIGRATE_BATCH, now: dt.datetime | None = None, where: Callable | None = None,
                        progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """:func:`migrate` for any number of objects: ``batch`` objects per transaction, each
     committed with its history rows, so memory stays flat and a run killed half-way
     leaves every object moved with its history row or untouched; running the same
     command again moves the rest (the moved ones no longer match).  Every object's state
     is checked against the map before any moves, so a map that leaves one out changes
-    nothing.  ``progress(moved so far)`` is called after each batch."""
+    nothing.  ``where(model)`` narrows the objects (:func:`in_round`).  ``progress(moved so
+    far)`` is called after each batch."""
     to_workflow = to_workflow or workflow_id
     with database.transaction() as (_tm, dbsession):
-        _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map)
+        _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map,
+                                where)
     now = now or utcnow()
     counts: dict[str, int] = {}
     moved = last = 0
     while True:
         with database.transaction() as (_tm, dbsession):
             plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
-                                  to_workflow=to_workflow, after=last, limit=batch)
+                                  to_workflow=to_workflow, where=where, after=last, limit=batch)
             objects = [obj for _target, found in plan.moves.values() for obj in found]
             if not objects:
                 break
@@ -651,16 +767,19 @@ def migrate_in_batches(database, registry: WorkflowRegistry, workflow_id: str, f
     return dict(sorted(counts.items()))
 
 
-def _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map):
+def _check_every_state_maps(dbsession, registry, workflow_id, from_version, to_workflow, to_version, state_map,
+                            where=None):
     """Refuse (MigrationError) before anything moves if the map is wrong or leaves a state
     of the objects to move with nowhere to go: the states are counted, not the objects loaded."""
-    plan = plan_migration(dbsession, registry, workflow_id, from_version, to_version, state_map,
-                          to_workflow=to_workflow, limit=0)
+    _old, new = _definitions(registry, workflow_id, from_version, to_workflow, to_version, state_map)
     lost = set()
-    for model in (m for m in workflow_models() if m.__workflow__ == plan.new.family):
-        for (state,) in dbsession.execute(select(model.state).distinct().where(
-                model.workflow_id == workflow_id, model.workflow_version == from_version)):
-            if state not in state_map and state not in plan.new.states:
+    for model in (m for m in workflow_models() if m.__workflow__ == new.family):
+        query = select(model.state).distinct().where(model.workflow_id == workflow_id,
+                                                      model.workflow_version == from_version)
+        if where is not None:
+            query = query.where(where(model))
+        for (state,) in dbsession.execute(query):
+            if state not in state_map and state not in new.states:
                 lost.add(state)
     if lost:
         raise MigrationError(f"{to_workflow} v{to_version} has no state "

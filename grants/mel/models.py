@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, DecimalText, RowVersioned, UTCDateTime
-from grants.lifecycle.models import WorkflowMixin
+from grants.lifecycle.models import WorkflowMixin, workflow_index
 from grants.resources import ReportsContainer, parent_container
 
 
@@ -113,7 +113,7 @@ class Report(WorkflowMixin, Base):
     __workflow__ = "report"
     __worklist_due__ = "due_at"  # "My tasks" lists the soonest first
     __lineage__ = ("award", "round", "programme")
-    __table_args__ = (UniqueConstraint("award_id", "number"),)
+    __table_args__ = (UniqueConstraint("award_id", "number"), workflow_index("reports"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from grants.accounts.models import cached_roles, granted_roles_query, queried_roles, roles_on
 from grants.db import Base, RowVersioned, UTCDateTime
-from grants.lifecycle.models import WorkflowMixin
+from grants.lifecycle.models import WorkflowMixin, workflow_index
 from grants.money import Money, money_or_none
 from grants.resources import ApplicationsContainer, AwardsContainer, ProgrammesContainer, Root, RoundsContainer, parent_container
 from grants.security import Permission, Role, role_principal
@@ -161,6 +161,7 @@ class Round(WorkflowMixin, Base):
 
     __tablename__ = "rounds"
     __workflow__ = "round"
+    __table_args__ = (workflow_index("rounds"),)
     __worklist_due__ = "closes_at"  # "My tasks" lists the soonest first
     __lineage__ = ("programme",)
 

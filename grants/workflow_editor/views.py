@@ -3,6 +3,8 @@ may look.  Each form is plain HTML (no script): every save comes back to the ver
 page with the check's result and the diagram drawn again."""
 from __future__ import annotations
 
+import shlex
+
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -12,8 +14,9 @@ from grants.accounts.models import LocalRole
 from grants.audit.services import changes_of, record_change
 from grants.concurrency import ROW_VERSION, editing
 from grants.forms import flash_done
-from grants.i18n import _, format_datetime, ngettext, site_zone, translate
-from grants.lifecycle.services import MigrationError, carry_out, default_state_map, plan_migration, workflow_models
+from grants.i18n import _, count_figure, format_datetime, ngettext, site_zone, translate
+from grants.lifecycle.services import (MigrationError, carry_out, default_state_map, in_round, plan_migration,
+                                      preview_migration, versions_in_use)
 from grants.workflow import Actor
 from grants.workflow.diagram import to_svg
 
@@ -227,11 +230,28 @@ def _object_label(obj) -> str:
 
 def _sources(request, row):
     """(workflow id, version) pairs of ``row``'s family that objects are on, but ``row``."""
-    keys = set()
-    for model in workflow_models():
-        if model.__workflow__ == row.family:
-            keys.update(request.dbsession.execute(select(model.workflow_id, model.workflow_version).distinct()))
-    return sorted(k for k in keys if k != (row.workflow_id, row.version))
+    return [k for k in versions_in_use(request.dbsession, row.family) if k != (row.workflow_id, row.version)]
+
+
+#: The most objects the page moves in its one request, one transaction: a few seconds of
+#: work at most, and locks held no longer.  More than this, and the page gives the command
+#: that moves them in batches, each committed on its own (a run killed half-way leaves every
+#: object moved with its history row or untouched, and the same command finishes it).
+MOVE_IN_REQUEST = 2000
+
+#: How many objects of each state the page names; the others are counted.
+MOVE_SHOWN = 20
+
+
+def _move_command(plan, round_id) -> str:
+    """The ``grants workflow migrate`` command that moves what ``plan`` shows, batch by batch."""
+    parts = ["grants", "workflow", "migrate", "INI", plan.workflow_id, "--from", str(plan.from_version),
+             "--to", f"{plan.to_workflow}:{plan.to_version}"]
+    for source, move in plan.moves.items():
+        parts += ["--map", f"{source}={move.target}"]
+    if round_id is not None:
+        parts += ["--round", str(round_id)]
+    return shlex.join(parts + ["--batch", "500"])
 
 
 @view_config(route_name="workflow_move", renderer="grants.templates:workflow_editor/move.pt",
@@ -252,7 +272,7 @@ def move_page(request):
     rounds = request.dbsession.scalars(select(Round).order_by(Round.id)).all()
     round_id = _index(request.params.get("round", ""))
     chosen_round = next((r for r in rounds if r.id == round_id), None)
-    plan, state_map = None, {}
+    plan, state_map, command = None, {}, None
     if source is not None:
         old = registry.get(*source).definition if source in registry else None
         state_map = default_state_map(old, new) if old is not None else {}
@@ -262,34 +282,57 @@ def move_page(request):
                     errors.append((key, translate(request, _("Choose a state of the new version from the list."))))
                 else:
                     state_map[key[4:]] = value
-        where = ((lambda model: model.round_id == chosen_round.id) if chosen_round is not None
-                 and row.family == "application" else None)
+        state_map = {k: v for k, v in state_map.items() if old is None or k in old.states}
+        in_round_id = chosen_round.id if chosen_round is not None and row.family == "application" else None
         try:
-            plan = plan_migration(request.dbsession, registry, source[0], source[1], row.version,
-                                  {k: v for k, v in state_map.items() if old is None or k in old.states},
-                                  to_workflow=row.workflow_id, where=where)
+            plan = preview_migration(request.dbsession, registry, source[0], source[1], row.version, state_map,
+                                     to_workflow=row.workflow_id, round_id=in_round_id, first=MOVE_SHOWN)
         except MigrationError as exc:
             errors.append(("map", translate(request, _("These objects cannot move like that: ${problem}",
                                                       mapping={"problem": str(exc)}))))
+        if plan is not None and plan.total > MOVE_IN_REQUEST and not plan.unmapped:
+            command = _move_command(plan, in_round_id)
     if request.method == "POST" and request.POST.get("action") == "move" and plan is not None and not errors:
         if request.POST.get("confirm") != "yes":
             errors.append(("confirm", translate(request, _("Tick the box to confirm the move: nothing was moved."))))
         elif plan.unmapped:
             errors.append(("map", translate(request, _("Choose where the objects in ${states} go.",
                                                       mapping={"states": ", ".join(plan.unmapped)}))))
+        elif plan.total > MOVE_IN_REQUEST:
+            errors.append(("move-in-batches", translate(request, _too_many(plan.total))))
         else:
-            moves = {s: t for s, (t, _objects) in plan.moves.items()}
-            counts = carry_out(request.dbsession, registry, plan, actor=Actor(id=f"user:{request.user.id}"))
-            record_change(request.dbsession, row, "moved objects",
-                          {"workflow": source[0], "version": source[1],
-                           "round": chosen_round.id if chosen_round is not None else None},
-                          {"map": moves, "counts": counts}, user=request.user)
-            flash_done(request, ngettext("Moved ${count} object to version ${version}.",
-                                         "Moved ${count} objects to version ${version}.",
-                                         sum(counts.values()), mapping={"version": row.version}))
-            return HTTPFound(location=_version_url(request, row))
+            where = in_round(in_round_id) if in_round_id is not None else None
+            # Loaded now, in this transaction; one more than the limit tells if more came since the count.
+            moving = plan_migration(request.dbsession, registry, source[0], source[1], row.version, state_map,
+                                    to_workflow=row.workflow_id, where=where, limit=MOVE_IN_REQUEST + 1)
+            total = sum(moving.counts.values())
+            if total > MOVE_IN_REQUEST:
+                command = _move_command(plan, in_round_id)
+                errors.append(("move-in-batches", translate(request, _too_many(total))))
+            elif moving.unmapped:  # a state that had no object when counted, a moment ago
+                errors.append(("map", translate(request, _("Choose where the objects in ${states} go.",
+                                                          mapping={"states": ", ".join(moving.unmapped)}))))
+            else:
+                moves = {s: t for s, (t, _objects) in moving.moves.items()}
+                counts = carry_out(request.dbsession, registry, moving, actor=Actor(id=f"user:{request.user.id}"))
+                record_change(request.dbsession, row, "moved objects",
+                              {"workflow": source[0], "version": source[1],
+                               "round": chosen_round.id if chosen_round is not None else None},
+                              {"map": moves, "counts": counts}, user=request.user)
+                flash_done(request, ngettext("Moved ${count} object to version ${version}.",
+                                             "Moved ${count} objects to version ${version}.",
+                                             sum(counts.values()), mapping={"version": row.version}))
+                return HTTPFound(location=_version_url(request, row))
     if errors:
         request.response.status = 400
     return {"row": row, "new": new, "sources": sources, "source": source, "rounds": rounds,
             "chosen_round": chosen_round, "plan": plan, "errors": errors, "object_label": _object_label,
-            "version_url": _version_url(request, row)}
+            "version_url": _version_url(request, row), "command": command, "limit": MOVE_IN_REQUEST}
+
+
+def _too_many(total: int):
+    return ngettext("${count} object is to move: more than this page moves at once (${limit}), so nothing was "
+                    "moved. Move them with the command below, in batches.",
+                    "${count} objects are to move: more than this page moves at once (${limit}), so nothing was "
+                    "moved. Move them with the command below, in batches.",
+                    total, mapping={"limit": count_figure(MOVE_IN_REQUEST)})
