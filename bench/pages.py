@@ -290,8 +290,9 @@ def measure(url: str, tmp: Path, sizes, seconds: float, repeats: int, clients: i
 def report(name: str, sizes, results: dict) -> None:
     """The table of rates, ratios and growth; then the pages whose statements changed."""
     small, large = sizes[0], sizes[-1]
-    head = (f"{'page':<24}" + "".join(f"{f'/s @{s}':>11}" for s in sizes) + "".join(f"{f'x hw @{s}':>12}" for s in sizes)
-            + f"{f'{large}/{small}':>13}" + "".join(f"{f'sql @{s}':>11}" for s in sizes))
+    w = max(len(f"x hw @{large}"), len(f"{large}/{small}")) + 2  # a column: its longest heading and a gap
+    head = (f"{'page':<24}" + "".join(f"{f'/s @{s}':>{w}}" for s in sizes) + "".join(f"{f'x hw @{s}':>{w}}" for s in sizes)
+            + f"{f'{large}/{small}':>{w}}" + "".join(f"{f'sql @{s}':>{w}}" for s in sizes))
     print(f"\n{name}: rates (requests/s), × hello-world, time at {large} ÷ time at {small}, statements per request")
     print(head)
     for page in results[small]["rates"]:
@@ -305,8 +306,9 @@ def report(name: str, sizes, results: dict) -> None:
                 flags.append(f"<{TARGET_RATIO}x hw")
             if growth > TARGET_GROWTH:
                 flags.append(f">{TARGET_GROWTH}x slower")
-        print(f"{page:<24}" + "".join(f"{r:11.1f}" for r in rates) + "".join(f"{r / h:12.3f}" for r, h in zip(rates, hello))
-              + f"{growth:13.2f}" + "".join(f"{c:>11}" for c in counts) + ("  " + ", ".join(flags) if flags else ""))
+        print(f"{page:<24}" + "".join(f"{r:{w}.1f}" for r in rates) + "".join(f"{r / h:{w}.3f}" for r, h in zip(rates, hello))
+              + f"{growth:{w}.2f}"
+              + "".join(f"{c:>{w}}" for c in counts) + ("  " + ", ".join(flags) if flags else ""))
     grown = [page for page in results[small]["sent"]
              if len(results[small]["sent"][page]) != len(results[large]["sent"][page])]
     print(f"\n{name}: statements per request that differ between {small} and {large} applications:"
