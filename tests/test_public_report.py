@@ -375,3 +375,22 @@ def test_a_step_of_an_application_of_the_round_refreshes_the_cached_report(regis
         WorkflowService(registry.workflows, db).fire(submitted, "confirm_eligible", actor=f.SYSTEM, now=NOW)
     assert cell(testapp.get(url), "funnel-eligible", 0) == "6"
     assert testapp.app.registry[public.CACHE_KEY].gathered == 2
+
+
+def test_an_organisation_of_the_round_moving_region_refreshes_the_cached_report(registry, testapp, world):
+    """The report's markers for the round's applications are the counters kept as they
+    are made and move, by region too: an organisation that applied here and now names
+    another region gathers the report again."""
+    from grants.applications.models import Application
+
+    url = world["url"] + "/@@public-report"
+    testapp.get(url)
+    gathered = testapp.app.registry[public.CACHE_KEY].gathered
+    testapp.get(url)
+    assert testapp.app.registry[public.CACHE_KEY].gathered == gathered  # unchanged: not gathered again
+    with registry.database.transaction() as (_tm, db):
+        application = db.scalars(select(Application).where(Application.round_id == world["round"])
+                                 .order_by(Application.id)).first()
+        application.organisation.regions = ["TN-83"]
+    testapp.get(url)
+    assert testapp.app.registry[public.CACHE_KEY].gathered == gathered + 1

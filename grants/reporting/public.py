@@ -691,7 +691,7 @@ CACHE_KEY = "grants.public_report_cache"
 #: as a whole: a change to another round's may gather this one again, never miss one.
 _MARKED_TABLES = ("disbursements", "indicators", "indicator_targets", "indicator_values", "reports",
                   "library_indicators", "survey_instruments", "round_instruments", "survey_uploads",
-                  "survey_results", "round_evaluations", "funders", "organisation_regions")
+                  "survey_results", "round_evaluations", "funders")
 
 
 @dataclass
@@ -703,16 +703,30 @@ class ReportCache:
 
 
 def report_markers(dbsession: Session, rnd) -> tuple:
-    """What changes when any figure of ``rnd``'s report may change (one statement)."""
-    from grants.applications.models import Application
+    """What changes when any figure of ``rnd``'s report may change (two statements)."""
+    from sqlalchemy import String, cast, literal, union_all
+
+    from grants.applications.models import Application, RegionCount
+    from grants.lifecycle.models import ReachedCount, StateCount
     from grants.awards.models import Award
     from grants.db import Base
 
+    # The round's applications are marked by the counters kept as they are made and move
+    # (how many ever reached and are now in each state, per region of their
+    # organisations): a few rows, however many applications there are, where a count and
+    # a sum over the round's applications cost more the bigger the round.
+    counters = union_all(
+        select(literal("reached"), ReachedCount.state, ReachedCount.n).where(
+            ReachedCount.object_type == Application.__tablename__, ReachedCount.group_id == rnd.id),
+        select(literal("now"), StateCount.workflow_id + ":" + cast(StateCount.workflow_version, String) + ":"
+               + StateCount.state, StateCount.n).where(
+            StateCount.object_type == Application.__tablename__, StateCount.group_id == rnd.id),
+        select(literal("region"), RegionCount.region_code, RegionCount.n).where(RegionCount.round_id == rnd.id))
+    counted = tuple(sorted(tuple(row) for row in dbsession.execute(counters)))
     parts = []
-    for model in (Application, Award):
-        scope = model.__table__.c.round_id == rnd.id
-        parts += [select(func.count()).select_from(model.__table__).where(scope).scalar_subquery(),
-                  select(func.coalesce(func.sum(model.__table__.c.row_version), 0)).where(scope).scalar_subquery()]
+    scope = Award.__table__.c.round_id == rnd.id
+    parts += [select(func.count()).select_from(Award.__table__).where(scope).scalar_subquery(),
+              select(func.coalesce(func.sum(Award.__table__.c.row_version), 0)).where(scope).scalar_subquery()]
     tables = Base.metadata.tables
     # The programme's funders and the audited changes to the round and its programme.
     contributions, changes = tables["programme_funders"], tables["configuration_changes"]
@@ -735,7 +749,7 @@ def report_markers(dbsession: Session, rnd) -> tuple:
     programme = rnd.programme
     own = (rnd.row_version, programme.title, getattr(programme, "translations", None) and repr(programme.translations),
            rnd.report_published_at, rnd.small_cell_threshold, tuple(sorted(withheld_funder_ids(rnd))))
-    return own + tuple(dbsession.execute(select(*parts)).one())
+    return own + counted + tuple(dbsession.execute(select(*parts)).one())
 
 
 def cached_public_report(dbsession: Session, registry, rnd, *, locale: str | None = None,
