@@ -8,7 +8,7 @@ import datetime as dt
 from collections import Counter
 
 from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event, func,
-                        literal, or_, select)
+                        literal, select, union)
 from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
 
 from grants.accounts.models import (Membership, Organisation, cached_roles, granted_roles_query, queried_roles,
@@ -119,17 +119,23 @@ class Application(WorkflowMixin, Base):
 
     @classmethod
     def worklist_filter(cls, user):
-        """Applications on which ``user`` may hold a local role (for "my tasks")."""
+        """Applications on which ``user`` may hold a local role (for "my tasks").
+
+        One ``id IN (… UNION …)``, not an OR of five INs: the database cannot use an index
+        for an OR of subqueries, so it read every application of every round to find a
+        reviewer's two; each branch of the union is an index lookup."""
         from grants.programmes.models import Round
         from grants.review.models import ReviewAssignment
 
-        return or_(
-            cls.id.in_(select(ReviewAssignment.application_id).where(ReviewAssignment.reviewer_id == user.id)),
-            cls.organisation_id.in_(select(Membership.organisation_id).where(Membership.user_id == user.id)),
-            cls.id.in_(roles_on("applications", user)),
-            cls.round_id.in_(roles_on("rounds", user)),
-            cls.round_id.in_(select(Round.id).where(Round.programme_id.in_(roles_on("programmes", user)))),
-        )
+        return cls.id.in_(union(
+            select(ReviewAssignment.application_id).where(ReviewAssignment.reviewer_id == user.id),
+            select(cls.id).where(cls.organisation_id.in_(
+                select(Membership.organisation_id).where(Membership.user_id == user.id))),
+            roles_on("applications", user),
+            select(cls.id).where(cls.round_id.in_(roles_on("rounds", user))),
+            select(cls.id).where(cls.round_id.in_(
+                select(Round.id).where(Round.programme_id.in_(roles_on("programmes", user))))),
+        ))
 
 
 #: The region of :class:`RegionCount` that counts the applications of organisations naming none.

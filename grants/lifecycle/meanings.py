@@ -49,11 +49,17 @@ def means(obj, *meanings: str) -> bool:
 def state_means(model, *meanings: str):
     """A SQL condition: rows of ``model`` whose state means any of ``meanings``, whatever
     workflow of the family each runs."""
+    return columns_mean(model.__workflow__, model.workflow_id, model.state, *meanings)
+
+
+def columns_mean(family: str, workflow_id, state, *meanings: str):
+    """:func:`state_means` on any columns holding a workflow id and a state of ``family``
+    (the counters of ``grants.lifecycle.models.StateCount``, say)."""
     by_workflow: dict[str, set[str]] = {}
-    for d in _definitions(model.__workflow__):
+    for d in _definitions(family):
         for m in meanings:
             by_workflow.setdefault(d.id, set()).update(d.states_meaning(m))
-    clauses = [and_(model.workflow_id == wf_id, model.state.in_(sorted(states)))
+    clauses = [and_(workflow_id == wf_id, state.in_(sorted(states)))
                for wf_id, states in sorted(by_workflow.items()) if states]
     return or_(*clauses) if clauses else false()
 
