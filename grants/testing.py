@@ -25,6 +25,9 @@ none of them acts on a test that does not ask for one.  What they give (docs/plu
     a database of its own with nothing in it, for tests of migrations.
 :func:`migration_differences`
     ``[]`` when a plugin's models and the tables its migrations made agree.
+:class:`Statements`
+    the SQL statements an engine sends while a block runs, to check that a page or a
+    step costs the same number at any size of data.
 
 Override ``grants_plugins`` (session scope) in a conftest.py to enable plugins.
 """
@@ -463,3 +466,30 @@ def grants_page(grants_chromium):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+class Statements:
+    """The SQL statements sent on ``engine`` while the block runs (``.sent``), counted by
+    SQLAlchemy's ``before_cursor_execute`` event::
+
+        with Statements(engine) as sent:
+            testapp.get(url)
+        assert len(sent.sent) == expected
+    """
+
+    def __init__(self, engine):
+        self.engine, self.sent = engine, []
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.sent.append(statement)

@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from grants.i18n import _, ngettext
@@ -89,8 +89,13 @@ class Source:
     # ``make`` offers the row's workflow steps, so it needs the reader's roles on the row:
     # those of a page's rows are asked together first (``remember_local_roles``).
     steps: bool = False
+    # A select of how many rows ``query`` finds, where a kept counter answers it for less
+    # than counting the rows (the state counters of grants.lifecycle.models.StateCount).
+    counted: Any = None
 
     def count(self, db) -> int:
+        if self.counted is not None:
+            return db.scalar(self.counted) or 0
         return db.scalar(select(func.count()).select_from(self.query.order_by(None).subquery()))
 
     def rows(self, db, limit: int, offset: int = 0) -> tuple[list, bool]:
@@ -166,8 +171,8 @@ def sources(request, user) -> list[Source]:
     from grants.applications.models import Application
     from grants.awards.models import Award
     from grants.evaluation.models import Assessment
-    from grants.lifecycle.meanings import state_means
-    from grants.lifecycle.models import workflow_models
+    from grants.lifecycle.meanings import columns_mean, state_means
+    from grants.lifecycle.models import StateCount, workflow_models
     from grants.lifecycle.services import worklist_candidates
     from grants.mel.models import Report
     from grants.programmes.models import Round
@@ -232,8 +237,18 @@ def sources(request, user) -> list[Source]:
 
     # Applications the officer has to screen, in the rounds they run (an admin: all).
     screening = select(Application).where(state_means(Application, "submitted"))
+    # How many: from the counters of each round's applications per state, not by counting
+    # a whole round's submitted applications.
+    to_screen_count = select(func.sum(StateCount.n)).where(
+        StateCount.object_type == Application.__tablename__,
+        columns_mean(Application.__workflow__, StateCount.workflow_id, StateCount.state, "submitted"))
     if not getattr(user, "is_admin", False):
         screening = screening.where(Application.round_id.in_(officer_round_ids(user)))
+        to_screen_count = to_screen_count.where(StateCount.group_id.in_(officer_round_ids(user)))
+        if not request.dbsession.scalar(select(officer_round_ids(user).exists())):
+            # Not an officer: asked once here, rather than left to the database, which
+            # would read every submitted application looking for one in their rounds.
+            screening, to_screen_count = screening.where(false()), to_screen_count.where(false())
     # The checks come with the rows (one statement for the page, not one per row): the
     # screening guard reads them too.
     screening = screening.order_by(Application.submitted_at, Application.id).options(
@@ -246,7 +261,8 @@ def sources(request, user) -> list[Source]:
         return Work("screen", app, url(app, "screen"), _("Screen the application"), None, missing,
                     [o for o in service.options(app, user) if o.allowed])
 
-    found.append(Source("screen", _("Applications to screen"), screening, to_screen, steps=True))
+    found.append(Source("screen", _("Applications to screen"), screening, to_screen, steps=True,
+                        counted=to_screen_count))
 
     # Grants the evaluator has still to assess, in the rounds they evaluate, by end date.
     assessed = select(Assessment.id).where(Assessment.award_id == Award.id, Assessment.evaluator_id == user.id,

@@ -65,16 +65,8 @@ def test_a_migration_killed_half_way_leaves_each_object_whole_and_a_rerun_finish
     log = tmp_path / "migrate.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while moved(registry) < 200:  # some batches are in: now, in the middle of one or the next
-            assert proc.poll() is None, f"finished before it could be killed: {log.read_text()}"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    # Some batches are in: now, in the middle of one or the next.
+    _kill_when(proc, log, lambda: moved(registry) >= 200)
     assert "so far" in log.read_text()  # its progress lines
 
     half = snapshot(registry)
@@ -94,10 +86,11 @@ def test_a_migration_killed_half_way_leaves_each_object_whole_and_a_rerun_finish
     assert set(snapshot(registry).values()) == {(2, "submitted", 1)}
 
 
-def _kill_when(registry, proc, log, done) -> None:
+def _kill_when(proc, log, done) -> None:
+    """SIGKILL ``proc`` once ``done()`` (polled) says enough has moved."""
     deadline = time.monotonic() + 120
     try:
-        while not done():  # some are in: now, in the middle of the next
+        while not done():
             assert proc.poll() is None, f"finished before it could be killed: {log.read_text()}"
             assert time.monotonic() < deadline
             time.sleep(0.02)
@@ -131,7 +124,7 @@ def test_a_step_on_many_objects_killed_half_way_leaves_each_whole_and_a_rerun_fi
     log = tmp_path / "fire.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    _kill_when(registry, proc, log, lambda: sum(s == "withdrawn" for s, _n in withdrawn().values()) >= 150)
+    _kill_when(proc, log, lambda: sum(s == "withdrawn" for s, _n in withdrawn().values()) >= 150)
 
     half = withdrawn()
     assert len(half) == n

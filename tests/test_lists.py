@@ -17,7 +17,7 @@ from grants.applications.models import Application, EligibilityCheck
 from grants.listing import PAGE_SIZE
 from grants.review.models import Decision, Review, ReviewAssignment
 from grants.testing import build_site, make_application
-from test_statement_counts import Statements
+from grants.testing import Statements
 
 REGION = "TN-11"  # every third organisation works there
 

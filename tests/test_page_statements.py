@@ -25,7 +25,7 @@ from grants.applications.models import Application
 from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.reporting import public
-from test_statement_counts import Statements
+from grants.testing import Statements
 
 SIZES = (1_000, 10_000)  # the sizes issue 13 names; 1,000 already fills every capped list
 PEOPLE = ("officer@example.org", "applicant@example.org", "reviewer@example.org")

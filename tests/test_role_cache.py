@@ -70,7 +70,7 @@ def test_roles_asked_together_are_those_asked_one_by_one(registry):
     from grants.demo import load_demo
     from grants.programmes.models import Programme, Round
     from test_page_statements import _grow_to
-    from test_statement_counts import Statements
+    from grants.testing import Statements
 
     load_demo(registry, out=io.StringIO())
     _grow_to(registry, 40)
@@ -101,7 +101,7 @@ def test_my_tasks_and_the_home_page_ask_roles_once(registry, testapp):
     for everyone in the demo, with a round full enough to fill every list."""
     from grants.demo import DEMO_PASSWORD, load_demo
     from test_page_statements import _grow_to
-    from test_statement_counts import Statements
+    from grants.testing import Statements
 
     people = [person.email for person in load_demo(registry, out=io.StringIO())]
     _grow_to(registry, 40)

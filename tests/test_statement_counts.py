@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pytest
 from pyramid.interfaces import ILocalizer
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 import factories as f
 from grants.accounts.models import User
@@ -29,26 +29,9 @@ from grants.applications.models import Application
 from grants.i18n import _, translate_for
 from grants.lifecycle.models import HistoryEntry
 from grants.lifecycle.services import WorkflowService
-from grants.testing import build_site, make_application
+from grants.testing import Statements, build_site, make_application
 
 BOUNDS = {"withdraw": 4, "submit": 8}
-
-
-class Statements:
-    """The SQL statements sent on ``engine`` while the block runs."""
-
-    def __init__(self, engine):
-        self.engine, self.sent = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        self.sent.append(statement)
 
 
 def _fire(registry, application_id: int, user_id: int, trigger: str) -> list[str]:

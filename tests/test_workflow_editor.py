@@ -20,7 +20,7 @@ from grants.testing import build_site, make_application, sign_in
 from grants.workflow_editor import services, views
 from grants.workflow_editor.models import WorkflowVersion
 from test_cli import grants, write_ini
-from test_statement_counts import Statements
+from grants.testing import Statements
 
 
 def _copy(testapp, new_id="application_panel", source="application:1", title="Application with a panel"):
