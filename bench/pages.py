@@ -50,7 +50,7 @@ import webtest
 from alembic import command
 from pyramid.config import Configurator
 from pyramid.response import Response
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from waitress.server import create_server
 
 from grants import make_app
@@ -59,7 +59,7 @@ from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.migrations import alembic_config
 from grants.reporting import public
-from grants.testing import scratch_schema
+from grants.testing import Statements, scratch_schema
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PEOPLE = ("officer", "applicant", "reviewer")
@@ -165,23 +165,6 @@ def load_wrk(port: int, path: str, cookie: str, seconds: float, clients: int) ->
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"{path}: wrk saw failures\n{out}")
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-
-
-class Statements:
-    """The SQL statements sent on ``engine`` while the block runs (as in tests/test_statement_counts.py)."""
-
-    def __init__(self, engine):
-        self.engine, self.sent = engine, []
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        self.sent.append(statement)
 
 
 def browser(app, email: str | None) -> webtest.TestApp:
