@@ -21,8 +21,9 @@ Signing in goes through the real login form (webtest on the same database, once 
 person); the session cookie it gets is then sent over HTTP.  Nothing is asserted; figures
 vary with the machine.  Databases: SQLite in a temporary folder; PostgreSQL at
 ``GRANTS_BENCH_DATABASE_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
-in a schema of its own, dropped after, and ANALYZEd after each seeding, as autovacuum
-would do soon after a bulk load (``--no-sqlite``, ``--no-postgresql`` skip one).
+in a schema of its own, dropped after; after each seeding the planner's statistics are
+refreshed, as autovacuum would soon after a bulk load (PostgreSQL) and ``grants tick`` does
+(SQLite) (``--no-sqlite``, ``--no-postgresql`` skip one).
 
     python bench/pages.py [--sizes 1000 10000 100000] [--seconds 2] [--repeats 3] [--clients 4]
 """
@@ -59,6 +60,7 @@ from grants.demo import DEMO_PASSWORD, load_demo
 from grants.demo.seed import open_demo_round, seed_applications
 from grants.migrations import alembic_config
 from grants.reporting import public
+from grants.db import refresh_statistics
 from grants.testing import Statements, scratch_schema
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -205,9 +207,12 @@ def grow(registry, size: int) -> tuple[dict, float]:
     if size > already:
         seed_applications(registry, size - already)
     seeded = time.perf_counter() - start
+    # Fresh planner statistics, as autovacuum gives a bulk load soon after on PostgreSQL
+    # and the next `grants tick` on SQLite (grants.db.refresh_statistics).
+    refresh_statistics(registry.database.engine)
     with registry.database.transaction() as (_tm, db):
         if db.get_bind().dialect.name == "postgresql":
-            db.execute(text("ANALYZE"))  # fresh planner statistics, as autovacuum gives a bulk load soon after
+            db.execute(text("ANALYZE"))
         rnd = open_demo_round(db)
         public.publish_report(db, rnd)
         submitted = db.scalar(select(func.min(Application.id)).where(Application.round_id == rnd.id,

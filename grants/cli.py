@@ -148,6 +148,7 @@ def cmd_tick(args) -> int:
     """One line per object on stdout; a progress line on stderr every TICK_PROGRESS objects
     (a long tick shows it is alive).  An object that fails is reported and the rest go on;
     the exit status is then 1, so cron mails it."""
+    from grants.db import refresh_statistics
     from grants.lifecycle.services import iter_tick
     from grants.mel.services import send_reminders
 
@@ -171,6 +172,7 @@ def cmd_tick(args) -> int:
     purged = purge_accounts(config.registry)
     if purged:
         print(f"sessions and sign-in counts past their time: {purged} deleted")
+    refresh_statistics(config.registry.database.engine)  # SQLite's planner statistics
     # Last, so that the mail the steps above wrote into the outbox goes out in this run too.
     mailed = _send_mail(config.registry)
     if not done and not reminded and not purged and not mailed:
