@@ -203,12 +203,15 @@ def grant_filters(query, params: Params, state_column):
     return query
 
 
-def page(request, query, params: Params, order: list, url: str, *, tuples: bool = False, **shown) -> Page:
+def page(request, query, params: Params, order: list, url: str, *, tuples: bool = False, total: int | None = None,
+         **shown) -> Page:
     """The page ``params`` asks for of ``query`` (a select of rows, or of tuples of rows
     when ``tuples``), ordered by ``order`` (the sort key's columns, then an id), and the
-    number of rows in all."""
+    number of rows in all: counted, unless the caller knows it (``total``, from a kept
+    counter, which costs the same at any size where a count grows with the list)."""
     db = request.dbsession
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     cut = query.order_by(*order).limit(params.size).offset(params.offset)
     rows = [tuple(r) for r in db.execute(cut)] if tuples else list(db.scalars(cut).unique())
     return Page(params, rows, total, url=url, **shown)

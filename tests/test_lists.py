@@ -147,6 +147,11 @@ def test_filters_sorts_and_pages_pick_the_right_rows(registry, testapp):
     in_region = titles(region=REGION, size=100)
     assert in_region and all(int(t.split()[1]) % 3 == 0 for t in in_region)
     assert len(in_region) == 39  # 3, 6, … 117
+    # How many in all: from the state counters when nothing narrows the list, counted when
+    # a filter does; the same figure as the rows either way.
+    assert "Rows 1 – 50 of 120" in " ".join(testapp.get(url).html.get_text(" ").split())
+    assert "Rows 1 – 25 of 39" in " ".join(testapp.get(url, params={"region": REGION, "size": 25})
+                                         .html.get_text(" ").split())
     # the next page's link keeps the filters
     page = testapp.get(url, params={"region": REGION, "size": 25})
     following = page.html.find("a", rel="next")["href"]

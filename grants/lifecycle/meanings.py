@@ -107,11 +107,17 @@ def state_permits(model, permission: str, roles):
     of ``roles`` — the state's permission map, as its ACL reads it (``grants.security.
     workflow_acl``), so a list can keep only what the reader may act on without loading
     each row to ask."""
+    return columns_permit(model.__workflow__, model.workflow_id, model.workflow_version, model.state,
+                          permission, roles)
+
+
+def columns_permit(family: str, workflow_id, workflow_version, state, permission: str, roles):
+    """:func:`state_permits` on any columns holding a workflow id, version and state of
+    ``family`` (the counters of ``grants.lifecycle.models.StateCount``, say)."""
     roles = set(roles)
     clauses = []
-    for d in _definitions(model.__workflow__):
-        states = sorted(sid for sid, state in d.states.items() if roles & set(state.permissions.get(permission, ())))
+    for d in _definitions(family):
+        states = sorted(sid for sid, s in d.states.items() if roles & set(s.permissions.get(permission, ())))
         if states:
-            clauses.append(and_(model.workflow_id == d.id, model.workflow_version == d.version,
-                                model.state.in_(states)))
+            clauses.append(and_(workflow_id == d.id, workflow_version == d.version, state.in_(states)))
     return or_(*clauses) if clauses else false()
