@@ -184,12 +184,29 @@ def awaiting_award(dbsession: Session, rnd, limit: int | None = None) -> list:
     first; only the first ``limit`` when given."""
     from grants.applications.models import Application
 
+    if not _any_awardable(dbsession, rnd):
+        return []
     return list(dbsession.scalars(awaiting_query(rnd).order_by(Application.id).limit(limit)))
 
 
 def count_awaiting_award(dbsession: Session, rnd) -> int:
     """How many of the round's selected applications have no award yet."""
+    if not _any_awardable(dbsession, rnd):
+        return 0
     return dbsession.scalar(select(func.count()).select_from(awaiting_query(rnd).subquery()))
+
+
+def _any_awardable(dbsession: Session, rnd) -> bool:
+    """Is any of the round's applications selected or cleared now?  Asked of the state
+    counters first: with none, SQLite's planner (which knows no skew) would walk every
+    application of a large round in id order looking for the first ones."""
+    from grants.applications.models import Application
+    from grants.lifecycle.meanings import columns_mean
+    from grants.lifecycle.models import StateCount
+
+    return bool(dbsession.scalar(select(func.sum(StateCount.n)).where(
+        StateCount.object_type == Application.__tablename__, StateCount.group_id == rnd.id,
+        columns_mean(Application.__workflow__, StateCount.workflow_id, StateCount.state, AWARDABLE))))
 
 
 
