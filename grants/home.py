@@ -161,7 +161,7 @@ def round_counts(db, round_ids: list[int]) -> dict[int, dict[str, int]]:
     grouped query each, over these rounds only."""
     from grants.applications.models import Application
     from grants.awards.models import Award, Tranche
-    from grants.lifecycle.meanings import columns_mean, state_means
+    from grants.lifecycle.meanings import counted_meaning, state_means
     from grants.lifecycle.models import StateCount
     from grants.mel.models import Report
     from grants.review.models import ReviewAssignment
@@ -174,10 +174,8 @@ def round_counts(db, round_ids: list[int]) -> dict[int, dict[str, int]]:
     def now_in(*meanings):
         # Read from the counters the database keeps as applications move: a few rows per
         # round, where counting the round's applications grew with the round.
-        return select(StateCount.group_id, func.sum(StateCount.n)).where(
-            StateCount.object_type == Application.__tablename__,
-            columns_mean(Application.__workflow__, StateCount.workflow_id, StateCount.state, *meanings)
-        ).having(func.sum(StateCount.n) > 0)
+        return (select(StateCount.group_id, func.sum(StateCount.n)).where(counted_meaning(Application, *meanings))
+                .having(func.sum(StateCount.n) > 0))
 
     queries = {
         "screening": now_in("submitted"),

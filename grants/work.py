@@ -171,7 +171,7 @@ def sources(request, user) -> list[Source]:
     from grants.applications.models import Application
     from grants.awards.models import Award
     from grants.evaluation.models import Assessment
-    from grants.lifecycle.meanings import columns_mean, state_means
+    from grants.lifecycle.meanings import counted_meaning, state_means
     from grants.lifecycle.models import StateCount, workflow_models
     from grants.lifecycle.services import worklist_candidates
     from grants.mel.models import Report
@@ -239,9 +239,7 @@ def sources(request, user) -> list[Source]:
     screening = select(Application).where(state_means(Application, "submitted"))
     # How many: from the counters of each round's applications per state, not by counting
     # a whole round's submitted applications.
-    to_screen_count = select(func.sum(StateCount.n)).where(
-        StateCount.object_type == Application.__tablename__,
-        columns_mean(Application.__workflow__, StateCount.workflow_id, StateCount.state, "submitted"))
+    to_screen_count = select(func.sum(StateCount.n)).where(counted_meaning(Application, "submitted"))
     if not getattr(user, "is_admin", False):
         screening = screening.where(Application.round_id.in_(officer_round_ids(user)))
         to_screen_count = to_screen_count.where(StateCount.group_id.in_(officer_round_ids(user)))

@@ -160,16 +160,14 @@ def _screening_total(request, rnd: Round) -> int:
     counting the round's submitted applications grew with the round."""
     from sqlalchemy import func
 
-    from grants.lifecycle.meanings import columns_mean, columns_permit
+    from grants.lifecycle.meanings import columns_permit, counted_meaning
     from grants.lifecycle.models import StateCount
     from grants.security import local_roles
 
-    family = Application.__workflow__
     return request.dbsession.scalar(select(func.coalesce(func.sum(StateCount.n), 0)).where(
-        StateCount.object_type == Application.__tablename__, StateCount.group_id == rnd.id,
-        columns_mean(family, StateCount.workflow_id, StateCount.state, "submitted"),
-        columns_permit(family, StateCount.workflow_id, StateCount.workflow_version, StateCount.state,
-                       Permission.ApplicationsApplicationScreen, local_roles(rnd, request.user))))
+        counted_meaning(Application, "submitted"), StateCount.group_id == rnd.id,
+        columns_permit(Application.__workflow__, StateCount.workflow_id, StateCount.workflow_version,
+                       StateCount.state, Permission.ApplicationsApplicationScreen, local_roles(rnd, request.user))))
 
 
 def _screening_states(request) -> dict:

@@ -201,12 +201,11 @@ def _any_awardable(dbsession: Session, rnd) -> bool:
     counters first: with none, SQLite's planner (which knows no skew) would walk every
     application of a large round in id order looking for the first ones."""
     from grants.applications.models import Application
-    from grants.lifecycle.meanings import columns_mean
+    from grants.lifecycle.meanings import counted_meaning
     from grants.lifecycle.models import StateCount
 
     return bool(dbsession.scalar(select(func.sum(StateCount.n)).where(
-        StateCount.object_type == Application.__tablename__, StateCount.group_id == rnd.id,
-        columns_mean(Application.__workflow__, StateCount.workflow_id, StateCount.state, AWARDABLE))))
+        counted_meaning(Application, AWARDABLE), StateCount.group_id == rnd.id)))
 
 
 

@@ -52,6 +52,16 @@ def state_means(model, *meanings: str):
     return columns_mean(model.__workflow__, model.workflow_id, model.state, *meanings)
 
 
+def counted_meaning(model, *meanings: str):
+    """A SQL condition on the counters of ``grants.lifecycle.models.StateCount``: the rows
+    counting ``model`` objects in a state meaning any of ``meanings``.  ``sum(n)`` over them
+    (per ``group_id``, a round) is how many are there now, read from a few rows."""
+    from .models import StateCount
+
+    return and_(StateCount.object_type == model.__tablename__,
+                columns_mean(model.__workflow__, StateCount.workflow_id, StateCount.state, *meanings))
+
+
 def columns_mean(family: str, workflow_id, state, *meanings: str):
     """:func:`state_means` on any columns holding a workflow id and a state of ``family``
     (the counters of ``grants.lifecycle.models.StateCount``, say)."""
