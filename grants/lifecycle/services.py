@@ -411,21 +411,32 @@ def iter_tick(database, registry: WorkflowRegistry, *, now: dt.datetime | None =
 
 
 def _tick_one(database, registry, model, obj_id, trigger, system, now, settings) -> TickOutcome:
+    def fire(service, obj):
+        due = service.workflow(obj).due(obj, now)
+        if due is None or due.trigger != trigger:
+            return "skipped: no longer due"
+        service.fire(obj, trigger, actor=system, now=now)
+    return _fire_alone(database, registry, model, obj_id, trigger, settings, fire)
+
+
+def _fire_alone(database, registry, model, obj_id: int, trigger: str, settings, fire) -> TickOutcome | None:
+    """Load ``model`` ``obj_id`` in a transaction of its own and call ``fire(service, obj)``:
+    the outcome is "fired", or what ``fire`` returns instead (a reason to pass the object
+    by, or ``False`` to pass it by unreported), or the refusal, conflict or failure that
+    stopped it — one object's trouble is never the others'."""
     try:
         with database.transaction() as (tm, dbsession):
             service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
-            obj = service.load(model, obj_id)
-            due = service.workflow(obj).due(obj, now)
-            if due is None or due.trigger != trigger:
-                return TickOutcome(model.__tablename__, obj_id, trigger, "skipped: no longer due")
-            service.fire(obj, trigger, actor=system, now=now)
-        return TickOutcome(model.__tablename__, obj_id, trigger, "fired")
+            passed_by = fire(service, service.load(model, obj_id))
+        if passed_by is False:
+            return None
+        return TickOutcome(model.__tablename__, obj_id, trigger, passed_by or "fired")
     except Refused as exc:
         return TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
     except (Conflict, StaleDataError):
         return TickOutcome(model.__tablename__, obj_id, trigger, "conflict: another process moved it first")
     except Exception as exc:  # an effect or the database failing on this one: the others still go
-        log.exception("tick: %s %s: %s failed", model.__tablename__, obj_id, trigger)
+        log.exception("%s %s: %s failed", model.__tablename__, obj_id, trigger)
         return TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
 
 
@@ -452,6 +463,12 @@ def iter_fire_many(database, registry: WorkflowRegistry, model: type, trigger: s
     longer in a state the step leaves).  One refusal does not hold up the others."""
     from grants.accounts.models import User
 
+    def fire(service, obj):
+        if round_id is not None and not any(getattr(node, "__tablename__", None) == "rounds" and node.id == round_id
+                                            for node in lineage(obj)):
+            return False  # another round's
+        service.fire(obj, trigger, service.dbsession.get(User, user_id), comment=comment)
+
     with database.transaction() as (_tm, dbsession):
         keys = sorted(dbsession.execute(select(model.workflow_id, model.workflow_version).distinct()).all())
     for workflow_id, version in keys:
@@ -474,23 +491,9 @@ def iter_fire_many(database, registry: WorkflowRegistry, model: type, trigger: s
             if not ids:
                 break
             for obj_id in ids:
-                try:
-                    with database.transaction() as (tm, dbsession):
-                        service = WorkflowService(registry, dbsession, transaction_manager=tm, settings=settings)
-                        obj = service.load(model, obj_id)
-                        if round_id is not None and not any(
-                                getattr(node, "__tablename__", None) == "rounds" and node.id == round_id
-                                for node in lineage(obj)):
-                            continue  # another round's
-                        service.fire(obj, trigger, dbsession.get(User, user_id), comment=comment)
-                    yield TickOutcome(model.__tablename__, obj_id, trigger, "fired")
-                except Refused as exc:
-                    yield TickOutcome(model.__tablename__, obj_id, trigger, f"refused: {exc}")
-                except (Conflict, StaleDataError):
-                    yield TickOutcome(model.__tablename__, obj_id, trigger, "conflict: someone else moved it first")
-                except Exception as exc:  # this one failing (an effect, the database): the others still go
-                    log.exception("%s %s: %s failed", model.__tablename__, obj_id, trigger)
-                    yield TickOutcome(model.__tablename__, obj_id, trigger, f"failed: {type(exc).__name__}: {exc}")
+                outcome = _fire_alone(database, registry, model, obj_id, trigger, settings, fire)
+                if outcome is not None:
+                    yield outcome
             last = ids[-1]
 
 
