@@ -212,11 +212,14 @@ def round_awards_page(rnd, request):
                         sorts={k: title for k, (_cols, title) in AWARD_SORTS.items()}, states=states, regions=True,
                         text_label=_("Search grantees and award titles"))
     rows = services.award_rows(db, page.rows)
+    # The oldest few waiting; counted only when there may be more than are shown.
+    waiting = services.awaiting_award(db, rnd, limit=WAITING_SHOWN + 1)
+    waiting_total = services.count_awaiting_award(db, rnd) if len(waiting) > WAITING_SHOWN else len(waiting)
     return _page(request, rnd=rnd, programme=rnd.programme, page=page,
                  listing=services.RoundAwards(rows, awarded, paid),
                  filtered=params.filtered,
-                 waiting=services.awaiting_award(db, rnd, limit=WAITING_SHOWN),
-                 waiting_total=services.count_awaiting_award(db, rnd),
+                 waiting=waiting[:WAITING_SHOWN],
+                 waiting_total=waiting_total,
                  state_title=lambda obj: _state_title(request, obj),
                  waiting_url=request.resource_url(rnd, "awaiting-award"),
                  make_url=lambda application: request.resource_url(rnd, "make-award",
